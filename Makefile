@@ -1,0 +1,85 @@
+# madoguchi — two commands on a fresh machine: `make run` and `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV    := .venv
+PY      := $(VENV)/bin/python
+UV      := $(VENV)/bin/uv
+RASA    := $(PY) -m rasa
+STAMP   := $(VENV)/.installed
+export TF_CPP_MIN_LOG_LEVEL := 2
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: help run test lint format model venv validate pytest conversation-test browser-deps \
+        bench bench-faq bench-nlu lock clean
+
+help:
+	@echo "make run    - set up .venv, train if needed, start Rasa + actions + widget demo"
+	@echo "make test   - lint, pytest (unit, integration, e2e, browser), data validation, conversation tests"
+	@echo "make bench  - FAQ ranking quality/speed and NLU held-out evaluation"
+
+# --- set-up -------------------------------------------------------------------------------------
+$(STAMP): requirements/lock.txt pyproject.toml
+	@if [ ! -x $(PY) ]; then \
+	  py310="$$(scripts/find-python.sh)" || exit 1; \
+	  echo "creating $(VENV) with $$py310"; "$$py310" -m venv $(VENV); \
+	fi
+	$(PY) -m pip install --quiet --disable-pip-version-check "uv==0.13.9" || true
+	@if [ -x $(UV) ]; then \
+	  $(UV) pip install --quiet -p $(PY) -r requirements/lock.txt && \
+	  $(UV) pip install --quiet -p $(PY) --no-deps -e . ; \
+	else \
+	  $(PY) -m pip install --quiet -r requirements/lock.txt && \
+	  $(PY) -m pip install --quiet --no-deps -e . ; \
+	fi
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+lock: $(STAMP)
+	$(UV) pip compile -p $(PY) requirements/requirements.in -o requirements/lock.txt
+
+model: $(STAMP)
+	$(PY) -m bot.training
+
+# --- run ----------------------------------------------------------------------------------------
+run: model
+	$(PY) -m bot.runner
+
+# --- test ---------------------------------------------------------------------------------------
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(STAMP)
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+validate: $(STAMP)
+	$(RASA) data validate --domain domain.yml --data data/nlu data/rules.yml --config config.yml --fail-on-warnings
+
+browser-deps:
+	@command -v chromium >/dev/null || { echo "chromium is missing: run .ci/run once as root, or apt-get install -y chromium"; exit 1; }
+	@[ -f node_modules/axe-core/axe.min.js ] || npm ci --no-audit --no-fund
+
+pytest: $(STAMP) model browser-deps
+	$(PY) -m pytest -q -p no:cacheprovider
+
+conversation-test: model
+	$(RASA) test core --model models/madoguchi.tar.gz --stories tests/test_stories.yml \
+	  --fail-on-prediction-errors --out results/core
+
+test: lint validate pytest conversation-test
+
+# --- benchmarks ---------------------------------------------------------------------------------
+bench: bench-faq bench-nlu
+
+bench-faq: $(STAMP)
+	$(PY) -m bench.faq_bench
+
+bench-nlu: model
+	$(RASA) test nlu --model models/madoguchi.tar.gz --nlu tests/nlu/heldout.yml --out results/nlu
+	$(PY) -m bench.nlu_report results/nlu
+
+clean:
+	rm -rf results .pytest_cache

@@ -1,0 +1,249 @@
+"""The phone-callback request: phone number, name, time slot, topic, confirmation, 受付番号.
+
+The request is written durably to the callback queue before the resident is told the 受付番号, and the
+personal slots are cleared from the conversation right after.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any, Dict, List, Optional, Text
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import ActiveLoop, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions import context
+from actions.base import button, payload
+from actions.contact import hours_text
+from bot.phone import parse_phone
+from bot.text import normalize
+
+logger = logging.getLogger(__name__)
+
+#: Invalid phone numbers accepted before the main number is given instead.
+MAX_PHONE_ATTEMPTS = 3
+MAX_NAME_LENGTH = 40
+MAX_TOPIC_LENGTH = 200
+_NAME_ENDINGS = re.compile(r"(です|と申します|といいます|と言います|でございます)?[。.!！ ]*$")
+_NAME_PREFIXES = re.compile(r"^(名前は|なまえは|私は|わたしは|氏名は)")
+
+PERSONAL_SLOTS = (
+    "callback_phone",
+    "callback_name",
+    "callback_slot",
+    "callback_topic",
+    "callback_confirmed",
+    "callback_gave_up",
+)
+
+
+def clear_personal_slots() -> list[Dict[Text, Any]]:
+    """Events that remove the resident's callback details from the conversation."""
+    return [SlotSet(name, None) for name in PERSONAL_SLOTS] + [
+        SlotSet("callback_phone_attempts", 0),
+        SlotSet("requested_slot", None),
+    ]
+
+
+def find_slot(value: str):
+    """The callback time slot a button id or the resident's words refer to, or None."""
+    slots = context.catalog().city.callback_slots
+    if not value:
+        return None
+    for slot in slots:
+        if value == slot.id:
+            return slot
+    text = normalize(value)
+    for slot in slots:
+        if normalize(slot.label) in text:
+            return slot
+    wants_morning = "午前" in text or "朝" in text
+    wants_afternoon = "午後" in text or "夕方" in text
+    if wants_morning != wants_afternoon:
+        for slot in slots:
+            if (slot.start.hour < 12) == wants_morning:
+                return slot
+    return None
+
+
+def clean_name(value: str) -> str | None:
+    """The name without "です" or "名前は"; None when it cannot be a name."""
+    name = _NAME_ENDINGS.sub("", _NAME_PREFIXES.sub("", (value or "").strip())).strip()
+    if not name or len(name) > MAX_NAME_LENGTH or sum(ch.isdigit() for ch in name) > 0:
+        return None
+    return name
+
+
+class ValidateCallbackForm(FormValidationAction):
+    """Validates each answer of the callback form; re-asks with an example when invalid."""
+
+    def name(self) -> Text:
+        return "validate_callback_form"
+
+    async def required_slots(
+        self,
+        domain_slots: List[Text],
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> List[Text]:
+        """After three invalid phone numbers, nothing more is asked (the form ends)."""
+        if tracker.get_slot("callback_gave_up"):
+            return []
+        return domain_slots
+
+    def validate_callback_phone(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        parsed = parse_phone(str(value or ""))
+        if parsed is not None:
+            return {"callback_phone": parsed.national, "callback_phone_attempts": 0}
+        attempts = int(tracker.get_slot("callback_phone_attempts") or 0) + 1
+        if attempts >= MAX_PHONE_ATTEMPTS:
+            city = context.catalog().city
+            dispatcher.utter_message(
+                response="utter_phone_give_up", main_phone=city.phone, hours=hours_text(city.hours)
+            )
+            return {"callback_phone": None, "callback_phone_attempts": attempts, "callback_gave_up": True}
+        dispatcher.utter_message(response="utter_invalid_phone")
+        return {"callback_phone": None, "callback_phone_attempts": attempts}
+
+    def validate_callback_name(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        name = clean_name(str(value or ""))
+        if name is None:
+            dispatcher.utter_message(text=context.messages().text("callback.invalid_name"))
+        return {"callback_name": name}
+
+    def validate_callback_slot(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        slot = find_slot(str(value or ""))
+        if slot is None:
+            dispatcher.utter_message(text=context.messages().text("callback.invalid_slot"))
+            return {"callback_slot": None}
+        return {"callback_slot": slot.id}
+
+    def validate_callback_topic(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        topic = " ".join(str(value or "").split())
+        if not topic or topic.startswith("/"):
+            dispatcher.utter_message(text=context.messages().text("callback.invalid_topic"))
+            return {"callback_topic": None}
+        return {"callback_topic": topic[:MAX_TOPIC_LENGTH]}
+
+
+class ActionAskCallbackPhone(Action):
+    """Asks for the phone number once; after an invalid one, the re-ask with an example is enough."""
+
+    def name(self) -> Text:
+        return "action_ask_callback_phone"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
+        if not tracker.get_slot("callback_phone_attempts"):
+            dispatcher.utter_message(response="utter_ask_callback_phone")
+        return []
+
+
+class ActionAskCallbackSlot(Action):
+    """Offers the callback time slots (all within business hours) as buttons."""
+
+    def name(self) -> Text:
+        return "action_ask_callback_slot"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
+        slots = context.catalog().city.callback_slots
+        dispatcher.utter_message(
+            text=context.messages().text("callback.slot_prompt"),
+            buttons=[button(s.label, payload("inform", time_slot=s.id)) for s in slots],
+        )
+        return []
+
+
+class ActionAskCallbackConfirmed(Action):
+    """Reads the request back and asks for confirmation."""
+
+    def name(self) -> Text:
+        return "action_ask_callback_confirmed"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
+        msg = context.messages()
+        slot = context.catalog().city.slot(tracker.get_slot("callback_slot") or "")
+        parsed = parse_phone(tracker.get_slot("callback_phone") or "")
+        dispatcher.utter_message(
+            text=msg.text(
+                "callback.confirm",
+                phone=parsed.formatted if parsed else tracker.get_slot("callback_phone"),
+                name=tracker.get_slot("callback_name"),
+                slot=slot.label if slot else "",
+                topic=tracker.get_slot("callback_topic"),
+            ),
+            buttons=[
+                button(msg.text("callback.confirm_yes"), payload("affirm")),
+                button(msg.text("callback.confirm_no"), payload("deny")),
+            ],
+        )
+        return []
+
+
+class ActionSubmitCallback(Action):
+    """Stores the confirmed request durably, then tells the resident the 受付番号."""
+
+    def name(self) -> Text:
+        return "action_submit_callback"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
+        if tracker.get_slot("callback_gave_up") or not tracker.get_slot("callback_confirmed"):
+            return clear_personal_slots()
+        catalog = context.catalog()
+        procedure_id: Optional[str] = tracker.get_slot("procedure")
+        department = catalog.department_of(procedure_id) if procedure_id else None
+        slot = catalog.city.slot(tracker.get_slot("callback_slot"))
+        request = context.stores().callbacks.add(
+            phone=tracker.get_slot("callback_phone"),
+            name=tracker.get_slot("callback_name"),
+            slot=slot.label if slot else tracker.get_slot("callback_slot"),
+            topic=tracker.get_slot("callback_topic"),
+            department=department.id if department else None,
+        )
+        parsed = parse_phone(request.phone)
+        dispatcher.utter_message(
+            response="utter_callback_done",
+            ticket=request.ticket,
+            slot_label=slot.label if slot else "",
+            department_name=department.name if department else catalog.city.name,
+            department_phone=department.phone if department else catalog.city.phone,
+            phone_display=parsed.formatted if parsed else request.phone,
+            json_message={"madoguchi": {"kind": "callback", "ticket": request.ticket}},
+        )
+        logger.info("callback request stored: %s", request.ticket)
+        return clear_personal_slots()
+
+
+class ActionCancelCallback(Action):
+    """Stops the callback form and forgets what was typed into it."""
+
+    def name(self) -> Text:
+        return "action_cancel_callback"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
+        if tracker.active_loop_name == "callback_form" and tracker.latest_message.get("intent", {}).get(
+            "name"
+        ) == "deny":
+            dispatcher.utter_message(response="utter_callback_cancelled")
+        return [ActiveLoop(None)] + clear_personal_slots()

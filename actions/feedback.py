@@ -1,0 +1,53 @@
+"""The "役に立ちましたか？" vote, recorded with the question it was about."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Dict, List, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import context
+from actions.answers import record_review
+from actions.base import latest_entity
+
+logger = logging.getLogger(__name__)
+
+
+def _as_bool(value: Any) -> bool | None:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    return None
+
+
+class ActionRecordFeedback(Action):
+    """Records a vote; a "役に立たなかった" also sends the question to the staff review list."""
+
+    def name(self) -> Text:
+        return "action_record_feedback"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
+        helpful = _as_bool(latest_entity(tracker, "helpful"))
+        if helpful is None:
+            helpful = _as_bool(tracker.get_slot("helpful"))
+        question = tracker.get_slot("last_question")
+        answer = tracker.get_slot("last_answer")
+        if helpful is None:
+            dispatcher.utter_message(response="utter_ask_feedback")
+            return []
+        try:
+            context.stores().feedback.record(helpful, question, answer)
+        except Exception as error:
+            logger.error("could not record feedback: %s", type(error).__name__)
+        if helpful:
+            dispatcher.utter_message(response="utter_feedback_thanks")
+        else:
+            if question:
+                record_review(question, "unhelpful", [answer] if answer else [])
+            dispatcher.utter_message(response="utter_feedback_sorry")
+        return []

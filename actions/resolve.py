@@ -1,0 +1,100 @@
+"""Deciding what a resident's question is about: a procedure, a life event, an FAQ entry, or unclear.
+
+Resolution order (documented in the README, "How the assistant decides"):
+1. An explicit choice from a button (``procedure`` / ``life_event`` / ``faq_id`` entity) wins.
+2. A life event (引っ越し, 出産, 家族が亡くなった) gives its checklist, asking one clarifying question
+   first when the event has options (市外から / 市外へ / 市内で) — unless a specific procedure is named.
+3. A procedure named clearly enough (catalog aliases) gives the procedure answer.
+4. A confident FAQ match gives the FAQ answer.
+5. Otherwise up to three "もしかして" suggestions (procedures and FAQ entries) plus phone/callback.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from bot.knowledge.catalog import Catalog, LifeEvent, LifeEventOption, Procedure
+
+logger = logging.getLogger(__name__)
+
+#: A procedure score (0..1, see bot.knowledge.catalog_matching) this high is an answer whatever the intent.
+PROCEDURE_SURE = 0.85
+#: When the classifier already says "procedure question", this score is enough.
+PROCEDURE_LIKELY = 0.6
+#: Lowest score shown as a suggestion.
+PROCEDURE_SUGGEST = 0.5
+#: How much better a procedure must match than a life event to win. When the classifier says "life
+#: event" (子どもが生まれました, 市外から引っ越してきました) the checklist wins unless a procedure is
+#: clearly named (転入届の持ち物); otherwise the procedure wins unless the life event matches better.
+LIFE_EVENT_MARGIN = {"life_event": 0.1}
+DEFAULT_LIFE_EVENT_MARGIN = -0.05
+
+
+@dataclass
+class Resolution:
+    """What to answer."""
+
+    kind: str  # "procedure" | "life_event" | "faq" | "close" | "none"
+    procedure: Procedure | None = None
+    event: LifeEvent | None = None
+    option: LifeEventOption | None = None
+    faq_entry: object | None = None
+    #: (title, payload) suggestion buttons, best first, for "close" and "none".
+    suggestions: list[tuple[str, str]] = field(default_factory=list)
+    #: ids of the best guesses (for the review log).
+    guesses: list[str] = field(default_factory=list)
+
+
+def resolve(
+    text: str,
+    intent: str,
+    catalog: Catalog,
+    faq_snapshot=None,
+) -> Resolution:
+    """Resolves free text to an answer (see the module docstring for the order)."""
+    from actions.base import payload
+
+    matches = catalog.match(text, top_k=3, min_score=PROCEDURE_SUGGEST) if text else []
+    top_id, top_score = matches[0] if matches else (None, 0.0)
+    life = catalog.match_life_event_scored(text) if text else None
+
+    if life and top_score <= life[2] + LIFE_EVENT_MARGIN.get(intent, DEFAULT_LIFE_EVENT_MARGIN):
+        return Resolution("life_event", event=life[0], option=life[1], guesses=[f"life_event:{life[0].id}"])
+    threshold = PROCEDURE_LIKELY if intent in ("ask_procedure", "ask_online", "ask_details", "life_event") else PROCEDURE_SURE
+    if top_id and top_score >= threshold:
+        return Resolution("procedure", procedure=catalog.get(top_id), guesses=[top_id])
+
+    faq_results, faq_level = search_faq(faq_snapshot, text)
+    if faq_level == "confident":
+        entry = faq_snapshot.entries[faq_results[0][0]]
+        return Resolution("faq", faq_entry=entry, guesses=[f"faq:{faq_results[0][0]}"])
+
+    suggestions: list[tuple[str, str]] = []
+    guesses: list[str] = []
+    for pid, _score in matches:
+        procedure = catalog.get(pid)
+        suggestions.append((procedure.name, payload("ask_procedure", procedure=pid)))
+        guesses.append(pid)
+    if faq_level == "close":
+        for fid, _score in faq_results[:3]:
+            entry = faq_snapshot.entries[fid]
+            suggestions.append((short_title(entry.question), payload("faq_select", faq_id=fid)))
+            guesses.append(f"faq:{fid}")
+    return Resolution("close" if suggestions else "none", suggestions=suggestions, guesses=guesses)
+
+
+def search_faq(snapshot, text: str) -> tuple[list[tuple[str, float]], str]:
+    """Ranks the FAQ for a text; returns (results, "confident" | "close" | "none")."""
+    if snapshot is None or getattr(snapshot, "index", None) is None or not text.strip():
+        return [], "none"
+    from bot.knowledge.faq.ranking import confidence
+
+    results = snapshot.index.search(text, top_k=10)
+    return results, confidence(results)
+
+
+def short_title(question: str, limit: int = 40) -> str:
+    """A question cut to fit on a button."""
+    question = " ".join(question.split())
+    return question if len(question) <= limit else question[: limit - 1] + "…"

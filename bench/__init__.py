@@ -1,0 +1,1 @@
+"""Benchmarks of madoguchi parts against evaluation data kept outside the repository."""

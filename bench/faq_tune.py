@@ -1,0 +1,75 @@
+"""The handful of ranking settings compared on the "tune" half of localgovFAQ (see ``bench/README.md``).
+
+Run ``python -m bench.faq_tune [--dataset DIR] [--split tune|check|all]``. Analysis results are cached in
+memory so that each setting costs only the index build. Settings are chosen on ``tune`` only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import sys
+from pathlib import Path
+
+from bench import localgov
+from bench.metrics import evaluate
+from bot.knowledge.faq import ranking
+from bot.knowledge.faq.rank_synonyms import SynonymMatcher
+from bot.knowledge.faq.rank_text import analyze_fields
+from bot.knowledge.faq.ranking import FaqIndex, RankConfig
+
+LEX = {"q.lem": 1.0, "a.lem": 1.0}
+SYN = {**LEX, "q.syn": 0.3, "a.syn": 0.3}
+KANA = {**SYN, "q.kana": 0.2}
+GRP3 = {**KANA, "q.grp": 0.3, "a.grp": 0.3}
+GRP = {**KANA, "q.grp": 1.0, "a.grp": 1.0}
+
+#: (name, config, use the city word groups)
+SETTINGS: list[tuple[str, RankConfig, bool]] = [
+    ("q.lem only", RankConfig(weights={"q.lem": 1.0}, coord=0), False),
+    ("a.lem only", RankConfig(weights={"a.lem": 1.0}, coord=0), False),
+    ("q.lem + a.lem", RankConfig(weights=LEX, coord=0), False),
+    ("q.lem + a.lem, no stopwords", RankConfig(weights=LEX, stop=False, coord=0), False),
+    ("+ Sudachi synonym groups 0.3", RankConfig(weights=SYN, coord=0), False),
+    ("+ compounds (mode C) 0.3", RankConfig(weights={**SYN, "q.cmp": 0.3, "a.cmp": 0.3}, coord=0), False),
+    ("+ char bigrams q 0.2", RankConfig(weights={**SYN, "q.chr": 0.2}, coord=0), False),
+    ("+ kana trigrams q 0.2", RankConfig(weights=KANA, coord=0), False),
+    (
+        "kana + pseudo-relevance feedback",
+        RankConfig(weights=KANA, coord=0, prf_docs=5, prf_terms=20, prf_weight=0.5),
+        False,
+    ),
+    ("kana + city word groups 0.3", RankConfig(weights=GRP3, coord=0), True),
+    ("kana + city word groups 1.0", RankConfig(weights=GRP, coord=0), True),
+    ("groups 1.0 + no stopwords", RankConfig(weights=GRP, coord=0, stop=False), True),
+    ("groups 1.0 + coordination 0.5 (default)", RankConfig(weights=GRP, coord=0.5), True),
+    ("groups 1.0 + coordination 1.0", RankConfig(weights=GRP, coord=1.0), True),
+]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.faq_tune", description=__doc__.splitlines()[0])
+    parser.add_argument("--dataset", type=Path, default=localgov.DEFAULT_DIR)
+    parser.add_argument("--split", choices=("tune", "check", "all"), default="tune")
+    args = parser.parse_args(argv)
+    ds = localgov.load(args.dataset)
+    qids = [q for q in ds.queries if args.split == "all" or localgov.half(q) == args.split]
+    # Cache the Sudachi analysis across settings (one matcher per word list, so the cache key is stable).
+    matchers: dict[str, SynonymMatcher] = {}
+    ranking.SynonymMatcher = lambda groups: matchers.setdefault(repr(groups), SynonymMatcher(groups))
+    ranking.analyze_fields = functools.lru_cache(maxsize=None)(analyze_fields)
+    print(f"{'setting':40} {'hit@1':>6} {'hit@3':>6} {'hit@10':>6} {'mrr':>6} {'ndcg@10':>7}  ({args.split})")
+    for name, config, groups in SETTINGS:
+        index = FaqIndex.build(ds.entries, config, synonyms=None if groups else [])
+        runs = {q: [d for d, _ in index.search(ds.queries[q], 10)] for q in qids}
+        m = evaluate(runs, ds.qrels, qids)
+        print(
+            f"{name:40} {m['hit@1']:>6.3f} {m['hit@3']:>6.3f} {m['hit@10']:>6.3f} {m['mrr']:>6.3f} "
+            f"{m['ndcg@10']:>7.3f}",
+            flush=True,
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,116 @@
+"""The "a reply names what the resident needs" check over tests/nlu/unseen_questions.yml.
+
+Every question goes to a running madoguchi in a fresh conversation through the REST channel. A reply
+counts when its structured part (``custom.madoguchi``) names the expected thing:
+- ``procedure: ID``: a procedure answer for ID, or a life-event checklist/clarification that leads to it
+  (lenient count also accepts ID among the "もしかして" buttons);
+- ``safety: 119|110|inochi|dv``: the matching safety routing;
+- ``phone: true``: the phone answer;
+- ``life_event: ID``: that event's checklist or its clarifying question.
+
+``python -m bench.unseen_check --url http://localhost:5005``
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import urllib.request
+import uuid
+from pathlib import Path
+from typing import Callable
+
+import yaml
+
+REPO = Path(__file__).resolve().parent.parent
+QUESTIONS = REPO / "tests" / "nlu" / "unseen_questions.yml"
+SAFETY_CATEGORY = {"119": "emergency", "110": "emergency", "inochi": "self_harm", "dv": "dv"}
+
+
+def load_questions(path: Path = QUESTIONS) -> list[dict]:
+    """The questions with their expected outcome."""
+    return yaml.safe_load(path.read_text(encoding="utf-8"))["questions"]
+
+
+def rest_sender(url: str) -> Callable[[str], list[dict]]:
+    """A function sending one message in a fresh conversation and returning the bot's messages."""
+
+    def send(text: str) -> list[dict]:
+        body = json.dumps({"sender": f"unseen-{uuid.uuid4().hex}", "message": text}).encode()
+        request = urllib.request.Request(
+            f"{url}/webhooks/rest/webhook", data=body, headers={"Content-Type": "application/json"}
+        )
+        with urllib.request.urlopen(request, timeout=60) as reply:  # noqa: S310 - the bot under test
+            return json.loads(reply.read())
+
+    return send
+
+
+def cards(messages: list[dict]) -> list[dict]:
+    """The structured parts of a reply."""
+    out = []
+    for m in messages:
+        custom = m.get("custom") or {}
+        if isinstance(custom, dict) and isinstance(custom.get("madoguchi"), dict):
+            out.append(custom["madoguchi"])
+    return out
+
+
+def judge(expect: dict, messages: list[dict]) -> tuple[bool, bool]:
+    """(strict, lenient) verdicts for one reply."""
+    found = cards(messages)
+    buttons = " ".join(b.get("payload", "") for m in messages for b in m.get("buttons") or [])
+    if "procedure" in expect:
+        pid = expect["procedure"]
+        strict = any(
+            (c.get("kind") in ("procedure", "details", "online") and c.get("procedure") == pid)
+            or (c.get("kind") == "checklist" and pid in c.get("procedures", []))
+            for c in found
+        )
+        return strict, strict or f'"procedure":"{pid}"' in buttons
+    if "safety" in expect:
+        category = SAFETY_CATEGORY[str(expect["safety"])]
+        ok = any(c.get("kind") == "safety" and c.get("category") == category for c in found)
+        return ok, ok
+    if "phone" in expect:
+        ok = any(c.get("kind") == "phone" for c in found)
+        return ok, ok
+    if "life_event" in expect:
+        event = expect["life_event"]
+        ok = any(c.get("kind") in ("checklist", "clarify") and c.get("life_event") == event for c in found)
+        return ok, ok
+    raise ValueError(f"unknown expectation {expect}")
+
+
+def evaluate(send: Callable[[str], list[dict]], questions: list[dict]) -> dict:
+    """Runs every question; returns the rates and the misses."""
+    strict = lenient = 0
+    misses = []
+    for q in questions:
+        messages = send(q["text"])
+        s, l = judge(q["expect"], messages)
+        strict += s
+        lenient += l
+        if not s:
+            misses.append({"text": q["text"], "expect": q["expect"], "got": cards(messages)})
+    n = len(questions)
+    return {"questions": n, "strict": strict / n, "lenient": lenient / n, "misses": misses}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--url", default="http://localhost:5005")
+    parser.add_argument("--show-misses", action="store_true")
+    args = parser.parse_args(argv)
+    result = evaluate(rest_sender(args.url), load_questions())
+    print(f"unseen questions: {result['questions']}  strict {result['strict']:.1%}  "
+          f"lenient (incl. suggestions) {result['lenient']:.1%}")  # fmt: skip
+    if args.show_misses:
+        for miss in result["misses"]:
+            print(json.dumps(miss, ensure_ascii=False))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,108 @@
+"""The action server: rasa_sdk's executor behind a safer HTTP front.
+
+rasa_sdk 3.6's own server answers an unexpected error with HTTP 500 and a body that echoes the whole
+tracker (the resident's messages and slots) and logs the same; Rasa then drops the action's events
+with no retry, so the resident sees nothing. Here an action that fails answers with an apology and
+the way to a person (response ``utter_action_failed``), and the log names only the action and the
+exception type and frames, never the request.
+
+Usage: ``python -m bot.action_server --port 5055 [--host 127.0.0.1]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+import traceback
+import zlib
+
+from rasa_sdk.executor import ActionExecutor
+from rasa_sdk.interfaces import ActionExecutionRejection, ActionNotFoundException
+from sanic import Sanic, response
+from sanic.request import Request
+
+logger = logging.getLogger("madoguchi.actions")
+
+FAILURE_RESPONSE = "utter_action_failed"
+#: Largest action call accepted (a tracker with a long conversation stays far below it).
+MAX_BODY = 8 * 1024 * 1024
+
+
+def _decode(request: Request) -> dict | None:
+    body = request.body or b""
+    if request.headers.get("Content-Encoding") == "deflate":
+        body = zlib.decompress(body, bufsize=MAX_BODY)
+    try:
+        value = json.loads(body)
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def failure_result() -> dict:
+    """What Rasa receives when an action failed: no events, an apology with a way to a person."""
+    return {"events": [], "responses": [{"response": FAILURE_RESPONSE}]}
+
+
+def create_app(package: str = "actions", name: str = "madoguchi_actions") -> Sanic:
+    """Creates the action server app (actions registered from ``package``)."""
+    app = Sanic(name, configure_logging=False)
+    app.config.REQUEST_MAX_SIZE = MAX_BODY
+    executor = ActionExecutor()
+    executor.register_package(package)
+
+    @app.get("/health")
+    async def health(_: Request):
+        return response.json({"status": "ok"})
+
+    @app.get("/actions")
+    async def actions(_: Request):
+        return response.json([{"name": k} for k in executor.actions.keys()])
+
+    @app.post("/webhook")
+    async def webhook(request: Request):
+        call = _decode(request)
+        if call is None:
+            return response.json({"error": "invalid action call"}, status=400)
+        action_name = str(call.get("next_action", ""))
+        try:
+            result = await executor.run(call)
+        except ActionExecutionRejection as error:
+            return response.json({"error": "rejected", "action_name": error.action_name}, status=400)
+        except ActionNotFoundException as error:
+            logger.error("unknown action requested: %s", error.action_name)
+            return response.json({"error": "unknown action", "action_name": error.action_name}, status=404)
+        except Exception as error:  # noqa: BLE001 - every failure becomes an apology, never silence
+            frames = "".join(traceback.format_tb(error.__traceback__))
+            logger.error("action %s failed: %s\n%s", action_name, type(error).__name__, frames)
+            return response.json(failure_result())
+        return response.json(result or {"events": [], "responses": []})
+
+    @app.exception(Exception)
+    async def on_error(request: Request, error: Exception):
+        logger.error("action server error: %s", type(error).__name__)
+        return response.json({"error": "internal error"}, status=500)
+
+    return app
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="madoguchi action server")
+    parser.add_argument("--port", type=int, default=int(os.environ.get("ACTIONS_PORT", 5055)))
+    parser.add_argument("--host", default=os.environ.get("ACTIONS_HOST", "127.0.0.1"))
+    parser.add_argument("--actions", default="actions")
+    args = parser.parse_args(argv)
+    from bot.privacy import install_log_masking
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    install_log_masking()
+    app = create_app(args.actions)
+    app.run(host=args.host, port=args.port, workers=1, access_log=False)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

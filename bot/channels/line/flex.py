@@ -1,0 +1,154 @@
+"""Flex bubble card for a procedure answer (what to bring, fee, where, online button, phone button).
+
+The card is built from the structured part of a bot message, ``custom["madoguchi"]`` with
+``kind: procedure``. Accepted fields (all display-ready strings; the action composes them from the data
+files): ``name`` (required), ``summary`` and/or ``summary_easy`` (``easy: true`` picks the easy one),
+``deadline``, ``bring`` (list or text),
+``fee``, ``where`` (list or text), ``online`` (``{"url", "requires_mynumber_card"}``; flat ``online_url`` /
+``requires_mynumber_card`` also accepted), ``department`` (``{"name", "phone"}`` or a name) and ``phone``.
+Labels come from ``data/line/messages.yml`` (``card:``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+MAX_ALT_TEXT = 1500
+MAX_BUTTON_LABEL = 40
+MAX_URI = 1000
+ACCENT = "#1F4E79"
+MUTED = "#555555"
+
+
+def procedure_card(custom: Any) -> Mapping[str, Any] | None:
+    """Returns the procedure card data of a bot message's ``custom`` field, or ``None``."""
+    if not isinstance(custom, Mapping):
+        return None
+    card = custom.get("madoguchi")
+    if not isinstance(card, Mapping) or card.get("kind") != "procedure":
+        return None
+    return card if _text(card.get("name")) else None
+
+
+def procedure_bubble(card: Mapping[str, Any], labels: Mapping[str, str], alt_text: str) -> dict[str, Any]:
+    """Builds a Flex message (type ``flex``) showing one procedure.
+
+    Args:
+        card: the ``custom["madoguchi"]`` mapping (see the module docstring).
+        labels: card labels from ``messages.yml``.
+        alt_text: text shown in notifications and by screen readers (the message's plain text).
+    """
+    body: list[dict[str, Any]] = []
+    summary = _summary(card)
+    if summary:
+        body.append({"type": "text", "text": summary, "wrap": True, "size": "sm"})
+    rows = [
+        (labels["deadline"], _text(card.get("deadline"))),
+        (labels["bring"], _joined(card.get("bring"))),
+        (labels["fee"], _text(card.get("fee"))),
+        (labels["where"], _joined(card.get("where"), separator=" / ")),
+    ]
+    detail_rows = [_row(label, value) for label, value in rows if value]
+    if detail_rows:
+        if body:
+            body.append({"type": "separator", "margin": "md"})
+        body.extend(detail_rows)
+    online_url, needs_card = _online(card)
+    if online_url and needs_card:
+        body.append(
+            {"type": "text", "text": labels["mynumber_card"], "wrap": True, "size": "xs", "color": MUTED}
+        )
+    name = _text(card.get("name")) or ""
+    bubble: dict[str, Any] = {
+        "type": "bubble",
+        "header": _box([{"type": "text", "text": name, "weight": "bold", "size": "lg", "wrap": True}]),
+        "body": _box(body or [{"type": "text", "text": name, "wrap": True}], spacing="md"),
+    }
+    footer = _footer(online_url, _phone(card), labels)
+    if footer:
+        bubble["footer"] = _box(footer, spacing="sm")
+    alt = (alt_text or name).strip() or name
+    return {"type": "flex", "altText": alt[:MAX_ALT_TEXT], "contents": bubble}
+
+
+def _summary(card: Mapping[str, Any]) -> str | None:
+    easy = _text(card.get("summary_easy"))
+    if card.get("easy") is True and easy:
+        return easy
+    return _text(card.get("summary")) or easy
+
+
+def _footer(online_url: str | None, phone: str | None, labels: Mapping[str, str]) -> list[dict[str, Any]]:
+    buttons = []
+    if online_url:
+        buttons.append(_button(labels["online"], online_url, style="primary"))
+    if phone:
+        digits = "".join(ch for ch in phone if ch.isdigit() or ch == "+")
+        if digits:
+            buttons.append(_button(f"{labels['phone']} {phone}", "tel:" + digits, style="secondary"))
+    return buttons
+
+
+def _button(label: str, uri: str, style: str) -> dict[str, Any]:
+    button: dict[str, Any] = {
+        "type": "button",
+        "style": style,
+        "height": "sm",
+        "action": {"type": "uri", "label": label[:MAX_BUTTON_LABEL], "uri": uri},
+    }
+    if style == "primary":
+        button["color"] = ACCENT
+    return button
+
+
+def _row(label: str, value: str) -> dict[str, Any]:
+    return {
+        "type": "box",
+        "layout": "baseline",
+        "spacing": "sm",
+        "contents": [
+            {"type": "text", "text": label, "size": "sm", "color": MUTED, "flex": 2, "wrap": True},
+            {"type": "text", "text": value, "size": "sm", "flex": 5, "wrap": True},
+        ],
+    }
+
+
+def _box(contents: list[dict[str, Any]], spacing: str = "none") -> dict[str, Any]:
+    return {"type": "box", "layout": "vertical", "spacing": spacing, "contents": contents}
+
+
+def _online(card: Mapping[str, Any]) -> tuple[str | None, bool]:
+    online = card.get("online")
+    if isinstance(online, Mapping):
+        url, needs_card = online.get("url"), online.get("requires_mynumber_card")
+    else:
+        url, needs_card = card.get("online_url"), card.get("requires_mynumber_card")
+    url = _text(url)
+    if not url or not url.startswith(("https://", "http://")) or len(url) > MAX_URI:
+        return None, False
+    return url, needs_card is True
+
+
+def _phone(card: Mapping[str, Any]) -> str | None:
+    department = card.get("department")
+    if isinstance(department, Mapping) and _text(department.get("phone")):
+        return _text(department.get("phone"))
+    return _text(card.get("phone")) or _text(card.get("department_phone"))
+
+
+def _joined(value: Any, separator: str = "\n") -> str | None:
+    if isinstance(value, str):
+        return _text(value)
+    if isinstance(value, Sequence):
+        items = [item.strip() for item in value if isinstance(item, str) and item.strip()]
+        return separator.join(items) or None
+    return None
+
+
+def _text(value: Any) -> str | None:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)
+    if isinstance(value, str):
+        return value.strip() or None
+    return None

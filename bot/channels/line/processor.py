@@ -1,0 +1,213 @@
+"""What the channel does with each (signature-checked, queued) LINE event.
+
+Every event runs in the background, one at a time per conversation. An event whose ``webhookEventId``
+was already seen is skipped, so a redelivery never produces a second answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any
+
+from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+from rasa.core.tracker_store import TrackerStore
+
+from bot.channels.line.client import LineApiClient, LineApiError, ReplyOutcome
+from bot.channels.line.config import LineConfig
+from bot.channels.line.dedup import EventMemory
+from bot.channels.line.events import LineEvent
+from bot.channels.line.forget import delete_conversation
+from bot.channels.line.identity import conversation_id
+from bot.channels.line.render import batches, render_turn, text_message
+from bot.channels.line.texts import LineTexts
+
+logger = logging.getLogger(__name__)
+
+CHANNEL_NAME = "line"
+HANDLED_EVENTS = frozenset({"message", "postback", "follow", "unfollow"})
+
+OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
+Batch = list[dict[str, Any]]
+TrackerStoreGetter = Callable[[], "TrackerStore | None"]
+
+
+class TurnCollector(CollectingOutputChannel):
+    """Collects the bot's messages of one turn whole (text, buttons and custom together)."""
+
+    @classmethod
+    def name(cls) -> str:
+        """``line``: responses in domain.yml with ``channel: line`` are chosen for this channel."""
+        return CHANNEL_NAME
+
+    async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
+        """Keeps the message as Rasa produced it; rendering happens once the turn is complete."""
+        await self._persist_message(dict(message))
+
+
+class EventProcessor:
+    """Handles one LINE event end to end: de-duplication, the Rasa turn, rendering and sending."""
+
+    def __init__(
+        self,
+        config: LineConfig,
+        client: LineApiClient,
+        texts: LineTexts,
+        memory: EventMemory,
+        on_new_message: OnNewMessage,
+        tracker_store: TrackerStoreGetter,
+    ) -> None:
+        """Wires the processor.
+
+        Args:
+            config: channel configuration.
+            client: Messaging API client.
+            texts: the channel's own texts (greeting, unsupported types, error, card labels).
+            memory: remembers event ids.
+            on_new_message: Rasa's handler for a user message (``agent.handle_message``).
+            tracker_store: returns the agent's tracker store (for deleting a conversation).
+        """
+        self._config = config
+        self._client = client
+        self._texts = texts
+        self._memory = memory
+        self._on_new_message = on_new_message
+        self._tracker_store = tracker_store
+
+    def conversation_of(self, event: LineEvent) -> str | None:
+        """The Rasa conversation id of the event's chat (``None`` when the event names no chat)."""
+        if not event.chat_id:
+            return None
+        return conversation_id(self._config.channel_secret, event.chat_id)
+
+    async def process(self, event: LineEvent) -> None:
+        """Handles one event; a duplicate (already seen ``webhookEventId``) is skipped."""
+        if event.type not in HANDLED_EVENTS:
+            logger.info("line: event type %.40s ignored", event.type)
+            return
+        if await self._already_handled(event):
+            logger.info("line: %s event already handled; skipped", event.type)
+            return
+        if event.type == "message":
+            await self._on_message(event)
+        elif event.type == "postback":
+            if event.postback_data:
+                await self._turn(event, event.postback_data)
+        elif event.type == "follow":
+            await self._send(event, render_turn([self._texts.follow], self._texts.card))
+        else:
+            await self._forget(event)
+
+    async def _already_handled(self, event: LineEvent) -> bool:
+        """Checks and records the event id. If the store fails, the event is answered anyway: a resident
+        left without an answer (perhaps about an emergency) is worse than a rare duplicate."""
+        if not event.event_id:
+            return False
+        try:
+            return await self._memory.seen_before(event.event_id, self._config.dedup_ttl_seconds)
+        except Exception as error:
+            logger.error(
+                "line: event memory unavailable (%s); answering without de-duplication", type(error).__name__
+            )
+            return False
+
+    async def _on_message(self, event: LineEvent) -> None:
+        if event.message_type == "text" and event.text and event.text.strip():
+            await self._turn(event, event.text)
+            return
+        await self._send(event, [text_message(self._texts.unsupported_text(event.message_type))])
+
+    async def _turn(self, event: LineEvent, text: str) -> None:
+        sender = self.conversation_of(event)
+        if sender is None:
+            return
+        collector = TurnCollector()
+        message = UserMessage(
+            text,
+            collector,
+            sender,
+            input_channel=CHANNEL_NAME,
+            message_id=event.event_id,
+            metadata={"line": {"source_type": event.source_type, "event": event.type}},
+        )
+        loading = _LoadingIndicator(self._client, self._config, event)
+        try:
+            await self._on_new_message(message)
+            objects = render_turn(collector.messages, self._texts.card)
+        except Exception:
+            logger.exception("line: the turn failed; sending the error text")
+            objects = [text_message(self._texts.error)]
+        finally:
+            await loading.stop()
+        await self._send(event, objects)
+
+    async def _forget(self, event: LineEvent) -> None:
+        sender = self.conversation_of(event)
+        if sender is None:
+            return
+        if await delete_conversation(self._tracker_store(), sender):
+            logger.info("line: conversation deleted after unfollow")
+
+    async def _send(self, event: LineEvent, objects: Sequence[Mapping[str, Any]]) -> None:
+        """Sends the turn: first 5 objects in one reply; the rest (or all, if the reply token is
+        rejected) pushed with a retry key per call."""
+        calls = batches(list(objects))
+        if not calls:
+            return
+        try:
+            pending = await self._reply_first(event, calls)
+            for batch in pending:
+                if not event.chat_id:
+                    logger.warning("line: no chat id to push to; %d message(s) not sent", len(batch))
+                    return
+                await self._client.push(event.chat_id, batch)
+        except LineApiError as error:
+            logger.error("line: sending failed: %s", error)
+
+    async def _reply_first(self, event: LineEvent, calls: list[Batch]) -> list[Batch]:
+        if not event.reply_token:
+            return calls
+        outcome = await self._client.reply(event.reply_token, calls[0])
+        if outcome is ReplyOutcome.TOKEN_REJECTED:
+            logger.info("line: reply token rejected (missing, used or expired); pushing instead")
+            return calls
+        if outcome is ReplyOutcome.UNCERTAIN:
+            logger.warning("line: reply may have been delivered despite errors; not pushing it again")
+        return calls[1:]
+
+
+class _LoadingIndicator:
+    """Shows LINE's loading animation when a one-on-one turn takes longer than a moment.
+
+    Once the animation request has gone out, :meth:`stop` waits for it (briefly) so it cannot arrive after
+    the answer and keep spinning.
+    """
+
+    def __init__(self, client: LineApiClient, config: LineConfig, event: LineEvent) -> None:
+        self._requested = False
+        self._task: asyncio.Task[None] | None = None
+        if event.is_one_on_one and event.user_id:
+            self._task = asyncio.get_running_loop().create_task(
+                self._run(client, event.user_id, config.loading_delay_seconds, config.loading_seconds)
+            )
+
+    async def _run(self, client: LineApiClient, user_id: str, delay: float, seconds: int) -> None:
+        await asyncio.sleep(delay)
+        self._requested = True
+        try:
+            await client.start_loading(user_id, seconds)
+        except Exception as error:  # best effort: never fail the turn for the animation
+            logger.debug("line: loading animation failed: %s", type(error).__name__)
+
+    async def stop(self) -> None:
+        """Cancels a pending animation, or waits (at most 2 s) for one already requested."""
+        if self._task is None:
+            return
+        if not self._requested:
+            self._task.cancel()
+            return
+        try:
+            await asyncio.wait_for(asyncio.shield(self._task), timeout=2.0)
+        except asyncio.TimeoutError:
+            logger.debug("line: loading animation request still running; answering anyway")

@@ -1,0 +1,296 @@
+"""The honest REST channel for the web chat widget.
+
+Rasa 3.6's built-in ``rest`` channel answers HTTP 200 with ``[]`` when a turn fails and writes the
+resident's text into the log. This channel keeps the same URL (``/webhooks/rest/webhook``) and the same
+response shape on success, but:
+
+* validates the body (``sender``, ``message``, ``metadata``) and answers 400 with a JSON error naming the
+  field;
+* answers 503 / 500 with ``{"error": "...", "code": "..."}`` when the model is not loaded, the action
+  server fails, the conversation is locked, the turn times out, or anything else breaks — never a
+  tracker, never the resident's text;
+* never logs the resident's text (only the error code and exception type/frames);
+* passes ``metadata`` (the widget sends ``{"yasashii": bool, "furigana": bool}``) on to the tracker;
+* when ``metadata.furigana`` is true, adds ``"furigana": [[surface, reading_or_null], ...]`` to each bot
+  text message (see :mod:`bot.furigana`).
+
+Configure it in ``credentials.yml``::
+
+    bot.channels.web.MadoguchiRestInput:
+      max_message_chars: 1000   # optional
+      turn_timeout_s: 30        # optional
+
+The ``?stream=true`` mode of Rasa's channel is not offered: the answer is always one JSON array.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import json
+import logging
+import re
+import traceback
+from dataclasses import dataclass, field
+from typing import Any, Awaitable, Callable
+
+from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
+from rasa.core.lock_store import LockError
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from bot import furigana
+
+logger = logging.getLogger(__name__)
+
+#: Logger and message prefix with which Rasa 3.6's MessageProcessor reports a failed custom action
+#: (it swallows the exception and goes on, so the failure is only visible in its log record).
+PROCESSOR_LOGGER = "rasa.core.processor"
+ACTION_FAILURE_PREFIX = "Encountered an exception while running action"
+
+_SENDER = re.compile(r"^[A-Za-z0-9_.:@-]{1,128}$")
+_METADATA_FLAGS = ("yasashii", "furigana")
+
+
+class RequestError(Exception):
+    """A request the channel refuses, with the HTTP status and a machine-readable code."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Size limits for one request."""
+
+    max_body_bytes: int = 16_384
+    max_message_chars: int = 1_000
+    max_metadata_bytes: int = 2_048
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """A validated request body."""
+
+    sender: str
+    message: str
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def wants_furigana(self) -> bool:
+        return self.metadata.get("furigana") is True
+
+
+def error_body(code: str, message: str) -> dict[str, str]:
+    """The JSON body of every error answer."""
+    return {"error": message, "code": code}
+
+
+def _json_object(body: bytes, limits: Limits) -> dict[str, Any]:
+    if len(body) > limits.max_body_bytes:
+        raise RequestError(
+            400, "body_too_large", f"request body is larger than {limits.max_body_bytes} bytes"
+        )
+    try:
+        data = json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise RequestError(400, "invalid_json", "request body is not valid UTF-8 JSON") from None
+    if not isinstance(data, dict):
+        raise RequestError(400, "invalid_json", "request body must be a JSON object")
+    return data
+
+
+def _sender(data: dict[str, Any]) -> str:
+    sender = data.get("sender")
+    if not isinstance(sender, str) or not _SENDER.match(sender):
+        raise RequestError(
+            400, "invalid_sender", "field 'sender' must be 1-128 characters of A-Z a-z 0-9 _ . : @ -"
+        )
+    return sender
+
+
+def _message(data: dict[str, Any], limits: Limits) -> str:
+    message = data.get("message")
+    if not isinstance(message, str):
+        raise RequestError(400, "invalid_message", "field 'message' must be a string")
+    if not message.strip():
+        raise RequestError(400, "empty_message", "field 'message' is empty")
+    if len(message) > limits.max_message_chars:
+        raise RequestError(
+            400, "message_too_long", f"field 'message' is longer than {limits.max_message_chars} characters"
+        )
+    return message
+
+
+def _metadata(data: dict[str, Any], limits: Limits) -> dict[str, Any]:
+    metadata = data.get("metadata")
+    if metadata is None:
+        return {}
+    if not isinstance(metadata, dict):
+        raise RequestError(400, "invalid_metadata", "field 'metadata' must be a JSON object")
+    for flag in _METADATA_FLAGS:
+        if flag in metadata and not isinstance(metadata[flag], bool):
+            raise RequestError(400, "invalid_metadata", f"field 'metadata.{flag}' must be true or false")
+    if len(json.dumps(metadata, ensure_ascii=False).encode("utf-8")) > limits.max_metadata_bytes:
+        raise RequestError(
+            400, "invalid_metadata", f"field 'metadata' is larger than {limits.max_metadata_bytes} bytes"
+        )
+    return metadata
+
+
+def parse_body(body: bytes, limits: Limits = Limits()) -> Inbound:
+    """Validates a webhook request body.
+
+    Raises:
+        RequestError: status 400, naming the offending field.
+    """
+    data = _json_object(body, limits)
+    return Inbound(sender=_sender(data), message=_message(data, limits), metadata=_metadata(data, limits))
+
+
+def add_furigana(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Returns copies of the bot messages with a ``furigana`` field next to each ``text``."""
+    out = []
+    for msg in messages:
+        msg = dict(msg)
+        if isinstance(msg.get("text"), str):
+            msg["furigana"] = furigana.segments(msg["text"])
+        out.append(msg)
+    return out
+
+
+@dataclass
+class _TurnWatch:
+    action_failed: bool = False
+
+
+_current_turn: contextvars.ContextVar[_TurnWatch | None] = contextvars.ContextVar(
+    "madoguchi_rest_turn", default=None
+)
+
+
+class _ActionFailureFilter(logging.Filter):
+    """Marks the current turn as failed when Rasa's processor reports a failed custom action."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        watch = _current_turn.get()
+        if watch is not None and str(record.msg).startswith(ACTION_FAILURE_PREFIX):
+            watch.action_failed = True
+        return True
+
+
+def install_action_failure_watch() -> None:
+    """Attaches the action-failure filter to Rasa's processor logger (once per process)."""
+    proc_logger = logging.getLogger(PROCESSOR_LOGGER)
+    if not any(isinstance(f, _ActionFailureFilter) for f in proc_logger.filters):
+        proc_logger.addFilter(_ActionFailureFilter())
+
+
+def _log_failure(code: str, exc: BaseException | None) -> None:
+    """Logs a failed turn without the resident's text: code, exception type and stack frames only."""
+    if exc is None:
+        logger.error("web turn failed: code=%s", code)
+        return
+    frames = "".join(traceback.format_tb(exc.__traceback__))
+    logger.error("web turn failed: code=%s exception=%s\n%s", code, type(exc).__name__, frames)
+
+
+def _agent_ready(request: Request) -> bool:
+    agent = getattr(request.app.ctx, "agent", None)
+    return agent is not None and agent.is_ready()
+
+
+class MadoguchiRestInput(InputChannel):
+    """Rasa input channel for the web widget: ``POST /webhooks/rest/webhook``."""
+
+    def __init__(self, limits: Limits = Limits(), turn_timeout_s: float = 30.0) -> None:
+        self.limits = limits
+        self.turn_timeout_s = turn_timeout_s
+
+    @classmethod
+    def name(cls) -> str:
+        return "rest"
+
+    @classmethod
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> MadoguchiRestInput:
+        """Builds the channel from its ``credentials.yml`` section (all keys optional)."""
+        creds = dict(credentials or {})
+        defaults = Limits()
+        limits = Limits(
+            max_body_bytes=int(creds.pop("max_body_bytes", defaults.max_body_bytes)),
+            max_message_chars=int(creds.pop("max_message_chars", defaults.max_message_chars)),
+            max_metadata_bytes=int(creds.pop("max_metadata_bytes", defaults.max_metadata_bytes)),
+        )
+        timeout = float(creds.pop("turn_timeout_s", 30.0))
+        if creds:
+            raise ValueError(f"unknown keys for {cls.__name__} in credentials.yml: {sorted(creds)}")
+        return cls(limits=limits, turn_timeout_s=timeout)
+
+    async def run_turn(
+        self, on_new_message: Callable[[UserMessage], Awaitable[Any]], inbound: Inbound
+    ) -> list[dict[str, Any]]:
+        """Runs one turn and returns the bot messages.
+
+        Raises:
+            RequestError: 503/500 when the turn failed (the cause is logged without the text).
+        """
+        collector = CollectingOutputChannel()
+        user_message = UserMessage(
+            inbound.message, collector, inbound.sender, input_channel=self.name(), metadata=inbound.metadata
+        )
+        watch = _TurnWatch()
+        token = _current_turn.set(watch)
+        try:
+            await asyncio.wait_for(on_new_message(user_message), timeout=self.turn_timeout_s)
+        except asyncio.TimeoutError as exc:
+            _log_failure("timeout", exc)
+            raise RequestError(503, "timeout", "the assistant did not answer in time") from None
+        except LockError as exc:
+            _log_failure("busy", exc)
+            raise RequestError(503, "busy", "the conversation is busy with another message") from None
+        except Exception as exc:  # noqa: BLE001 — any failure must reach the widget as an error
+            _log_failure("internal_error", exc)
+            raise RequestError(500, "internal_error", "the assistant failed to handle the message") from None
+        finally:
+            _current_turn.reset(token)
+        if watch.action_failed:
+            _log_failure("action_failed", None)
+            raise RequestError(503, "action_failed", "a back-end service of the assistant is unavailable")
+        return collector.messages
+
+    async def handle(
+        self, request: Request, on_new_message: Callable[[UserMessage], Awaitable[Any]]
+    ) -> HTTPResponse:
+        """Answers one webhook request (validation, readiness, turn, furigana)."""
+        try:
+            inbound = parse_body(request.body or b"", self.limits)
+            if not _agent_ready(request):
+                raise RequestError(503, "not_ready", "the assistant is starting or has no model loaded")
+            messages = await self.run_turn(on_new_message, inbound)
+        except RequestError as err:
+            return response.json(error_body(err.code, err.message), status=err.status)
+        if inbound.wants_furigana:
+            try:
+                messages = add_furigana(messages)
+            except Exception as exc:  # noqa: BLE001 — the answer is still worth sending without ruby
+                _log_failure("furigana_failed", exc)
+        return response.json(messages, ensure_ascii=False)
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        """The Sanic routes: ``GET /`` (health) and ``POST /webhook``."""
+        install_action_failure_watch()
+        bp = Blueprint(f"madoguchi_rest_{id(self)}", __name__)
+
+        @bp.route("/", methods=["GET"])
+        async def health(request: Request) -> HTTPResponse:
+            return response.json({"status": "ok", "ready": _agent_ready(request)})
+
+        @bp.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> HTTPResponse:
+            return await self.handle(request, on_new_message)
+
+        return bp

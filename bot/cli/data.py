@@ -1,0 +1,79 @@
+"""``madoguchi data`` — retention and counts of what the bot keeps about residents.
+
+Examples::
+
+    madoguchi data stats              # callbacks by status, review records, feedback totals
+    madoguchi data stats --json
+    madoguchi data purge              # delete what is older than MADOGUCHI_RETENTION_DAYS (90)
+    madoguchi data purge --days 30
+
+Purging deletes done callback requests, review records and feedback older than the period.
+Open callback requests are never purged: staff close them with ``madoguchi callbacks done``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from bot import settings as settings_mod
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Adds the ``data`` command group."""
+    parser = subparsers.add_parser("data", help="保存データの件数と削除 / stored data: stats and retention")
+    commands = parser.add_subparsers(dest="data_command", metavar="SUBCOMMAND", required=True)
+
+    p = commands.add_parser("purge", help="保存期間を過ぎたデータを削除 / delete expired records")
+    p.add_argument("--days", type=_days, help="保存日数 (既定 MADOGUCHI_RETENTION_DAYS) / retention in days")
+    p.set_defaults(func=cmd_purge)
+
+    p = commands.add_parser("stats", help="保存件数 / counts")
+    p.add_argument("--json", action="store_true", help="JSON で出力 / print JSON")
+    p.set_defaults(func=cmd_stats)
+
+
+def _days(raw: str) -> int:
+    try:
+        days = int(raw)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--days: expected a whole number, got {raw!r}") from None
+    if days < 0:
+        raise argparse.ArgumentTypeError("--days: must be zero or more")
+    return days
+
+
+def _open():
+    from bot.stores import open_stores  # opens SQLite/Redis only when a command runs
+
+    return open_stores(settings_mod.load())
+
+
+def cmd_purge(args: argparse.Namespace) -> int:
+    with _open() as stores:
+        days = stores.retention_days if args.days is None else args.days
+        deleted = stores.purge_expired(days=days)
+    print(
+        f"{days} 日より古いデータを削除しました / purged records older than {days} days: "
+        f"折り返し依頼 (対応済) {deleted['callbacks']} 件, 見直し記録 {deleted['review']} 件, "
+        f"評価 {deleted['feedback']} 件"
+    )
+    return 0
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    with _open() as stores:
+        stats = stores.stats()
+    if args.json:
+        print(json.dumps(stats, ensure_ascii=False, indent=2))
+        return 0
+    callbacks, review, feedback = stats["callbacks"], stats["review"], stats["feedback"]
+    rate = "-" if feedback["helpful_rate"] is None else f"{feedback['helpful_rate']:.0%}"
+    print(f"保存先 / backend: {stats['backend']} (保存期間 {stats['retention_days']} 日)")
+    print(f"折り返し依頼 / callbacks: 未対応 {callbacks['open']} 件, 対応済 {callbacks['done']} 件")
+    print(f"見直し記録 / review: {review['records']} 件 (異なる質問 {review['distinct']} 件)")
+    print(
+        f"評価 / feedback: {feedback['total']} 件 "
+        f"(役に立った {feedback['helpful']}, 立たなかった {feedback['unhelpful']}, {rate})"
+    )
+    return 0

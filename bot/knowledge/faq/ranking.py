@@ -1,0 +1,405 @@
+"""FAQ ranking: which FAQ entries answer a resident's question, best first, on CPU in milliseconds.
+
+The index is a weighted sum of BM25 fields (:mod:`bot.knowledge.faq.rank_bm25`) over the tokens of
+:mod:`bot.knowledge.faq.rank_text`: Sudachi normalized forms (split mode A), Sudachi synonym groups, the
+city's word groups (``data/synonyms``) and katakana-reading trigrams, for the question (an entry scores its
+best variant among question and paraphrases) and for the answer. The sum is multiplied by the share of the
+query's words the entry contains (coordination). Settings were chosen on the "tune" half of a real municipal
+FAQ benchmark and checked on the other half (``bench/README.md``); :data:`DEFAULT_CONFIG` is the choice.
+
+Scores are normalized by the idf mass of the query (about 1.0 = "every query word found once"), so that
+:func:`confidence` can use fixed thresholds, measured on the tune half (``bench/README.md``):
+
+- ``"confident"``: top score >= :data:`CONFIDENT_SCORE` (0.40) and it leads the second by at least
+  :data:`CONFIDENT_MARGIN` (30 %) of itself — give the answer (top-1 right for 80 % of such questions);
+- ``"close"``: top score >= :data:`CLOSE_SCORE` (0.20) — show the top 3 as buttons;
+- ``"none"``: anything else — fall back (rephrase / phone / callback).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from bot.knowledge.faq.model import FaqEntry
+from bot.knowledge.faq.rank_bm25 import BM25Field
+from bot.knowledge.faq.rank_synonyms import SynonymMatcher, default_groups
+from bot.knowledge.faq.rank_text import FIELDS, analyze_fields
+
+#: Version of the saved index layout; a different version is rebuilt, never misread.
+FORMAT_VERSION = 1
+_META_FILE = "ranking.json"
+_ARRAYS_FILE = "ranking.npz"
+
+#: Thresholds of :func:`confidence` (normalized scores; measured, see ``bench/README.md``).
+CONFIDENT_SCORE = 0.40
+CONFIDENT_MARGIN = 0.30
+CLOSE_SCORE = 0.20
+
+SOURCES = ("q", "a")
+
+
+@dataclass(frozen=True)
+class RankConfig:
+    """Which fields the index builds and how much each counts.
+
+    Attributes:
+        weights: ``"<source>.<field>" -> weight``; source ``q`` is the question and its paraphrases (an
+            entry takes its best variant), ``a`` the answer; field names are those of
+            :data:`bot.knowledge.faq.rank_text.FIELDS`. Fields with weight 0 are not built.
+        k1: BM25 term frequency saturation.
+        b: BM25 length normalization for question rows.
+        b_answer: BM25 length normalization for answer rows.
+        stop: drop question boilerplate words (see ``rank_text.STOP_LEMMAS``).
+        kana_query_boost: multiplier of the ``kana`` fields' weights for a query written without kanji
+            (じゅうみんひょう): Sudachi's words for such text are unreliable, its reading is not.
+        coord: coordination exponent: an entry's score is multiplied by (share of the query's distinct
+            words, field ``lem``, that the entry contains anywhere in ``coord_fields``) ** coord; 0 = off.
+        coord_fields: the fields looked at for ``coord``.
+        prf_docs: pseudo-relevance feedback from the best ``prf_docs`` entries (0 = off; it did not help).
+        prf_terms: how many feedback words.
+        prf_weight: weight of the feedback pass.
+        prf_fields: fields feedback words are taken from.
+    """
+
+    weights: dict[str, float] = field(
+        default_factory=lambda: {
+            "q.lem": 1.0,
+            "q.syn": 0.3,
+            "q.grp": 1.0,
+            "q.kana": 0.2,
+            "a.lem": 1.0,
+            "a.syn": 0.3,
+            "a.grp": 1.0,
+        }
+    )
+    k1: float = 1.2
+    b: float = 0.75
+    b_answer: float = 0.75
+    stop: bool = True
+    kana_query_boost: float = 5.0
+    coord: float = 0.5
+    coord_fields: tuple[str, ...] = ("q.lem", "a.lem")
+    prf_docs: int = 0
+    prf_terms: int = 10
+    prf_weight: float = 0.3
+    prf_fields: tuple[str, ...] = ("a.lem",)
+
+    def active(self) -> dict[str, float]:
+        """The fields with a non-zero weight, validated."""
+        out = {}
+        for name, w in self.weights.items():
+            source, _, kind = name.partition(".")
+            if source not in SOURCES or kind not in FIELDS:
+                raise ValueError(f"unknown ranking field {name!r}")
+            if w:
+                out[name] = float(w)
+        if not out:
+            raise ValueError("the ranking configuration has no field with a weight")
+        return out
+
+
+DEFAULT_CONFIG = RankConfig()
+
+
+def _question_variants(entry: FaqEntry) -> list[str]:
+    variants = [entry.question, *entry.paraphrases]
+    return [v for v in variants if v and v.strip()]
+
+
+class FaqIndex:
+    """Searchable FAQ index. Build it with :meth:`build`, keep it with :meth:`save` / :meth:`load`."""
+
+    def __init__(
+        self,
+        ids: list[str],
+        fields: dict[str, BM25Field],
+        config: RankConfig,
+        rows: dict,
+        synonyms: list[list[str]] | None = None,
+    ):
+        self.ids = ids
+        self.fields = fields
+        self.config = config
+        self.synonyms = synonyms or []
+        self._matcher = SynonymMatcher(self.synonyms)
+        self._rows = rows  # source -> list of row labels ("question", "paraphrase:1", "answer")
+
+    # -- building -----------------------------------------------------------------------------------
+
+    @classmethod
+    def build(
+        cls,
+        entries: list[FaqEntry],
+        config: RankConfig | None = None,
+        synonyms: list[list[str]] | None = None,
+    ) -> FaqIndex:
+        """Analyses every entry and builds the BM25 fields.
+
+        Args:
+            entries: the FAQ.
+            config: fields and weights (default :data:`DEFAULT_CONFIG`).
+            synonyms: word groups for the ``grp`` field (default: ``$MADOGUCHI_DATA/synonyms/*.yml``);
+                kept inside the index.
+
+        Raises:
+            ValueError: two entries share an id; a synonym file is malformed.
+        """
+        config = config or DEFAULT_CONFIG
+        synonyms = default_groups() if synonyms is None else synonyms
+        matcher = SynonymMatcher(synonyms)
+        active = config.active()
+        ids = [e.id for e in entries]
+        if len(set(ids)) != len(ids):
+            dup = next(i for i in ids if ids.count(i) > 1)
+            raise ValueError(f"duplicate FAQ id {dup!r}")
+        docs: dict[str, list[dict[str, list[str]]]] = {"q": [], "a": []}
+        row_entry: dict[str, list[int]] = {"q": [], "a": []}
+        labels: dict[str, list[str]] = {"q": [], "a": []}
+        need_a = any(name.startswith("a.") for name in active)
+        for i, entry in enumerate(entries):
+            for j, text in enumerate(_question_variants(entry) or [""]):
+                docs["q"].append(analyze_fields(text, stop=config.stop, synonyms=matcher))
+                row_entry["q"].append(i)
+                labels["q"].append("question" if j == 0 else f"paraphrase:{j}")
+            if need_a:
+                docs["a"].append(analyze_fields(entry.answer, stop=config.stop, synonyms=matcher))
+                row_entry["a"].append(i)
+                labels["a"].append("answer")
+        fields = {}
+        for name in active:
+            source, _, kind = name.partition(".")
+            b = config.b if source == "q" else config.b_answer
+            fields[name] = BM25Field.build(
+                [d[kind] for d in docs[source]], row_entry[source], len(entries), k1=config.k1, b=b
+            )
+        return cls(ids, fields, config, labels, synonyms)
+
+    # -- searching ----------------------------------------------------------------------------------
+
+    def _analyze(self, query: str) -> dict[str, list[str]]:
+        return analyze_fields(query, stop=self.config.stop, synonyms=self._matcher)
+
+    def _weights(self, query: str) -> dict[str, float]:
+        """Field weights for one query (the kana fields count more for a query without kanji)."""
+        boost = 1.0 if _has_kanji(query) else self.config.kana_query_boost
+        return {
+            name: self.config.weights[name] * (boost if name.endswith(".kana") else 1.0)
+            for name in self.fields
+        }
+
+    def _scores(self, query: str) -> tuple[np.ndarray, float]:
+        """Raw weighted entry scores and the query's weighted idf mass."""
+        tokens = self._analyze(query)
+        total = np.zeros(len(self.ids), dtype=np.float32)
+        mass = 0.0
+        if not tokens["lem"] and not tokens["grp"]:
+            return total, mass  # only boilerplate (教えてください, どうすればいいですか): nothing asked yet
+        weights = self._weights(query)
+        for name, fld in self.fields.items():
+            w = weights[name]
+            terms = tokens[name.partition(".")[2]]
+            if not terms:
+                continue
+            total += w * fld.entry_scores(terms)
+            mass += w * fld.query_mass(terms)
+        if self.config.prf_docs > 0 and mass > 0:
+            total = total + self._feedback(total, tokens)
+        if self.config.coord > 0:
+            total *= self._coverage(tokens["lem"]) ** self.config.coord
+        return total, mass
+
+    def _coverage(self, terms: list[str]) -> np.ndarray:
+        """Share of the query's known distinct words that each entry contains (see ``RankConfig.coord``).
+
+        Words no coordination field knows are left out, so a query of unknown or kana-only words is not
+        zeroed (every entry then gets 1).
+        """
+        fields = [self.fields[name] for name in self.config.coord_fields if name in self.fields]
+        count = np.zeros(len(self.ids), dtype=np.float32)
+        known = 0
+        for term in dict.fromkeys(terms):
+            ids = [(fld, fld.vocab[term]) for fld in fields if term in fld.vocab]
+            if not ids:
+                continue
+            known += 1
+            has = np.zeros(len(self.ids), dtype=bool)
+            for fld, term_id in ids:
+                has[fld.entries_with(term_id)] = True
+            count += has
+        if not known:
+            return np.ones(len(self.ids), dtype=np.float32)
+        return count / known
+
+    def _feedback(self, first: np.ndarray, tokens: dict[str, list[str]]) -> np.ndarray:
+        """Second-pass scores from the words of the best first-pass entries (pseudo-relevance feedback)."""
+        cfg = self.config
+        k = min(cfg.prf_docs, len(first))
+        top = np.argsort(-first, kind="stable")[:k]
+        top = top[first[top] > 0].tolist()
+        extra = np.zeros(len(self.ids), dtype=np.float32)
+        if not top:
+            return extra
+        for name in cfg.prf_fields:
+            fld = self.fields.get(name)
+            if fld is None:
+                continue
+            exclude = fld.term_ids(tokens[name.partition(".")[2]])
+            ids, weights = fld.feedback_terms(top, exclude, cfg.prf_terms)
+            if ids:
+                scale = cfg.prf_weight * cfg.weights[name] / float(weights.sum())
+                extra += scale * fld.best_per_entry(fld.weighted_row_scores(ids, weights))
+        return extra
+
+    def search(self, query: str, top_k: int = 10) -> list[tuple[str, float]]:
+        """Ranks the entries for a question.
+
+        Args:
+            query: the resident's question, as typed.
+            top_k: how many results at most.
+
+        Returns:
+            ``(faq id, normalized score)`` pairs, best first, only entries that matched something; an
+            empty list for an empty or meaningless query (e.g. emoji only).
+        """
+        if not self.ids or top_k <= 0:
+            return []
+        scores, mass = self._scores(query)
+        if mass <= 0:
+            return []
+        scores = scores / mass
+        k = min(top_k, len(scores))
+        top = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
+        top = top[np.lexsort((top, -scores[top]))]
+        return [(self.ids[i], round(float(scores[i]), 6)) for i in top if scores[i] > 0]
+
+    def explain(self, query: str, faq_id: str) -> dict:
+        """Why an entry scores what it scores, for staff debugging.
+
+        Returns:
+            ``{"faq_id", "score", "rank", "coverage", "query_tokens": {field: tokens}, "fields": {name:
+            {"weight", "score", "row", "matched": {term: weight}}}}``. ``score`` = sum of weight x field score,
+            times coverage ** ``config.coord``; a field's ``row`` names the question variant or answer that
+            scored; ``rank`` is 1-based among all entries (None when the entry does not match at all).
+
+        Raises:
+            KeyError: unknown faq_id.
+        """
+        try:
+            entry = self.ids.index(faq_id)
+        except ValueError:
+            raise KeyError(f"unknown FAQ id {faq_id!r}") from None
+        tokens = self._analyze(query)
+        scores, mass = self._scores(query)
+        norm = scores / mass if mass > 0 else scores * 0
+        coverage = float(self._coverage(tokens["lem"])[entry]) if self.config.coord > 0 else 1.0
+        report: dict = {
+            "faq_id": faq_id,
+            "coverage": round(coverage, 6),
+            "score": round(float(norm[entry]), 6),
+            "rank": int((norm > norm[entry]).sum()) + 1 if norm[entry] > 0 else None,
+            "query_tokens": tokens,
+            "fields": {},
+        }
+        weights = self._weights(query)
+        for name, fld in self.fields.items():
+            source, _, kind = name.partition(".")
+            terms = tokens[kind]
+            row = fld.best_row(entry, terms) if terms else None
+            matched = fld.contributions(row, terms) if row is not None else {}
+            report["fields"][name] = {
+                "weight": weights[name],
+                "score": round(sum(matched.values()) / mass, 6) if mass > 0 else 0.0,
+                "row": self._rows[source][row] if row is not None else None,
+                "matched": matched,
+            }
+        return report
+
+    # -- persistence --------------------------------------------------------------------------------
+
+    def save(self, directory: Path) -> None:
+        """Writes the index into a directory (two files, each replaced atomically)."""
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        arrays: dict[str, np.ndarray] = {}
+        vocab: dict[str, list[str]] = {}
+        for name, fld in self.fields.items():
+            arrays.update(fld.to_arrays(name))
+            vocab[name] = fld.terms()
+        meta = {
+            "format": FORMAT_VERSION,
+            "config": asdict(self.config),
+            "ids": self.ids,
+            "rows": self._rows,
+            "synonyms": self.synonyms,
+            "vocab": vocab,
+        }
+        _atomic_write(directory / _ARRAYS_FILE, lambda f: np.savez(f, **arrays))
+        _atomic_write(
+            directory / _META_FILE, lambda f: f.write(json.dumps(meta, ensure_ascii=False).encode())
+        )
+
+    @classmethod
+    def load(cls, directory: Path) -> FaqIndex:
+        """Reads an index written by :meth:`save` (no text analysis: loads in milliseconds).
+
+        Raises:
+            FileNotFoundError: the directory holds no index.
+            ValueError: the files are of another format version or inconsistent.
+        """
+        directory = Path(directory)
+        meta = json.loads((directory / _META_FILE).read_text(encoding="utf-8"))
+        if meta.get("format") != FORMAT_VERSION:
+            raise ValueError(
+                f"FAQ index format {meta.get('format')!r}, expected {FORMAT_VERSION}: rebuild it"
+            )
+        saved = meta["config"]
+        config = RankConfig(
+            **{**saved, **{k: tuple(saved[k]) for k in ("prf_fields", "coord_fields") if k in saved}}
+        )
+        with np.load(directory / _ARRAYS_FILE, allow_pickle=False) as npz:
+            arrays = {k: npz[k] for k in npz.files}
+        fields = {name: BM25Field.from_arrays(name, arrays, terms) for name, terms in meta["vocab"].items()}
+        for name, fld in fields.items():
+            if fld.n_entries != len(meta["ids"]):
+                raise ValueError(f"field {name}: {fld.n_entries} entries, index has {len(meta['ids'])}")
+        return cls(meta["ids"], fields, config, meta["rows"], meta.get("synonyms", []))
+
+
+def _has_kanji(text: str) -> bool:
+    return any("\u4e00" <= ch <= "\u9fff" or "\u3400" <= ch <= "\u4dbf" or ch == "\u3005" for ch in text)
+
+
+def _atomic_write(path: Path, write) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def confidence(results: list[tuple[str, float]]) -> str:
+    """How sure the ranking is: ``"confident"``, ``"close"`` or ``"none"`` (see the module docstring).
+
+    Args:
+        results: the output of :meth:`FaqIndex.search`.
+    """
+    if not results:
+        return "none"
+    top = results[0][1]
+    second = results[1][1] if len(results) > 1 else 0.0
+    if top >= CONFIDENT_SCORE and (top - second) >= CONFIDENT_MARGIN * top:
+        return "confident"
+    if top >= CLOSE_SCORE:
+        return "close"
+    return "none"

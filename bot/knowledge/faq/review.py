@@ -1,0 +1,334 @@
+"""The review loop: questions the bot could not answer go out to staff as a workbook and come back as FAQ.
+
+Export writes one row per distinct (already masked) resident question with how often and when it was asked,
+why it was logged and the bot's best guesses, plus empty columns staff fill:
+
+- ``faq_id`` only: the resident wording becomes a paraphrase of that existing entry;
+- ``question`` + ``answer`` (+ ``category``, ``department``; ``faq_id`` empty or a new id): a new entry,
+  with the resident wording as its paraphrase;
+- nothing: the row is left for later.
+
+Import applies those decisions to the current entries and checks the result with the same validation as a
+table import; the caller publishes it (atomically, only if nobody published in between).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import unicodedata
+from dataclasses import dataclass, field, replace
+from typing import Any, Iterable, Protocol, Sequence
+
+from bot.knowledge.faq.base import Snapshot
+from bot.knowledge.faq.model import FaqEntry
+from bot.knowledge.faq.tables import Row, Table, header_map, read_table, write_rows
+from bot.knowledge.faq.validate import ID_PATTERN, Report, check_entries
+from bot.text import normalize
+
+#: Columns of the review workbook, in order.
+REVIEW_COLUMNS: tuple[str, ...] = (
+    "asked",
+    "count",
+    "first_asked",
+    "last_asked",
+    "kinds",
+    "guesses",
+    "faq_id",
+    "question",
+    "answer",
+    "category",
+    "department",
+)
+#: Columns staff fill in.
+STAFF_COLUMNS: tuple[str, ...] = ("faq_id", "question", "answer", "category", "department")
+#: Japanese headers written to the workbook (English names are accepted on import too).
+REVIEW_JA_HEADERS: dict[str, str] = {
+    "asked": "住民の質問",
+    "count": "回数",
+    "first_asked": "初回",
+    "last_asked": "最終",
+    "kinds": "記録の種類",
+    "guesses": "ボットの候補",
+    "faq_id": "FAQ番号",
+    "question": "新しい質問",
+    "answer": "新しい回答",
+    "category": "分類",
+    "department": "担当課",
+}
+REVIEW_HEADER_MAP = header_map(REVIEW_JA_HEADERS, REVIEW_COLUMNS)
+#: How the review kinds of ``bot.stores`` are shown to staff.
+KIND_LABELS: dict[str, str] = {
+    "low_confidence": "自信なし",
+    "fallback": "答えなし",
+    "unhelpful": "役に立たなかった",
+}
+MAX_GUESSES = 5
+_WIDTHS = {1: 40, 2: 6, 3: 17, 4: 17, 5: 16, 6: 40, 7: 10, 8: 36, 9: 60, 10: 14, 11: 14}
+_NEW_ID = re.compile(r"^F(\d+)$")
+
+
+class ReviewGroupLike(Protocol):
+    """What export needs of ``bot.stores`` ``ReviewGroup``."""
+
+    question: str
+    count: int
+    first_asked: Any
+    last_asked: Any
+    kinds: Sequence[str]
+    guesses: Sequence[str]
+
+
+@dataclass
+class ReviewOutcome:
+    """Result of applying a staff-edited review workbook.
+
+    Attributes:
+        report: errors (block publishing) and warnings, with review-sheet row numbers.
+        entries: the complete new entry list (meaningful only when ``report.ok``).
+        paraphrases_added: (faq id, wording) added to existing entries.
+        created: ids of new entries.
+        unchanged: rows whose wording was already known (nothing to do).
+        undecided: rows staff left empty.
+    """
+
+    report: Report = field(default_factory=Report)
+    entries: list[FaqEntry] = field(default_factory=list)
+    paraphrases_added: list[tuple[str, str]] = field(default_factory=list)
+    created: list[str] = field(default_factory=list)
+    unchanged: int = 0
+    undecided: int = 0
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.paraphrases_added or self.created)
+
+
+# --------------------------------------------------------------------------------------------- export
+
+
+def known_wordings(entries: Iterable[FaqEntry]) -> set[str]:
+    """Normalized questions and paraphrases of the entries."""
+    return {normalize(t) for e in entries for t in (e.question, *e.paraphrases)}
+
+
+def write_review_workbook(
+    groups: Iterable[ReviewGroupLike], path: str | os.PathLike[str], snapshot: Snapshot
+) -> tuple[int, int]:
+    """Writes the review workbook (.xlsx).
+
+    Questions whose wording the base already knows (resolved by an earlier review) are left out.
+
+    Args:
+        groups: distinct review records (``open_stores(settings).review.distinct()``).
+        path: the workbook to write.
+        snapshot: the live base, to describe guesses and skip resolved questions.
+
+    Returns:
+        ``(rows written, groups skipped as already resolved)``.
+    """
+    known = known_wordings(snapshot.entries.values())
+    rows: list[list[object]] = []
+    skipped = 0
+    ordered = sorted(groups, key=lambda g: (-int(g.count), _sort_time(g.last_asked)))
+    for group in ordered:
+        if normalize(group.question) in known:
+            skipped += 1
+            continue
+        rows.append(
+            [
+                group.question,
+                int(group.count),
+                _time_text(group.first_asked),
+                _time_text(group.last_asked),
+                "、".join(KIND_LABELS.get(k, k) for k in group.kinds),
+                "\n".join(_guess_lines(group, snapshot)),
+                *([""] * len(STAFF_COLUMNS)),
+            ]
+        )
+    header = [REVIEW_JA_HEADERS[c] for c in REVIEW_COLUMNS]
+    wrap = {REVIEW_COLUMNS.index(c) + 1 for c in ("asked", "guesses", "question", "answer")}
+    write_rows(path, header, rows, sheet_title="review", wrap_columns=wrap, widths=_WIDTHS)
+    return len(rows), skipped
+
+
+def _guess_lines(group: ReviewGroupLike, snapshot: Snapshot) -> list[str]:
+    ids = [str(g) for g in group.guesses]
+    if len(ids) < MAX_GUESSES:
+        ids += [e.id for e, _ in snapshot.search(group.question, top_k=MAX_GUESSES)]
+    lines: list[str] = []
+    for faq_id in dict.fromkeys(ids):
+        entry = snapshot.get(faq_id)
+        lines.append(f"{faq_id} {entry.question}" if entry else faq_id)
+        if len(lines) == MAX_GUESSES:
+            break
+    return lines
+
+
+def _time_text(value: object) -> str:
+    if isinstance(value, dt.datetime):
+        local = value.astimezone() if value.tzinfo else value
+        return local.strftime("%Y-%m-%d %H:%M")
+    return "" if value is None else str(value)
+
+
+def _sort_time(value: object) -> float:
+    if isinstance(value, dt.datetime):
+        return -(value.timestamp() if value.tzinfo else value.replace(tzinfo=dt.timezone.utc).timestamp())
+    return 0.0
+
+
+# --------------------------------------------------------------------------------------------- import
+
+
+def read_review_workbook(path: str | os.PathLike[str]) -> Table:
+    """Reads a staff-edited review workbook (or CSV).
+
+    Raises:
+        TableError: the file cannot be read.
+    """
+    return read_table(path, headers=REVIEW_HEADER_MAP)
+
+
+def apply_review(table: Table, entries: Sequence[FaqEntry], *, today: dt.date | None = None) -> ReviewOutcome:
+    """Applies staff decisions to the entries (nothing is written here).
+
+    Args:
+        table: the review workbook as read by :func:`read_review_workbook`.
+        entries: the current entries of the live base.
+        today: date written as ``verified_on`` of new entries (default: today).
+    """
+    today = today or dt.date.today()
+    outcome = ReviewOutcome()
+    report = outcome.report
+    present = {c.field for c in table.columns if c.field}
+    for name in ("asked", "faq_id"):
+        if name not in present:
+            report.error("missing_column", f"必須の列 {REVIEW_JA_HEADERS[name]} ({name}) がありません", row=1)
+    for column in table.columns:
+        if column.field is None and column.header:
+            report.warn("ignored_column", "この列は使いません（無視します）", row=1, column=column.header)
+    if report.errors:
+        return outcome
+    plan = _Plan(list(entries), today)
+    for row in table.rows:
+        plan.apply(row, outcome)
+    outcome.entries = plan.entries()
+    changed = set(plan.changed)
+    # Changed entries last: a clash between an old and a changed entry is reported on the changed one.
+    ordered = [e for e in outcome.entries if e.id not in changed] + [
+        e for e in outcome.entries if e.id in changed
+    ]
+    scratch = check_entries(Report(), ordered, rows=None, today=today)
+    for issues, target in ((scratch.errors, report.errors), (scratch.warnings, report.warnings)):
+        target.extend(replace(i, row=plan.rows.get(i.ref)) for i in issues if i.ref in changed)
+    return outcome
+
+
+class _Plan:
+    """Decisions applied so far: existing entries with added paraphrases, and new entries."""
+
+    def __init__(self, entries: list[FaqEntry], today: dt.date) -> None:
+        self.order = [e.id for e in entries]
+        self.by_id: dict[str, FaqEntry] = {e.id: e for e in entries}
+        self.folded = {e.id.casefold(): e.id for e in entries}
+        self.new_ids: list[str] = []
+        self.new_by_question: dict[str, str] = {}
+        self.rows: dict[str, int] = {}
+        self.changed: list[str] = []
+        self.today = today
+
+    def entries(self) -> list[FaqEntry]:
+        return [self.by_id[i] for i in self.order] + [self.by_id[i] for i in self.new_ids]
+
+    def apply(self, row: Row, outcome: ReviewOutcome) -> None:
+        asked = " ".join(row.get("asked").split())  # one line: paraphrases are one per line
+        faq_id = unicodedata.normalize("NFKC", row.get("faq_id").strip())
+        question, answer = row.get("question").strip(), row.get("answer").strip()
+        if not any(row.get(c).strip() for c in STAFF_COLUMNS):
+            outcome.undecided += 1
+            return
+        report = outcome.report
+        if not asked:
+            report.error("empty", "住民の質問が空です", row=row.number, column="asked")
+            return
+        existing = self.folded.get(faq_id.casefold()) if faq_id else None
+        if existing and existing not in self.new_ids:
+            if question or answer:
+                report.error(
+                    "id_exists",
+                    f"FAQ番号 {faq_id} は既にあります。言い換えにするなら新しい質問・回答は空に、"
+                    "新しい項目にするなら FAQ番号を空か新しい番号にしてください",
+                    row=row.number,
+                    column="faq_id",
+                )
+                return
+            self._add_paraphrase(existing, asked, row, outcome)
+            return
+        if not question or not answer:
+            if faq_id and not question and not answer:
+                report.error("unknown_id", f"FAQ番号 {faq_id} はありません", row=row.number, column="faq_id")
+            else:
+                missing = "question" if not question else "answer"
+                report.error(
+                    "empty", "新しい項目には質問と回答の両方が必要です", row=row.number, column=missing
+                )
+            return
+        self._add_new(row, faq_id, asked, question, answer, outcome)
+
+    def _add_paraphrase(self, faq_id: str, asked: str, row: Row, outcome: ReviewOutcome) -> None:
+        entry = self.by_id[faq_id]
+        if normalize(asked) in known_wordings([entry]):
+            outcome.unchanged += 1
+            return
+        self.by_id[faq_id] = replace(entry, paraphrases=(*entry.paraphrases, asked))
+        outcome.paraphrases_added.append((faq_id, asked))
+        self._touch(faq_id, row.number)
+
+    def _add_new(
+        self, row: Row, faq_id: str, asked: str, question: str, answer: str, outcome: ReviewOutcome
+    ) -> None:
+        key = normalize(question)
+        same = self.new_by_question.get(key) or (self.folded.get(faq_id.casefold()) if faq_id else None)
+        if same:  # several resident wordings for one new entry
+            entry = self.by_id[same]
+            if normalize(entry.answer) != normalize(answer):
+                outcome.report.error(
+                    "conflict",
+                    f"同じ新しい項目 ({same}) に {self.rows.get(same)}行目と違う回答が書かれています",
+                    row=row.number,
+                    column="answer",
+                )
+                return
+            if normalize(asked) not in known_wordings([entry]):
+                self.by_id[same] = replace(entry, paraphrases=(*entry.paraphrases, asked))
+            return
+        if faq_id and not ID_PATTERN.match(faq_id):
+            outcome.report.error("bad_id", f"番号 {faq_id!r} は使えません", row=row.number, column="faq_id")
+            return
+        faq_id = faq_id or self._next_id()
+        paraphrases = () if normalize(asked) == key else (asked,)
+        self.by_id[faq_id] = FaqEntry(
+            id=faq_id,
+            question=question,
+            answer=answer,
+            category=row.get("category").strip(),
+            paraphrases=paraphrases,
+            department=row.get("department").strip(),
+            verified_on=self.today.isoformat(),
+        )
+        self.new_ids.append(faq_id)
+        self.folded[faq_id.casefold()] = faq_id
+        self.new_by_question[key] = faq_id
+        outcome.created.append(faq_id)
+        self._touch(faq_id, row.number)
+
+    def _next_id(self) -> str:
+        numbers = [int(m.group(1)) for i in self.by_id if (m := _NEW_ID.match(i))]
+        return f"F{max(numbers, default=0) + 1:04d}"
+
+    def _touch(self, faq_id: str, row_number: int) -> None:
+        self.rows.setdefault(faq_id, row_number)
+        if faq_id not in self.changed:
+            self.changed.append(faq_id)

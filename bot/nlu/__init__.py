@@ -1,0 +1,1 @@
+"""Rasa pipeline components for Japanese (registered with Rasa's DefaultV1Recipe on import)."""

@@ -1,0 +1,50 @@
+"""Paths and environment settings shared by every part of madoguchi.
+
+Nothing here touches the disk at import time; call :func:`load` when needed.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Resolved settings for one process."""
+
+    home: Path
+    data_dir: Path
+    var_dir: Path
+    redis_url: str | None
+    retention_days: int
+
+    @property
+    def faq_dir(self) -> Path:
+        """Directory of the live FAQ knowledge base."""
+        return self.var_dir / "faq"
+
+    @property
+    def catalog_dir(self) -> Path:
+        """Directory of the procedure catalog."""
+        return self.data_dir / "catalog"
+
+
+def load(environ: dict[str, str] | None = None) -> Settings:
+    """Reads the settings from the environment.
+
+    Args:
+        environ: mapping to read instead of ``os.environ`` (tests).
+    """
+    env = os.environ if environ is None else environ
+    home = Path(env.get("MADOGUCHI_HOME") or REPO_ROOT)
+    return Settings(
+        home=home,
+        data_dir=Path(env.get("MADOGUCHI_DATA") or home / "data"),
+        var_dir=Path(env.get("MADOGUCHI_VAR") or home / "var"),
+        redis_url=env.get("REDIS_URL") or None,
+        retention_days=int(env.get("MADOGUCHI_RETENTION_DAYS") or 90),
+    )

@@ -1,0 +1,87 @@
+"""The memory layer: callback queue, review log, feedback, webhook de-duplication.
+
+One interface (:mod:`bot.stores.base`), two back ends: SQLite under ``settings.var_dir`` (default)
+and Redis (when ``settings.redis_url`` is set). Plain Python: only :mod:`bot.stores.rasa_redis`
+imports Rasa, and nothing here imports it.
+
+Example::
+
+    from bot import settings
+    from bot.stores import open_stores
+
+    with open_stores(settings.load()) as stores:
+        request = stores.callbacks.add("090-1234-5678", "…", "平日午前", "juminhyo", None)
+"""
+
+from __future__ import annotations
+
+from bot.settings import Settings
+from bot.stores.base import CallbackQueue, EventDeduplicator, FeedbackLog, ReviewLog, Stores
+from bot.stores.models import (
+    REVIEW_KINDS,
+    CallbackRequest,
+    Clock,
+    ReviewGroup,
+    StoreError,
+    now_jst,
+)
+
+__all__ = [
+    "REVIEW_KINDS",
+    "CallbackQueue",
+    "CallbackRequest",
+    "EventDeduplicator",
+    "FeedbackLog",
+    "ReviewGroup",
+    "ReviewLog",
+    "StoreError",
+    "Stores",
+    "open_stores",
+]
+
+
+def open_stores(settings: Settings, *, prefix: str | None = None, clock: Clock | None = None) -> Stores:
+    """Opens the stores of the configured back end.
+
+    Args:
+        settings: from :func:`bot.settings.load`; ``redis_url`` picks Redis, else SQLite in ``var_dir``.
+        prefix: Redis key prefix (default ``"madoguchi:"``); ignored by SQLite.
+        clock: returns the current aware datetime (default: now in JST); tests pass a fake one.
+    """
+    clock = clock or now_jst
+    if settings.redis_url:
+        return _open_redis(settings, prefix, clock)
+    return _open_sqlite(settings, clock)
+
+
+def _open_sqlite(settings: Settings, clock: Clock) -> Stores:
+    from bot.stores import sqlite_backend as sq
+
+    db = sq.SqliteDatabase(settings.var_dir / sq.DB_NAME)
+    return Stores(
+        backend="sqlite",
+        callbacks=sq.SqliteCallbackQueue(db, clock),
+        review=sq.SqliteReviewLog(db, clock),
+        feedback=sq.SqliteFeedbackLog(db, clock),
+        dedup=sq.SqliteEventDeduplicator(db),
+        retention_days=settings.retention_days,
+        clock=clock,
+        _close=db.close,
+    )
+
+
+def _open_redis(settings: Settings, prefix: str | None, clock: Clock) -> Stores:
+    from bot.stores import redis_backend as rb
+
+    client = rb.connect(settings.redis_url)
+    key_prefix = rb.DEFAULT_PREFIX if prefix is None else prefix
+    return Stores(
+        backend="redis",
+        callbacks=rb.RedisCallbackQueue(client, key_prefix, clock),
+        review=rb.RedisReviewLog(client, key_prefix, clock),
+        feedback=rb.RedisFeedbackLog(client, key_prefix, clock),
+        dedup=rb.RedisEventDeduplicator(client, key_prefix),
+        retention_days=settings.retention_days,
+        clock=clock,
+        _close=client.close,
+    )

@@ -1,0 +1,194 @@
+"""One Japanese text normalization, shared by the NLU pipeline and the FAQ ranking.
+
+Residents type full-width digits (０９０), half-width kana (ｼﾞｭｳﾐﾝﾋｮｳ), ideographic spaces and
+mixed scripts. :func:`normalize` folds these with NFKC, lower-cases ASCII and folds whitespace.
+:func:`analyze` runs SudachiPy over the normalized text but reports every token's offsets in the
+ORIGINAL text, so that entity spans taken from it stay correct.
+
+The Sudachi dictionary is loaded lazily on first use (never at import time) and cached per process.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import threading
+import unicodedata
+from dataclasses import dataclass
+from typing import Iterable
+
+#: Sudachi split modes by name: A (shortest units), B (middle), C (named entities, longest).
+SPLIT_MODES = ("A", "B", "C")
+
+#: Parts of speech whose normalized forms carry meaning for matching and ranking.
+CONTENT_POS = frozenset({"名詞", "動詞", "形容詞", "副詞", "接頭辞", "形状詞"})
+
+# Sudachi refuses very long inputs; analyse long texts in chunks cut at sentence ends.
+_MAX_CHUNK = 2000
+_CHUNK_BREAK = re.compile(r"[。！？!?\n]")
+
+# Characters that NFKC may compose with the character before them.
+_COMBINING_EXTRA = frozenset({"\uff9e", "\uff9f", "\u3099", "\u309a"})
+
+
+@dataclass(frozen=True)
+class Morph:
+    """One token of Japanese text.
+
+    Attributes:
+        surface: the token as written in the original text.
+        lemma: Sudachi's normalized form (引越し -> 引っ越し, 手つづき -> 手続き).
+        reading: katakana reading (Sudachi's reading form).
+        pos: Sudachi part-of-speech tuple.
+        start: start offset in the original text.
+        end: end offset (exclusive) in the original text.
+    """
+
+    surface: str
+    lemma: str
+    reading: str
+    pos: tuple[str, ...]
+    start: int
+    end: int
+
+
+
+def _clusters(text: str) -> Iterable[tuple[int, int]]:
+    """Yields (start, end) spans of characters that NFKC must see together."""
+    i, n = 0, len(text)
+    while i < n:
+        j = i + 1
+        while j < n and (unicodedata.combining(text[j]) or text[j] in _COMBINING_EXTRA):
+            j += 1
+        yield i, j
+        i = j
+
+
+def _fold_char(ch: str) -> str:
+    if ch.isspace():
+        return " "
+    if "A" <= ch <= "Z":
+        return ch.lower()
+    return ch
+
+
+def normalize_with_offsets(text: str) -> tuple[str, list[int], list[int]]:
+    """Normalizes text and keeps, for every output character, its span in the input.
+
+    Returns:
+        ``(normalized, starts, ends)`` where ``normalized[i]`` came from ``text[starts[i]:ends[i]]``.
+        A span of normalized text ``[i, j)`` maps back to ``text[starts[i]:ends[j - 1]]``.
+    """
+    out: list[str] = []
+    starts: list[int] = []
+    ends: list[int] = []
+    for start, end in _clusters(text):
+        for ch in unicodedata.normalize("NFKC", text[start:end]):
+            ch = _fold_char(ch)
+            if ch == " " and (not out or out[-1] == " "):
+                continue  # fold runs of whitespace, drop leading whitespace
+            out.append(ch)
+            starts.append(start)
+            ends.append(end)
+    while out and out[-1] == " ":
+        out.pop()
+        starts.pop()
+        ends.pop()
+    return "".join(out), starts, ends
+
+
+def normalize(text: str) -> str:
+    """NFKC + width folding + ASCII lower-casing + whitespace folding; kana and kanji are kept."""
+    return normalize_with_offsets(text)[0]
+
+
+_lock = threading.Lock()
+
+
+@functools.lru_cache(maxsize=None)
+def _dictionary(dict_name: str, user_dicts: tuple[str, ...]):
+    from sudachipy import Dictionary  # imported lazily: loading the dictionary takes time
+
+    config = {"userDict": list(user_dicts)} if user_dicts else None
+    if config:
+        import json
+
+        return Dictionary(dict=dict_name, config=json.dumps(config))
+    return Dictionary(dict=dict_name)
+
+
+@functools.lru_cache(maxsize=None)
+def get_tokenizer(mode: str = "C", dict_name: str = "core", user_dicts: tuple[str, ...] = ()):
+    """Returns a cached SudachiPy tokenizer for a split mode ("A", "B" or "C")."""
+    from sudachipy import SplitMode
+
+    if mode not in SPLIT_MODES:
+        raise ValueError(f"unknown Sudachi split mode {mode!r}; use one of {SPLIT_MODES}")
+    with _lock:
+        dictionary = _dictionary(dict_name, user_dicts)
+    return dictionary.create(mode=getattr(SplitMode, mode))
+
+
+def _chunks(text: str) -> Iterable[tuple[int, str]]:
+    """Cuts text into pieces Sudachi accepts, at sentence ends where possible."""
+    pos = 0
+    while pos < len(text):
+        end = min(pos + _MAX_CHUNK, len(text))
+        if end < len(text):
+            breaks = [m.end() for m in _CHUNK_BREAK.finditer(text, pos, end)]
+            if breaks:
+                end = breaks[-1]
+        yield pos, text[pos:end]
+        pos = end
+
+
+def analyze(text: str, mode: str = "C", tokenizer=None) -> list[Morph]:
+    """Tokenizes text with SudachiPy; offsets refer to the ORIGINAL text.
+
+    Args:
+        text: the text as the resident wrote it.
+        mode: Sudachi split mode ("A", "B" or "C").
+        tokenizer: a SudachiPy tokenizer to use instead of the cached one (e.g. with a user dictionary).
+    """
+    norm, starts, ends = normalize_with_offsets(text)
+    if not norm:
+        return []
+    tok = tokenizer or get_tokenizer(mode)
+    morphs: list[Morph] = []
+    for offset, chunk in _chunks(norm):
+        for m in tok.tokenize(chunk):
+            b, e = offset + m.begin(), offset + m.end()
+            if b == e or not m.surface().strip():
+                continue
+            start, end = starts[b], ends[e - 1]
+            morphs.append(
+                Morph(
+                    surface=text[start:end],
+                    lemma=m.normalized_form(),
+                    reading=m.reading_form(),
+                    pos=tuple(m.part_of_speech()),
+                    start=start,
+                    end=end,
+                )
+            )
+    return morphs
+
+
+def is_content(morph: Morph) -> bool:
+    """Whether a token is a content word (noun, verb, adjective, adverb, prefix, adjectival noun)."""
+    return bool(morph.pos) and morph.pos[0] in CONTENT_POS and morph.pos[1] != "数詞"
+
+
+def content_lemmas(text: str, mode: str = "C") -> list[str]:
+    """Normalized forms of the content words of a text, in order."""
+    return [m.lemma for m in analyze(text, mode) if is_content(m)]
+
+
+def reading(text: str, mode: str = "C") -> str:
+    """Katakana reading of a text (for kana-only spellings such as じゅうみんひょう)."""
+    return "".join(m.reading for m in analyze(text, mode))
+
+
+def to_katakana(text: str) -> str:
+    """Hiragana -> katakana, leaving everything else as it is."""
+    return "".join(chr(ord(c) + 0x60) if "\u3041" <= c <= "\u3096" else c for c in text)

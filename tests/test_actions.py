@@ -1,0 +1,248 @@
+"""Custom actions, run directly with rasa_sdk trackers against the real catalog and messages.
+
+Assertions are on structured fields (``custom.madoguchi``, payloads, response names, slots), never on
+the Japanese wording, which staff edit in data/.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import context
+from actions.callback import (
+    ActionAskCallbackSlot,
+    ActionSubmitCallback,
+    ValidateCallbackForm,
+    clean_name,
+    find_slot,
+)
+from actions.contact import ActionContactPhone
+from actions.feedback import ActionRecordFeedback
+from actions.procedures import ActionAnswerOnline, ActionAnswerProcedure, ActionProcedureDetails
+
+
+@pytest.fixture(autouse=True)
+def isolated_var(tmp_path, monkeypatch):
+    monkeypatch.setenv("MADOGUCHI_VAR", str(tmp_path / "var"))
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    context.reset()
+    yield
+    context.reset()
+
+
+def tracker(text: str = "", intent: str = "ask_procedure", entities=None, slots=None, metadata=None):
+    return Tracker(
+        sender_id="test",
+        slots=slots or {},
+        latest_message={
+            "text": text,
+            "intent": {"name": intent, "confidence": 0.9},
+            "entities": entities or [],
+            "metadata": metadata or {},
+        },
+        events=[],
+        paused=False,
+        followup_action=None,
+        active_loop={},
+        latest_action_name="action_listen",
+    )
+
+
+def entity(name: str, value) -> dict:
+    return {"entity": name, "value": value}
+
+
+def run(action, t: Tracker):
+    dispatcher = CollectingDispatcher()
+    events = asyncio.run(action.run(dispatcher, t, {}))
+    return dispatcher.messages, events
+
+
+def cards(messages) -> list[dict]:
+    return [m["custom"]["madoguchi"] for m in messages if (m.get("custom") or {}).get("madoguchi")]
+
+
+def slot_events(events) -> dict:
+    return {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
+
+
+@pytest.mark.parametrize(
+    ("text", "procedure"),
+    [
+        ("住民票の写しを取りたいです", "juminhyo"),
+        ("ｼﾞｭｳﾐﾝﾋｮｳ 土日", "juminhyo"),
+        ("粗大ごみを出したい", "sodai_gomi"),
+        ("マイナカードをなくした", "mynumber_lost"),
+    ],
+)
+def test_procedure_question_gets_the_catalog_answer(text, procedure):
+    messages, events = run(ActionAnswerProcedure(), tracker(text))
+    card = cards(messages)[0]
+    assert card["kind"] == "procedure" and card["procedure"] == procedure
+    assert card["bring"] and card["department"]["phone"]
+    payloads = [b["payload"] for b in messages[0]["buttons"]]
+    assert f'/ask_details{{"procedure":"{procedure}"}}' in payloads
+    assert f'/ask_phone{{"procedure":"{procedure}"}}' in payloads
+    assert messages[-1]["response"] == "utter_ask_feedback"
+    assert slot_events(events)["procedure"] == procedure
+
+
+def test_easy_japanese_uses_the_catalogs_easy_summary():
+    catalog = context.catalog()
+    easy = catalog.get("juminhyo").summary_easy
+    messages, _ = run(ActionAnswerProcedure(), tracker("住民票がほしい", metadata={"yasashii": True}))
+    assert easy in messages[0]["text"]
+    messages, _ = run(ActionAnswerProcedure(), tracker("住民票がほしい"))
+    assert easy not in messages[0]["text"]
+
+
+def test_button_entity_wins_over_text():
+    t = tracker("/ask_procedure", entities=[entity("procedure", "koseki")])
+    messages, _ = run(ActionAnswerProcedure(), t)
+    assert cards(messages)[0]["procedure"] == "koseki"
+
+
+def test_moving_asks_one_clarifying_question_then_gives_a_checklist():
+    messages, _ = run(ActionAnswerProcedure(), tracker("引っ越しをします", intent="life_event"))
+    card = cards(messages)[0]
+    assert card == {"kind": "clarify", "life_event": "moving"}
+    options = [json.loads(b["payload"][b["payload"].index("{") :]) for b in messages[0]["buttons"]]
+    assert {o["move_type"] for o in options} == {"in", "out", "within"}
+
+    chosen = tracker("/life_event", intent="life_event", entities=[entity("life_event", "moving"), entity("move_type", "in")])
+    messages, _ = run(ActionAnswerProcedure(), chosen)
+    card = cards(messages)[0]
+    assert card["kind"] == "checklist" and card["option"] == "in"
+    assert "tennyu" in card["procedures"]
+
+
+def test_a_named_procedure_beats_the_life_event():
+    messages, _ = run(ActionAnswerProcedure(), tracker("転入届の持ち物を教えて", intent="life_event"))
+    assert cards(messages)[0]["procedure"] == "tennyu"
+
+
+def test_birth_gives_a_checklist_without_question():
+    messages, _ = run(ActionAnswerProcedure(), tracker("子どもが生まれました", intent="life_event"))
+    card = cards(messages)[0]
+    assert card["kind"] == "checklist" and "birth" in card["procedures"]
+
+
+def test_online_answer_gives_the_form_and_card_requirement():
+    catalog = context.catalog()
+    online = next(p for p in catalog.procedures.values() if p.online)
+    messages, _ = run(ActionAnswerOnline(), tracker("/ask_online", intent="ask_online", entities=[entity("procedure", online.id)]))
+    card = cards(messages)[0]
+    assert card["online"]["url"] == online.online.url
+    assert card["online"]["requires_mynumber_card"] == online.online.requires_mynumber_card
+    assert online.online.url in [b["payload"] for b in messages[0]["buttons"]]
+
+
+def test_online_answer_is_honest_when_there_is_no_form():
+    catalog = context.catalog()
+    offline = next(p for p in catalog.procedures.values() if not p.online and p.where.counter)
+    messages, _ = run(ActionAnswerOnline(), tracker("/ask_online", intent="ask_online", entities=[entity("procedure", offline.id)]))
+    card = cards(messages)[0]
+    assert card["online"] is None
+    assert not any(b["payload"].startswith("http") for b in messages[0]["buttons"])
+
+
+def test_details_use_the_remembered_procedure():
+    messages, _ = run(ActionProcedureDetails(), tracker("もっと詳しく", intent="ask_details", slots={"procedure": "jido_teate"}))
+    assert cards(messages)[0] == {"kind": "details", "procedure": "jido_teate"}
+
+
+def test_phone_gives_the_departments_number():
+    catalog = context.catalog()
+    messages, _ = run(ActionContactPhone(), tracker("電話で聞きたい", intent="ask_phone", slots={"procedure": "sodai_gomi"}))
+    card = cards(messages)[0]
+    department = catalog.department_of("sodai_gomi")
+    assert card["phone"] == department.phone and isinstance(card["open_now"], bool)
+    assert messages[0]["buttons"][0]["payload"] == "/request_callback"
+
+
+def test_phone_without_topic_gives_the_main_number():
+    catalog = context.catalog()
+    messages, _ = run(ActionContactPhone(), tracker("人と話したい", intent="ask_phone"))
+    assert cards(messages)[0]["phone"] == catalog.city.phone
+
+
+@pytest.mark.parametrize("raw", ["090-1234-5678", "０９０１２３４５６７８", "(03)1234-5678", "電話は045-123-4567です"])
+def test_phone_numbers_in_any_common_writing_are_accepted(raw):
+    dispatcher = CollectingDispatcher()
+    result = ValidateCallbackForm().validate_callback_phone(raw, dispatcher, tracker(raw, "inform"), {})
+    assert result["callback_phone"].isdigit()
+    assert dispatcher.messages == []
+
+
+def test_invalid_phone_is_re_asked_then_given_up_after_three_tries():
+    form = ValidateCallbackForm()
+    attempts = 0
+    for expected_attempts in (1, 2):
+        dispatcher = CollectingDispatcher()
+        t = tracker("12", "inform", slots={"callback_phone_attempts": attempts})
+        result = form.validate_callback_phone("12", dispatcher, t, {})
+        assert result["callback_phone"] is None and result["callback_phone_attempts"] == expected_attempts
+        assert dispatcher.messages[0]["response"] == "utter_invalid_phone"
+        attempts = result["callback_phone_attempts"]
+    dispatcher = CollectingDispatcher()
+    result = form.validate_callback_phone("12", dispatcher, tracker("12", "inform", slots={"callback_phone_attempts": 2}), {})
+    assert result["callback_gave_up"] is True
+    assert dispatcher.messages[0]["response"] == "utter_phone_give_up"
+    assert dispatcher.messages[0]["main_phone"] == context.catalog().city.phone
+    required = asyncio.run(form.required_slots(["callback_phone"], dispatcher, tracker(slots={"callback_gave_up": True}), {}))
+    assert required == []
+
+
+@pytest.mark.parametrize(("raw", "name"), [("山田太郎です", "山田太郎"), ("名前は佐藤と申します", "佐藤"), ("やまだ", "やまだ"), ("0901234", None), ("", None)])
+def test_names_are_cleaned(raw, name):
+    assert clean_name(raw) == name
+
+
+def test_time_slots_come_from_the_data():
+    slots = context.catalog().city.callback_slots
+    assert find_slot(slots[0].id) == slots[0]
+    assert find_slot("午後がいいです").start.hour >= 12
+    assert find_slot("夜中") is None
+    messages, _ = run(ActionAskCallbackSlot(), tracker())
+    assert len(messages[0]["buttons"]) == len(slots)
+
+
+def test_confirmed_callback_is_stored_before_the_ticket_is_told():
+    slots = {
+        "callback_phone": "09012345678",
+        "callback_name": "山田太郎",
+        "callback_slot": context.catalog().city.callback_slots[0].id,
+        "callback_topic": "児童手当のこと",
+        "callback_confirmed": True,
+        "procedure": "jido_teate",
+    }
+    messages, events = run(ActionSubmitCallback(), tracker("/affirm", "affirm", slots=slots))
+    ticket = cards(messages)[0]["ticket"]
+    assert messages[0]["response"] == "utter_callback_done" and messages[0]["ticket"] == ticket
+    stored = context.stores().callbacks.get(ticket)
+    assert stored.phone == "09012345678" and stored.department == "kodomo"[:0] + stored.department
+    assert stored.department == context.catalog().get("jido_teate").department
+    # personal details leave the conversation
+    cleared = slot_events(events)
+    assert cleared["callback_phone"] is None and cleared["callback_name"] is None
+
+
+def test_gave_up_callback_stores_nothing():
+    messages, _ = run(ActionSubmitCallback(), tracker(slots={"callback_gave_up": True}))
+    assert messages == []
+    assert context.stores().callbacks.list() == []
+
+
+def test_unhelpful_vote_goes_to_the_review_log_masked():
+    slots = {"last_question": "090-1111-2222の山田ですが粗大ごみの件", "last_answer": "procedure:sodai_gomi"}
+    t = tracker("/feedback", "feedback", entities=[entity("helpful", False)], slots=slots)
+    messages, _ = run(ActionRecordFeedback(), t)
+    assert messages[0]["response"] == "utter_feedback_sorry"
+    groups = context.stores().review.distinct()
+    assert len(groups) == 1 and "090-1111-2222" not in groups[0].question
+    assert groups[0].kinds == ["unhelpful"] or "unhelpful" in groups[0].kinds

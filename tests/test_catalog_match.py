@@ -1,0 +1,193 @@
+"""Matching residents' words to procedures and life events, over the real catalog and a small made-up one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from bot import settings
+from bot.knowledge.catalog import load_catalog
+
+REAL_DATA = settings.load({}).data_dir
+
+
+@pytest.fixture(scope="module")
+def catalog():
+    return load_catalog(REAL_DATA)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("住民票取りたい", "juminhyo"),
+        ("ｼﾞｭｳﾐﾝﾋｮｳ", "juminhyo"),  # half-width katakana
+        ("じゅうみんひょう", "juminhyo"),  # hiragana only
+        ("ジュウミンヒョウ", "juminhyo"),
+        ("じゅうみんひょ", "juminhyo"),  # one kana missing
+        ("住民票の写しがほしいです", "juminhyo"),
+        ("いんかんとうろく", "inkan_toroku"),
+        ("実印を登録したい", "inkan_toroku"),
+        ("印鑑証明書を取りたい", "inkan_shomei"),
+        ("印鑑照明", "inkan_shomei"),  # common typo listed as an alias
+        ("粗大ごみ出したい", "sodai_gomi"),
+        ("ソファを捨てたい", "sodai_gomi"),
+        ("原付を廃車", "keijidosha_zei"),
+        ("原付の廃車をしたい", "keijidosha_zei"),  # other particle and inflection than the alias
+        ("マイナカードなくした", "mynumber_lost"),
+        ("マイナンバーカードを落としました", "mynumber_lost"),
+        ("マイナンバーカードを作りたい", "mynumber_apply"),
+        ("マイナンバーカードの暗証番号を忘れました", "mynumber_pin"),
+        ("電子証明書の有効期限が切れた", "mynumber_cert_renew"),
+        ("交付通知書が届きました", "mynumber_receive"),
+        ("本籍地が遠いけど戸籍を取りたい", "koseki"),
+        ("こせきとうほんがほしい", "koseki"),
+        ("引っ越しして転入届を出したい", "tennyu"),
+        ("転出届はオンラインでできますか", "tenshutsu"),
+        ("市内で引っ越しました", "tenkyo"),
+        ("出生届の期限", "birth"),
+        ("婚姻届を出したい", "marriage"),
+        ("おくやみコーナーの予約", "okuyami"),
+        ("会社を辞めました", "kokuho_join"),
+        ("国保をやめたい", "kokuho_leave"),
+        ("国民年金の免除", "nenkin_exemption"),
+        ("児童手当の申請", "jido_teate"),
+        ("児童扶養手当", "jido_fuyo_teate"),
+        ("保育園に入りたい", "hoikusho"),
+        ("母子手帳をもらいたい", "ninshin"),
+        ("子どもの医療費", "kodomo_iryohi"),
+        ("燃えるごみの日", "gomi_bunbetsu"),
+        ("所得証明書がほしい", "kazei_shomei"),
+        ("住民税の払い方", "juminzei"),
+        ("固定資産税", "kotei_shisanzei"),
+        ("要介護認定を受けたい", "kaigo_nintei"),
+        ("障害者手帳の申請", "shogai_techo"),
+        ("狂犬病の注射", "inu_toroku"),
+        ("近くの避難所はどこ", "hinanjo"),
+        ("市役所は何時まで", "kaichojikan"),
+        ("家賃が払えない", "seikatsu_sodan"),
+        ("コンビニで住民票", "konbini_kofu"),
+        ("ｺﾝﾋﾞﾆｺｳﾌ", "konbini_kofu"),
+        ("オンラインでできる手続き", "online_list"),
+    ],
+)
+def test_best_match(catalog, text: str, expected: str) -> None:
+    matches = catalog.match(text)
+    assert matches, text
+    assert matches[0][0] == expected, matches
+    if len(matches) > 1:
+        assert matches[0][1] > matches[1][1], matches  # a clear winner, not a tie
+
+
+@pytest.mark.parametrize(
+    "text", ["今日はいい天気ですね", "ありがとう", "こんにちは", "ラーメンの美味しい店", "証明書がほしい", ""]
+)
+def test_unrelated_text_matches_nothing(catalog, text: str) -> None:
+    assert catalog.match(text) == []
+
+
+def test_scores_are_between_zero_and_one_and_sorted(catalog) -> None:
+    for text in ["住民票", "マイナンバーカードを落としました", "粗大ごみ出したい", "国保をやめたい"]:
+        matches = catalog.match(text, top_k=5)
+        scores = [s for _, s in matches]
+        assert all(0 < s <= 1 for s in scores)
+        assert scores == sorted(scores, reverse=True)
+    assert catalog.match("住民票") == [("juminhyo", 1.0)]
+
+
+def test_top_k_and_min_score(catalog) -> None:
+    assert len(catalog.match("マイナンバーカードを落としました", top_k=1)) == 1
+    everything = catalog.match("マイナンバーカードを落としました", top_k=10, min_score=0.0)
+    assert len(everything) > 1
+    assert catalog.match("マイナンバーカードを落としました", min_score=0.99) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "event", "option"),
+    [
+        ("引っ越します", "moving", None),
+        ("引越ししたい", "moving", None),
+        ("東京から引っ越してきました", "moving", "in"),
+        ("市外から越してきました", "moving", "in"),
+        ("市外へ引っ越す予定です", "moving", "out"),
+        ("県外に引っ越します", "moving", "out"),
+        ("市内で引っ越しました", "moving", "within"),
+        ("赤ちゃんが生まれました", "birth", None),
+        ("父が亡くなりました", "death", None),
+        ("結婚しました", "marriage", None),
+        ("離婚しました", "divorce", None),
+        ("妊娠しました", "pregnancy", None),
+    ],
+)
+def test_life_events(catalog, text: str, event: str, option: str | None) -> None:
+    found = catalog.match_life_event(text)
+    assert found is not None, text
+    assert found[0].id == event
+    assert (found[1].id if found[1] else None) == option
+
+
+@pytest.mark.parametrize("text", ["住民票", "転入届", "今日はいい天気ですね", "固定資産税"])
+def test_no_life_event(catalog, text: str) -> None:
+    assert catalog.match_life_event(text) is None
+
+
+def _tiny_catalog(tmp_path: Path):
+    """Two procedures whose aliases overlap in one sentence: 転入届 (specific) and 引っ越し (general)."""
+
+    def proc(pid: str, aliases: list[str]) -> dict:
+        return {
+            "id": pid,
+            "name": pid,
+            "aliases": aliases,
+            "category": "c",
+            "summary": "s",
+            "summary_easy": "s",
+            "who": "w",
+            "deadline": None,
+            "bring": [],
+            "fee": "無料",
+            "where": {"counter": True, "mail": False, "convenience_store": False, "online": False},
+            "online": None,
+            "alternatives": "a",
+            "department": "d",
+            "details": "d",
+            "related": [],
+        }
+
+    files = {
+        "departments.yml": {
+            "city": {
+                "name": "テスト市",
+                "phone": "012-345-6700",
+                "address": "a",
+                "hours": {"weekdays": {"open": "9:00", "close": "17:00"}},
+                "callback_slots": [{"id": "am", "label": "午前", "start": "9:00", "end": "12:00"}],
+            },
+            "departments": [
+                {
+                    "id": "d",
+                    "name": "課",
+                    "phone": "012-345-6701",
+                    "location": "1階",
+                    "hours": {"weekdays": {"open": "9:00", "close": "17:00"}},
+                }
+            ],
+        },
+        "catalog/x.yml": {"procedures": [proc("general", ["引っ越し"]), proc("specific", ["転入届"])]},
+        "life_events.yml": {
+            "life_events": [{"id": "e", "name": "e", "triggers": ["引っ越し"], "checklist": ["general"]}]
+        },
+    }
+    for rel, content in files.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(yaml.safe_dump(content, allow_unicode=True), encoding="utf-8")
+    return load_catalog(tmp_path)
+
+
+def test_most_specific_alias_wins(tmp_path) -> None:
+    tiny = _tiny_catalog(tmp_path)
+    matches = tiny.match("引っ越しをしたので転入届を出したい")
+    assert [pid for pid, _ in matches] == ["specific", "general"]
+    assert matches[0][1] > matches[1][1]
+    assert tiny.match("引っ越し")[0] == ("general", 1.0)

@@ -1,0 +1,269 @@
+"""FAQ ranking on a small synthetic FAQ (no benchmark data needed)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from bot.knowledge.faq import ranking
+from bot.knowledge.faq.model import FaqEntry
+from bot.knowledge.faq.rank_bm25 import BM25Field
+from bot.knowledge.faq.rank_synonyms import SynonymError, SynonymMatcher, default_groups, load_groups
+from bot.knowledge.faq.rank_text import analyze_fields, char_ngrams, kana_ngrams
+from bot.knowledge.faq.ranking import FaqIndex, RankConfig, confidence
+
+ENTRIES = [
+    FaqEntry(
+        id="F001",
+        question="住民票の写しを取りたいのですが、どこで申請できますか。",
+        answer="住民票の写しは市民課の窓口、コンビニ交付、郵送で請求できます。本人確認書類が必要です。",
+        paraphrases=("住民票がほしい",),
+    ),
+    FaqEntry(
+        id="F002",
+        question="引っ越してきたときの転入届について知りたい。",
+        answer="市外から引っ越したときは、転入した日から14日以内に転入届を出してください。転出証明書が必要です。",
+        paraphrases=("よそから引っ越してきた",),
+    ),
+    FaqEntry(
+        id="F003",
+        question="粗大ごみの出し方を教えてください。",
+        answer="粗大ごみは事前申込制です。電話かインターネットで申し込み、処理券を貼って出してください。",
+    ),
+    FaqEntry(
+        id="F004",
+        question="児童手当の申請はどうすればよいですか。",
+        answer="子どもが生まれたり転入したりしたときは、15日以内に児童手当の認定請求をしてください。",
+    ),
+    FaqEntry(
+        id="F005",
+        question="マイナンバーカードを作りたい。",
+        answer="個人番号カードの交付申請は、郵送、スマートフォン、証明写真機から行えます。",
+    ),
+    FaqEntry(
+        id="F006",
+        question="印鑑登録の手続きを教えてください。",
+        answer="印鑑登録は本人が登録する印鑑と本人確認書類を持って市民課の窓口で行います。",
+    ),
+    FaqEntry(
+        id="F007",
+        question="戸籍謄本を郵送で請求したい。",
+        answer="戸籍謄本の郵送請求には、請求書、手数料の定額小為替、本人確認書類の写し、返信用封筒が必要です。",
+    ),
+    FaqEntry(
+        id="F008",
+        question="犬の登録と狂犬病予防注射について。",
+        answer="生後91日以上の犬は登録と年1回の狂犬病予防注射が必要です。",
+    ),
+    FaqEntry(
+        id="F009",
+        question="市民農園を借りたい。",
+        answer="市民農園の利用者は毎年2月に募集します。区画は抽選で決めます。",
+    ),
+]
+GROUPS = [["市民農園", "家庭菜園", "貸し農園"]]
+
+
+@pytest.fixture(scope="module")
+def index() -> FaqIndex:
+    return FaqIndex.build(ENTRIES, synonyms=[])
+
+
+def top_id(index: FaqIndex, query: str) -> str | None:
+    results = index.search(query, top_k=3)
+    return results[0][0] if results else None
+
+
+def test_exact_question_wins(index):
+    for entry in ENTRIES:
+        assert top_id(index, entry.question) == entry.id
+
+
+def test_paraphrase_and_reworded_questions_win(index):
+    assert top_id(index, "住民票がほしい") == "F001"
+    assert top_id(index, "よそから引っ越してきたのですが、何をすればいいですか") == "F002"
+    assert top_id(index, "ソファを捨てたいけど粗大ゴミはどうやって出すの") == "F003"
+    assert top_id(index, "子供の手当をもらうには") == "F004"  # 子供 ~ 児童 through Sudachi synonym groups
+    assert top_id(index, "個人番号カードがほしい") == "F005"
+
+
+def test_kana_spelling_finds_kanji_entry(index):
+    assert top_id(index, "じゅうみんひょう") == "F001"
+    assert top_id(index, "いんかんとうろく") == "F006"
+    assert top_id(index, "ソダイゴミ") == "F003"
+    assert confidence(index.search("じゅうみんひょう")) != "none"
+    report = index.explain("じゅうみんひょう", "F001")
+    assert report["fields"]["q.kana"]["weight"] == pytest.approx(0.2 * index.config.kana_query_boost)
+    total = sum(f["weight"] * f["score"] for f in report["fields"].values())
+    assert total * report["coverage"] ** index.config.coord == pytest.approx(report["score"], rel=1e-3)
+
+
+@pytest.mark.parametrize(
+    "query", ["", "   ", "\u3000", "😀😀😀", "！？。、", "🐶🙏", "教えてください", "どうすればいいですか"]
+)
+def test_empty_or_meaningless_query_returns_nothing(index, query):
+    assert index.search(query) == []
+    assert confidence(index.search(query)) == "none"
+
+
+def test_results_are_sorted_bounded_and_positive(index):
+    results = index.search("住民票の写し 本人確認書類 郵送", top_k=4)
+    assert 0 < len(results) <= 4
+    scores = [s for _, s in results]
+    assert scores == sorted(scores, reverse=True)
+    assert all(s > 0 for s in scores)
+    assert len({faq_id for faq_id, _ in results}) == len(results)
+    assert index.search("住民票", top_k=0) == []
+
+
+def test_save_load_round_trip_gives_identical_rankings(index, tmp_path):
+    index.save(tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ranking.json", "ranking.npz"]
+    loaded = FaqIndex.load(tmp_path)
+    assert loaded.synonyms == index.synonyms
+    queries = [e.question for e in ENTRIES] + ["じゅうみんひょう", "犬を飼い始めた", "子供の手当", "ごみ"]
+    for q in queries:
+        assert loaded.search(q, top_k=8) == index.search(q, top_k=8)
+    assert loaded.config == index.config
+
+
+def test_load_rejects_other_format_and_missing_index(index, tmp_path):
+    with pytest.raises(FileNotFoundError):
+        FaqIndex.load(tmp_path / "nothing")
+    index.save(tmp_path)
+    meta = json.loads((tmp_path / "ranking.json").read_text(encoding="utf-8"))
+    meta["format"] = 999
+    (tmp_path / "ranking.json").write_text(json.dumps(meta), encoding="utf-8")
+    with pytest.raises(ValueError, match="format"):
+        FaqIndex.load(tmp_path)
+
+
+def test_build_rejects_duplicate_ids_and_unknown_fields():
+    with pytest.raises(ValueError, match="F001"):
+        FaqIndex.build([ENTRIES[0], ENTRIES[0]])
+    with pytest.raises(ValueError, match="q.nope"):
+        FaqIndex.build(ENTRIES, RankConfig(weights={"q.nope": 1.0}))
+
+
+def test_coordination_prefers_entries_with_more_of_the_query():
+    entries = [
+        FaqEntry(
+            id="A", question="犬の登録", answer="犬の登録は保健所で行います。犬の登録の手数料は三千円です。"
+        ),
+        FaqEntry(id="B", question="犬の登録と狂犬病の注射", answer="登録と注射の案内です。"),
+    ]
+    query = "犬の登録と狂犬病の注射"
+    with_coord = FaqIndex.build(entries, synonyms=[])
+    without = FaqIndex.build(entries, RankConfig(coord=0.0), synonyms=[])
+    assert with_coord.search(query)[0][0] == "B"
+    a_cov = with_coord.explain(query, "A")["coverage"]
+    assert a_cov == pytest.approx(0.5)  # 犬, 登録 of 犬, 登録, 狂犬病, 注射
+    assert dict(with_coord.search(query))["A"] == pytest.approx(
+        dict(without.search(query))["A"] * a_cov**0.5, rel=1e-4
+    )
+
+
+def test_empty_index_searches_to_nothing():
+    assert FaqIndex.build([]).search("住民票") == []
+
+
+def test_explain_names_matched_terms_and_fields(index):
+    report = index.explain("住民票がほしい", "F001")
+    assert report["faq_id"] == "F001"
+    assert report["rank"] == 1
+    assert report["score"] == pytest.approx(index.search("住民票がほしい", 1)[0][1], abs=1e-5)
+    q_lem = report["fields"]["q.lem"]
+    assert q_lem["row"] == "paraphrase:1"
+    assert "住民" in q_lem["matched"] and q_lem["matched"]["住民"] > 0
+    assert 0 < report["coverage"] <= 1
+    total = sum(f["weight"] * f["score"] for f in report["fields"].values())
+    assert total * report["coverage"] ** index.config.coord == pytest.approx(report["score"], rel=1e-3)
+    with pytest.raises(KeyError):
+        index.explain("住民票", "NOPE")
+    unrelated = index.explain("犬の登録", "F001")
+    assert unrelated["rank"] is None and unrelated["score"] == 0
+
+
+def test_confidence_classes(index):
+    assert confidence(index.search("住民票の写しを取りたいのですが、どこで申請できますか。")) == "confident"
+    # Two entries share 本人確認書類 / 郵送 / 請求: ambiguous between F001 and F007.
+    assert confidence(index.search("郵送で請求するときの本人確認書類")) == "close"
+    assert confidence(index.search("明日の天気と野球の試合結果が知りたい")) == "none"
+
+
+def test_confidence_thresholds_are_ordered():
+    assert 0 < ranking.CLOSE_SCORE < ranking.CONFIDENT_SCORE
+    assert confidence([]) == "none"
+    assert confidence([("a", ranking.CONFIDENT_SCORE), ("b", 0.0)]) == "confident"
+    assert confidence([("a", ranking.CONFIDENT_SCORE), ("b", ranking.CONFIDENT_SCORE)]) == "close"
+    assert confidence([("a", ranking.CLOSE_SCORE / 2)]) == "none"
+
+
+def test_city_word_groups_find_residents_words(index, tmp_path):
+    query = "家庭菜園をやってみたい"
+    before = dict(index.search(query)).get("F009", 0.0)  # only a stray reading trigram matches
+    grouped = FaqIndex.build(ENTRIES, synonyms=GROUPS)
+    assert top_id(grouped, query) == "F009"
+    assert grouped.search(query)[0][1] > 3 * before
+    grouped.save(tmp_path)
+    loaded = FaqIndex.load(tmp_path)
+    assert loaded.synonyms == GROUPS
+    assert loaded.search(query) == grouped.search(query)
+
+
+def test_word_group_matcher_and_files(tmp_path):
+    matcher = SynonymMatcher([["引っ越し", "転居"], ["ごみ", "粗大ごみ"], ["x"]])
+    assert matcher.tokens("ヒッコシ") == []
+    assert matcher.tokens("引っ越しと転居") == ["g0", "g0"]
+    assert matcher.tokens("粗大ゴミ") == ["g1"]  # longest match; katakana/hiragana alike
+    assert matcher.tokens("x") == []  # one-character terms are ignored
+    good = tmp_path / "a.yml"
+    good.write_text("groups:\n  - [住民票, 住民票の写し]\n", encoding="utf-8")
+    assert load_groups(tmp_path) == [["住民票", "住民票の写し"]]
+    (tmp_path / "b.yml").write_text("groups:\n  - [住民票, 3]\n", encoding="utf-8")
+    with pytest.raises(SynonymError, match=r"b\.yml: group 1"):
+        load_groups(tmp_path)
+    assert load_groups(tmp_path / "missing") == []
+
+
+def test_shipped_word_groups_load():
+    groups = default_groups()
+    assert len(groups) >= 20 and all(len(g) >= 2 for g in groups)
+
+
+def test_synonym_field_links_synonyms():
+    assert set(analyze_fields("子供")["syn"]) & set(analyze_fields("児童")["syn"])
+    assert set(analyze_fields("マイナンバーカード")["syn"]) & set(analyze_fields("個人番号カード")["syn"])
+
+
+def test_stop_words_leave_the_topic():
+    fields = analyze_fields("粗大ごみの出し方を教えてください")
+    assert "教える" not in fields["lem"] and "ごみ" in fields["lem"]
+    assert "教える" in analyze_fields("粗大ごみの出し方を教えてください", stop=False)["lem"]
+
+
+def test_ngram_helpers():
+    assert char_ngrams("住民票、ab") == ["住民", "民票", "ab"]
+    assert kana_ngrams(["ジュウミン", "ヒョウ", None, "ノ"]) == [
+        "ジュウ",
+        "ュウミ",
+        "ウミン",
+        "ミンヒ",
+        "ンヒョ",
+        "ヒョウ",
+    ]
+
+
+def test_bm25_field_scores_match_formula():
+    docs = [["a", "b", "a"], ["b"], ["c"]]
+    field = BM25Field.build(docs, [0, 1, 1], n_entries=2, k1=1.2, b=0.75)
+    n, avg = 3, 5 / 3
+    idf_a = np.log1p((n - 1 + 0.5) / 1.5)
+    expected = idf_a * 2 * 2.2 / (2 + 1.2 * (0.25 + 0.75 * 3 / avg))
+    assert field.row_scores(["a"])[0] == pytest.approx(expected, rel=1e-5)
+    entry = field.entry_scores(["b", "c"])
+    assert entry[1] == pytest.approx(max(field.row_scores(["b", "c"])[1:]), rel=1e-6)
+    with pytest.raises(ValueError):
+        BM25Field.build(docs, [1, 0, 0], n_entries=2)

@@ -1,0 +1,170 @@
+"""The Rasa pipeline components: Sudachi tokenizer (with a user dictionary kept in the model) and
+the safety override."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from rasa.engine.graph import ExecutionContext, GraphSchema
+from rasa.engine.storage.local_model_storage import LocalModelStorage
+from rasa.engine.storage.resource import Resource
+from rasa.nlu.constants import TOKENS_NAMES
+from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from bot.nlu.safety import SafetyOverride
+from bot.nlu.sudachi_tokenizer import SudachiTokenizer
+
+REPO = Path(__file__).resolve().parent.parent
+USER_DICT = REPO / "data" / "dictionary" / "user_dict.csv"
+
+
+def new_storage(path: Path) -> LocalModelStorage:
+    path.mkdir(parents=True, exist_ok=True)
+    return LocalModelStorage(path)
+
+
+@pytest.fixture()
+def storage(tmp_path):
+    return new_storage(tmp_path / "model")
+
+
+@pytest.fixture()
+def context():
+    return ExecutionContext(GraphSchema({}), "test")
+
+
+def make_tokenizer(storage, context, **config) -> SudachiTokenizer:
+    full = {**SudachiTokenizer.get_default_config(), **config}
+    return SudachiTokenizer.create(full, storage, Resource("tokenizer"), context)
+
+
+def tokens_of(tokenizer, text: str):
+    message = Message(data={TEXT: text})
+    tokenizer.process([message])
+    return message.get(TOKENS_NAMES[TEXT])
+
+
+TOKENS = [
+    ("住民票を取りたい", ["住民票", "を", "取り", "たい"], ["住民票", "を", "取る", "たい"]),
+    ("引越しの手つづき", ["引越し", "の", "手つづき"], ["引っ越し", "の", "手続き"]),
+    ("ｼﾞｭｳﾐﾝﾋｮｳ、土日", ["ｼﾞｭｳﾐﾝﾋｮｳ", "土日"], ["ジュウミンヒョウ", "土日"]),
+]
+
+
+@pytest.mark.parametrize(("text", "surfaces", "lemmas"), TOKENS)
+def test_tokens_keep_original_surface_and_normalized_lemma(storage, context, text, surfaces, lemmas):
+    tokens = tokens_of(make_tokenizer(storage, context), text)
+    assert [t.text for t in tokens] == surfaces
+    assert [t.lemma for t in tokens] == lemmas
+    for t in tokens:
+        assert text[t.start : t.end] == t.text
+
+
+def test_entity_offsets_survive_width_folding(storage, context):
+    text = "電話は０９０－１２３４－５６７８です"
+    tokens = tokens_of(make_tokenizer(storage, context), text)
+    digits = [t for t in tokens if t.lemma.isdigit()]
+    assert [text[t.start : t.end] for t in digits] == ["０９０", "１２３４", "５６７８"]
+
+
+def test_symbol_only_message_keeps_one_token(storage, context):
+    tokens = tokens_of(make_tokenizer(storage, context), " 🙏🙏 ")
+    assert [(t.text, t.start, t.end) for t in tokens] == [("🙏🙏", 1, 3)]
+
+
+@pytest.mark.parametrize("mode", ["A", "B", "C"])
+def test_split_mode_is_configurable(storage, context, mode):
+    tokens = tokens_of(make_tokenizer(storage, context, split_mode=mode), "国民健康保険に加入")
+    if mode == "A":
+        assert "国民健康保険" not in [t.text for t in tokens]
+    if mode == "C":
+        assert "国民健康保険" in [t.text for t in tokens]
+
+
+def test_unknown_split_mode_is_a_clear_error(storage, context):
+    with pytest.raises(ValueError, match="split_mode"):
+        make_tokenizer(storage, context, split_mode="D")
+
+
+def test_user_dictionary_is_stored_inside_the_model(tmp_path, context):
+    storage = new_storage(tmp_path / "model")
+    resource = Resource("tokenizer")
+    config = {**SudachiTokenizer.get_default_config(), "user_dictionary": str(USER_DICT)}
+    trained = SudachiTokenizer.create(config, storage, resource, context)
+    trained.train(TrainingData())
+    assert "かもめ町" in [t.text for t in tokens_of(trained, "かもめ町の避難所")]
+
+    # The model is loaded elsewhere: the source CSV is no longer needed.
+    moved_config = dict(config, user_dictionary="/nonexistent/user_dict.csv")
+    loaded = SudachiTokenizer.load(moved_config, storage, resource, context)
+    tokens = tokens_of(loaded, "かもめ町の避難所はどこ？マイナカードを更新")
+    assert "かもめ町" in [t.text for t in tokens]
+    assert "マイナンバーカード" in [t.lemma for t in tokens]  # the dictionary's normalized form
+
+
+def test_missing_user_dictionary_fails_training_clearly(storage, context):
+    config = {**SudachiTokenizer.get_default_config(), "user_dictionary": "/nonexistent.csv"}
+    tokenizer = SudachiTokenizer.create(config, storage, Resource("t"), context)
+    with pytest.raises(FileNotFoundError, match="user_dictionary"):
+        tokenizer.train(TrainingData())
+
+
+# --- safety override ----------------------------------------------------------------------------
+
+
+@pytest.fixture()
+def safety(tmp_path, context):
+    storage = new_storage(tmp_path / "model")
+    resource = Resource("safety")
+    config = {"rules_file": str(REPO / "data" / "safety.yml")}
+    SafetyOverride.create(config, storage, resource, context).train(TrainingData())
+    return SafetyOverride.load(config, storage, resource, context)  # from the model, like the server
+
+
+def classified(text: str, intent: str = "ask_procedure", confidence: float = 0.9) -> Message:
+    message = Message(data={TEXT: text})
+    message.set(INTENT, {"name": intent, "confidence": confidence})
+    message.set(INTENT_RANKING_KEY, [{"name": intent, "confidence": confidence}])
+    return message
+
+
+SAFETY = [
+    ("隣の家が燃えてる！", "emergency"),
+    ("父が倒れて意識がない", "emergency"),
+    ("救急車を呼びたい", "emergency"),
+    ("もう死にたい", "self_harm"),
+    ("ｼﾆﾀｲ", None),  # katakana only: left to the classifier, which is trained on such spellings
+    ("消えたいと思うことがある、住民票も取りたいけど", "self_harm"),
+    ("夫に殴られています", "dv"),
+    ("ＤＶの相談窓口", "dv"),
+    ("火事の時の避難所はどこ", None),
+    ("防災訓練の日程", None),
+    ("消火器の捨て方", None),
+    ("住民票を取りたい", None),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), SAFETY)
+def test_safety_rules_win_over_other_intents(safety, text, expected):
+    message = classified(text)
+    safety.process([message])
+    intent = message.get(INTENT)["name"]
+    if expected is None:
+        assert intent == "ask_procedure"
+    else:
+        assert intent == expected
+        assert message.get(INTENT)["confidence"] == 1.0
+        # the classifier's own guess is kept in the ranking
+        assert "ask_procedure" in [r["name"] for r in message.get(INTENT_RANKING_KEY)]
+
+
+def test_bad_safety_pattern_is_reported_with_its_rule(tmp_path):
+    from bot.nlu.safety import load_rules
+
+    path = tmp_path / "safety.yml"
+    path.write_text('rules:\n  - intent: emergency\n    patterns: ["(unclosed"]\n', encoding="utf-8")
+    with pytest.raises(ValueError, match="emergency"):
+        load_rules(path)

@@ -1,0 +1,416 @@
+"""One contract, both back ends: every test runs over SQLite and a real Redis."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from bot.privacy import PHONE
+from bot.stores import REVIEW_KINDS, StoreError, Stores, open_stores
+from bot.stores.models import JST
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class FakeClock:
+    """A settable clock (aware JST datetimes)."""
+
+    def __init__(self, start: datetime) -> None:
+        self.now = start
+        self._lock = threading.Lock()
+
+    def __call__(self) -> datetime:
+        with self._lock:
+            return self.now
+
+    def advance(self, **delta: float) -> None:
+        with self._lock:
+            self.now = self.now + timedelta(**delta)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(datetime(2026, 11, 26, 9, 30, tzinfo=JST))
+
+
+@pytest.fixture
+def clocked(store_settings, clock):
+    settings, prefix = store_settings
+    opened = open_stores(settings, prefix=prefix, clock=clock)
+    yield opened
+    opened.close()
+
+
+def _add(stores: Stores, phone: str = "090-1234-5678", topic: str = "juminhyo"):
+    return stores.callbacks.add(phone, "山田", "平日午前", topic, "shimin")
+
+
+# --- callbacks -------------------------------------------------------------------------------------
+
+
+def test_tickets_count_per_day_in_japan_time(clocked: Stores, clock: FakeClock):
+    assert _add(clocked).ticket == "CB-20261126-0001"
+    assert _add(clocked).ticket == "CB-20261126-0002"
+    clock.now = datetime(2026, 11, 26, 23, 59, tzinfo=JST)
+    assert _add(clocked).ticket == "CB-20261126-0003"
+    clock.now = datetime(2026, 11, 26, 15, 30, tzinfo=timezone.utc)  # 00:30 on the 27th in Japan
+    assert _add(clocked).ticket == "CB-20261127-0001"
+
+
+def test_add_keeps_digits_only_and_fields(clocked: Stores, clock: FakeClock):
+    request = clocked.callbacks.add(
+        "０９０ー１２３４ー５６７８", " 山田 太郎 ", "平日午後", "jidoteate", None
+    )
+    assert request.phone == "09012345678"
+    assert request.name == "山田 太郎"
+    assert (request.slot, request.topic, request.department) == ("平日午後", "jidoteate", None)
+    assert request.status == "open" and request.done_at is None
+    assert request.created_at == clock.now
+    assert clocked.callbacks.get(request.ticket) == request
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"phone": "12345"}, "phone"),
+        ({"phone": "03-0000-0000"}, "phone"),
+        ({"slot": "  "}, "slot"),
+        ({"topic": ""}, "topic"),
+        ({"department": ""}, "department"),
+        ({"name": 42}, "name"),
+        ({"topic": "x" * 501}, "topic"),
+    ],
+)
+def test_add_rejects_bad_fields_naming_them(clocked: Stores, kwargs: dict, field: str):
+    args = {"phone": "090-1234-5678", "name": "", "slot": "平日午前", "topic": "juminhyo", "department": None}
+    args.update(kwargs)
+    with pytest.raises(StoreError) as error:
+        clocked.callbacks.add(**args)
+    assert str(error.value).startswith(f"{field}:")
+    assert "0000" not in str(error.value) and "12345" not in str(error.value)
+    assert clocked.callbacks.list() == []
+
+
+def test_list_is_oldest_first_and_filters_status(clocked: Stores, clock: FakeClock):
+    first = _add(clocked)
+    clock.advance(minutes=5)
+    second = _add(clocked)
+    clock.advance(minutes=5)
+    third = _add(clocked)
+    assert [r.ticket for r in clocked.callbacks.list()] == [first.ticket, second.ticket, third.ticket]
+    assert clocked.callbacks.mark_done(second.ticket) is True
+    assert [r.ticket for r in clocked.callbacks.list("open")] == [first.ticket, third.ticket]
+    assert [r.ticket for r in clocked.callbacks.list("done")] == [second.ticket]
+    assert clocked.callbacks.counts() == {"open": 2, "done": 1}
+    with pytest.raises(StoreError, match="^status:"):
+        clocked.callbacks.list("closed")
+
+
+def test_mark_done_is_idempotent_and_reports_unknown(clocked: Stores, clock: FakeClock):
+    request = _add(clocked)
+    clock.advance(hours=1)
+    done_time = clock.now
+    assert clocked.callbacks.mark_done(request.ticket) is True
+    clock.advance(hours=1)
+    assert clocked.callbacks.mark_done(request.ticket) is True
+    stored = clocked.callbacks.get(request.ticket)
+    assert stored.status == "done" and stored.done_at == done_time
+    assert clocked.callbacks.mark_done("CB-20261126-9999") is False
+    assert clocked.callbacks.get("CB-20261126-9999") is None
+
+
+def test_delete(clocked: Stores):
+    request = _add(clocked)
+    clocked.callbacks.mark_done(request.ticket)
+    assert clocked.callbacks.delete(request.ticket) is True
+    assert clocked.callbacks.get(request.ticket) is None
+    assert clocked.callbacks.delete(request.ticket) is False
+    assert clocked.callbacks.counts() == {"open": 0, "done": 0}
+
+
+def test_purge_removes_only_old_done_requests(clocked: Stores, clock: FakeClock):
+    old_done, old_open = _add(clocked), _add(clocked)
+    clocked.callbacks.mark_done(old_done.ticket)
+    clock.advance(days=10)
+    recent_done = _add(clocked)
+    clocked.callbacks.mark_done(recent_done.ticket)
+    assert clocked.callbacks.purge(clock.now - timedelta(days=5)) == 1
+    assert {r.ticket for r in clocked.callbacks.list()} == {old_open.ticket, recent_done.ticket}
+    assert clocked.callbacks.purge(clock.now - timedelta(days=5)) == 0
+
+
+def test_to_dict_is_json(clocked: Stores):
+    request = _add(clocked)
+    clocked.callbacks.mark_done(request.ticket)
+    data = json.loads(json.dumps(clocked.callbacks.get(request.ticket).to_dict(), ensure_ascii=False))
+    assert data["ticket"] == request.ticket and data["status"] == "done"
+    assert datetime.fromisoformat(data["created_at"]) == request.created_at
+    assert datetime.fromisoformat(data["done_at"]) >= request.created_at
+
+
+# --- review log ------------------------------------------------------------------------------------
+
+
+def test_review_masks_before_storing(clocked: Stores):
+    clocked.review.record("電話番号は090-1234-5678です、住民票は？", "fallback", [])
+    [group] = clocked.review.distinct()
+    assert "090" not in group.question and PHONE in group.question
+
+
+def test_review_groups_normalized_questions(clocked: Stores, clock: FakeClock):
+    first = clock.now
+    clocked.review.record("ﾏｲﾅﾝﾊﾞｰｶｰﾄﾞの更新", "low_confidence", ["F0012", "mynumber"])
+    clock.advance(hours=1)
+    clocked.review.record("マイナンバーカードの更新", "fallback", ["F0012"])
+    clock.advance(hours=1)
+    clocked.review.record("マイナンバーカードの更新", "fallback", ["F0003"])
+    clock.advance(hours=1)
+    clocked.review.record("粗大ごみ", "unhelpful", ["sodaigomi"])
+    groups = clocked.review.distinct()
+    assert [g.count for g in groups] == [3, 1]
+    top = groups[0]
+    assert top.question == "マイナンバーカードの更新"
+    assert top.kinds == ["fallback", "low_confidence"]
+    assert top.guesses == ["F0012", "F0003", "mynumber"]
+    assert top.first_asked == first and top.last_asked == first + timedelta(hours=2)
+    assert clocked.review.count() == 4
+
+
+@pytest.mark.parametrize(
+    ("question", "kind", "guesses", "field"),
+    [
+        ("住民票", "other", [], "kind"),
+        ("   ", "fallback", [], "question"),
+        ("住民票", "fallback", "F0001", "guesses"),
+        ("住民票", "fallback", [""], "guesses"),
+    ],
+)
+def test_review_rejects_bad_records(clocked: Stores, question, kind, guesses, field):
+    with pytest.raises(StoreError, match=f"^{field}:"):
+        clocked.review.record(question, kind, guesses)
+    assert clocked.review.count() == 0
+
+
+def test_review_purge_and_clear(clocked: Stores, clock: FakeClock):
+    clocked.review.record("古い質問", "fallback", [])
+    clock.advance(days=100)
+    clocked.review.record("新しい質問", "fallback", [])
+    clocked.review.record("もう一つ", "unhelpful", [])
+    assert clocked.review.purge(clock.now - timedelta(days=90)) == 1
+    assert [g.question for g in clocked.review.distinct()] != ["古い質問"]
+    assert clocked.review.clear() == 2
+    assert clocked.review.distinct() == [] and clocked.review.count() == 0
+    assert set(REVIEW_KINDS) == {"low_confidence", "fallback", "unhelpful"}
+
+
+# --- feedback --------------------------------------------------------------------------------------
+
+
+def test_feedback_masks_and_summarizes(clocked: Stores):
+    clocked.feedback.record(True, "住民票の取り方", "juminhyo")
+    clocked.feedback.record(False, "私の番号 090-1111-2222 に電話して", "juminhyo")
+    clocked.feedback.record(True, None, None)
+    entries = clocked.feedback.entries()
+    assert [e.helpful for e in entries] == [True, False, True]
+    assert "1111" not in entries[1].question and PHONE in entries[1].question
+    assert clocked.feedback.summary() == {
+        "total": 3,
+        "helpful": 2,
+        "unhelpful": 1,
+        "helpful_rate": round(2 / 3, 4),
+        "by_answer": {"juminhyo": {"helpful": 1, "unhelpful": 1}},
+    }
+    with pytest.raises(StoreError, match="^helpful:"):
+        clocked.feedback.record("yes", None, None)
+
+
+def test_feedback_purge(clocked: Stores, clock: FakeClock):
+    clocked.feedback.record(True, None, "a")
+    clock.advance(days=2)
+    clocked.feedback.record(False, None, "b")
+    assert clocked.feedback.purge(clock.now - timedelta(days=1)) == 1
+    assert clocked.feedback.summary()["total"] == 1
+    assert clocked.feedback.summary()["helpful_rate"] == 0.0
+
+
+# --- dedup -----------------------------------------------------------------------------------------
+
+
+def test_dedup_check_and_set(stores: Stores):
+    assert stores.dedup.seen_before("evt-1") is False
+    assert stores.dedup.seen_before("evt-1") is True
+    assert stores.dedup.seen_before("evt-2") is False
+    with pytest.raises(StoreError, match="^event_id:"):
+        stores.dedup.seen_before("")
+    with pytest.raises(StoreError, match="^ttl_seconds:"):
+        stores.dedup.seen_before("evt-3", 0)
+
+
+def test_dedup_expires(stores: Stores):
+    assert stores.dedup.seen_before("evt-short", ttl_seconds=1) is False
+    assert stores.dedup.seen_before("evt-short", ttl_seconds=1) is True
+    time.sleep(1.3)
+    assert stores.dedup.seen_before("evt-short", ttl_seconds=1) is False
+
+
+def test_dedup_only_one_thread_wins(stores: Stores):
+    barrier = threading.Barrier(8)
+
+    def race(_: int) -> bool:
+        barrier.wait()
+        return stores.dedup.seen_before("evt-race")
+
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(race, range(8)))
+    assert results.count(False) == 1
+
+
+# --- retention and stats ---------------------------------------------------------------------------
+
+
+def test_purge_expired_uses_retention(clocked: Stores, clock: FakeClock):
+    done = _add(clocked)
+    clocked.callbacks.mark_done(done.ticket)
+    kept_open = _add(clocked)
+    clocked.review.record("質問", "fallback", [])
+    clocked.feedback.record(True, None, None)
+    clock.advance(days=clocked.retention_days + 1)
+    assert clocked.purge_expired(days=clocked.retention_days + 5) == {
+        "callbacks": 0,
+        "review": 0,
+        "feedback": 0,
+    }
+    assert clocked.purge_expired() == {"callbacks": 1, "review": 1, "feedback": 1}
+    assert [r.ticket for r in clocked.callbacks.list()] == [kept_open.ticket]
+    with pytest.raises(ValueError, match="^days:"):
+        clocked.purge_expired(days=-1)
+
+
+def test_stats(clocked: Stores):
+    _add(clocked)
+    clocked.review.record("質問", "fallback", [])
+    clocked.review.record("質問", "fallback", [])
+    clocked.feedback.record(False, None, None)
+    stats = clocked.stats()
+    assert stats["backend"] in {"sqlite", "redis"}
+    assert stats["callbacks"] == {"open": 1, "done": 0}
+    assert stats["review"] == {"records": 2, "distinct": 1}
+    assert stats["feedback"]["unhelpful"] == 1
+
+
+# --- concurrency and durability --------------------------------------------------------------------
+
+
+def _sequence_numbers(tickets: list[str]) -> list[int]:
+    return sorted(int(t.rsplit("-", 1)[1]) for t in tickets)
+
+
+def test_threads_never_share_a_ticket(store_settings):
+    settings, prefix = store_settings
+    per_thread, threads = 15, 4
+    opened = [open_stores(settings, prefix=prefix) for _ in range(2)]  # shared and separate connections
+    barrier = threading.Barrier(threads)
+
+    def worker(index: int) -> list[str]:
+        stores = opened[index % 2]
+        barrier.wait()
+        return [_add(stores).ticket for _ in range(per_thread)]
+
+    try:
+        with ThreadPoolExecutor(threads) as pool:
+            tickets = [t for batch in pool.map(worker, range(threads)) for t in batch]
+    finally:
+        for stores in opened:
+            stores.close()
+    assert len(set(tickets)) == per_thread * threads
+    days = {t.split("-")[1] for t in tickets}
+    if len(days) == 1:  # not run across midnight JST
+        assert _sequence_numbers(tickets) == list(range(1, per_thread * threads + 1))
+
+
+_WORKER = """
+import os, sys, time
+from bot import settings
+from bot.stores import open_stores
+stores = open_stores(settings.load(), prefix=os.environ.get("TEST_PREFIX") or None)
+start_at = float(sys.argv[2])
+while time.time() < start_at:
+    time.sleep(0.005)
+for _ in range(int(sys.argv[1])):
+    print(stores.callbacks.add("03-1234-5678", "", "平日午前", "juminhyo", None).ticket, flush=True)
+if len(sys.argv) > 3:
+    os.kill(os.getpid(), 9)  # die without closing anything
+stores.close()
+"""
+
+
+def _worker_env(settings, prefix: str | None) -> dict[str, str]:
+    env = dict(os.environ, MADOGUCHI_VAR=str(settings.var_dir), TEST_PREFIX=prefix or "")
+    env.pop("REDIS_URL", None)
+    if settings.redis_url:
+        env["REDIS_URL"] = settings.redis_url
+    return env
+
+
+def test_processes_never_share_a_ticket(store_settings):
+    settings, prefix = store_settings
+    env = _worker_env(settings, prefix)
+    start_at = str(time.time() + 3.0)
+    workers = [
+        subprocess.Popen(
+            [sys.executable, "-c", _WORKER, "20", start_at],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    outputs = [w.communicate(timeout=120)[0].split() for w in workers]
+    assert [w.returncode for w in workers] == [0, 0]
+    tickets = outputs[0] + outputs[1]
+    assert len(tickets) == 40 and len(set(tickets)) == 40
+    with open_stores(settings, prefix=prefix) as stores:
+        assert sorted(r.ticket for r in stores.callbacks.list()) == sorted(tickets)
+
+
+def test_written_record_survives_a_killed_process(store_settings):
+    settings, prefix = store_settings
+    env = _worker_env(settings, prefix)
+    worker = subprocess.run(
+        [sys.executable, "-c", _WORKER, "1", "0", "kill"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert worker.returncode == -signal.SIGKILL
+    [ticket] = worker.stdout.split()
+    with open_stores(settings, prefix=prefix) as stores:
+        request = stores.callbacks.get(ticket)
+    assert request is not None and request.phone == "0312345678" and request.status == "open"
+
+
+# --- SQLite specifics ------------------------------------------------------------------------------
+
+
+def test_sqlite_file_is_private_wal_and_full_sync(tmp_path: Path):
+    from tests.conftest import make_settings
+
+    with open_stores(make_settings(tmp_path / "var")) as stores:
+        _add(stores)
+        db = stores.callbacks._db
+        assert db.query("PRAGMA journal_mode")[0][0] == "wal"
+        assert db.query("PRAGMA synchronous")[0][0] == 2  # FULL
+        assert (db.path.stat().st_mode & 0o777) == 0o600

@@ -1,0 +1,294 @@
+"""The honest REST channel: validation, errors instead of a silent ``[]``, furigana, no text in logs.
+
+The channel runs inside a real Sanic server registered the way Rasa registers input channels
+(``rasa.core.channels.channel.register``); the turn handler stands in for ``Agent.handle_message`` (a
+trained model is not available to unit tests) and speaks through the channel's real output collector.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import json
+import logging
+import socket
+import uuid
+
+import aiohttp
+import pytest
+from rasa.core.agent import Agent
+from rasa.core.channels.channel import UserMessage, register
+from rasa.core.lock_store import LockError
+from rasa.core.processor import MessageProcessor
+from rasa.server import configure_cors
+from sanic import Sanic
+
+from bot.channels.web import (
+    ACTION_FAILURE_PREFIX,
+    PROCESSOR_LOGGER,
+    Limits,
+    MadoguchiRestInput,
+    RequestError,
+    parse_body,
+)
+
+SECRET_TEXT = "山田太郎です、電話は090-1234-5678"
+
+
+class _StandInAgent:
+    """Stands in for a loaded ``rasa.core.agent.Agent``: ready, and runs ``handler`` for each message."""
+
+    def __init__(self, handler) -> None:
+        self.handle_message = handler
+
+    def is_ready(self) -> bool:
+        return True
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class _Server:
+    def __init__(self, channel: MadoguchiRestInput, agent) -> None:
+        self.channel, self.agent = channel, agent
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}/webhooks/rest"
+
+    async def __aenter__(self) -> _Server:
+        app = Sanic(f"web_channel_test_{uuid.uuid4().hex}")
+        app.ctx.agent = self.agent
+        configure_cors(app, "*")
+        register([self.channel], app, route="/webhooks/")
+        self.server = await app.create_server(
+            host="127.0.0.1", port=self.port, return_asyncio_server=True, access_log=False
+        )
+        await self.server.startup()
+        await self.server.start_serving()
+        self.session = aiohttp.ClientSession()
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        await self.session.close()
+        self.server.close()
+        await self.server.wait_closed()
+
+    async def post(self, body) -> tuple[int, object]:
+        data = body if isinstance(body, bytes) else json.dumps(body).encode()
+        async with self.session.post(
+            f"{self.url}/webhook", data=data, headers={"Content-Type": "application/json"}
+        ) as resp:
+            return resp.status, await resp.json(content_type=None)
+
+
+@pytest.fixture(autouse=True)
+def _sanic_test_mode(monkeypatch):
+    # Sanic re-compiles its own methods for every started app; test mode keeps the originals around
+    # so that several apps can start in one process.
+    monkeypatch.setattr(Sanic, "test_mode", True)
+
+
+def _serve(handler, agent=None, **kwargs) -> _Server:
+    return _Server(MadoguchiRestInput(**kwargs), agent or _StandInAgent(handler))
+
+
+async def _answer(message: UserMessage) -> None:
+    await message.output_channel.send_response(
+        message.sender_id,
+        {
+            "text": "住民票の写しを取りたいときは窓口へ。",
+            "buttons": [{"title": "オンライン申請", "payload": '/ask_online{"procedure":"juminhyo"}'}],
+        },
+    )
+    await message.output_channel.send_response(message.sender_id, {"text": "Please see https://example.jp"})
+
+
+# --- request validation ---------------------------------------------------------------------------
+
+
+def test_parse_body_accepts_a_widget_request():
+    body = json.dumps(
+        {"sender": "a1b2", "message": "住民票", "metadata": {"yasashii": True, "furigana": False}}
+    )
+    inbound = parse_body(body.encode())
+    assert (inbound.sender, inbound.message) == ("a1b2", "住民票")
+    assert inbound.metadata == {"yasashii": True, "furigana": False}
+    assert not inbound.wants_furigana
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "code", "field_name"),
+    [
+        (b"{not json", 400, "invalid_json", None),
+        (b"[1, 2]", 400, "invalid_json", None),
+        (b'{"message": "x"}', 400, "invalid_sender", "sender"),
+        (b'{"sender": "a b<script>", "message": "x"}', 400, "invalid_sender", "sender"),
+        (b'{"sender": "a", "message": 5}', 400, "invalid_message", "message"),
+        (b'{"sender": "a", "message": "   "}', 400, "empty_message", "message"),
+        (b'{"sender": "a", "message": "x", "metadata": "on"}', 400, "invalid_metadata", "metadata"),
+        (
+            b'{"sender": "a", "message": "x", "metadata": {"furigana": "yes"}}',
+            400,
+            "invalid_metadata",
+            "furigana",
+        ),
+    ],
+)
+def test_parse_body_names_the_bad_field(body, status, code, field_name):
+    with pytest.raises(RequestError) as err:
+        parse_body(body)
+    assert (err.value.status, err.value.code) == (status, code)
+    if field_name:
+        assert field_name in err.value.message
+
+
+def test_parse_body_size_caps():
+    limits = Limits(max_body_bytes=200, max_message_chars=10)
+    with pytest.raises(RequestError) as err:
+        parse_body(json.dumps({"sender": "a", "message": "あ" * 11}).encode(), limits)
+    assert err.value.code == "message_too_long"
+    with pytest.raises(RequestError) as err:
+        parse_body(json.dumps({"sender": "a", "message": "x" * 300}).encode(), limits)
+    assert (err.value.status, err.value.code) == (400, "body_too_large")
+
+
+def test_from_credentials_reads_limits_and_refuses_unknown_keys():
+    channel = MadoguchiRestInput.from_credentials({"max_message_chars": 50, "turn_timeout_s": 5})
+    assert channel.limits.max_message_chars == 50 and channel.turn_timeout_s == 5.0
+    assert MadoguchiRestInput.from_credentials(None).limits == Limits()
+    with pytest.raises(ValueError, match="max_chars"):
+        MadoguchiRestInput.from_credentials({"max_chars": 50})
+    assert MadoguchiRestInput.name() == "rest"
+
+
+# --- turns through a real Sanic server --------------------------------------------------------------
+
+
+async def test_answer_has_rasa_shape_and_metadata_reaches_the_tracker():
+    seen: list[UserMessage] = []
+
+    async def handler(message: UserMessage) -> None:
+        seen.append(message)
+        await _answer(message)
+
+    async with _serve(handler) as srv:
+        status, body = await srv.post({"sender": "s1", "message": "住民票", "metadata": {"yasashii": True}})
+    assert status == 200
+    assert [m["recipient_id"] for m in body] == ["s1", "s1"]
+    assert body[0]["buttons"][0]["payload"] == '/ask_online{"procedure":"juminhyo"}'
+    assert all("furigana" not in m for m in body)
+    assert seen[0].metadata == {"yasashii": True}
+    assert seen[0].input_channel == "rest" and seen[0].text == "住民票"
+
+
+async def test_furigana_segments_are_added_when_asked():
+    async with _serve(_answer) as srv:
+        status, body = await srv.post({"sender": "s1", "message": "x", "metadata": {"furigana": True}})
+    assert status == 200
+    first = body[0]
+    assert "".join(seg[0] for seg in first["furigana"]) == first["text"]
+    assert ["取", "と"] in first["furigana"] and ["窓口", "まどぐち"] in first["furigana"]
+    assert body[1]["furigana"] == [["Please see https://example.jp", None]]
+    assert "furigana" not in first["buttons"][0]
+
+
+async def test_health_reports_readiness():
+    async with _serve(_answer, agent=Agent()) as srv:
+        async with srv.session.get(f"{srv.url}/") as resp:
+            assert resp.status == 200
+            assert await resp.json() == {"status": "ok", "ready": False}
+
+
+async def test_unloaded_agent_answers_503_not_an_empty_list():
+    async with _serve(_answer, agent=Agent()) as srv:
+        status, body = await srv.post({"sender": "s1", "message": "住民票"})
+    assert (status, body["code"]) == (503, "not_ready")
+
+
+@pytest.mark.parametrize(
+    ("exc", "status", "code"),
+    [(RuntimeError(SECRET_TEXT), 500, "internal_error"), (LockError("locked"), 503, "busy")],
+)
+async def test_failing_turn_answers_an_error_without_text(exc, status, code, caplog):
+    async def handler(message: UserMessage) -> None:
+        await message.output_channel.send_response(message.sender_id, {"text": "partial"})
+        raise exc
+
+    caplog.set_level(logging.DEBUG)
+    async with _serve(handler) as srv:
+        got_status, body = await srv.post({"sender": "s1", "message": SECRET_TEXT})
+    assert got_status == status
+    assert set(body) == {"error", "code"} and body["code"] == code
+    assert "090" not in caplog.text and "山田" not in caplog.text
+    assert f"code={code}" in caplog.text
+
+
+async def test_failed_custom_action_is_an_error_not_a_silent_empty_answer(caplog):
+    async def handler(message: UserMessage) -> None:
+        # What Rasa's MessageProcessor._run_action does when the action server is down.
+        logging.getLogger(PROCESSOR_LOGGER).error(
+            f"{ACTION_FAILURE_PREFIX} 'action_procedure'. Bot will continue, but the actions events are lost."
+        )
+
+    async with _serve(handler) as srv:
+        status, body = await srv.post({"sender": "s1", "message": SECRET_TEXT})
+        assert (status, body["code"]) == (503, "action_failed")
+    # the watch is per turn: a later good turn in the same process is not affected
+    async with _serve(_answer) as srv:
+        status, _ = await srv.post({"sender": "s1", "message": "住民票"})
+    assert status == 200
+    assert "090" not in caplog.text
+
+
+def test_installed_rasa_still_reports_action_failures_the_way_the_channel_watches():
+    source = inspect.getsource(MessageProcessor._run_action)
+    assert ACTION_FAILURE_PREFIX in source
+    assert inspect.getmodule(MessageProcessor).__name__ == PROCESSOR_LOGGER
+
+
+async def test_slow_turn_times_out_with_503():
+    async def handler(message: UserMessage) -> None:
+        await asyncio.sleep(5)
+
+    async with _serve(handler, turn_timeout_s=0.2) as srv:
+        status, body = await srv.post({"sender": "s1", "message": "住民票"})
+    assert (status, body["code"]) == (503, "timeout")
+
+
+async def test_bad_request_is_400_and_does_not_echo_the_text(caplog):
+    caplog.set_level(logging.DEBUG)
+    async with _serve(_answer) as srv:
+        status, body = await srv.post({"sender": "", "message": SECRET_TEXT})
+        assert (status, body["code"]) == (400, "invalid_sender")
+        assert SECRET_TEXT not in json.dumps(body, ensure_ascii=False)
+        status, body = await srv.post(b"\xff\xfe")
+        assert (status, body["code"]) == (400, "invalid_json")
+    assert "090" not in caplog.text
+
+
+async def test_cors_preflight_is_answered_for_the_widget_origin():
+    async with _serve(_answer) as srv:
+        async with srv.session.options(
+            f"{srv.url}/webhook",
+            headers={
+                "Origin": "http://city.example",
+                "Access-Control-Request-Method": "POST",
+                "Access-Control-Request-Headers": "content-type",
+            },
+        ) as resp:
+            assert resp.status == 200
+            assert resp.headers.get("Access-Control-Allow-Origin") in ("*", "http://city.example")
+
+
+async def test_answer_is_still_sent_when_furigana_cannot_be_computed(monkeypatch, caplog):
+    def broken(text):
+        raise RuntimeError("dictionary missing")
+
+    monkeypatch.setattr("bot.furigana.segments", broken)
+    async with _serve(_answer) as srv:
+        status, body = await srv.post({"sender": "s1", "message": "x", "metadata": {"furigana": True}})
+    assert status == 200
+    assert body[0]["text"] and all("furigana" not in m for m in body)
+    assert "code=furigana_failed" in caplog.text

@@ -1,0 +1,746 @@
+/*
+ * madoguchi web chat widget — plain JavaScript, no framework, no build step.
+ *
+ * Embed with one tag:
+ *   <script src="https://city.example/widget/madoguchi-widget.js"
+ *           data-server="https://chat.city.example" data-phone="012-345-6700" defer></script>
+ *
+ * The widget loads its stylesheet (madoguchi-widget.css) and its Japanese UI strings (i18n/ja.json)
+ * from the folder of this script, and talks to the Rasa REST channel:
+ *   POST {data-server}/webhooks/rest/webhook  {sender, message, metadata: {yasashii, furigana}}
+ *
+ * Everything a message contains is rendered with textContent / createElement (never innerHTML);
+ * only http(s) URLs become links. The conversation lives in sessionStorage (this tab only); nothing
+ * is written to localStorage or cookies.
+ */
+(function () {
+  "use strict";
+
+  var script = document.currentScript;
+  if (!script || window.__madoguchiWidgetLoaded) {
+    return;
+  }
+  window.__madoguchiWidgetLoaded = true;
+
+  var STORE_KEY = "madoguchi.widget.v1";
+  var MAX_KEPT_MESSAGES = 200;
+  var MAX_MESSAGE_CHARS = 1000;
+  var REQUEST_TIMEOUT_MS = 30000;
+  var PHONE_PAYLOAD = "/ask_phone";
+  var FEEDBACK_PAYLOAD = /^\/feedback\s*\{\s*"helpful"\s*:\s*(true|false)\s*\}\s*$/;
+  var URL_PATTERN = /https?:\/\/[^\s<>"'`、。「」（）()［］\[\]{}]+/g;
+  var ID = "mdg-" + Math.random().toString(36).slice(2, 8);
+
+  var baseUrl = new URL(".", script.src);
+  var config = {
+    server: (script.dataset.server || window.location.origin).replace(/\/+$/, ""),
+    phone: script.dataset.phone || "",
+  };
+
+  // --- small DOM helpers -------------------------------------------------------------------------
+
+  function el(tag, attrs, children) {
+    var node = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (name) {
+      var value = attrs[name];
+      if (value === null || value === undefined || value === false) {
+        return;
+      }
+      if (name === "text") {
+        node.textContent = value;
+      } else if (name === "className") {
+        node.className = value;
+      } else {
+        node.setAttribute(name, value === true ? "" : String(value));
+      }
+    });
+    (children || []).forEach(function (child) {
+      if (child) {
+        node.appendChild(child);
+      }
+    });
+    return node;
+  }
+
+  var ICONS = {
+    chat: "M4 4h16a2 2 0 0 1 2 2v9a2 2 0 0 1-2 2H9l-5 4v-4H4a2 2 0 0 1-2-2V6a2 2 0 0 1 2-2z",
+    phone:
+      "M6.6 10.8a15.1 15.1 0 0 0 6.6 6.6l2.2-2.2a1 1 0 0 1 1-.25c1.1.37 2.3.57 3.6.57a1 1 0 0 1 1 1V20a1 1 0 0 1-1 1" +
+      "A17 17 0 0 1 3 4a1 1 0 0 1 1-1h3.5a1 1 0 0 1 1 1c0 1.25.2 2.45.57 3.57a1 1 0 0 1-.25 1z",
+    thumb:
+      "M2 21h4V9H2v12zm20-11a2 2 0 0 0-2-2h-6.3l.95-4.57.03-.32a1.5 1.5 0 0 0-.44-1.06L13.17 1 6.6 7.59" +
+      "A2 2 0 0 0 6 9v10a2 2 0 0 0 2 2h9a2 2 0 0 0 1.84-1.22l3.02-7.05c.09-.23.14-.47.14-.73v-2z",
+  };
+
+  /** A decorative inline SVG icon (hidden from assistive technology; the control has its own text). */
+  function icon(name, flipped) {
+    var ns = "http://www.w3.org/2000/svg";
+    var svg = document.createElementNS(ns, "svg");
+    svg.setAttribute("viewBox", "0 0 24 24");
+    svg.setAttribute("aria-hidden", "true");
+    svg.setAttribute("focusable", "false");
+    svg.setAttribute("class", "mdg-icon");
+    var path = document.createElementNS(ns, "path");
+    path.setAttribute("d", ICONS[name]);
+    path.setAttribute("fill", "currentColor");
+    if (flipped) {
+      path.setAttribute("transform", "rotate(180 12 12)");
+    }
+    svg.appendChild(path);
+    return svg;
+  }
+
+  function hiddenText(text) {
+    return el("span", { className: "mdg-sr", text: text });
+  }
+
+  function httpUrl(candidate) {
+    try {
+      var url = new URL(candidate);
+      return url.protocol === "http:" || url.protocol === "https:" ? url.href : null;
+    } catch (e) {
+      return null;
+    }
+  }
+
+  // --- session state (sessionStorage only) ----------------------------------------------------------
+
+  function newSender() {
+    if (window.crypto && window.crypto.randomUUID) {
+      return window.crypto.randomUUID();
+    }
+    var bytes = new Uint8Array(16);
+    window.crypto.getRandomValues(bytes);
+    return Array.prototype.map
+      .call(bytes, function (b) {
+        return ("0" + b.toString(16)).slice(-2);
+      })
+      .join("");
+  }
+
+  function freshState() {
+    return { sender: newSender(), messages: [], settings: { size: "normal", yasashii: false, furigana: false } };
+  }
+
+  function loadState() {
+    try {
+      var saved = JSON.parse(window.sessionStorage.getItem(STORE_KEY) || "null");
+      if (saved && typeof saved.sender === "string" && Array.isArray(saved.messages) && saved.settings) {
+        return saved;
+      }
+    } catch (e) {
+      /* unreadable or unavailable storage: start afresh */
+    }
+    return freshState();
+  }
+
+  function saveState(state) {
+    try {
+      state.messages = state.messages.slice(-MAX_KEPT_MESSAGES);
+      window.sessionStorage.setItem(STORE_KEY, JSON.stringify(state));
+    } catch (e) {
+      /* storage full or blocked: the conversation still works, it just does not survive a reload */
+    }
+  }
+
+  // --- bot message cleaning ------------------------------------------------------------------------
+
+  function cleanFurigana(segments, text) {
+    if (!Array.isArray(segments)) {
+      return null;
+    }
+    var ok = segments.every(function (s) {
+      return Array.isArray(s) && typeof s[0] === "string" && (s[1] === null || typeof s[1] === "string");
+    });
+    if (!ok || segments.map(function (s) { return s[0]; }).join("") !== text) {
+      return null; // segments must rebuild the text exactly, or they are ignored
+    }
+    return segments.map(function (s) { return [s[0], s[1]]; });
+  }
+
+  function cleanButtons(buttons) {
+    if (!Array.isArray(buttons)) {
+      return [];
+    }
+    return buttons
+      .filter(function (b) {
+        return b && typeof b.title === "string" && (typeof b.payload === "string" || typeof b.url === "string");
+      })
+      .map(function (b) {
+        return { title: b.title, payload: typeof b.payload === "string" ? b.payload : null, url: b.url || null };
+      });
+  }
+
+  function cleanBotMessage(raw) {
+    var text = raw && typeof raw.text === "string" ? raw.text : "";
+    var buttons = cleanButtons(raw && raw.buttons);
+    if (!text && !buttons.length) {
+      return null;
+    }
+    return { from: "bot", text: text, furigana: cleanFurigana(raw.furigana, text), buttons: buttons };
+  }
+
+  // --- rendering of message text -------------------------------------------------------------------
+
+  function appendPlain(parent, text) {
+    text.split("\n").forEach(function (line, i) {
+      if (i > 0) {
+        parent.appendChild(el("br"));
+      }
+      if (line) {
+        parent.appendChild(document.createTextNode(line));
+      }
+    });
+  }
+
+  function appendLink(parent, href, label, strings) {
+    var link = el("a", { href: href, target: "_blank", rel: "noopener noreferrer", className: "mdg-link" });
+    link.appendChild(document.createTextNode(label));
+    link.appendChild(hiddenText(strings.newWindow));
+    parent.appendChild(link);
+  }
+
+  function rubyRanges(segments) {
+    var ranges = [];
+    var pos = 0;
+    (segments || []).forEach(function (s) {
+      if (s[1]) {
+        ranges.push({ start: pos, end: pos + s[0].length, reading: s[1] });
+      }
+      pos += s[0].length;
+    });
+    return ranges;
+  }
+
+  function appendAnnotated(parent, text, offset, ranges) {
+    var pos = 0;
+    ranges.forEach(function (r) {
+      var start = r.start - offset;
+      var end = r.end - offset;
+      if (start < pos || end > text.length) {
+        return; // only readings that lie wholly inside this piece of text
+      }
+      appendPlain(parent, text.slice(pos, start));
+      var ruby = el("ruby", {}, [document.createTextNode(text.slice(start, end))]);
+      ruby.appendChild(el("rp", { text: "（" }));
+      ruby.appendChild(el("rt", { text: r.reading }));
+      ruby.appendChild(el("rp", { text: "）" }));
+      parent.appendChild(ruby);
+      pos = end;
+    });
+    appendPlain(parent, text.slice(pos));
+  }
+
+  function renderRichText(parent, text, segments, strings) {
+    var ranges = rubyRanges(segments);
+    var pos = 0;
+    var match;
+    URL_PATTERN.lastIndex = 0;
+    while ((match = URL_PATTERN.exec(text)) !== null) {
+      var href = httpUrl(match[0]);
+      if (!href) {
+        continue;
+      }
+      appendAnnotated(parent, text.slice(pos, match.index), pos, ranges);
+      appendLink(parent, href, match[0], strings);
+      pos = match.index + match[0].length;
+    }
+    appendAnnotated(parent, text.slice(pos), pos, ranges);
+  }
+
+  // --- the widget ----------------------------------------------------------------------------------
+
+  function Widget(strings) {
+    this.strings = strings;
+    this.state = loadState();
+    this.pending = false;
+    this.build();
+  }
+
+  Widget.prototype.build = function () {
+    var s = this.strings;
+    var self = this;
+    this.root = el("div", { className: "mdg-root", lang: "ja" });
+    this.launcher = el("button", {
+      type: "button",
+      className: "mdg-launcher",
+      "aria-haspopup": "dialog",
+      "aria-expanded": "false",
+      "aria-controls": ID + "-panel",
+    }, [icon("chat"), el("span", { text: s.launcher })]);
+    this.launcher.addEventListener("click", function () { self.open(); });
+
+    this.panel = el("div", {
+      id: ID + "-panel",
+      className: "mdg-panel",
+      role: "dialog",
+      "aria-modal": "true",
+      "aria-labelledby": ID + "-title",
+      "aria-describedby": ID + "-notice",
+      hidden: true,
+    });
+    this.panel.addEventListener("keydown", function (event) { self.onPanelKey(event); });
+
+    this.panel.appendChild(this.buildHeader());
+    this.panel.appendChild(el("p", { id: ID + "-notice", className: "mdg-notice", text: s.notice }));
+    this.panel.appendChild(this.buildSettings());
+
+    this.log = el("div", { className: "mdg-log", role: "log", "aria-live": "polite", "aria-label": s.logLabel, tabindex: "0" });
+    this.log.appendChild(this.renderWelcome());
+    this.state.messages.forEach(function (m) { self.log.appendChild(self.renderMessage(m)); });
+    this.panel.appendChild(this.log);
+
+    this.typing = el("div", { className: "mdg-typing", role: "status" });
+    this.panel.appendChild(this.typing);
+    this.panel.appendChild(this.buildComposer());
+
+    this.applySettings();
+    this.root.appendChild(this.launcher);
+    this.root.appendChild(this.panel);
+    document.body.appendChild(this.root);
+  };
+
+  Widget.prototype.buildHeader = function () {
+    var self = this;
+    var close = el("button", { type: "button", className: "mdg-close" }, [
+      el("span", { "aria-hidden": "true", text: "×" }),
+      el("span", { text: this.strings.close }),
+    ]);
+    close.addEventListener("click", function () { self.close(); });
+    return el("div", { className: "mdg-header" }, [
+      el("h2", { id: ID + "-title", className: "mdg-title", text: this.strings.title }),
+      close,
+    ]);
+  };
+
+  Widget.prototype.buildSettings = function () {
+    var s = this.strings;
+    var self = this;
+    this.sizeButtons = {};
+    var sizeGroup = el("div", { className: "mdg-size", role: "group", "aria-labelledby": ID + "-size" }, [
+      el("span", { id: ID + "-size", className: "mdg-size-label", text: s.textSize }),
+    ]);
+    [["normal", s.sizeNormal], ["large", s.sizeLarge]].forEach(function (pair) {
+      var button = el("button", { type: "button", className: "mdg-toggle", "aria-pressed": "false", text: pair[1] });
+      button.addEventListener("click", function () { self.setSetting("size", pair[0]); });
+      self.sizeButtons[pair[0]] = button;
+      sizeGroup.appendChild(button);
+    });
+
+    this.switches = {};
+    ["yasashii", "furigana"].forEach(function (name) {
+      var sw = el("button", { type: "button", role: "switch", className: "mdg-switch", "aria-checked": "false" }, [
+        el("span", { className: "mdg-switch-track", "aria-hidden": "true" }),
+        el("span", { text: s[name] }),
+      ]);
+      sw.addEventListener("click", function () { self.setSetting(name, !self.state.settings[name]); });
+      self.switches[name] = sw;
+    });
+
+    var clear = el("button", { type: "button", className: "mdg-clear", text: s.clear });
+    clear.addEventListener("click", function () { self.clearConversation(); });
+
+    return el("div", { className: "mdg-settings", role: "group", "aria-label": s.settingsLabel }, [
+      sizeGroup,
+      this.switches.yasashii,
+      this.switches.furigana,
+      clear,
+    ]);
+  };
+
+  Widget.prototype.buildComposer = function () {
+    var s = this.strings;
+    var self = this;
+    var phone = el("button", { type: "button", className: "mdg-phone" }, [icon("phone"), el("span", { text: s.phone })]);
+    phone.addEventListener("click", function () { self.sendPayload(PHONE_PAYLOAD, s.phone); });
+
+    this.input = el("textarea", {
+      id: ID + "-input",
+      className: "mdg-input",
+      rows: "2",
+      maxlength: String(MAX_MESSAGE_CHARS),
+      placeholder: s.placeholder,
+      autocomplete: "off",
+    });
+    this.input.addEventListener("keydown", function (event) { self.onInputKey(event); });
+    this.sendButton = el("button", { type: "submit", className: "mdg-send", text: s.send });
+    var form = el("form", { className: "mdg-form", novalidate: true }, [
+      el("label", { className: "mdg-input-label", for: ID + "-input", text: s.inputLabel }),
+      el("div", { className: "mdg-input-row" }, [this.input, this.sendButton]),
+    ]);
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      self.sendTyped();
+    });
+    return el("div", { className: "mdg-composer" }, [phone, form]);
+  };
+
+  // --- settings ------------------------------------------------------------------------------------
+
+  Widget.prototype.setSetting = function (name, value) {
+    this.state.settings[name] = value;
+    saveState(this.state);
+    this.applySettings();
+  };
+
+  Widget.prototype.applySettings = function () {
+    var settings = this.state.settings;
+    var self = this;
+    this.root.classList.toggle("mdg-large", settings.size === "large");
+    this.root.classList.toggle("mdg-ruby-on", !!settings.furigana);
+    Object.keys(this.sizeButtons).forEach(function (size) {
+      self.sizeButtons[size].setAttribute("aria-pressed", String(settings.size === size));
+    });
+    Object.keys(this.switches).forEach(function (name) {
+      self.switches[name].setAttribute("aria-checked", String(!!settings[name]));
+    });
+  };
+
+  // --- dialog behaviour ----------------------------------------------------------------------------
+
+  Widget.prototype.open = function () {
+    this.panel.hidden = false;
+    this.launcher.setAttribute("aria-expanded", "true");
+    this.launcher.hidden = true;
+    document.documentElement.classList.add("mdg-dialog-open");
+    this.scrollToEnd();
+    this.input.focus();
+  };
+
+  Widget.prototype.close = function () {
+    this.panel.hidden = true;
+    this.launcher.hidden = false;
+    this.launcher.setAttribute("aria-expanded", "false");
+    document.documentElement.classList.remove("mdg-dialog-open");
+    this.launcher.focus();
+  };
+
+  Widget.prototype.focusables = function () {
+    var nodes = this.panel.querySelectorAll(
+      "button:not([disabled]), a[href], textarea:not([disabled]), [tabindex]:not([tabindex='-1'])"
+    );
+    return Array.prototype.filter.call(nodes, function (node) {
+      return node.offsetParent !== null || node === document.activeElement;
+    });
+  };
+
+  Widget.prototype.onPanelKey = function (event) {
+    if (event.key === "Escape") {
+      event.preventDefault();
+      this.close();
+      return;
+    }
+    if (event.key !== "Tab") {
+      return;
+    }
+    var items = this.focusables();
+    if (!items.length) {
+      return;
+    }
+    var first = items[0];
+    var last = items[items.length - 1];
+    if (event.shiftKey && (document.activeElement === first || !this.panel.contains(document.activeElement))) {
+      event.preventDefault();
+      last.focus();
+    } else if (!event.shiftKey && document.activeElement === last) {
+      event.preventDefault();
+      first.focus();
+    }
+  };
+
+  Widget.prototype.onInputKey = function (event) {
+    if (event.key !== "Enter" || event.shiftKey) {
+      return; // Shift+Enter: a new line
+    }
+    if (event.isComposing || event.keyCode === 229) {
+      return; // Enter that confirms an IME conversion never sends
+    }
+    event.preventDefault();
+    this.sendTyped();
+  };
+
+  // --- conversation --------------------------------------------------------------------------------
+
+  Widget.prototype.renderWelcome = function () {
+    return el("div", { className: "mdg-msg mdg-bot mdg-welcome" }, [
+      hiddenText(this.strings.speakerBot),
+      el("p", { className: "mdg-text", text: this.strings.welcome }),
+    ]);
+  };
+
+  Widget.prototype.renderMessage = function (message) {
+    var s = this.strings;
+    if (message.from === "user") {
+      return el("div", { className: "mdg-msg mdg-user" }, [
+        hiddenText(s.speakerUser),
+        el("p", { className: "mdg-text", text: message.text }),
+      ]);
+    }
+    var node = el("div", { className: "mdg-msg mdg-bot" }, [hiddenText(s.speakerBot)]);
+    if (message.text) {
+      var p = el("p", { className: "mdg-text" });
+      renderRichText(p, message.text, message.furigana, s);
+      node.appendChild(p);
+    }
+    this.renderButtons(node, message);
+    return node;
+  };
+
+  Widget.prototype.renderButtons = function (node, message) {
+    var s = this.strings;
+    var self = this;
+    var choices = [];
+    var feedback = [];
+    (message.buttons || []).forEach(function (b) {
+      var helpful = b.payload && FEEDBACK_PAYLOAD.exec(b.payload);
+      if (helpful) {
+        feedback.push({ button: b, helpful: helpful[1] === "true" });
+      } else {
+        choices.push(b);
+      }
+    });
+    if (choices.length) {
+      var group = el("div", { className: "mdg-choices", role: "group", "aria-label": s.choicesLabel });
+      choices.forEach(function (b) { group.appendChild(self.renderChoice(b)); });
+      node.appendChild(group);
+    }
+    if (feedback.length) {
+      node.appendChild(this.renderFeedback(feedback, message));
+    }
+  };
+
+  Widget.prototype.renderChoice = function (b) {
+    var self = this;
+    var href = httpUrl(b.url || b.payload || "");
+    if (href) {
+      var wrap = el("span", { className: "mdg-choice-link" });
+      appendLink(wrap, href, b.title, this.strings);
+      return wrap;
+    }
+    if (!b.payload || /^[a-z][a-z0-9+.-]*:/i.test(b.payload)) {
+      // a non-http(s) URL (javascript:, data:, …) is never a link nor a button: its title is shown as text
+      return el("span", { className: "mdg-choice-text", text: b.title });
+    }
+    var button = el("button", { type: "button", className: "mdg-choice", "data-payload": b.payload, text: b.title });
+    button.addEventListener("click", function () { self.sendPayload(b.payload, b.title); });
+    return button;
+  };
+
+  Widget.prototype.renderFeedback = function (feedback, message) {
+    var s = this.strings;
+    var self = this;
+    var qid = ID + "-fb-" + Math.random().toString(36).slice(2, 8);
+    // When the bot's own text already asks the question, the label is for screen readers only.
+    var labelClass = message.text ? "mdg-sr" : "mdg-feedback-q";
+    var group = el("div", { className: "mdg-feedback", role: "group", "aria-labelledby": qid }, [
+      el("span", { id: qid, className: labelClass, text: s.feedbackQuestion }),
+    ]);
+    feedback.forEach(function (f) {
+      var name = f.helpful ? s.feedbackYes : s.feedbackNo;
+      var button = el("button", {
+        type: "button",
+        className: "mdg-feedback-btn",
+        title: name,
+        "aria-pressed": message.feedbackGiven === f.helpful ? "true" : "false",
+        disabled: message.feedbackGiven !== undefined,
+      }, [icon("thumb", !f.helpful), hiddenText(name)]);
+      button.addEventListener("click", function () {
+        message.feedbackGiven = f.helpful;
+        saveState(self.state);
+        Array.prototype.forEach.call(group.querySelectorAll("button"), function (other) {
+          other.disabled = true;
+        });
+        button.setAttribute("aria-pressed", "true");
+        self.input.focus();
+        self.deliver(f.button.payload);
+      });
+      group.appendChild(button);
+    });
+    return group;
+  };
+
+  Widget.prototype.addMessage = function (message, persist) {
+    if (persist) {
+      this.state.messages.push(message);
+      saveState(this.state);
+    }
+    var node = this.renderMessage(message);
+    this.log.appendChild(node);
+    this.scrollToEnd();
+    return node;
+  };
+
+  Widget.prototype.addNotice = function (text, className) {
+    var node = el("div", { className: "mdg-msg mdg-notice-msg " + (className || "") }, [el("p", { text: text })]);
+    this.log.appendChild(node);
+    this.scrollToEnd();
+    return node;
+  };
+
+  Widget.prototype.scrollToEnd = function () {
+    this.log.scrollTop = this.log.scrollHeight;
+  };
+
+  Widget.prototype.sendTyped = function () {
+    var text = this.input.value.trim();
+    if (!text || this.pending) {
+      return;
+    }
+    this.input.value = "";
+    this.addMessage({ from: "user", text: text }, true);
+    this.deliver(text);
+  };
+
+  Widget.prototype.sendPayload = function (payload, label) {
+    if (this.pending) {
+      return;
+    }
+    this.addMessage({ from: "user", text: label }, true);
+    this.deliver(payload);
+  };
+
+  Widget.prototype.setPending = function (pending) {
+    this.pending = pending;
+    this.sendButton.setAttribute("aria-disabled", String(pending));
+    this.log.setAttribute("aria-busy", String(pending));
+    this.typing.textContent = "";
+    if (pending) {
+      this.typing.appendChild(el("span", { text: this.strings.typing }));
+      this.typing.appendChild(el("span", { className: "mdg-dots", "aria-hidden": "true" }, [
+        el("span"), el("span"), el("span"),
+      ]));
+    }
+  };
+
+  Widget.prototype.deliver = function (message) {
+    var self = this;
+    var settings = this.state.settings;
+    var controller = new AbortController();
+    var timer = window.setTimeout(function () { controller.abort(); }, REQUEST_TIMEOUT_MS);
+    this.setPending(true);
+    return fetch(config.server + "/webhooks/rest/webhook", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({
+        sender: this.state.sender,
+        message: message,
+        metadata: { yasashii: !!settings.yasashii, furigana: !!settings.furigana },
+      }),
+      signal: controller.signal,
+      credentials: "omit",
+    })
+      .then(function (response) {
+        return response.json().catch(function () { return null; }).then(function (body) {
+          if (!response.ok || !Array.isArray(body)) {
+            var error = new Error("request failed");
+            error.code = body && typeof body.code === "string" ? body.code : "http_" + response.status;
+            throw error;
+          }
+          return body;
+        });
+      })
+      .then(function (body) {
+        var first = null;
+        body.forEach(function (raw) {
+          var m = cleanBotMessage(raw);
+          if (m) {
+            var node = self.addMessage(m, true);
+            first = first || node;
+          }
+        });
+        if (!first) {
+          self.addNotice(self.strings.noAnswer);
+        } else if (self.log.scrollHeight - first.offsetTop > self.log.clientHeight) {
+          self.log.scrollTop = first.offsetTop - 8; // a long answer: show where it starts
+        }
+      })
+      .catch(function (error) {
+        self.showError(error && error.code, message);
+      })
+      .then(function () {
+        window.clearTimeout(timer);
+        self.setPending(false);
+      });
+  };
+
+  Widget.prototype.showError = function (code, message) {
+    var s = this.strings;
+    var self = this;
+    if (code === "message_too_long") {
+      this.addNotice(s.errorTooLong, "mdg-error");
+      return;
+    }
+    var box = el("div", { className: "mdg-msg mdg-notice-msg mdg-error" }, [el("p", { text: s.errorUnreachable })]);
+    if (config.phone) {
+      var phoneLine = el("p", { text: s.errorPhone });
+      var digits = config.phone.replace(/[^0-9+]/g, "");
+      phoneLine.appendChild(el("a", { href: "tel:" + digits, className: "mdg-tel", text: config.phone }));
+      box.appendChild(phoneLine);
+    }
+    var retry = el("button", { type: "button", className: "mdg-retry", text: s.retry });
+    retry.addEventListener("click", function () {
+      if (self.pending) {
+        return;
+      }
+      box.remove();
+      self.input.focus();
+      self.deliver(message);
+    });
+    box.appendChild(retry);
+    this.log.appendChild(box);
+    this.scrollToEnd();
+  };
+
+  Widget.prototype.clearConversation = function () {
+    try {
+      window.sessionStorage.removeItem(STORE_KEY);
+    } catch (e) {
+      /* nothing stored */
+    }
+    var settings = this.state.settings;
+    this.state = freshState();
+    this.state.settings = settings;
+    saveState(this.state);
+    this.log.textContent = "";
+    this.log.appendChild(this.renderWelcome());
+    this.addNotice(this.strings.cleared);
+    this.input.focus();
+  };
+
+  // --- start-up ------------------------------------------------------------------------------------
+
+  function loadStyles() {
+    return new Promise(function (resolve) {
+      var link = el("link", { rel: "stylesheet", href: new URL("madoguchi-widget.css", baseUrl).href });
+      link.addEventListener("load", resolve);
+      link.addEventListener("error", resolve); // unstyled but usable
+      document.head.appendChild(link);
+    });
+  }
+
+  function loadStrings() {
+    return fetch(new URL("i18n/ja.json", baseUrl).href, { credentials: "omit" }).then(function (response) {
+      if (!response.ok) {
+        throw new Error("madoguchi widget: cannot load i18n/ja.json (HTTP " + response.status + ")");
+      }
+      return response.json();
+    });
+  }
+
+  function start() {
+    Promise.all([loadStrings(), loadStyles()])
+      .then(function (results) {
+        window.madoguchiWidget = new Widget(results[0]);
+      })
+      .catch(function (error) {
+        // Without its strings the widget would have unlabelled controls: better not to show it.
+        window.console.error(error);
+      });
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", start);
+  } else {
+    start();
+  }
+})();
