@@ -30,11 +30,15 @@ def where_labels(procedure: Procedure) -> list[str]:
     return [labels[key] for key in _WHERE_ORDER if getattr(procedure.where, key)]
 
 
-def procedure_card(catalog: Catalog, procedure: Procedure) -> dict[str, Any]:
-    """Structured fields of a procedure answer (``custom.madoguchi``) for rich channels."""
+def procedure_card(catalog: Catalog, procedure: Procedure, easy: bool = False) -> dict[str, Any]:
+    """Structured fields of a procedure answer (``custom.madoguchi``) for rich channels.
+
+    ``easy`` tells rich channels to show ``summary_easy`` (the resident switched on やさしい日本語).
+    """
     department = catalog.department_of(procedure.id)
     return {
         "kind": "procedure",
+        "easy": easy,
         "procedure": procedure.id,
         "name": procedure.name,
         "summary": procedure.summary,
@@ -88,10 +92,11 @@ def answer_procedure(
     dispatcher: CollectingDispatcher, tracker: Tracker, catalog: Catalog, procedure: Procedure
 ) -> list[dict[str, Any]]:
     """Sends the short answer for one procedure and asks for feedback."""
+    easy = wants_easy_japanese(tracker)
     dispatcher.utter_message(
-        text=procedure_text(catalog, procedure, wants_easy_japanese(tracker)),
+        text=procedure_text(catalog, procedure, easy),
         buttons=procedure_buttons(procedure),
-        json_message={"madoguchi": procedure_card(catalog, procedure)},
+        json_message={"madoguchi": procedure_card(catalog, procedure, easy)},
     )
     dispatcher.utter_message(response="utter_ask_feedback")
     return [SlotSet("procedure", procedure.id), SlotSet("last_answer", f"procedure:{procedure.id}")]
@@ -109,7 +114,8 @@ def answer_life_event(
         dispatcher.utter_message(
             text=msg.text("life_event.clarify", question=event.question or event.name),
             buttons=[
-                button(o.label, payload("life_event", life_event=event.id, move_type=o.id)) for o in event.options
+                button(o.label, payload("life_event", life_event=event.id, move_type=o.id))
+                for o in event.options
             ],
             json_message={"madoguchi": {"kind": "clarify", "life_event": event.id}},
         )
@@ -193,7 +199,9 @@ def suggest(
         dispatcher.utter_message(
             text=msg.text(intro_key),
             buttons=buttons,
-            json_message={"madoguchi": {"kind": "suggestions", "count": min(len(suggestions), MAX_SUGGESTIONS)}},
+            json_message={
+                "madoguchi": {"kind": "suggestions", "count": min(len(suggestions), MAX_SUGGESTIONS)}
+            },
         )
     else:
         dispatcher.utter_message(
@@ -218,9 +226,13 @@ def send_resolution(
         return answer_life_event(dispatcher, catalog, resolution.event, resolution.option)
     if resolution.kind == "faq":
         return answer_faq_entry(dispatcher, resolution.faq_entry)
-    record_review(question, "low_confidence" if resolution.kind == "close" else "fallback", resolution.guesses)
-    intro = "faq.close_intro" if resolution.kind == "close" and not _has_procedures(resolution) else (
-        "fallback.suggest_intro"
+    record_review(
+        question, "low_confidence" if resolution.kind == "close" else "fallback", resolution.guesses
+    )
+    intro = (
+        "faq.close_intro"
+        if resolution.kind == "close" and not _has_procedures(resolution)
+        else ("fallback.suggest_intro")
     )
     return suggest(dispatcher, resolution.suggestions, intro)
 

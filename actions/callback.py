@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, List
 
 from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import ActiveLoop, SlotSet
@@ -40,7 +40,7 @@ PERSONAL_SLOTS = (
 )
 
 
-def clear_personal_slots() -> list[Dict[Text, Any]]:
+def clear_personal_slots() -> list[Dict[str, Any]]:
     """Events that remove the resident's callback details from the conversation."""
     return [SlotSet(name, None) for name in PERSONAL_SLOTS] + [
         SlotSet("callback_phone_attempts", 0),
@@ -80,16 +80,16 @@ def clean_name(value: str) -> str | None:
 class ValidateCallbackForm(FormValidationAction):
     """Validates each answer of the callback form; re-asks with an example when invalid."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "validate_callback_form"
 
     async def required_slots(
         self,
-        domain_slots: List[Text],
+        domain_slots: List[str],
         dispatcher: CollectingDispatcher,
         tracker: Tracker,
         domain: DomainDict,
-    ) -> List[Text]:
+    ) -> List[str]:
         """After three invalid phone numbers, nothing more is asked (the form ends)."""
         if tracker.get_slot("callback_gave_up"):
             return []
@@ -97,7 +97,7 @@ class ValidateCallbackForm(FormValidationAction):
 
     def validate_callback_phone(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Dict[Text, Any]:
+    ) -> Dict[str, Any]:
         parsed = parse_phone(str(value or ""))
         if parsed is not None:
             return {"callback_phone": parsed.national, "callback_phone_attempts": 0}
@@ -113,7 +113,7 @@ class ValidateCallbackForm(FormValidationAction):
 
     def validate_callback_name(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Dict[Text, Any]:
+    ) -> Dict[str, Any]:
         name = clean_name(str(value or ""))
         if name is None:
             dispatcher.utter_message(text=context.messages().text("callback.invalid_name"))
@@ -121,7 +121,7 @@ class ValidateCallbackForm(FormValidationAction):
 
     def validate_callback_slot(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Dict[Text, Any]:
+    ) -> Dict[str, Any]:
         slot = find_slot(str(value or ""))
         if slot is None:
             dispatcher.utter_message(text=context.messages().text("callback.invalid_slot"))
@@ -130,7 +130,7 @@ class ValidateCallbackForm(FormValidationAction):
 
     def validate_callback_topic(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Dict[Text, Any]:
+    ) -> Dict[str, Any]:
         topic = " ".join(str(value or "").split())
         if not topic or topic.startswith("/"):
             dispatcher.utter_message(text=context.messages().text("callback.invalid_topic"))
@@ -141,12 +141,12 @@ class ValidateCallbackForm(FormValidationAction):
 class ActionAskCallbackPhone(Action):
     """Asks for the phone number once; after an invalid one, the re-ask with an example is enough."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_ask_callback_phone"
 
     async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[Dict[Text, Any]]:
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> List[Dict[str, Any]]:
         if not tracker.get_slot("callback_phone_attempts"):
             dispatcher.utter_message(response="utter_ask_callback_phone")
         return []
@@ -155,12 +155,12 @@ class ActionAskCallbackPhone(Action):
 class ActionAskCallbackSlot(Action):
     """Offers the callback time slots (all within business hours) as buttons."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_ask_callback_slot"
 
     async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[Dict[Text, Any]]:
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> List[Dict[str, Any]]:
         slots = context.catalog().city.callback_slots
         dispatcher.utter_message(
             text=context.messages().text("callback.slot_prompt"),
@@ -172,12 +172,12 @@ class ActionAskCallbackSlot(Action):
 class ActionAskCallbackConfirmed(Action):
     """Reads the request back and asks for confirmation."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_ask_callback_confirmed"
 
     async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[Dict[Text, Any]]:
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> List[Dict[str, Any]]:
         msg = context.messages()
         slot = context.catalog().city.slot(tracker.get_slot("callback_slot") or "")
         parsed = parse_phone(tracker.get_slot("callback_phone") or "")
@@ -200,16 +200,16 @@ class ActionAskCallbackConfirmed(Action):
 class ActionSubmitCallback(Action):
     """Stores the confirmed request durably, then tells the resident the 受付番号."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_submit_callback"
 
     async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[Dict[Text, Any]]:
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> List[Dict[str, Any]]:
         if tracker.get_slot("callback_gave_up") or not tracker.get_slot("callback_confirmed"):
             return clear_personal_slots()
         catalog = context.catalog()
-        procedure_id: Optional[str] = tracker.get_slot("procedure")
+        procedure_id: str | None = tracker.get_slot("procedure")
         department = catalog.department_of(procedure_id) if procedure_id else None
         slot = catalog.city.slot(tracker.get_slot("callback_slot"))
         request = context.stores().callbacks.add(
@@ -236,14 +236,15 @@ class ActionSubmitCallback(Action):
 class ActionCancelCallback(Action):
     """Stops the callback form and forgets what was typed into it."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_cancel_callback"
 
     async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[Dict[Text, Any]]:
-        if tracker.active_loop_name == "callback_form" and tracker.latest_message.get("intent", {}).get(
-            "name"
-        ) == "deny":
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> List[Dict[str, Any]]:
+        if (
+            tracker.active_loop_name == "callback_form"
+            and tracker.latest_message.get("intent", {}).get("name") == "deny"
+        ):
             dispatcher.utter_message(response="utter_callback_cancelled")
         return [ActiveLoop(None)] + clear_personal_slots()

@@ -1,9 +1,9 @@
-""""電話で聞きたい / 人と話したい": the right department's number and whether it is open now."""
+""" "電話で聞きたい / 人と話したい": the right department's number and whether it is open now."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Dict, List, Text
+from typing import Any, Dict, List
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
@@ -44,19 +44,24 @@ def opening_text(moment: datetime) -> str:
 class ActionContactPhone(Action):
     """Gives the phone number of the department in charge, open now or next opening, and callback."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_contact_phone"
 
     async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[Dict[Text, Any]]:
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> List[Dict[str, Any]]:
         catalog = context.catalog()
         msg = context.messages()
         procedure = named_procedure(tracker, catalog)
         department = catalog.department_of(procedure.id) if procedure else None
         now = now_jst()
         if department is not None:
-            name, phone, hours, note = department.name, department.phone, department.hours, department.hours_note
+            name, phone, hours, note = (
+                department.name,
+                department.phone,
+                department.hours,
+                department.hours_note,
+            )
         else:
             city = catalog.city
             name, phone, hours, note = city.name, city.phone, city.hours, ""
@@ -66,7 +71,11 @@ class ActionContactPhone(Action):
         if open_now:
             lines.append(msg.text("phone.open_now", hours=described))
         else:
-            lines.append(msg.text("phone.closed_now", next_open=opening_text(next_opening(hours, now)), hours=described))
+            lines.append(
+                msg.text(
+                    "phone.closed_now", next_open=opening_text(next_opening(hours, now)), hours=described
+                )
+            )
         if department is not None:
             lines.append(msg.text("phone.main", main_phone=catalog.city.phone))
         lines.append(msg.text("phone.callback_offer"))

@@ -102,10 +102,22 @@ def _load_messages() -> Messages:
     return Messages(yaml.safe_load(path.read_text(encoding="utf-8")) or {})
 
 
+def _load_menu() -> list[str]:
+    path = _settings().data_dir / "menu.yml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return [str(pid) for pid in data.get("popular") or []]
+
+
 _catalog = _Reloading(lambda: load_catalog(_settings().data_dir), _catalog_paths)
 _messages = _Reloading(_load_messages, lambda: [_settings().data_dir / "messages.yml"])
+_menu = _Reloading(_load_menu, lambda: [_settings().data_dir / "menu.yml"])
 _singletons: dict[str, Any] = {}
 _singleton_lock = threading.Lock()
+
+
+def menu() -> list[str]:
+    """Procedure ids offered when a resident asks for procedures without naming one (data/menu.yml)."""
+    return _menu.get()
 
 
 def catalog() -> Catalog:
@@ -152,7 +164,7 @@ def faq_snapshot():
 
 def reset() -> None:
     """Forgets everything opened so far (tests point the settings elsewhere, then call this)."""
-    global _catalog, _messages
+    global _catalog, _messages, _menu
     with _singleton_lock:
         stores_ = _singletons.pop("stores", None)
         if stores_ is not None:
@@ -160,3 +172,4 @@ def reset() -> None:
         _singletons.clear()
     _catalog = _Reloading(lambda: load_catalog(_settings().data_dir), _catalog_paths)
     _messages = _Reloading(_load_messages, lambda: [_settings().data_dir / "messages.yml"])
+    _menu = _Reloading(_load_menu, lambda: [_settings().data_dir / "menu.yml"])

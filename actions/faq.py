@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Text
+from typing import Any, Dict, List
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
@@ -17,12 +17,12 @@ from actions.resolve import resolve
 class ActionAnswerFaq(Action):
     """Answers from the FAQ (hot-reloaded after staff imports), else suggests, never a dead end."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_answer_faq"
 
     async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[Dict[Text, Any]]:
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> List[Dict[str, Any]]:
         snapshot = context.faq_snapshot()
         chosen = latest_entity(tracker, "faq_id")
         if chosen and snapshot is not None and chosen in snapshot.entries:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Any, Dict, List, Text
+from typing import Any, Dict, List
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
@@ -26,12 +26,12 @@ def _as_bool(value: Any) -> bool | None:
 class ActionRecordFeedback(Action):
     """Records a vote; a "役に立たなかった" also sends the question to the staff review list."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_record_feedback"
 
     async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[Dict[Text, Any]]:
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> List[Dict[str, Any]]:
         helpful = _as_bool(latest_entity(tracker, "helpful"))
         if helpful is None:
             helpful = _as_bool(tracker.get_slot("helpful"))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Any, Dict, List, Text
+from typing import Any, Dict, List
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
@@ -38,12 +38,12 @@ def named_procedure(tracker: Tracker, catalog: Catalog, use_text: bool = True) -
 class ActionAnswerProcedure(Action):
     """Answers a procedure question or a life event from the catalog (no per-procedure code)."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_answer_procedure"
 
     async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[Dict[Text, Any]]:
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> List[Dict[str, Any]]:
         catalog = context.catalog()
         text = user_text(tracker)
         events: list = [SlotSet("last_question", text or None)]
@@ -51,6 +51,9 @@ class ActionAnswerProcedure(Action):
         explicit = latest_entity(tracker, "procedure")
         if explicit and catalog.get(explicit):
             return events + answer_procedure(dispatcher, tracker, catalog, catalog.get(explicit))
+
+        if not text and not latest_entity(tracker, "life_event"):
+            return events + offer_menu(dispatcher, catalog)
 
         event_id = latest_entity(tracker, "life_event")
         if event_id and catalog.life_event(event_id):
@@ -62,15 +65,26 @@ class ActionAnswerProcedure(Action):
         return events + send_resolution(dispatcher, tracker, catalog, resolution, text)
 
 
+def offer_menu(dispatcher: CollectingDispatcher, catalog: Catalog) -> list:
+    """Popular procedures as buttons (「手続きをさがす」 with nothing named yet)."""
+    procedures = [catalog.get(pid) for pid in context.menu() if catalog.get(pid)]
+    dispatcher.utter_message(
+        text=context.messages().text("procedure.menu_intro"),
+        buttons=[button(p.name, payload("ask_procedure", procedure=p.id)) for p in procedures[:12]],
+        json_message={"madoguchi": {"kind": "menu", "procedures": [p.id for p in procedures[:12]]}},
+    )
+    return []
+
+
 class ActionProcedureDetails(Action):
     """The longer explanation of the procedure just discussed (or named now)."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_procedure_details"
 
     async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[Dict[Text, Any]]:
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> List[Dict[str, Any]]:
         catalog = context.catalog()
         procedure = named_procedure(tracker, catalog)
         msg = context.messages()
@@ -96,14 +110,14 @@ class ActionProcedureDetails(Action):
 
 
 class ActionAnswerOnline(Action):
-    """"Can I do this online?": the form when there is one, the honest alternatives when not."""
+    """ "Can I do this online?": the form when there is one, the honest alternatives when not."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_answer_online"
 
     async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[Dict[Text, Any]]:
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> List[Dict[str, Any]]:
         catalog = context.catalog()
         procedure = named_procedure(tracker, catalog)
         if procedure is None:
@@ -127,7 +141,10 @@ def online_answer(dispatcher: CollectingDispatcher, procedure: Procedure) -> lis
             lines.append(msg.text("online.note", note=procedure.online.note))
         buttons = [button(msg.text("online.open_form_button"), procedure.online.url)]
     else:
-        lines = [msg.text("online.not_available", name=procedure.name), msg.text("online.alternatives_heading")]
+        lines = [
+            msg.text("online.not_available", name=procedure.name),
+            msg.text("online.alternatives_heading"),
+        ]
         places = [p for p in where_labels(procedure) if p]
         if places:
             lines.append(msg.text("procedure.where", where=sep.join(places)))
@@ -143,7 +160,10 @@ def online_answer(dispatcher: CollectingDispatcher, procedure: Procedure) -> lis
                 "kind": "online",
                 "procedure": procedure.id,
                 "online": (
-                    {"url": procedure.online.url, "requires_mynumber_card": procedure.online.requires_mynumber_card}
+                    {
+                        "url": procedure.online.url,
+                        "requires_mynumber_card": procedure.online.requires_mynumber_card,
+                    }
                     if procedure.online
                     else None
                 ),

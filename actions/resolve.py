@@ -22,6 +22,8 @@ logger = logging.getLogger(__name__)
 PROCEDURE_SURE = 0.85
 #: When the classifier already says "procedure question", this score is enough.
 PROCEDURE_LIKELY = 0.6
+#: Intents under which PROCEDURE_LIKELY is enough.
+PROCEDURE_INTENTS = ("ask_procedure", "ask_online", "ask_details", "life_event")
 #: Lowest score shown as a suggestion.
 PROCEDURE_SUGGEST = 0.5
 #: How much better a procedure must match than a life event to win. When the classifier says "life
@@ -61,7 +63,7 @@ def resolve(
 
     if life and top_score <= life[2] + LIFE_EVENT_MARGIN.get(intent, DEFAULT_LIFE_EVENT_MARGIN):
         return Resolution("life_event", event=life[0], option=life[1], guesses=[f"life_event:{life[0].id}"])
-    threshold = PROCEDURE_LIKELY if intent in ("ask_procedure", "ask_online", "ask_details", "life_event") else PROCEDURE_SURE
+    threshold = PROCEDURE_LIKELY if intent in PROCEDURE_INTENTS else PROCEDURE_SURE
     if top_id and top_score >= threshold:
         return Resolution("procedure", procedure=catalog.get(top_id), guesses=[top_id])
 

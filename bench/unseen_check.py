@@ -5,10 +5,11 @@ counts when its structured part (``custom.madoguchi``) names the expected thing:
 - ``procedure: ID``: a procedure answer for ID, or a life-event checklist/clarification that leads to it
   (lenient count also accepts ID among the "もしかして" buttons);
 - ``safety: 119|110|inochi|dv``: the matching safety routing;
-- ``phone: true``: the phone answer;
+- ``phone: true``: the phone answer, or the callback form's first question;
 - ``life_event: ID``: that event's checklist or its clarifying question.
 
-``python -m bench.unseen_check --url http://localhost:5005``
+``python -m bench.unseen_check --url http://localhost:5005 [--questions FILE]`` (default: the unseen set;
+e.g. ``--questions tests/nlu/dev_questions.yml`` for the development set).
 """
 
 from __future__ import annotations
@@ -74,7 +75,7 @@ def judge(expect: dict, messages: list[dict]) -> tuple[bool, bool]:
         ok = any(c.get("kind") == "safety" and c.get("category") == category for c in found)
         return ok, ok
     if "phone" in expect:
-        ok = any(c.get("kind") == "phone" for c in found)
+        ok = any(c.get("kind") in ("phone", "callback_form") for c in found)
         return ok, ok
     if "life_event" in expect:
         event = expect["life_event"]
@@ -89,10 +90,10 @@ def evaluate(send: Callable[[str], list[dict]], questions: list[dict]) -> dict:
     misses = []
     for q in questions:
         messages = send(q["text"])
-        s, l = judge(q["expect"], messages)
-        strict += s
-        lenient += l
-        if not s:
+        ok, near = judge(q["expect"], messages)
+        strict += ok
+        lenient += near
+        if not ok:
             misses.append({"text": q["text"], "expect": q["expect"], "got": cards(messages)})
     n = len(questions)
     return {"questions": n, "strict": strict / n, "lenient": lenient / n, "misses": misses}
@@ -101,11 +102,27 @@ def evaluate(send: Callable[[str], list[dict]], questions: list[dict]) -> dict:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--url", default="http://localhost:5005")
+    parser.add_argument("--questions", type=Path, default=QUESTIONS, help="questions file (same format)")
     parser.add_argument("--show-misses", action="store_true")
+    parser.add_argument(
+        "--start", action="store_true", help="start a throwaway madoguchi on free ports instead of --url"
+    )
     args = parser.parse_args(argv)
-    result = evaluate(rest_sender(args.url), load_questions())
-    print(f"unseen questions: {result['questions']}  strict {result['strict']:.1%}  "
-          f"lenient (incl. suggestions) {result['lenient']:.1%}")  # fmt: skip
+    bot = None
+    if args.start:
+        from tests.servers import start_bot, stop_bot
+
+        bot = start_bot()
+        args.url = bot.rasa_url
+    try:
+        result = evaluate(rest_sender(args.url), load_questions(args.questions))
+    finally:
+        if bot is not None:
+            stop_bot(bot)
+    print(
+        f"{args.questions.name}: {result['questions']} questions  strict {result['strict']:.1%}  "
+        f"lenient (incl. suggestions) {result['lenient']:.1%}"
+    )
     if args.show_misses:
         for miss in result["misses"]:
             print(json.dumps(miss, ensure_ascii=False))

@@ -73,10 +73,13 @@ def endpoints(config: Config) -> dict:
     data: dict = {"action_endpoint": {"url": f"http://127.0.0.1:{config.actions_port}/webhook"}}
     if config.settings.redis_url:
         url = config.settings.redis_url
-        data["tracker_store"] = redis_endpoint(url, "bot.stores.rasa_redis.TimeoutRedisTrackerStore")
+        tracker = redis_endpoint(url, "bot.stores.rasa_redis.TimeoutRedisTrackerStore")
+        # conversations expire by themselves after the retention period
+        tracker["record_exp"] = config.settings.retention_days * 86400
+        data["tracker_store"] = tracker
         data["lock_store"] = redis_endpoint(url, "bot.stores.rasa_redis.AtomicRedisLockStore")
     else:
-        db = config.settings.var_dir / "conversations.db"
+        db = config.settings.conversations_db
         data["tracker_store"] = {"type": "SQL", "dialect": "sqlite", "db": str(db)}
     return data
 
@@ -100,17 +103,33 @@ def commands(config: Config, endpoints_path: Path) -> dict[str, list[str]]:
     return {
         "actions": [python, "-m", "bot.action_server", "--port", str(config.actions_port)],
         "rasa": [
-            python, "-m", "bot.rasa_server", "run",
-            "--model", str(model_path()),
-            "--port", str(config.rasa_port), "--interface", config.host,
-            "--endpoints", str(endpoints_path),
-            "--credentials", os.path.join(root, "credentials.yml"),
-            "--cors", *config.cors_origins,
+            python,
+            "-m",
+            "bot.rasa_server",
+            "run",
+            "--model",
+            str(model_path()),
+            "--port",
+            str(config.rasa_port),
+            "--interface",
+            config.host,
+            "--endpoints",
+            str(endpoints_path),
+            "--credentials",
+            os.path.join(root, "credentials.yml"),
+            "--cors",
+            *config.cors_origins,
         ],  # fmt: skip
         "widget": [
-            python, "-m", "bot.channels.widget_site",
-            "--port", str(config.widget_port), "--host", config.host,
-            "--rasa-url", f"http://localhost:{config.rasa_port}",
+            python,
+            "-m",
+            "bot.channels.widget_site",
+            "--port",
+            str(config.widget_port),
+            "--host",
+            config.host,
+            "--rasa-url",
+            f"http://localhost:{config.rasa_port}",
         ],  # fmt: skip
     }
 
@@ -153,7 +172,9 @@ class Supervisor:
         while pending:
             for name in list(pending):
                 if self.processes[name].poll() is not None:
-                    raise RuntimeError(f"{name} exited with code {self.processes[name].returncode} during start")
+                    raise RuntimeError(
+                        f"{name} exited with code {self.processes[name].returncode} during start"
+                    )
                 if _answers(pending[name]):
                     del pending[name]
             if time.monotonic() > deadline:
@@ -179,10 +200,17 @@ class Supervisor:
         while not self._stopping:
             for name, process in self.processes.items():
                 code = process.poll()
-                if code is not None:
-                    sys.stderr.write(f"madoguchi: {name} stopped (exit code {code}); stopping the others\n")
+                if code is None:
+                    continue
+                # Ctrl-C / SIGTERM to the process group reaches the children too; give our own
+                # handler a moment to mark this as a requested stop rather than a crash.
+                time.sleep(0.5)
+                if self._stopping or code in (-signal.SIGTERM, -signal.SIGINT):
                     self.stop()
-                    return code or 1
+                    return 0
+                sys.stderr.write(f"madoguchi: {name} stopped (exit code {code}); stopping the others\n")
+                self.stop()
+                return code or 1
             time.sleep(0.5)
         return 0
 
@@ -217,6 +245,7 @@ def banner(config: Config) -> str:
 def main(argv: list[str] | None = None) -> int:
     argparse.ArgumentParser(description=__doc__.splitlines()[0]).parse_args(argv)
     config = Config.from_env()
+    os.umask(0o077)  # conversations and requests under var/ are readable by the service user only
     if not model_path().exists():
         sys.stderr.write("no trained model: run `make run` (it trains one) or `python -m bot.training`\n")
         return 2

@@ -28,6 +28,11 @@ class Settings:
         return self.var_dir / "faq"
 
     @property
+    def conversations_db(self) -> Path:
+        """SQLite file of Rasa's tracker store in the embedded mode (no ``REDIS_URL``)."""
+        return self.var_dir / "conversations.db"
+
+    @property
     def catalog_dir(self) -> Path:
         """Directory of the procedure catalog."""
         return self.data_dir / "catalog"

@@ -52,7 +52,6 @@ class Morph:
     end: int
 
 
-
 def _clusters(text: str) -> Iterable[tuple[int, int]]:
     """Yields (start, end) spans of characters that NFKC must see together."""
     i, n = 0, len(text)
@@ -105,7 +104,7 @@ def normalize(text: str) -> str:
 _lock = threading.Lock()
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _dictionary(dict_name: str, user_dicts: tuple[str, ...]):
     from sudachipy import Dictionary  # imported lazily: loading the dictionary takes time
 
@@ -117,7 +116,7 @@ def _dictionary(dict_name: str, user_dicts: tuple[str, ...]):
     return Dictionary(dict=dict_name)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def get_tokenizer(mode: str = "C", dict_name: str = "core", user_dicts: tuple[str, ...] = ()):
     """Returns a cached SudachiPy tokenizer for a split mode ("A", "B" or "C")."""
     from sudachipy import SplitMode

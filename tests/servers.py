@@ -45,7 +45,9 @@ class RunningBot:
     process: subprocess.Popen = field(repr=False)
     log_path: Path = field(repr=False)
 
-    def rest(self, sender: str, message: str, metadata: dict | None = None, timeout: float = 60) -> list[dict]:
+    def rest(
+        self, sender: str, message: str, metadata: dict | None = None, timeout: float = 60
+    ) -> list[dict]:
         """Sends one message through the REST channel and returns the bot's messages."""
         body = json.dumps({"sender": sender, "message": message, "metadata": metadata or {}}).encode()
         request = urllib.request.Request(

@@ -114,7 +114,11 @@ def test_moving_asks_one_clarifying_question_then_gives_a_checklist():
     options = [json.loads(b["payload"][b["payload"].index("{") :]) for b in messages[0]["buttons"]]
     assert {o["move_type"] for o in options} == {"in", "out", "within"}
 
-    chosen = tracker("/life_event", intent="life_event", entities=[entity("life_event", "moving"), entity("move_type", "in")])
+    chosen = tracker(
+        "/life_event",
+        intent="life_event",
+        entities=[entity("life_event", "moving"), entity("move_type", "in")],
+    )
     messages, _ = run(ActionAnswerProcedure(), chosen)
     card = cards(messages)[0]
     assert card["kind"] == "checklist" and card["option"] == "in"
@@ -135,7 +139,10 @@ def test_birth_gives_a_checklist_without_question():
 def test_online_answer_gives_the_form_and_card_requirement():
     catalog = context.catalog()
     online = next(p for p in catalog.procedures.values() if p.online)
-    messages, _ = run(ActionAnswerOnline(), tracker("/ask_online", intent="ask_online", entities=[entity("procedure", online.id)]))
+    messages, _ = run(
+        ActionAnswerOnline(),
+        tracker("/ask_online", intent="ask_online", entities=[entity("procedure", online.id)]),
+    )
     card = cards(messages)[0]
     assert card["online"]["url"] == online.online.url
     assert card["online"]["requires_mynumber_card"] == online.online.requires_mynumber_card
@@ -145,20 +152,28 @@ def test_online_answer_gives_the_form_and_card_requirement():
 def test_online_answer_is_honest_when_there_is_no_form():
     catalog = context.catalog()
     offline = next(p for p in catalog.procedures.values() if not p.online and p.where.counter)
-    messages, _ = run(ActionAnswerOnline(), tracker("/ask_online", intent="ask_online", entities=[entity("procedure", offline.id)]))
+    messages, _ = run(
+        ActionAnswerOnline(),
+        tracker("/ask_online", intent="ask_online", entities=[entity("procedure", offline.id)]),
+    )
     card = cards(messages)[0]
     assert card["online"] is None
     assert not any(b["payload"].startswith("http") for b in messages[0]["buttons"])
 
 
 def test_details_use_the_remembered_procedure():
-    messages, _ = run(ActionProcedureDetails(), tracker("もっと詳しく", intent="ask_details", slots={"procedure": "jido_teate"}))
+    messages, _ = run(
+        ActionProcedureDetails(),
+        tracker("もっと詳しく", intent="ask_details", slots={"procedure": "jido_teate"}),
+    )
     assert cards(messages)[0] == {"kind": "details", "procedure": "jido_teate"}
 
 
 def test_phone_gives_the_departments_number():
     catalog = context.catalog()
-    messages, _ = run(ActionContactPhone(), tracker("電話で聞きたい", intent="ask_phone", slots={"procedure": "sodai_gomi"}))
+    messages, _ = run(
+        ActionContactPhone(), tracker("電話で聞きたい", intent="ask_phone", slots={"procedure": "sodai_gomi"})
+    )
     card = cards(messages)[0]
     department = catalog.department_of("sodai_gomi")
     assert card["phone"] == department.phone and isinstance(card["open_now"], bool)
@@ -171,7 +186,9 @@ def test_phone_without_topic_gives_the_main_number():
     assert cards(messages)[0]["phone"] == catalog.city.phone
 
 
-@pytest.mark.parametrize("raw", ["090-1234-5678", "０９０１２３４５６７８", "(03)1234-5678", "電話は045-123-4567です"])
+@pytest.mark.parametrize(
+    "raw", ["090-1234-5678", "０９０１２３４５６７８", "(03)1234-5678", "電話は045-123-4567です"]
+)
 def test_phone_numbers_in_any_common_writing_are_accepted(raw):
     dispatcher = CollectingDispatcher()
     result = ValidateCallbackForm().validate_callback_phone(raw, dispatcher, tracker(raw, "inform"), {})
@@ -190,15 +207,28 @@ def test_invalid_phone_is_re_asked_then_given_up_after_three_tries():
         assert dispatcher.messages[0]["response"] == "utter_invalid_phone"
         attempts = result["callback_phone_attempts"]
     dispatcher = CollectingDispatcher()
-    result = form.validate_callback_phone("12", dispatcher, tracker("12", "inform", slots={"callback_phone_attempts": 2}), {})
+    result = form.validate_callback_phone(
+        "12", dispatcher, tracker("12", "inform", slots={"callback_phone_attempts": 2}), {}
+    )
     assert result["callback_gave_up"] is True
     assert dispatcher.messages[0]["response"] == "utter_phone_give_up"
     assert dispatcher.messages[0]["main_phone"] == context.catalog().city.phone
-    required = asyncio.run(form.required_slots(["callback_phone"], dispatcher, tracker(slots={"callback_gave_up": True}), {}))
+    required = asyncio.run(
+        form.required_slots(["callback_phone"], dispatcher, tracker(slots={"callback_gave_up": True}), {})
+    )
     assert required == []
 
 
-@pytest.mark.parametrize(("raw", "name"), [("山田太郎です", "山田太郎"), ("名前は佐藤と申します", "佐藤"), ("やまだ", "やまだ"), ("0901234", None), ("", None)])
+@pytest.mark.parametrize(
+    ("raw", "name"),
+    [
+        ("山田太郎です", "山田太郎"),
+        ("名前は佐藤と申します", "佐藤"),
+        ("やまだ", "やまだ"),
+        ("0901234", None),
+        ("", None),
+    ],
+)
 def test_names_are_cleaned(raw, name):
     assert clean_name(raw) == name
 
@@ -246,3 +276,16 @@ def test_unhelpful_vote_goes_to_the_review_log_masked():
     groups = context.stores().review.distinct()
     assert len(groups) == 1 and "090-1111-2222" not in groups[0].question
     assert groups[0].kinds == ["unhelpful"] or "unhelpful" in groups[0].kinds
+
+
+def test_bare_procedure_button_offers_the_popular_procedures():
+    messages, _ = run(ActionAnswerProcedure(), tracker("/ask_procedure"))
+    card = cards(messages)[0]
+    assert card["kind"] == "menu"
+    assert card["procedures"] == [p for p in context.menu() if context.catalog().get(p)][:12]
+    assert len(messages[0]["buttons"]) == len(card["procedures"])
+
+
+def test_menu_lists_only_known_procedures():
+    unknown = [pid for pid in context.menu() if context.catalog().get(pid) is None]
+    assert unknown == []

@@ -49,7 +49,7 @@ def catalog():
         ("出生届の期限", "birth"),
         ("婚姻届を出したい", "marriage"),
         ("おくやみコーナーの予約", "okuyami"),
-        ("会社を辞めました", "kokuho_join"),
+        ("国民健康保険から社会保険に変わった", "kokuho_leave"),  # from one to the other: leaving
         ("国保をやめたい", "kokuho_leave"),
         ("国民年金の免除", "nenkin_exemption"),
         ("児童手当の申請", "jido_teate"),
@@ -118,6 +118,21 @@ def test_top_k_and_min_score(catalog) -> None:
         ("結婚しました", "marriage", None),
         ("離婚しました", "divorce", None),
         ("妊娠しました", "pregnancy", None),
+        # leaving a job names no single procedure: the checklist (国保, 国民年金 …) answers
+        ("会社を辞めました", "retirement", None),
+        ("失業しました", "job_loss", None),
+        # everyday verbs of moving, with the direction they imply
+        ("来月からこちらに住むことになった", "moving", "in"),
+        ("大阪から移り住みました", "moving", "in"),
+        ("地元に帰ることにしました", "moving", "out"),
+        ("県外の実家に帰ります", "moving", "out"),
+        ("同じ市内で部屋を替えた", "moving", "within"),
+        ("東京から引っ越してきました", "moving", "in"),
+        ("市外に引っ越しが決まった", "moving", "out"),  # 市外に, not 市外から
+        # hiragana なくなった after a kin word is a death; kanji 亡くなり in any inflection
+        ("ははがなくなった", "death", None),
+        ("祖父がなくなったので手続きを", "death", None),
+        ("祖母が亡くなりまして", "death", None),
     ],
 )
 def test_life_events(catalog, text: str, event: str, option: str | None) -> None:
@@ -127,9 +142,74 @@ def test_life_events(catalog, text: str, event: str, option: str | None) -> None
     assert (found[1].id if found[1] else None) == option
 
 
+def test_tied_options_ask(catalog) -> None:
+    """Words that fit two options equally well pick neither: the resident is asked."""
+    moving = catalog.life_event("moving")
+    tied = {"moving": 0.8, "moving/in": 0.7, "moving/out": 0.7}
+    assert catalog._best_option(moving, tied, 0.5) is None
+    clear = {"moving": 0.8, "moving/in": 0.6, "moving/out": 0.7}
+    assert catalog._best_option(moving, clear, 0.5).id == "out"
+
+
 @pytest.mark.parametrize("text", ["住民票", "転入届", "今日はいい天気ですね", "固定資産税"])
 def test_no_life_event(catalog, text: str) -> None:
     assert catalog.match_life_event(text) is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # "なくなった" after a verb is the auxiliary ない + なる, not a death
+        "いらなくなった机を捨てたい",
+        "乗らなくなったスクーターを処分したい",
+        "使わなくなった自転車",
+        "着なくなった服は何ごみですか",
+        "お金がなくなった",
+        "マイナンバーカードがなくなった",
+        "住めなくなった家の固定資産税",
+    ],
+)
+def test_not_a_death(catalog, text: str) -> None:
+    found = catalog.match_life_event(text)
+    assert found is None or found[0].id != "death", text
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("いらなくなった机を捨てたい", "sodai_gomi"),
+        ("乗らなくなったスクーターを廃車にしたい", "keijidosha_zei"),
+        ("母子家庭の手当", "jido_fuyo_teate"),
+        ("ひとり親で子どもを育てています", "jido_fuyo_teate"),
+        ("子どもが2人いる家庭の手当", "jido_teate"),
+        ("貯金が尽きて家賃が払えない", "seikatsu_sodan"),
+        ("災害が起きたら家族とどこで落ち合えば", "hinanjo"),
+    ],
+)
+def test_resolves_to_procedure(catalog, text: str, expected: str) -> None:
+    from actions.resolve import resolve
+
+    resolution = resolve(text, "ask_procedure", catalog)
+    assert resolution.kind == "procedure", (text, resolution.kind, resolution.guesses)
+    assert resolution.procedure.id == expected
+
+
+def test_reading_match_starts_at_a_word() -> None:
+    from bot.knowledge.catalog_matching import PhraseIndex
+
+    index = PhraseIndex.build({"death": ["父がなくなった"], "lost": ["なくなった"]})
+    assert "death" in index.scores("ちちがなくなった")
+    assert "lost" in index.scores("なくなったカード")
+    assert "lost" not in index.scores("いらなくなった")  # なく is an auxiliary here: いら|なく|なっ|た
+
+
+def test_short_kanji_reading_needs_kanji() -> None:
+    from bot.knowledge.catalog_matching import PhraseIndex
+
+    # 亡くなった reads like 無くなった: its reading alone is too short to tell them apart
+    index = PhraseIndex.build({"death": ["亡くなった"]})
+    assert "death" in index.scores("亡くなった")
+    assert "death" not in index.scores("お金がなくなった")
 
 
 def _tiny_catalog(tmp_path: Path):

@@ -89,7 +89,7 @@ NAUGHTY = [
 def test_naughty_strings_round_trip(raw):
     norm, starts, ends = normalize_with_offsets(raw)
     assert len(norm) == len(starts) == len(ends)
-    assert all(0 <= s < e <= len(raw) for s, e in zip(starts, ends))
+    assert all(0 <= s < e <= len(raw) for s, e in zip(starts, ends, strict=True))
     for m in analyze(raw):
         assert raw[m.start : m.end] == m.surface
         assert 0 <= m.start < m.end <= len(raw)

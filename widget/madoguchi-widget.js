@@ -282,11 +282,10 @@
     this.panel.addEventListener("keydown", function (event) { self.onPanelKey(event); });
 
     this.panel.appendChild(this.buildHeader());
-    this.panel.appendChild(el("p", { id: ID + "-notice", className: "mdg-notice", text: s.notice }));
     this.panel.appendChild(this.buildSettings());
 
     this.log = el("div", { className: "mdg-log", role: "log", "aria-live": "polite", "aria-label": s.logLabel, tabindex: "0" });
-    this.log.appendChild(this.renderWelcome());
+    this.renderIntro();
     this.state.messages.forEach(function (m) { self.log.appendChild(self.renderMessage(m)); });
     this.panel.appendChild(this.log);
 
@@ -307,8 +306,11 @@
       el("span", { text: this.strings.close }),
     ]);
     close.addEventListener("click", function () { self.close(); });
+    var clear = el("button", { type: "button", className: "mdg-clear", text: this.strings.clear });
+    clear.addEventListener("click", function () { self.clearConversation(); });
     return el("div", { className: "mdg-header" }, [
       el("h2", { id: ID + "-title", className: "mdg-title", text: this.strings.title }),
+      clear,
       close,
     ]);
   };
@@ -337,14 +339,10 @@
       self.switches[name] = sw;
     });
 
-    var clear = el("button", { type: "button", className: "mdg-clear", text: s.clear });
-    clear.addEventListener("click", function () { self.clearConversation(); });
-
     return el("div", { className: "mdg-settings", role: "group", "aria-label": s.settingsLabel }, [
       sizeGroup,
       this.switches.yasashii,
       this.switches.furigana,
-      clear,
     ]);
   };
 
@@ -461,11 +459,13 @@
 
   // --- conversation --------------------------------------------------------------------------------
 
-  Widget.prototype.renderWelcome = function () {
-    return el("div", { className: "mdg-msg mdg-bot mdg-welcome" }, [
+  /** The notice (it describes the dialog) and the greeting at the top of the log; they scroll away. */
+  Widget.prototype.renderIntro = function () {
+    this.log.appendChild(el("p", { id: ID + "-notice", className: "mdg-notice", text: this.strings.notice }));
+    this.log.appendChild(el("div", { className: "mdg-msg mdg-bot mdg-welcome" }, [
       hiddenText(this.strings.speakerBot),
       el("p", { className: "mdg-text", text: this.strings.welcome }),
-    ]);
+    ]));
   };
 
   Widget.prototype.renderMessage = function (message) {
@@ -702,7 +702,7 @@
     this.state.settings = settings;
     saveState(this.state);
     this.log.textContent = "";
-    this.log.appendChild(this.renderWelcome());
+    this.renderIntro();
     this.addNotice(this.strings.cleared);
     this.input.focus();
   };

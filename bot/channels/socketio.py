@@ -11,7 +11,7 @@ credentials.yml: ``bot.channels.socketio.OriginCheckedSocketIOInput:`` with Rasa
 from __future__ import annotations
 
 import os
-from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
+from typing import Any, Awaitable, Callable, Dict, List
 
 from rasa.core.channels.channel import InputChannel, UserMessage
 from rasa.core.channels.socketio import SocketIOInput
@@ -31,11 +31,11 @@ class OriginCheckedSocketIOInput(SocketIOInput):
     """socket.io input channel that rejects connections from origins not in ``CORS_ORIGINS``."""
 
     @classmethod
-    def name(cls) -> Text:
+    def name(cls) -> str:
         return "socketio"
 
     @classmethod
-    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
+    def from_credentials(cls, credentials: Dict[str, Any] | None) -> InputChannel:
         channel = super().from_credentials(credentials)
         channel.origins = allowed_origins((credentials or {}).get("cors_origins"))
         return channel

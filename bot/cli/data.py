@@ -50,13 +50,22 @@ def _open():
 
 
 def cmd_purge(args: argparse.Namespace) -> int:
+    from datetime import datetime, timedelta, timezone
+
+    from bot.stores.conversations import purge_conversations
+
+    settings = settings_mod.load()
     with _open() as stores:
         days = stores.retention_days if args.days is None else args.days
         deleted = stores.purge_expired(days=days)
+    conversations = 0
+    if not settings.redis_url:  # Redis expires conversations itself (record_exp)
+        cutoff = datetime.now(timezone.utc) - timedelta(days=days)
+        conversations = purge_conversations(settings.conversations_db, cutoff)
     print(
         f"{days} 日より古いデータを削除しました / purged records older than {days} days: "
         f"折り返し依頼 (対応済) {deleted['callbacks']} 件, 見直し記録 {deleted['review']} 件, "
-        f"評価 {deleted['feedback']} 件"
+        f"評価 {deleted['feedback']} 件, 会話 {conversations} 件"
     )
     return 0
 

@@ -36,6 +36,8 @@ CATALOG_DIR = "catalog"
 MIN_MATCH_SCORE = 0.3
 #: A life event (or one of its options) needs at least this score.
 MIN_LIFE_EVENT_SCORE = 0.5
+#: Two options of a life event scoring within this of each other are a tie: the resident is asked.
+OPTION_TIE = 0.01
 
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
 # Japanese numbers as residents read them: 0 + area code, hyphen-separated, 10 digits (or 0120/0570 + 6).
@@ -262,18 +264,23 @@ class Catalog:
                 best = (score, event, option)
         if best is None:
             return None
-        score, event, option = best
-        if option is None:
-            option = self._best_option(event, scores, min_score)
-        return event, option, score
+        score, event, _option = best
+        return event, self._best_option(event, scores, min_score), score
 
     @staticmethod
     def _best_option(
         event: LifeEvent, scores: Mapping[str, float], min_score: float
     ) -> LifeEventOption | None:
+        """The option the text answers; None when no option, or two equally good ones, match.
+
+        A tie means the words do not tell the options apart (県外の matches both 県外から and 県外へ), so
+        the resident is asked rather than guessed for.
+        """
         options = [(scores.get(f"{event.id}/{o.id}", 0.0), o) for o in event.options]
-        options = [(s, o) for s, o in options if s >= min_score]
-        return max(options, key=lambda x: x[0])[1] if options else None
+        options = sorted(((s, o) for s, o in options if s >= min_score), key=lambda x: -x[0])
+        if not options or (len(options) > 1 and options[1][0] >= options[0][0] - OPTION_TIE):
+            return None
+        return options[0][1]
 
 
 # ----------------------------------------------------------------------------------------- problems

@@ -3,7 +3,10 @@
 Every phrase is compared with the resident's text in four ways, strongest first:
 
 1. surface: the normalized phrase occurs in the normalized text (住民票 in 住民票取りたい);
-2. reading: its katakana reading occurs in the text's reading (じゅうみんひょう, ｼﾞｭｳﾐﾝﾋｮｳ);
+2. reading: its katakana reading occurs in the text's reading (じゅうみんひょう, ｼﾞｭｳﾐﾝﾋｮｳ), starting
+   where a word of the text starts, and not at a particle, auxiliary or suffix: なくなった does not match
+   inside いらなくなった (いら|なく|なっ|た), where なく is an auxiliary. A phrase with kanji needs a
+   reading of at least 6 kana for this (亡くなった reads like 無くなった);
 3. lemmas: the phrase's lemmas (Sudachi mode A, particles left out, weighted by rarity) occur in the
    text's lemmas, whatever the inflection or word order (原付を廃車 / 原付の廃車); the rarest one must;
 4. fuzzy reading: the whole text reads almost like the phrase (a typo such as じゅうみんひょ).
@@ -30,6 +33,9 @@ FUZZY_WEIGHT = 0.7
 
 #: Readings shorter than this are too ambiguous to match inside other words (e.g. ゼイ).
 MIN_READING_LEN = 3
+#: A phrase with kanji matches by reading only when its reading is at least this long: short readings
+#: have homophones (亡くなった / 無くなった ナクナッタ); kana spellings residents use are listed as aliases.
+MIN_KANJI_READING_LEN = 6
 #: Share of a phrase's (rarity-weighted) lemmas the text must contain.
 MIN_LEMMA_SHARE = 0.75
 #: Fuzzy matching (a mistyped alias): shortest phrase reading, and how similar the whole text must be.
@@ -41,6 +47,8 @@ MAX_FUZZY_DIFFERENCE = 2
 # Parts of speech, and light verbs, that carry no topic for lemma matching.
 _FUNCTION_POS = frozenset({"助詞", "助動詞", "補助記号", "空白", "記号"})
 _LIGHT_LEMMAS = frozenset({"為る", "居る", "有る", "成る", "言う", "思う", "下さる"})
+#: Particles kept as lemmas because they give a direction: 市外から (moving in) is not 市外に (moving out).
+_DIRECTION_PARTICLES = frozenset({"から"})
 # A phrase written only in hiragana: Sudachi's split of it is guesswork, so only its reading is used.
 #: Shortest particle-free reading compared as a whole (shorter ones collide inside other words).
 MIN_BARE_LEN = 6
@@ -48,6 +56,13 @@ MIN_BARE_LEN = 6
 # drop or conjugate freely.
 _BARE_SKIPPED_POS = frozenset({"助詞", "助動詞", "補助記号", "空白", "記号"})
 _HIRAGANA_ONLY = re.compile(r"^[\u3041-\u309fー]+$")
+#: A reading match may not start at these parts of speech (なく in いらなくなった, 内 in 市内).
+_NO_START_POS = frozenset({"助詞", "助動詞", "接尾辞", "補助記号", "空白", "記号"})
+
+
+def _all_kana(text: str) -> bool:
+    """Whether a text is written in kana only (symbols and digits aside)."""
+    return all("\u3041" <= c <= "\u30ff" or not c.isalpha() for c in text)
 
 
 def fold(text: str) -> str:
@@ -69,6 +84,25 @@ class Phrase:
 
 
 @dataclass(frozen=True)
+class Reading:
+    """A katakana form of the text and the offsets where a reading match may start."""
+
+    kana: str
+    starts: frozenset[int]
+    #: offsets where a word ends (for matches that must end with a word).
+    ends: frozenset[int] = frozenset()
+
+    def contains(self, kana: str, whole_words: bool = False) -> bool:
+        """Whether ``kana`` occurs starting at an allowed offset (and, if asked, ending where a word ends)."""
+        at = self.kana.find(kana)
+        while at >= 0:
+            if at in self.starts and (not whole_words or at + len(kana) in self.ends):
+                return True
+            at = self.kana.find(kana, at + 1)
+        return False
+
+
+@dataclass(frozen=True)
 class Query:
     """A resident's text, analysed once per call (``size``: reading length of its content words)."""
 
@@ -77,9 +111,14 @@ class Query:
     lemmas: frozenset[str]
     size: int
     bare: str = ""
+    #: the readings of ``kanas`` with their allowed start offsets (word starts).
+    readings: tuple[Reading, ...] = ()
+    bare_reading: Reading | None = None
 
 
 def _meaningful(morph: Morph) -> bool:
+    if morph.pos[:2] == ("助詞", "格助詞") and morph.lemma in _DIRECTION_PARTICLES:
+        return True
     return bool(morph.pos) and morph.pos[0] not in _FUNCTION_POS and morph.lemma not in _LIGHT_LEMMAS
 
 
@@ -105,12 +144,52 @@ def analyse_phrase(text: str) -> Phrase:
     )
 
 
+def _word_starts(parts: list[tuple[str, bool]]) -> Reading:
+    """Joins (kana, may start a match) pieces into a :class:`Reading`."""
+    kana, starts, ends, at = [], set(), set(), 0
+    for piece, may_start in parts:
+        if may_start:
+            starts.add(at)
+        kana.append(piece)
+        at += len(piece)
+        ends.add(at)
+    return Reading("".join(kana), frozenset(starts), frozenset(ends))
+
+
+def _query_readings(text: str) -> tuple[tuple[Reading, ...], Reading]:
+    """The text's readings (Sudachi's, and the literal kana of its words) and its particle-free reading."""
+    morphs = analyze(text, "C")
+    starts = [bool(m.pos) and m.pos[0] not in _NO_START_POS for m in morphs]
+    if morphs:
+        starts[0] = True
+    by_reading = _word_starts([(m.reading, s) for m, s in zip(morphs, starts, strict=True)])
+    literal = _word_starts([(fold(m.surface), s) for m, s in zip(morphs, starts, strict=True)])
+    bare = _word_starts(
+        [
+            (m.reading, s)
+            for m, s in zip(morphs, starts, strict=True)
+            if m.pos and m.pos[0] not in _BARE_SKIPPED_POS
+        ]
+    )
+    readings = tuple({r.kana: r for r in (by_reading, literal) if r.kana}.values())
+    return readings, bare
+
+
 def analyse_query(text: str) -> Query:
     """Analyses a resident's text."""
     norm = normalize(text).replace(" ", "")
     kana, lemmas, size, bare = _reading_and_lemmas(text)
     kanas = tuple(dict.fromkeys(k for k in (kana, to_katakana(norm)) if k))
-    return Query(norm=norm, kanas=kanas, lemmas=lemmas, size=max(size, 1) if norm else 0, bare=bare)
+    readings, bare_reading = _query_readings(text)
+    return Query(
+        norm=norm,
+        kanas=kanas,
+        lemmas=lemmas,
+        size=max(size, 1) if norm else 0,
+        bare=bare,
+        readings=readings,
+        bare_reading=bare_reading,
+    )
 
 
 def _similarity(kana: str, target: str) -> float:
@@ -168,11 +247,16 @@ class PhraseIndex:
             return weight * (0.6 + 0.4 * min(1.0, covered / query.size))
 
         best = 0.0
-        if phrase.norm and phrase.norm in query.norm:
+        if phrase.norm and not _all_kana(phrase.norm) and phrase.norm in query.norm:
+            # (kana-only phrases are compared below, where a match must start at a word)
             best = scaled(SURFACE_WEIGHT, size)
-        elif len(phrase.kana) >= MIN_READING_LEN and any(phrase.kana in k for k in query.kanas):
+        elif self._reading_found(phrase, query):
             best = scaled(READING_WEIGHT, size)
-        elif len(phrase.bare) >= MIN_BARE_LEN and phrase.bare in query.bare:
+        elif (  # whole words only: 引っ越してき(た) is not 引っ越し|決まった
+            len(phrase.bare) >= MIN_BARE_LEN
+            and query.bare_reading is not None
+            and query.bare_reading.contains(phrase.bare, whole_words=True)
+        ):
             # the same words with a particle added or dropped (マイナカードなくした / マイナカードをなくした)
             best = scaled(READING_WEIGHT, size)
         if best:
@@ -181,10 +265,21 @@ class PhraseIndex:
         if share >= MIN_LEMMA_SHARE:
             best = scaled(LEMMA_WEIGHT * share, size * share)
         if len(phrase.kana) >= MIN_FUZZY_LEN:
-            fuzzy = max(_similarity(phrase.kana, k) for k in query.kanas)
+            # only against all-kana readings: オ金ガナクナッタ is one "typo" away from オヤガナクナッタ
+            fuzzy = max((_similarity(phrase.kana, k) for k in query.kanas if _all_kana(k)), default=0.0)
             if fuzzy >= MIN_FUZZY_SIMILARITY:
                 best = max(best, scaled(FUZZY_WEIGHT * fuzzy, size * fuzzy))
         return best
+
+    @staticmethod
+    def _reading_found(phrase: Phrase, query: Query) -> bool:
+        """Whether the phrase's reading (or, for a kana phrase, its spelling) starts at a word of the text."""
+        if _all_kana(phrase.norm):
+            forms = {phrase.kana, fold(phrase.norm)}
+            return any(len(f) >= MIN_READING_LEN and r.contains(f) for f in forms for r in query.readings)
+        if len(phrase.kana) < MIN_KANJI_READING_LEN:
+            return False
+        return any(r.contains(phrase.kana) for r in query.readings)
 
     def _lemma_share(self, phrase: Phrase, query: Query) -> float:
         """Rarity-weighted share of the phrase's lemmas in the text; 0 unless its rarest lemma is there."""

@@ -17,7 +17,7 @@ import logging
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Text, Type
+from typing import Any, Dict, List, Type
 
 import yaml
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -113,7 +113,7 @@ class SafetyOverride(GraphComponent, IntentClassifier):
         return []
 
     @staticmethod
-    def get_default_config() -> Dict[Text, Any]:
+    def get_default_config() -> Dict[str, Any]:
         """The component's default config (see parent class for full docstring)."""
         return {
             # YAML file with the safety rules, read at training time and stored in the model.
@@ -122,10 +122,10 @@ class SafetyOverride(GraphComponent, IntentClassifier):
 
     def __init__(
         self,
-        config: Dict[Text, Any],
+        config: Dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
-        rules: Optional[List[SafetyRule]] = None,
+        rules: List[SafetyRule] | None = None,
     ) -> None:
         """Constructs the component."""
         self.component_config = config
@@ -136,7 +136,7 @@ class SafetyOverride(GraphComponent, IntentClassifier):
     @classmethod
     def create(
         cls,
-        config: Dict[Text, Any],
+        config: Dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
@@ -156,7 +156,7 @@ class SafetyOverride(GraphComponent, IntentClassifier):
     @classmethod
     def load(
         cls,
-        config: Dict[Text, Any],
+        config: Dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
@@ -178,7 +178,7 @@ class SafetyOverride(GraphComponent, IntentClassifier):
                 self._override(message, intent)
         return messages
 
-    def match(self, text: str) -> Optional[str]:
+    def match(self, text: str) -> str | None:
         """Returns the safety intent the text matches, if any (first rule wins)."""
         normalized = normalize(text)
         for rule in self._rules:

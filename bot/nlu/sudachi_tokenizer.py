@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import shutil
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, List
 
 from rasa.engine.graph import ExecutionContext
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -42,17 +42,17 @@ class SudachiTokenizer(Tokenizer):
     """Tokenizes Japanese text with SudachiPy; lemmas are Sudachi's normalized forms."""
 
     @staticmethod
-    def supported_languages() -> Optional[List[Text]]:
+    def supported_languages() -> List[str] | None:
         """Supported languages (see parent class for full docstring)."""
         return ["ja"]
 
     @staticmethod
-    def required_packages() -> List[Text]:
+    def required_packages() -> List[str]:
         """Any extra python dependencies required for this component to run."""
         return ["sudachipy", "sudachidict_core"]
 
     @staticmethod
-    def get_default_config() -> Dict[Text, Any]:
+    def get_default_config() -> Dict[str, Any]:
         """Returns default config (see parent class for full docstring)."""
         return {
             # Sudachi split mode: "A" (short units), "B" (middle) or "C" (named entities kept whole).
@@ -76,16 +76,17 @@ class SudachiTokenizer(Tokenizer):
 
     def __init__(
         self,
-        config: Dict[Text, Any],
+        config: Dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
-        user_dictionary: Optional[Path] = None,
+        user_dictionary: Path | None = None,
     ) -> None:
         """Initializes the tokenizer (the Sudachi dictionary itself is loaded lazily)."""
         super().__init__(config)
         if config["split_mode"] not in jtext.SPLIT_MODES:
             raise ValueError(
-                f"SudachiTokenizer: split_mode must be one of {jtext.SPLIT_MODES}, got {config['split_mode']!r}"
+                f"SudachiTokenizer: split_mode must be one of {jtext.SPLIT_MODES}, "
+                f"got {config['split_mode']!r}"
             )
         self._model_storage = model_storage
         self._resource = resource
@@ -95,7 +96,7 @@ class SudachiTokenizer(Tokenizer):
     @classmethod
     def create(
         cls,
-        config: Dict[Text, Any],
+        config: Dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
@@ -106,7 +107,7 @@ class SudachiTokenizer(Tokenizer):
     @classmethod
     def load(
         cls,
-        config: Dict[Text, Any],
+        config: Dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
@@ -158,7 +159,7 @@ class SudachiTokenizer(Tokenizer):
             )
         return self._tokenizer
 
-    def tokenize(self, message: Message, attribute: Text) -> List[Token]:
+    def tokenize(self, message: Message, attribute: str) -> List[Token]:
         """Tokenizes the text of the provided attribute of the incoming message."""
         text = message.get(attribute)
         morphs = jtext.analyze(text, tokenizer=self._sudachi())
@@ -196,4 +197,3 @@ def compile_user_dictionary(source: Path, target: Path, dictionary: str = "core"
     package = importlib.import_module(f"sudachidict_{dictionary}")
     system_dic = Path(package.__file__).parent / "resources" / "system.dic"
     native.build_user_dic(system_dic, [source], target, "madoguchi user dictionary")
-

@@ -407,10 +407,14 @@ def test_axe_finds_no_wcag_a_or_aa_violations(page, axe_source, variant):
         ask(page, QUESTION)
         expect(bot_messages(page)).to_have_count(2)
         expect(page.locator(".mdg-log ruby").first).to_be_visible()
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "widget-furigana-1280x800.png"))
     else:
         _conversation(page)
         if variant == "large":
             page.get_by_role("button", name=STRINGS["sizeLarge"], exact=True).click()
+            ARTIFACTS.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(ARTIFACTS / "widget-large-1280x800.png"))
     page.get_by_role("button", name=STRINGS["phone"]).focus()  # a focused state is checked too
     assert run_axe(page) == []
 
@@ -462,18 +466,19 @@ def test_layouts_and_screenshots(browser, servers, width, height):
         ctx.close()
 
 
-def test_reduced_motion_stops_animations(browser, servers):
-    ctx = browser.new_context(reduced_motion="reduce")
+@pytest.mark.parametrize(("motion", "animation"), [("reduce", "none"), ("no-preference", "mdg-blink")])
+def test_reduced_motion_stops_animations(browser, servers, motion, animation):
+    ctx = browser.new_context(reduced_motion=motion)
     try:
         pg = ctx.new_page()
         pg.goto(servers.page_url)
         open_widget(pg)
-        servers.standin.requests.clear()
+        servers.standin.delay_s = 3.0  # the typing indicator stays while the answer is slow
         pg.locator(".mdg-input").fill(QUESTION)
         pg.locator(".mdg-input").press("Enter")
         dot = pg.locator(".mdg-dots span").first
-        dot.wait_for(state="attached")
-        assert dot.evaluate("d => getComputedStyle(d).animationName") == "none"
+        dot.wait_for(state="visible")
+        assert dot.evaluate("d => getComputedStyle(d).animationName") == animation
     finally:
         ctx.close()
 

@@ -49,8 +49,17 @@ class BackgroundLoop:
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
 
     def close(self) -> None:
+        self.run(self._cancel_pending())
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(timeout=5)
+
+    @staticmethod
+    async def _cancel_pending() -> None:
+        """Cancels requests still being answered (a slow stand-in answer) so that none is left dangling."""
+        tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
 
 class Served:
@@ -97,6 +106,7 @@ class StandInRasa:
     fallback: list[dict[str, Any]]
     requests: list[dict[str, Any]] = field(default_factory=list)
     error_status: int | None = None  # answer every request with this HTTP error (e.g. 503)
+    delay_s: float = 0.15  # long enough for the typing indicator to be seen
 
     @classmethod
     def from_file(cls, path: Path) -> StandInRasa:
@@ -106,6 +116,7 @@ class StandInRasa:
     def reset(self) -> None:
         self.requests.clear()
         self.error_status = None
+        self.delay_s = 0.15
 
     def rule_for(self, message: str) -> dict[str, Any] | None:
         for rule in self.rules:
@@ -146,7 +157,7 @@ class StandInRasa:
                 return web.json_response(
                     {"error": "stand-in failure", "code": "not_ready"}, status=self.error_status
                 )
-            await asyncio.sleep(0.15)  # long enough for the typing indicator to be seen
+            await asyncio.sleep(self.delay_s)
             return web.json_response(self.reply(body))
 
         app = web.Application(middlewares=[cors])

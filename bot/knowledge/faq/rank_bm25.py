@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from scipy import sparse
@@ -39,6 +39,7 @@ class BM25Field:
     row_entry: np.ndarray
     n_entries: int
     unknown_idf: float
+    _cache: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @classmethod
     def build(
@@ -106,7 +107,7 @@ class BM25Field:
         """BM25 score of every row for the distinct query terms."""
         return self._sum_rows(self.term_ids(terms), None)
 
-    def _sum_rows(self, term_ids: list[int], weights: np.ndarray | None) -> np.ndarray:
+    def _sum_rows(self, term_ids: list[int], query_weights: np.ndarray | None) -> np.ndarray:
         """Weighted sum of matrix rows, straight from the CSR arrays (scipy's slicing costs more)."""
         n_rows = self.weights.shape[1]
         if not term_ids:
@@ -115,8 +116,8 @@ class BM25Field:
         parts = [slice(w.indptr[i], w.indptr[i + 1]) for i in term_ids]
         cols = np.concatenate([w.indices[p] for p in parts])
         data = [w.data[p] for p in parts]
-        if weights is not None:
-            data = [d * float(q) for d, q in zip(data, weights, strict=True)]
+        if query_weights is not None:
+            data = [d * float(q) for d, q in zip(data, query_weights, strict=True)]
         return np.bincount(cols, weights=np.concatenate(data), minlength=n_rows).astype(np.float32)
 
     def entries_with(self, term_id: int) -> np.ndarray:
@@ -146,10 +147,9 @@ class BM25Field:
         return top.tolist(), (mass[top] / mass[top[0]]).astype(np.float32)
 
     def _by_row(self) -> sparse.csr_matrix:
-        cached = getattr(self, "_rows_csr", None)
-        if cached is None:
-            cached = self._rows_csr = self.weights.T.tocsr()
-        return cached
+        if "by_row" not in self._cache:
+            self._cache["by_row"] = self.weights.T.tocsr()
+        return self._cache["by_row"]
 
     def entry_scores(self, terms: list[str]) -> np.ndarray:
         """Score of every entry: the best score among its rows."""
@@ -167,16 +167,14 @@ class BM25Field:
 
     def _groups(self) -> tuple[np.ndarray, np.ndarray]:
         """Entries that own rows, and the first row of each (row_entry is non-decreasing)."""
-        cached = getattr(self, "_owner_starts", None)
-        if cached is None:
-            cached = self._owner_starts = np.unique(self.row_entry, return_index=True)
-        return cached
+        if "groups" not in self._cache:
+            self._cache["groups"] = np.unique(self.row_entry, return_index=True)
+        return self._cache["groups"]
 
     def _one_row_each(self) -> bool:
-        cached = getattr(self, "_identity", None)
-        if cached is None:
-            cached = self._identity = bool(np.array_equal(self.row_entry, np.arange(self.n_entries)))
-        return cached
+        if "identity" not in self._cache:
+            self._cache["identity"] = bool(np.array_equal(self.row_entry, np.arange(self.n_entries)))
+        return self._cache["identity"]
 
     def best_row(self, entry: int, terms: list[str]) -> int | None:
         """The row of an entry that scores best for the query (None when the entry has no rows)."""

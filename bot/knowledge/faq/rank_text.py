@@ -3,7 +3,6 @@
 One Sudachi pass (split mode C) gives, per text:
 
 - ``lem``: normalized forms of content words in split mode A (short units: 個人 / 番号 / カード);
-- ``bi``: pairs of consecutive ``lem`` words (phrases: 住民_票, 転入_届);
 - ``cmp``: normalized forms of content words in split mode C (compounds: 個人番号カード);
 - ``syn``: Sudachi synonym group ids of those words (``s21989`` for both マイナンバーカード and
   個人番号カード), read from the ``sudachidict_core`` lexicon: synonym expansion without another package;
@@ -19,13 +18,13 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from typing import Iterable, Iterator
+from typing import Collection, Iterable, Iterator
 
 from bot.knowledge.faq.rank_synonyms import SynonymMatcher
 from bot.text import CONTENT_POS, get_tokenizer, normalize
 
 #: Field names, in the order the index keeps them.
-FIELDS = ("lem", "bi", "cmp", "syn", "grp", "chr", "kana")
+FIELDS = ("lem", "cmp", "syn", "grp", "chr", "kana")
 
 #: Normalized forms that say how a resident asks, not what about (質問文の定型表現).
 STOP_LEMMAS = frozenset(
@@ -105,7 +104,10 @@ def kana_ngrams(readings: Iterable[str], n: int = 3) -> list[str]:
 
 
 def analyze_fields(
-    text: str, stop: bool = True, synonyms: SynonymMatcher | None = None
+    text: str,
+    stop: bool = True,
+    synonyms: SynonymMatcher | None = None,
+    kinds: Collection[str] = FIELDS,
 ) -> dict[str, list[str]]:
     """Analyses one text into the ranking fields (see the module docstring).
 
@@ -113,6 +115,7 @@ def analyze_fields(
         text: FAQ question, paraphrase, answer or a resident's question, as written.
         stop: drop :data:`STOP_LEMMAS` and dependent (非自立可能) words from the word fields.
         synonyms: the city's word groups for the ``grp`` field (none when None).
+        kinds: the fields wanted; the others stay empty (saves time when building an index).
 
     Returns:
         Mapping of every name in :data:`FIELDS` to its tokens (possibly empty lists).
@@ -135,10 +138,11 @@ def analyze_fields(
             if not _is_content(pos):
                 continue
             _add_word(fields, m, pos, stop, SplitMode.A)
-    fields["bi"] = [f"{a}_{b}" for a, b in zip(fields["lem"][:-1], fields["lem"][1:], strict=True)]
-    fields["chr"] = char_ngrams(norm, 2)
-    fields["kana"] = kana_ngrams(readings, 3)
-    if synonyms is not None:
+    if "chr" in kinds:
+        fields["chr"] = char_ngrams(norm, 2)
+    if "kana" in kinds:
+        fields["kana"] = kana_ngrams(readings, 3)
+    if synonyms is not None and "grp" in kinds:
         fields["grp"] = synonyms.tokens(norm, normalized=True)
     return fields
 
@@ -152,14 +156,18 @@ def _kept(lemma: str, pos: tuple[str, ...], stop: bool) -> bool:
 def _add_word(fields: dict[str, list[str]], m, pos: tuple[str, ...], stop: bool, mode_a) -> None:
     """Adds one mode-C content word and its mode-A parts to the word fields."""
     lemma = m.normalized_form()
-    if _kept(lemma, pos, stop):
+    kept = _kept(lemma, pos, stop)
+    if kept:
         fields["cmp"].append(lemma)
         fields["syn"].extend(f"s{gid}" for gid in m.synonym_group_ids())
-    parts = m.split(mode_a, add_single=True) if hasattr(m, "split") else [m]
-    for part in parts or [m]:
+    parts = m.split(mode_a)  # empty when the word is a single mode-A unit
+    if not parts:
+        if kept:
+            fields["lem"].append(lemma)
+        return
+    for part in parts:
         ppos = tuple(part.part_of_speech())
         plemma = part.normalized_form()
         if _is_content(ppos) and _kept(plemma, ppos, stop):
             fields["lem"].append(plemma)
-            if len(parts) > 1:
-                fields["syn"].extend(f"s{gid}" for gid in part.synonym_group_ids())
+            fields["syn"].extend(f"s{gid}" for gid in part.synonym_group_ids())

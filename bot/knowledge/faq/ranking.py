@@ -7,6 +7,10 @@ best variant among question and paraphrases) and for the answer. The sum is mult
 query's words the entry contains (coordination). Settings were chosen on the "tune" half of a real municipal
 FAQ benchmark and checked on the other half (``bench/README.md``); :data:`DEFAULT_CONFIG` is the choice.
 
+To the words an entry shares with the question, a latent semantic field (:mod:`rank_latent`, learned from
+the FAQ itself when it is imported) adds ``latent`` x the cosine of question and entry, for entries that
+matched at least one word: it reorders the lexical candidates, it never brings in an entry without one.
+
 Scores are normalized by the idf mass of the query (about 1.0 = "every query word found once"), so that
 :func:`confidence` can use fixed thresholds, measured on the tune half (``bench/README.md``):
 
@@ -28,13 +32,16 @@ import numpy as np
 
 from bot.knowledge.faq.model import FaqEntry
 from bot.knowledge.faq.rank_bm25 import BM25Field
+from bot.knowledge.faq.rank_latent import LatentField
 from bot.knowledge.faq.rank_synonyms import SynonymMatcher, default_groups
 from bot.knowledge.faq.rank_text import FIELDS, analyze_fields
 
 #: Version of the saved index layout; a different version is rebuilt, never misread.
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 _META_FILE = "ranking.json"
 _ARRAYS_FILE = "ranking.npz"
+_LATENT = "latent"
+_TUPLE_SETTINGS = ("prf_fields", "coord_fields", "latent_fields")
 
 #: Thresholds of :func:`confidence` (normalized scores; measured, see ``bench/README.md``).
 CONFIDENT_SCORE = 0.40
@@ -65,6 +72,9 @@ class RankConfig:
         prf_terms: how many feedback words.
         prf_weight: weight of the feedback pass.
         prf_fields: fields feedback words are taken from.
+        latent: weight of the latent semantic cosine (see :mod:`rank_latent`); 0 = off.
+        latent_dims: its number of dimensions (fewer for a small FAQ).
+        latent_fields: the word fields (question and answer together) it is learned from.
     """
 
     weights: dict[str, float] = field(
@@ -89,10 +99,16 @@ class RankConfig:
     prf_terms: int = 10
     prf_weight: float = 0.3
     prf_fields: tuple[str, ...] = ("a.lem",)
+    latent: float = 0.15
+    latent_dims: int = 300
+    latent_fields: tuple[str, ...] = ("lem", "grp")
 
     def active(self) -> dict[str, float]:
         """The fields with a non-zero weight, validated."""
         out = {}
+        bad = [f for f in self.latent_fields if f not in FIELDS]
+        if bad:
+            raise ValueError(f"unknown latent field {bad[0]!r}")
         for name, w in self.weights.items():
             source, _, kind = name.partition(".")
             if source not in SOURCES or kind not in FIELDS:
@@ -122,8 +138,10 @@ class FaqIndex:
         config: RankConfig,
         rows: dict,
         synonyms: list[list[str]] | None = None,
+        latent: LatentField | None = None,
     ):
         self.ids = ids
+        self.latent = latent
         self.fields = fields
         self.config = config
         self.synonyms = synonyms or []
@@ -161,14 +179,21 @@ class FaqIndex:
         docs: dict[str, list[dict[str, list[str]]]] = {"q": [], "a": []}
         row_entry: dict[str, list[int]] = {"q": [], "a": []}
         labels: dict[str, list[str]] = {"q": [], "a": []}
-        need_a = any(name.startswith("a.") for name in active)
+        kinds = {
+            src: {name.partition(".")[2] for name in active if name.startswith(f"{src}.")} for src in SOURCES
+        }
+        kinds["q"] |= {"lem", "grp"}  # the query always needs these (coordination, empty-query check)
+        if config.latent > 0:
+            kinds["q"] |= set(config.latent_fields)
+            kinds["a"] |= set(config.latent_fields)
+        need_a = bool(kinds["a"])
         for i, entry in enumerate(entries):
             for j, text in enumerate(_question_variants(entry) or [""]):
-                docs["q"].append(analyze_fields(text, stop=config.stop, synonyms=matcher))
+                docs["q"].append(analyze_fields(text, config.stop, matcher, kinds["q"]))
                 row_entry["q"].append(i)
                 labels["q"].append("question" if j == 0 else f"paraphrase:{j}")
             if need_a:
-                docs["a"].append(analyze_fields(entry.answer, stop=config.stop, synonyms=matcher))
+                docs["a"].append(analyze_fields(entry.answer, config.stop, matcher, kinds["a"]))
                 row_entry["a"].append(i)
                 labels["a"].append("answer")
         fields = {}
@@ -178,7 +203,8 @@ class FaqIndex:
             fields[name] = BM25Field.build(
                 [d[kind] for d in docs[source]], row_entry[source], len(entries), k1=config.k1, b=b
             )
-        return cls(ids, fields, config, labels, synonyms)
+        latent = _build_latent(config, docs, row_entry, len(entries)) if config.latent > 0 else None
+        return cls(ids, fields, config, labels, synonyms, latent)
 
     # -- searching ----------------------------------------------------------------------------------
 
@@ -193,9 +219,23 @@ class FaqIndex:
             for name in self.fields
         }
 
-    def _scores(self, query: str) -> tuple[np.ndarray, float]:
-        """Raw weighted entry scores and the query's weighted idf mass."""
+    def _scores(self, query: str) -> np.ndarray:
+        """Normalized entry scores: lexical score / idf mass + latent x cosine where lexical > 0."""
         tokens = self._analyze(query)
+        lexical, mass = self._lexical(tokens, query)
+        if mass <= 0:
+            return lexical * 0
+        scores = lexical / mass
+        if self.latent is not None and self.config.latent > 0:
+            cosine = self.latent.scores(self._latent_terms(tokens))
+            scores = scores + self.config.latent * cosine * (scores > 0)
+        return scores
+
+    def _latent_terms(self, tokens: dict[str, list[str]]) -> list[str]:
+        return [t for kind in self.config.latent_fields for t in tokens[kind]]
+
+    def _lexical(self, tokens: dict[str, list[str]], query: str) -> tuple[np.ndarray, float]:
+        """Raw weighted lexical entry scores (BM25 fields x coverage) and the query's weighted idf mass."""
         total = np.zeros(len(self.ids), dtype=np.float32)
         mass = 0.0
         if not tokens["lem"] and not tokens["grp"]:
@@ -269,10 +309,7 @@ class FaqIndex:
         """
         if not self.ids or top_k <= 0:
             return []
-        scores, mass = self._scores(query)
-        if mass <= 0:
-            return []
-        scores = scores / mass
+        scores = self._scores(query)
         k = min(top_k, len(scores))
         top = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
         top = top[np.lexsort((top, -scores[top]))]
@@ -282,10 +319,12 @@ class FaqIndex:
         """Why an entry scores what it scores, for staff debugging.
 
         Returns:
-            ``{"faq_id", "score", "rank", "coverage", "query_tokens": {field: tokens}, "fields": {name:
-            {"weight", "score", "row", "matched": {term: weight}}}}``. ``score`` = sum of weight x field score,
-            times coverage ** ``config.coord``; a field's ``row`` names the question variant or answer that
-            scored; ``rank`` is 1-based among all entries (None when the entry does not match at all).
+            ``{"faq_id", "score", "rank", "coverage", "query_tokens": {field: tokens}, "fields":
+            {name: {"weight", "score", "row", "matched": {term: weight}}}, "latent": {"weight", "score",
+            "dims"}}``. ``score`` = sum of weight x field score, times coverage ** ``config.coord``, plus
+            latent weight x latent score (the cosine; 0 when no word matched); a field's ``row`` names the
+            question variant or answer that scored; ``rank`` is 1-based among all entries (None when the
+            entry does not match).
 
         Raises:
             KeyError: unknown faq_id.
@@ -295,8 +334,8 @@ class FaqIndex:
         except ValueError:
             raise KeyError(f"unknown FAQ id {faq_id!r}") from None
         tokens = self._analyze(query)
-        scores, mass = self._scores(query)
-        norm = scores / mass if mass > 0 else scores * 0
+        _, mass = self._lexical(tokens, query)
+        norm = self._scores(query)
         coverage = float(self._coverage(tokens["lem"])[entry]) if self.config.coord > 0 else 1.0
         report: dict = {
             "faq_id": faq_id,
@@ -318,6 +357,14 @@ class FaqIndex:
                 "row": self._rows[source][row] if row is not None else None,
                 "matched": matched,
             }
+        cosine = 0.0
+        if self.latent is not None and norm[entry] > 0:
+            cosine = float(self.latent.scores(self._latent_terms(tokens))[entry])
+        report["latent"] = {
+            "weight": self.config.latent if self.latent is not None else 0.0,
+            "score": round(cosine, 6),
+            "dims": self.latent.dims if self.latent is not None else 0,
+        }
         return report
 
     # -- persistence --------------------------------------------------------------------------------
@@ -331,6 +378,8 @@ class FaqIndex:
         for name, fld in self.fields.items():
             arrays.update(fld.to_arrays(name))
             vocab[name] = fld.terms()
+        if self.latent is not None:
+            arrays.update(self.latent.to_arrays(_LATENT))
         meta = {
             "format": FORMAT_VERSION,
             "config": asdict(self.config),
@@ -338,6 +387,7 @@ class FaqIndex:
             "rows": self._rows,
             "synonyms": self.synonyms,
             "vocab": vocab,
+            "latent_vocab": self.latent.terms() if self.latent is not None else None,
         }
         _atomic_write(directory / _ARRAYS_FILE, lambda f: np.savez(f, **arrays))
         _atomic_write(
@@ -359,16 +409,33 @@ class FaqIndex:
                 f"FAQ index format {meta.get('format')!r}, expected {FORMAT_VERSION}: rebuild it"
             )
         saved = meta["config"]
-        config = RankConfig(
-            **{**saved, **{k: tuple(saved[k]) for k in ("prf_fields", "coord_fields") if k in saved}}
-        )
+        config = RankConfig(**{**saved, **{k: tuple(saved[k]) for k in _TUPLE_SETTINGS if k in saved}})
         with np.load(directory / _ARRAYS_FILE, allow_pickle=False) as npz:
             arrays = {k: npz[k] for k in npz.files}
         fields = {name: BM25Field.from_arrays(name, arrays, terms) for name, terms in meta["vocab"].items()}
         for name, fld in fields.items():
             if fld.n_entries != len(meta["ids"]):
                 raise ValueError(f"field {name}: {fld.n_entries} entries, index has {len(meta['ids'])}")
-        return cls(meta["ids"], fields, config, meta["rows"], meta.get("synonyms", []))
+        latent = None
+        if meta.get("latent_vocab") is not None:
+            latent = LatentField.from_arrays(_LATENT, arrays, meta["latent_vocab"])
+            if len(latent.entry_vectors) != len(meta["ids"]):
+                raise ValueError(
+                    f"latent field: {len(latent.entry_vectors)} entries, index has {len(meta['ids'])}"
+                )
+        return cls(meta["ids"], fields, config, meta["rows"], meta.get("synonyms", []), latent)
+
+
+def _build_latent(
+    config: RankConfig, docs: dict[str, list[dict[str, list[str]]]], row_entry: dict[str, list[int]], n: int
+) -> LatentField | None:
+    """The latent field over every entry's words: its question variants and its answer together."""
+    words: list[list[str]] = [[] for _ in range(n)]
+    for source in SOURCES:
+        for fields, entry in zip(docs[source], row_entry[source], strict=True):
+            for kind in config.latent_fields:
+                words[entry].extend(fields[kind])
+    return LatentField.build(words, config.latent_dims)
 
 
 def _has_kanji(text: str) -> bool:

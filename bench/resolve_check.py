@@ -1,0 +1,164 @@
+"""Fast check of the catalog resolver (no Rasa model): does ``actions.resolve.resolve`` name what is needed?
+
+Runs :func:`actions.resolve.resolve` directly over a questions file (format of
+``tests/nlu/dev_questions.yml``), with one intent for every question (default ``ask_procedure``) and no FAQ
+snapshot, and prints the accuracy per half and the misses. The halves are fixed by a hash of the question
+text (``sha256(text)[0] % 2``: 0 = "tune", 1 = "check"): tune data and rules on "tune" only and read
+"check" to see whether a fix generalizes.
+
+Judging, as close as possible to ``bench/unseen_check.py`` without a running bot:
+
+- ``procedure: ID`` — a procedure answer for ID, or a life-event checklist containing ID (an event with
+  options counts only when the option is known, otherwise the bot asks a question first); the lenient
+  count also accepts ID among the "もしかして" suggestions;
+- ``life_event: ID`` — that event (checklist or clarifying question);
+- ``safety: 119|110|inochi|dv`` — with ``--safety``, the rules in ``data/safety.yml`` route it (the NLU
+  model catches more; reported apart; off by default because it imports Rasa, which takes a minute);
+- ``phone: true`` — needs the NLU intent; listed, never counted.
+
+``python -m bench.resolve_check [--questions FILE] [--intent INTENT] [--split tune|check|all] [--safety]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+REPO = Path(__file__).resolve().parent.parent
+DEV_QUESTIONS = REPO / "tests" / "nlu" / "dev_questions.yml"
+SAFETY_INTENT = {"119": "emergency", "110": "emergency", "inochi": "self_harm", "dv": "dv"}
+
+
+def split_of(text: str) -> str:
+    """The fixed half a question belongs to: "tune" or "check"."""
+    return "tune" if hashlib.sha256(text.encode("utf-8")).digest()[0] % 2 == 0 else "check"
+
+
+def load_questions(path: Path) -> list[dict]:
+    """The questions with their expectation."""
+    return yaml.safe_load(path.read_text(encoding="utf-8"))["questions"]
+
+
+@dataclass
+class Verdict:
+    """The outcome for one question."""
+
+    text: str
+    expect: dict
+    kind: str  # "resolver" | "safety" | "phone"
+    strict: bool
+    lenient: bool
+    got: str
+
+
+def describe(resolution) -> str:
+    """A short description of a resolution for the miss list."""
+    if resolution.kind == "procedure":
+        return f"procedure:{resolution.procedure.id}"
+    if resolution.kind == "life_event":
+        option = f"/{resolution.option.id}" if resolution.option else ""
+        return f"life_event:{resolution.event.id}{option}"
+    return f"{resolution.kind}:{','.join(resolution.guesses)}"
+
+
+def judge_resolution(expect: dict, resolution) -> tuple[bool, bool]:
+    """(strict, lenient) for a procedure or life-event expectation."""
+    if "life_event" in expect:
+        ok = resolution.kind == "life_event" and resolution.event.id == expect["life_event"]
+        return ok, ok
+    pid = expect["procedure"]
+    if resolution.kind == "procedure":
+        strict = resolution.procedure.id == pid
+    elif resolution.kind == "life_event":
+        event, option = resolution.event, resolution.option
+        checklist = option.checklist if option else (() if event.options else event.checklist)
+        strict = pid in checklist
+    else:
+        strict = False
+    return strict, strict or pid in resolution.guesses
+
+
+def check(questions: list[dict], intent: str, with_safety: bool = False) -> list[Verdict]:
+    """Judges every question."""
+    from actions.resolve import resolve
+    from bot import settings
+    from bot.knowledge.catalog import load_catalog
+
+    data_dir = settings.load().data_dir
+    catalog = load_catalog(data_dir)
+    rules = None
+    verdicts = []
+    for q in questions:
+        text, expect = q["text"], q["expect"]
+        if "safety" in expect and not with_safety:
+            verdicts.append(Verdict(text, expect, "safety", False, False, "not checked (--safety)"))
+        elif "safety" in expect:
+            if rules is None:
+                from bot.nlu.safety import load_rules
+
+                rules = load_rules(data_dir / "safety.yml")
+            got = safety_intent(rules, text)
+            ok = got == SAFETY_INTENT[str(expect["safety"])]
+            verdicts.append(Verdict(text, expect, "safety", ok, ok, f"safety:{got}"))
+        elif "phone" in expect:
+            verdicts.append(Verdict(text, expect, "phone", False, False, "needs NLU"))
+        else:
+            resolution = resolve(text, q.get("intent", intent), catalog, None)
+            strict, lenient = judge_resolution(expect, resolution)
+            verdicts.append(Verdict(text, expect, "resolver", strict, lenient, describe(resolution)))
+    return verdicts
+
+
+def safety_intent(rules, text: str) -> str | None:
+    """The safety intent the rules give a text, if any (first rule wins)."""
+    from bot.text import normalize
+
+    normalized = normalize(text)
+    return next((r.intent for r in rules if r.matches(normalized)), None)
+
+
+def report(verdicts: list[Verdict], split: str | None) -> None:
+    """Prints accuracy per half and the misses of ``split`` ("tune", "check", "all"; None: no misses)."""
+    for half in ("tune", "check", "all"):
+        chosen = [v for v in verdicts if half == "all" or split_of(v.text) == half]
+        resolver = [v for v in chosen if v.kind == "resolver"]
+        safety = [v for v in chosen if v.kind == "safety" and v.got.startswith("safety:")]
+        n = max(len(resolver), 1)
+        print(
+            f"{half:5}  resolver {sum(v.strict for v in resolver)}/{len(resolver)} "
+            f"strict {sum(v.strict for v in resolver) / n:.1%}  "
+            f"lenient {sum(v.lenient for v in resolver) / n:.1%}   "
+            f"safety rules {sum(v.strict for v in safety)}/{len(safety)}"
+        )
+    if split is not None:
+        for v in verdicts:
+            if split not in ("all", split_of(v.text)):
+                continue
+            if not v.strict and (v.kind == "resolver" or v.got.startswith("safety:")):
+                mark = "~" if v.lenient else "x"
+                print(f"{mark} [{split_of(v.text)}] {v.text}  expect {v.expect}  got {v.got}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--questions", type=Path, default=DEV_QUESTIONS)
+    parser.add_argument(
+        "--intent", default="ask_procedure", help="intent given to resolve() for every question"
+    )
+    parser.add_argument("--split", choices=("tune", "check", "all"), default="all", help="misses to list")
+    parser.add_argument("--safety", action="store_true", help="also check data/safety.yml (imports Rasa)")
+    parser.add_argument("--quiet", action="store_true", help="do not list the misses")
+    args = parser.parse_args(argv)
+    questions = load_questions(args.questions)
+    verdicts = check(questions, args.intent, with_safety=args.safety)
+    report(verdicts, split=None if args.quiet else args.split)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,108 @@
+"""End to end through the real servers (Rasa + action server + widget site), on both storage paths.
+
+The same conversation contract runs against the embedded default (SQLite under a throwaway var/)
+and against Redis (REDIS_URL pointing at a throwaway redis-server): procedure answers, safety,
+a callback request that lands in ``madoguchi callbacks list --json`` with the number as digits.
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+import uuid
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module", params=["sqlite", "redis"])
+def bot(request, bot_factory):
+    if request.param == "sqlite":
+        return bot_factory()
+    redis_url = request.getfixturevalue("redis_url")
+    return bot_factory({"REDIS_URL": redis_url.rsplit("/", 1)[0] + "/3"})
+
+
+def new_sender() -> str:
+    return f"e2e-{uuid.uuid4().hex}"
+
+
+def kinds(messages: list[dict]) -> list[dict]:
+    return [m["custom"]["madoguchi"] for m in messages if (m.get("custom") or {}).get("madoguchi")]
+
+
+def test_procedure_question_is_answered_from_the_catalog(bot):
+    cards = bot.madoguchi(new_sender(), "住民票の写しを取りたいのですが")
+    assert any(c["kind"] == "procedure" and c["procedure"] == "juminhyo" for c in cards)
+
+
+def test_emergency_routes_to_119_at_once(bot):
+    cards = bot.madoguchi(new_sender(), "家が燃えてる！助けて")
+    assert cards[0]["kind"] == "safety" and "119" in cards[0]["phones"]
+
+
+def test_callback_request_lands_in_the_staff_queue(bot):
+    sender = new_sender()
+    bot.rest(sender, "折り返し電話をお願いしたいです")
+    bot.rest(sender, "０９０ー１２３４ー５６７８")
+    bot.rest(sender, "山田花子です")
+    bot.rest(sender, '/inform{"time_slot":"weekday_pm"}')
+    bot.rest(sender, "児童手当の申請について")
+    done = bot.rest(sender, "/affirm")
+    ticket = next(c["ticket"] for c in kinds(done) if c["kind"] == "callback")
+    assert any(ticket in (m.get("text") or "") for m in done)  # the resident is told the 受付番号
+
+    listed = bot.madoguchi_cli("callbacks", "list", "--json")
+    assert listed.returncode == 0, listed.stderr
+    request = next(r for r in json.loads(listed.stdout) if r["ticket"] == ticket)
+    assert request["phone"] == "09012345678"
+    assert request["status"] == "open"
+    assert bot.madoguchi_cli("callbacks", "done", ticket).returncode == 0
+
+
+def test_invalid_phone_is_re_asked_then_the_main_number_is_given(bot):
+    sender = new_sender()
+    bot.rest(sender, "電話をかけてほしい")
+    for invalid in ("12345", "090-12"):
+        assert bot.rest(sender, invalid)  # re-asked with an example
+    last = bot.rest(sender, "0000")
+    assert last, "the third invalid number must get an answer"
+    # after giving up, nothing was queued and the conversation continues normally
+    cards = bot.madoguchi(sender, "住民票の写しを取りたい")
+    assert any(c.get("procedure") == "juminhyo" for c in cards)
+
+
+def test_residents_text_never_reaches_the_logs(bot):
+    secret = "09087654321"
+    bot.rest(new_sender(), f"私の電話番号は{secret}です。住民票について")
+    assert secret not in bot.log()
+
+
+def test_malformed_request_gets_a_clear_error_not_an_empty_list(bot):
+    request = urllib.request.Request(
+        f"{bot.rasa_url}/webhooks/rest/webhook",
+        data=b"{not json",
+        headers={"Content-Type": "application/json"},
+    )
+    with pytest.raises(urllib.error.HTTPError) as error:
+        urllib.request.urlopen(request, timeout=30)  # noqa: S310 - loopback
+    assert error.value.code == 400
+    assert "error" in json.loads(error.value.read())
+
+
+def test_socketio_rejects_foreign_origins(bot):
+    url = f"{bot.rasa_url}/socket.io/?EIO=4&transport=polling"
+
+    def handshake(origin: str) -> int:
+        request = urllib.request.Request(url, headers={"Origin": origin})
+        try:
+            with urllib.request.urlopen(request, timeout=30) as reply:  # noqa: S310 - loopback
+                return reply.status
+        except urllib.error.HTTPError as error:
+            return error.code
+
+    assert handshake("https://evil.example") == 400
+    widget_origin = bot.widget_url.replace("127.0.0.1", "localhost")
+    assert handshake(widget_origin) == 200

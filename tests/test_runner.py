@@ -1,0 +1,71 @@
+"""`make run`'s runner: generated endpoints for both storage paths, and a clean stop on SIGTERM."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import urllib.parse
+
+import pytest
+import yaml
+
+from bot.runner import Config, endpoints, write_endpoints
+
+
+def config(env: dict[str, str], tmp_path) -> Config:
+    return Config.from_env({"MADOGUCHI_VAR": str(tmp_path), **env})
+
+
+def test_embedded_default_uses_sqlite_under_var(tmp_path):
+    data = endpoints(config({}, tmp_path))
+    assert data["tracker_store"] == {
+        "type": "SQL",
+        "dialect": "sqlite",
+        "db": str(tmp_path / "conversations.db"),
+    }
+    assert "lock_store" not in data  # one Rasa process: the in-memory lock store is enough
+    assert data["action_endpoint"]["url"] == "http://127.0.0.1:5055/webhook"
+
+
+def test_redis_url_switches_tracker_and_lock_store(tmp_path):
+    env = {"REDIS_URL": "redis://:s%40cret@redis.internal:6380/2", "MADOGUCHI_RETENTION_DAYS": "30"}
+    data = endpoints(config(env, tmp_path))
+    tracker, lock = data["tracker_store"], data["lock_store"]
+    assert tracker["type"] == "bot.stores.rasa_redis.TimeoutRedisTrackerStore"
+    assert lock["type"] == "bot.stores.rasa_redis.AtomicRedisLockStore"
+    for entry in (tracker, lock):
+        assert (entry["url"], entry["port"], entry["db"], entry["password"]) == (
+            "redis.internal",
+            6380,
+            2,
+            "s@cret",
+        )
+    assert tracker["record_exp"] == 30 * 86400
+
+
+def test_ports_and_origins_come_from_the_environment(tmp_path):
+    cfg = config({"PORT": "6000", "ACTIONS_PORT": "6001", "WIDGET_PORT": "6002"}, tmp_path)
+    assert (cfg.rasa_port, cfg.actions_port, cfg.widget_port) == (6000, 6001, 6002)
+    assert cfg.cors_origins == ["http://localhost:6002", "http://127.0.0.1:6002"]
+    path = write_endpoints(cfg)
+    assert yaml.safe_load(path.read_text())["action_endpoint"]["url"].endswith(":6001/webhook")
+
+
+def _listening(url: str) -> bool:
+    parts = urllib.parse.urlparse(url)
+    with socket.socket() as sock:
+        sock.settimeout(1)
+        return sock.connect_ex((parts.hostname, parts.port)) == 0
+
+
+@pytest.mark.e2e
+def test_sigterm_to_the_process_group_stops_everything():
+    from tests.servers import start_bot
+
+    bot = start_bot()
+    urls = [bot.rasa_url, bot.actions_url, bot.widget_url]
+    assert all(_listening(u) for u in urls)
+    os.killpg(bot.process.pid, signal.SIGTERM)
+    assert bot.process.wait(timeout=60) == 0
+    assert not any(_listening(u) for u in urls)
