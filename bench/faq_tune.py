@@ -24,26 +24,43 @@ KANA = {**SYN, "q.kana": 0.2}
 GRP3 = {**KANA, "q.grp": 0.3, "a.grp": 0.3}
 GRP = {**KANA, "q.grp": 1.0, "a.grp": 1.0}
 
+
+def _lexical(**settings) -> RankConfig:
+    """A configuration without the latent field (the rows measured before it existed)."""
+    return RankConfig(**{"latent": 0.0, **settings})
+
+
 #: (name, config, use the city word groups)
 SETTINGS: list[tuple[str, RankConfig, bool]] = [
-    ("q.lem only", RankConfig(weights={"q.lem": 1.0}, coord=0), False),
-    ("a.lem only", RankConfig(weights={"a.lem": 1.0}, coord=0), False),
-    ("q.lem + a.lem", RankConfig(weights=LEX, coord=0), False),
-    ("q.lem + a.lem, no stopwords", RankConfig(weights=LEX, stop=False, coord=0), False),
-    ("+ Sudachi synonym groups 0.3", RankConfig(weights=SYN, coord=0), False),
-    ("+ compounds (mode C) 0.3", RankConfig(weights={**SYN, "q.cmp": 0.3, "a.cmp": 0.3}, coord=0), False),
-    ("+ char bigrams q 0.2", RankConfig(weights={**SYN, "q.chr": 0.2}, coord=0), False),
-    ("+ kana trigrams q 0.2", RankConfig(weights=KANA, coord=0), False),
+    ("q.lem only", _lexical(weights={"q.lem": 1.0}, coord=0), False),
+    ("a.lem only", _lexical(weights={"a.lem": 1.0}, coord=0), False),
+    ("q.lem + a.lem", _lexical(weights=LEX, coord=0), False),
+    ("q.lem + a.lem, no stopwords", _lexical(weights=LEX, stop=False, coord=0), False),
+    ("+ Sudachi synonym groups 0.3", _lexical(weights=SYN, coord=0), False),
+    ("+ compounds (mode C) 0.3", _lexical(weights={**SYN, "q.cmp": 0.3, "a.cmp": 0.3}, coord=0), False),
+    ("+ char bigrams q 0.2", _lexical(weights={**SYN, "q.chr": 0.2}, coord=0), False),
+    ("+ kana trigrams q 0.2", _lexical(weights=KANA, coord=0), False),
     (
         "kana + pseudo-relevance feedback",
-        RankConfig(weights=KANA, coord=0, prf_docs=5, prf_terms=20, prf_weight=0.5),
+        _lexical(weights=KANA, coord=0, prf_docs=5, prf_terms=20, prf_weight=0.5),
         False,
     ),
-    ("kana + city word groups 0.3", RankConfig(weights=GRP3, coord=0), True),
-    ("kana + city word groups 1.0", RankConfig(weights=GRP, coord=0), True),
-    ("groups 1.0 + no stopwords", RankConfig(weights=GRP, coord=0, stop=False), True),
-    ("groups 1.0 + coordination 0.5 (default)", RankConfig(weights=GRP, coord=0.5), True),
-    ("groups 1.0 + coordination 1.0", RankConfig(weights=GRP, coord=1.0), True),
+    ("kana + city word groups 0.3", _lexical(weights=GRP3, coord=0), True),
+    ("kana + city word groups 1.0", _lexical(weights=GRP, coord=0), True),
+    ("groups 1.0 + no stopwords", _lexical(weights=GRP, coord=0, stop=False), True),
+    ("groups 1.0 + coordination 0.5", _lexical(weights=GRP, coord=0.5), True),
+    ("groups 1.0 + coordination 1.0", _lexical(weights=GRP, coord=1.0), True),
+    (
+        "default lexical + latent 200 dims 0.15",
+        RankConfig(weights=GRP, latent=0.15, latent_dims=200),
+        True,
+    ),
+    ("default lexical + latent 300 dims 0.15", RankConfig(weights=GRP, latent_dims=300), True),
+    ("default lexical + latent 600 dims 0.15 (default)", RankConfig(weights=GRP), True),
+    ("default lexical + latent 300 dims 0.1", RankConfig(weights=GRP, latent=0.1, latent_dims=300), True),
+    ("default lexical + latent 300 dims 0.2", RankConfig(weights=GRP, latent=0.2, latent_dims=300), True),
+    ("default lexical + latent 300 dims 0.3", RankConfig(weights=GRP, latent=0.3, latent_dims=300), True),
+    ("default lexical + latent 600 dims 0.2", RankConfig(weights=GRP, latent=0.2, latent_dims=600), True),
 ]
 
 
@@ -58,13 +75,13 @@ def main(argv: list[str] | None = None) -> int:
     matchers: dict[str, SynonymMatcher] = {}
     ranking.SynonymMatcher = lambda groups: matchers.setdefault(repr(groups), SynonymMatcher(groups))
     ranking.analyze_fields = functools.lru_cache(maxsize=None)(analyze_fields)
-    print(f"{'setting':40} {'hit@1':>6} {'hit@3':>6} {'hit@10':>6} {'mrr':>6} {'ndcg@10':>7}  ({args.split})")
+    print(f"{'setting':50} {'hit@1':>6} {'hit@3':>6} {'hit@10':>6} {'mrr':>6} {'ndcg@10':>7}  ({args.split})")
     for name, config, groups in SETTINGS:
         index = FaqIndex.build(ds.entries, config, synonyms=None if groups else [])
         runs = {q: [d for d, _ in index.search(ds.queries[q], 10)] for q in qids}
         m = evaluate(runs, ds.qrels, qids)
         print(
-            f"{name:40} {m['hit@1']:>6.3f} {m['hit@3']:>6.3f} {m['hit@10']:>6.3f} {m['mrr']:>6.3f} "
+            f"{name:50} {m['hit@1']:>6.3f} {m['hit@3']:>6.3f} {m['hit@10']:>6.3f} {m['mrr']:>6.3f} "
             f"{m['ndcg@10']:>7.3f}",
             flush=True,
         )

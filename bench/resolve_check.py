@@ -16,7 +16,14 @@ Judging, as close as possible to ``bench/unseen_check.py`` without a running bot
   model catches more; reported apart; off by default because it imports Rasa, which takes a minute);
 - ``phone: true`` — needs the NLU intent; listed, never counted.
 
-``python -m bench.resolve_check [--questions FILE] [--intent INTENT] [--split tune|check|all] [--safety]``
+With ``--nlu-model models/madoguchi.tar.gz`` (imports Rasa; NLU only, no servers) each question is first
+classified, and routed as data/rules.yml does: safety intents and ``ask_phone``/``request_callback`` are
+judged by the intent, ``ask_details``/``ask_online`` take the best catalog match, ``ask_procedure``,
+``life_event``, ``inform`` and ``nlu_fallback`` go to ``resolve`` with that intent, anything else
+(out_of_scope, greet …) is a miss. This is the closest to ``bench/unseen_check.py`` without a running bot.
+
+``python -m bench.resolve_check [--questions FILE] [--intent INTENT] [--split tune|check|all] [--safety]
+[--nlu-model PATH]``
 """
 
 from __future__ import annotations
@@ -83,6 +90,59 @@ def judge_resolution(expect: dict, resolution) -> tuple[bool, bool]:
     return strict, strict or pid in resolution.guesses
 
 
+RESOLVED_INTENTS = frozenset({"ask_procedure", "life_event", "inform", "nlu_fallback"})
+NAMED_INTENTS = frozenset({"ask_details", "ask_online"})
+PHONE_INTENTS = frozenset({"ask_phone", "request_callback"})
+
+
+def nlu_classifier(model_path: Path):
+    """A function text -> intent name, from a trained Rasa model (NLU part only)."""
+    import asyncio
+
+    from rasa.core.agent import Agent
+
+    loop = asyncio.new_event_loop()
+    agent = Agent.load(str(model_path))
+
+    def classify(text: str) -> str:
+        return loop.run_until_complete(agent.parse_message(text))["intent"]["name"]
+
+    return classify
+
+
+def check_with_nlu(questions: list[dict], classify) -> list[Verdict]:
+    """Judges every question after routing it by the NLU intent (see the module docstring)."""
+    from actions.procedures import ONLINE_OVERVIEW_ID
+    from actions.resolve import resolve
+    from bot import settings
+    from bot.knowledge.catalog import load_catalog
+
+    catalog = load_catalog(settings.load().data_dir)
+    verdicts = []
+    for q in questions:
+        text, expect = q["text"], q["expect"]
+        intent = classify(text)
+        kind = "safety" if "safety" in expect else "phone" if "phone" in expect else "resolver"
+        if kind == "safety":
+            ok = intent == SAFETY_INTENT[str(expect["safety"])]
+            verdicts.append(Verdict(text, expect, kind, ok, ok, f"intent:{intent}"))
+        elif kind == "phone":
+            ok = intent in PHONE_INTENTS
+            verdicts.append(Verdict(text, expect, kind, ok, ok, f"intent:{intent}"))
+        elif intent in RESOLVED_INTENTS:
+            resolution = resolve(text, intent, catalog, None)
+            strict, lenient = judge_resolution(expect, resolution)
+            verdicts.append(Verdict(text, expect, kind, strict, lenient, f"{intent}->{describe(resolution)}"))
+        elif intent in NAMED_INTENTS:
+            matches = catalog.match(text, top_k=1)
+            pid = matches[0][0] if matches else (ONLINE_OVERVIEW_ID if intent == "ask_online" else None)
+            ok = pid is not None and expect.get("procedure") == pid
+            verdicts.append(Verdict(text, expect, kind, ok, ok, f"{intent}->procedure:{pid}"))
+        else:
+            verdicts.append(Verdict(text, expect, kind, False, False, f"intent:{intent}"))
+    return verdicts
+
+
 def check(questions: list[dict], intent: str, with_safety: bool = False) -> list[Verdict]:
     """Judges every question."""
     from actions.resolve import resolve
@@ -127,19 +187,21 @@ def report(verdicts: list[Verdict], split: str | None) -> None:
     for half in ("tune", "check", "all"):
         chosen = [v for v in verdicts if half == "all" or split_of(v.text) == half]
         resolver = [v for v in chosen if v.kind == "resolver"]
-        safety = [v for v in chosen if v.kind == "safety" and v.got.startswith("safety:")]
+        safety = [v for v in chosen if v.kind == "safety" and v.got.startswith(("safety:", "intent:"))]
+        phone = [v for v in chosen if v.kind == "phone" and v.got.startswith("intent:")]
         n = max(len(resolver), 1)
         print(
             f"{half:5}  resolver {sum(v.strict for v in resolver)}/{len(resolver)} "
             f"strict {sum(v.strict for v in resolver) / n:.1%}  "
             f"lenient {sum(v.lenient for v in resolver) / n:.1%}   "
-            f"safety rules {sum(v.strict for v in safety)}/{len(safety)}"
+            f"safety {sum(v.strict for v in safety)}/{len(safety)}  "
+            f"phone {sum(v.strict for v in phone)}/{len(phone)}"
         )
     if split is not None:
         for v in verdicts:
             if split not in ("all", split_of(v.text)):
                 continue
-            if not v.strict and (v.kind == "resolver" or v.got.startswith("safety:")):
+            if not v.strict and (v.kind == "resolver" or v.got.startswith(("safety:", "intent:"))):
                 mark = "~" if v.lenient else "x"
                 print(f"{mark} [{split_of(v.text)}] {v.text}  expect {v.expect}  got {v.got}")
 
@@ -152,10 +214,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--split", choices=("tune", "check", "all"), default="all", help="misses to list")
     parser.add_argument("--safety", action="store_true", help="also check data/safety.yml (imports Rasa)")
+    parser.add_argument("--nlu-model", type=Path, help="route by a trained model's intents (imports Rasa)")
     parser.add_argument("--quiet", action="store_true", help="do not list the misses")
     args = parser.parse_args(argv)
     questions = load_questions(args.questions)
-    verdicts = check(questions, args.intent, with_safety=args.safety)
+    if args.nlu_model:
+        verdicts = check_with_nlu(questions, nlu_classifier(args.nlu_model))
+    else:
+        verdicts = check(questions, args.intent, with_safety=args.safety)
     report(verdicts, split=None if args.quiet else args.split)
     return 0
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -126,14 +127,14 @@ def start_bot(extra_env: dict[str, str] | None = None) -> RunningBot:
     urls = [f"{bot.rasa_url}/webhooks/rest/", f"{bot.actions_url}/health", f"{bot.widget_url}/"]
     while not all(_ready(u) for u in urls):
         if process.poll() is not None or time.monotonic() > deadline:
-            stop_bot(bot)
+            stop_bot(bot, keep_files=True)  # keep the log for whoever investigates
             pytest.fail(f"madoguchi did not start (exit {process.returncode}):\n{bot.log()[-4000:]}")
         time.sleep(1)
     return bot
 
 
-def stop_bot(bot: RunningBot) -> None:
-    """SIGTERM to the runner's process group, as Ctrl-C would."""
+def stop_bot(bot: RunningBot, keep_files: bool = False) -> None:
+    """SIGTERM to the runner's process group, as Ctrl-C would; then removes its throwaway var/."""
     if bot.process.poll() is None:
         os.killpg(bot.process.pid, signal.SIGTERM)
         try:
@@ -141,6 +142,8 @@ def stop_bot(bot: RunningBot) -> None:
         except subprocess.TimeoutExpired:
             os.killpg(bot.process.pid, signal.SIGKILL)
             bot.process.wait()
+    if not keep_files:
+        shutil.rmtree(bot.var_dir, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

@@ -7,9 +7,10 @@ import json
 import numpy as np
 import pytest
 
-from bot.knowledge.faq import ranking
+from bot.knowledge.faq import rank_latent, ranking
 from bot.knowledge.faq.model import FaqEntry
 from bot.knowledge.faq.rank_bm25 import BM25Field
+from bot.knowledge.faq.rank_latent import LatentField
 from bot.knowledge.faq.rank_synonyms import SynonymError, SynonymMatcher, default_groups, load_groups
 from bot.knowledge.faq.rank_text import analyze_fields, char_ngrams, kana_ngrams
 from bot.knowledge.faq.ranking import FaqIndex, RankConfig, confidence
@@ -71,6 +72,13 @@ def index() -> FaqIndex:
     return FaqIndex.build(ENTRIES, synonyms=[])
 
 
+def explained_score(index: FaqIndex, report: dict) -> float:
+    """The score rebuilt from the parts :meth:`FaqIndex.explain` reports."""
+    total = sum(f["weight"] * f["score"] for f in report["fields"].values())
+    latent = report["latent"]["weight"] * report["latent"]["score"]
+    return total * report["coverage"] ** index.config.coord + latent
+
+
 def top_id(index: FaqIndex, query: str) -> str | None:
     results = index.search(query, top_k=3)
     return results[0][0] if results else None
@@ -96,8 +104,7 @@ def test_kana_spelling_finds_kanji_entry(index):
     assert confidence(index.search("じゅうみんひょう")) != "none"
     report = index.explain("じゅうみんひょう", "F001")
     assert report["fields"]["q.kana"]["weight"] == pytest.approx(0.2 * index.config.kana_query_boost)
-    total = sum(f["weight"] * f["score"] for f in report["fields"].values())
-    assert total * report["coverage"] ** index.config.coord == pytest.approx(report["score"], rel=1e-3)
+    assert explained_score(index, report) == pytest.approx(report["score"], rel=1e-3)
 
 
 @pytest.mark.parametrize(
@@ -155,8 +162,8 @@ def test_coordination_prefers_entries_with_more_of_the_query():
         FaqEntry(id="B", question="犬の登録と狂犬病の注射", answer="登録と注射の案内です。"),
     ]
     query = "犬の登録と狂犬病の注射"
-    with_coord = FaqIndex.build(entries, synonyms=[])
-    without = FaqIndex.build(entries, RankConfig(coord=0.0), synonyms=[])
+    with_coord = FaqIndex.build(entries, RankConfig(latent=0.0), synonyms=[])
+    without = FaqIndex.build(entries, RankConfig(coord=0.0, latent=0.0), synonyms=[])
     assert with_coord.search(query)[0][0] == "B"
     a_cov = with_coord.explain(query, "A")["coverage"]
     assert a_cov == pytest.approx(0.5)  # 犬, 登録 of 犬, 登録, 狂犬病, 注射
@@ -178,8 +185,7 @@ def test_explain_names_matched_terms_and_fields(index):
     assert q_lem["row"] == "paraphrase:1"
     assert "住民" in q_lem["matched"] and q_lem["matched"]["住民"] > 0
     assert 0 < report["coverage"] <= 1
-    total = sum(f["weight"] * f["score"] for f in report["fields"].values())
-    assert total * report["coverage"] ** index.config.coord == pytest.approx(report["score"], rel=1e-3)
+    assert explained_score(index, report) == pytest.approx(report["score"], rel=1e-3)
     with pytest.raises(KeyError):
         index.explain("住民票", "NOPE")
     unrelated = index.explain("犬の登録", "F001")
@@ -267,3 +273,56 @@ def test_bm25_field_scores_match_formula():
     assert entry[1] == pytest.approx(max(field.row_scores(["b", "c"])[1:]), rel=1e-6)
     with pytest.raises(ValueError):
         BM25Field.build(docs, [1, 0, 0], n_entries=2)
+
+
+LATENT_DOCS = [
+    ["粗大ごみ", "申込", "処理券"],
+    ["粗大ごみ", "処理券", "コンビニ"],
+    ["犬", "登録", "狂犬病"],
+    ["犬", "注射", "狂犬病"],
+]
+
+
+def test_latent_field_links_words_that_share_entries():
+    field = LatentField.build(LATENT_DOCS, dims=2)
+    assert field is not None and field.dims == 2
+    scores = field.scores(["申込"])  # 申込 occurs only in entry 0; entry 1 shares its other words
+    assert scores[0] >= scores[1] > 0.5
+    assert scores[2] == scores[3] == 0
+    assert np.allclose(np.linalg.norm(field.entry_vectors, axis=1), 1.0, atol=1e-5)
+    assert not field.scores(["天気"]).any()  # unknown words: no vector, no score
+
+
+def test_latent_field_sparse_and_dense_decompositions_agree(monkeypatch):
+    dense = LatentField.build(LATENT_DOCS, dims=2)
+    monkeypatch.setattr(rank_latent, "GRAM_LIMIT", 0)  # force ARPACK
+    arpack = LatentField.build(LATENT_DOCS, dims=2)
+    for words in (["申込"], ["注射", "登録"], ["コンビニ", "犬"]):
+        assert np.allclose(dense.scores(words), arpack.scores(words), atol=1e-4)
+
+
+def test_latent_field_needs_two_entries_and_round_trips():
+    assert LatentField.build([["住民票"]], dims=10) is None
+    assert FaqIndex.build(ENTRIES[:1], synonyms=[]).search("住民票")[0][0] == "F001"
+    field = LatentField.build(LATENT_DOCS, dims=3)
+    again = LatentField.from_arrays("x", field.to_arrays("x"), field.terms())
+    assert np.array_equal(again.scores(["処理券"]), field.scores(["処理券"]))
+    with pytest.raises(ValueError):
+        LatentField.from_arrays("x", field.to_arrays("x"), field.terms()[:-1])
+
+
+def test_latent_score_reorders_but_never_adds_entries():
+    entries = [
+        FaqEntry(id="A", question="粗大ごみの申込", answer="粗大ごみは電話で申し込み、処理券を貼ります。"),
+        FaqEntry(id="B", question="処理券の販売店", answer="粗大ごみ処理券はコンビニで買えます。"),
+        FaqEntry(id="C", question="犬の登録", answer="犬の登録と狂犬病の予防注射が必要です。"),
+    ]
+    lexical = FaqIndex.build(entries, RankConfig(latent=0.0), synonyms=[])
+    latent = FaqIndex.build(entries, RankConfig(latent=1.0), synonyms=[])
+    assert latent.latent is not None and lexical.latent is None
+    query = "コンビニ"  # only in B
+    assert [i for i, _ in latent.search(query)] == [i for i, _ in lexical.search(query)] == ["B"]
+    report = latent.explain(query, "B")
+    assert report["latent"]["score"] > 0 and report["latent"]["weight"] == 1.0
+    assert explained_score(latent, report) == pytest.approx(report["score"], rel=1e-3)
+    assert latent.explain(query, "A")["latent"]["score"] == 0  # no word matched: the cosine is not used

@@ -61,11 +61,14 @@ def _listening(url: str) -> bool:
 
 @pytest.mark.e2e
 def test_sigterm_to_the_process_group_stops_everything():
-    from tests.servers import start_bot
+    from tests.servers import start_bot, stop_bot
 
     bot = start_bot()
-    urls = [bot.rasa_url, bot.actions_url, bot.widget_url]
-    assert all(_listening(u) for u in urls)
-    os.killpg(bot.process.pid, signal.SIGTERM)
-    assert bot.process.wait(timeout=60) == 0
-    assert not any(_listening(u) for u in urls)
+    try:
+        urls = [bot.rasa_url, bot.actions_url, bot.widget_url]
+        assert all(_listening(u) for u in urls)
+        os.killpg(bot.process.pid, signal.SIGTERM)
+        assert bot.process.wait(timeout=60) == 0
+        assert not any(_listening(u) for u in urls)
+    finally:
+        stop_bot(bot)

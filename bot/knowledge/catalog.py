@@ -206,9 +206,13 @@ class Catalog:
 
     @functools.cached_property
     def _life_event_index(self) -> matching.PhraseIndex:
+        """Keys: event ids (the event's triggers, plus its options' triggers that have a verb) and
+        ``event/option`` (the option's triggers). A verbless option trigger (市内の, 県外から) only tells
+        the options apart: alone it does not make 市内の病院 a move."""
         phrases: dict[str, tuple[str, ...]] = {}
         for event in self.life_events.values():
-            phrases[event.id] = event.triggers
+            implied = [t for option in event.options for t in option.triggers if matching.has_verb(t)]
+            phrases[event.id] = (*event.triggers, *implied)
             for option in event.options:
                 phrases[f"{event.id}/{option.id}"] = option.triggers
         return matching.PhraseIndex.build(phrases)
@@ -240,8 +244,10 @@ class Catalog:
     ) -> tuple[LifeEvent, LifeEventOption | None] | None:
         """The life event a resident's words describe, with the option they already answered, if any.
 
-        An option's triggers (e.g. "市外から") also count for their event, so "市外から越してきた"
-        gives ``(moving, in)`` and "引っ越しします" gives ``(moving, None)``.
+        An option's triggers that contain a verb (越してきた) also count for their event; verbless ones
+        (市外から, 市内の) only pick the option. So "市外から越してきた" gives ``(moving, in)``,
+        "引っ越しします" gives ``(moving, None)``, and "市内の病院" gives None. When two options match
+        equally well, none is picked (the resident is asked).
         """
         scored = self.match_life_event_scored(text, min_score)
         return (scored[0], scored[1]) if scored else None
@@ -251,20 +257,11 @@ class Catalog:
     ) -> tuple[LifeEvent, LifeEventOption | None, float] | None:
         """Like :meth:`match_life_event`, with the score (0..1, comparable to :meth:`match`)."""
         scores = self._life_event_index.scores(text)
-        best: tuple[float, LifeEvent, LifeEventOption | None] | None = None
-        for key, score in scores.items():
-            if score < min_score:
-                continue
-            event_id, _, option_id = key.partition("/")
-            event = self.life_events[event_id]
-            option = event.option(option_id) if option_id else None
-            # Prefer the higher score; on a tie prefer the answer that already picks an option.
-            rank = (score, option is not None)
-            if best is None or rank > (best[0], best[2] is not None):
-                best = (score, event, option)
-        if best is None:
+        events = [(score, key) for key, score in scores.items() if "/" not in key and score >= min_score]
+        if not events:
             return None
-        score, event, _option = best
+        score, event_id = max(events, key=lambda x: (x[0], x[1]))
+        event = self.life_events[event_id]
         return event, self._best_option(event, scores, min_score), score
 
     @staticmethod

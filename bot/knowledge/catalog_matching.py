@@ -133,6 +133,11 @@ def _reading_and_lemmas(text: str) -> tuple[str, frozenset[str], int, str]:
     return kana, lemmas, size, bare
 
 
+def has_verb(text: str) -> bool:
+    """Whether a phrase contains a verb (引っ越してきた, 実家に戻る; not 市外から)."""
+    return any(m.pos and m.pos[0] == "動詞" for m in analyze(text, "C"))
+
+
 def analyse_phrase(text: str) -> Phrase:
     """Analyses one alias or trigger."""
     norm = normalize(text).replace(" ", "")

@@ -6,7 +6,6 @@ strings) and ``standin_replies.json`` (what the stand-in server answers).
 
 from __future__ import annotations
 
-import io
 import json
 import re
 
@@ -430,14 +429,6 @@ def test_axe_with_an_error_message_shown(page, servers, axe_source):
 # --- layouts, motion, print, screenshots --------------------------------------------------------------
 
 
-def _save_readme_screenshot(png: bytes) -> None:
-    """docs/screenshot.png for the README, reduced to a 128-colour palette to keep the repository small."""
-    from PIL import Image
-
-    image = Image.open(io.BytesIO(png)).convert("RGB").quantize(colors=128, method=Image.Quantize.MEDIANCUT)
-    image.save(REPO / "docs" / "screenshot.png", optimize=True)
-
-
 @pytest.mark.parametrize(("width", "height"), [(360, 740), (1280, 800)])
 def test_layouts_and_screenshots(browser, servers, width, height):
     ctx = browser.new_context(viewport={"width": width, "height": height}, locale="ja-JP")
@@ -460,8 +451,6 @@ def test_layouts_and_screenshots(browser, servers, width, height):
             " return log.scrollWidth <= log.clientWidth; }"
         )
         pg.screenshot(path=str(ARTIFACTS / f"widget-open-{width}x{height}.png"))
-        if width == 1280:
-            _save_readme_screenshot(pg.screenshot(type="png", scale="css"))
     finally:
         ctx.close()
 

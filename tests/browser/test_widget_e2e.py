@@ -17,6 +17,7 @@ from widget_harness import REPO
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
 QUESTION = "住民票の写しを取りたい"
+ARTIFACTS = REPO / "tests" / "artifacts"
 TICKET = re.compile(r"CB-\d{8}-\d{4}")
 ANSWER_TIMEOUT_MS = 60_000
 
@@ -82,6 +83,10 @@ def test_resident_asks_follows_a_suggestion_and_requests_a_callback_by_keyboard(
 
     first = _say(page, QUESTION)
     expect(_bot(page).nth(first)).to_contain_text("住民票")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(
+        path=str(ARTIFACTS / "e2e-answer-1280x800.png")
+    )  # the README's picture, from the real bot
     suggestion = page.locator(".mdg-log .mdg-choice").first
     _press(page, suggestion)
 

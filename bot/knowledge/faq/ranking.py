@@ -14,9 +14,9 @@ matched at least one word: it reorders the lexical candidates, it never brings i
 Scores are normalized by the idf mass of the query (about 1.0 = "every query word found once"), so that
 :func:`confidence` can use fixed thresholds, measured on the tune half (``bench/README.md``):
 
-- ``"confident"``: top score >= :data:`CONFIDENT_SCORE` (0.40) and it leads the second by at least
+- ``"confident"``: top score >= :data:`CONFIDENT_SCORE` (0.50) and it leads the second by at least
   :data:`CONFIDENT_MARGIN` (30 %) of itself — give the answer (top-1 right for 80 % of such questions);
-- ``"close"``: top score >= :data:`CLOSE_SCORE` (0.20) — show the top 3 as buttons;
+- ``"close"``: top score >= :data:`CLOSE_SCORE` (0.25) — show the top 3 as buttons;
 - ``"none"``: anything else — fall back (rephrase / phone / callback).
 """
 
@@ -44,9 +44,9 @@ _LATENT = "latent"
 _TUPLE_SETTINGS = ("prf_fields", "coord_fields", "latent_fields")
 
 #: Thresholds of :func:`confidence` (normalized scores; measured, see ``bench/README.md``).
-CONFIDENT_SCORE = 0.40
+CONFIDENT_SCORE = 0.50
 CONFIDENT_MARGIN = 0.30
-CLOSE_SCORE = 0.20
+CLOSE_SCORE = 0.25
 
 SOURCES = ("q", "a")
 
@@ -100,7 +100,7 @@ class RankConfig:
     prf_weight: float = 0.3
     prf_fields: tuple[str, ...] = ("a.lem",)
     latent: float = 0.15
-    latent_dims: int = 300
+    latent_dims: int = 600
     latent_fields: tuple[str, ...] = ("lem", "grp")
 
     def active(self) -> dict[str, float]:
@@ -189,11 +189,11 @@ class FaqIndex:
         need_a = bool(kinds["a"])
         for i, entry in enumerate(entries):
             for j, text in enumerate(_question_variants(entry) or [""]):
-                docs["q"].append(analyze_fields(text, config.stop, matcher, kinds["q"]))
+                docs["q"].append(analyze_fields(text, config.stop, matcher, frozenset(kinds["q"])))
                 row_entry["q"].append(i)
                 labels["q"].append("question" if j == 0 else f"paraphrase:{j}")
             if need_a:
-                docs["a"].append(analyze_fields(entry.answer, config.stop, matcher, kinds["a"]))
+                docs["a"].append(analyze_fields(entry.answer, config.stop, matcher, frozenset(kinds["a"])))
                 row_entry["a"].append(i)
                 labels["a"].append("answer")
         fields = {}

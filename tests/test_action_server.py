@@ -1,0 +1,117 @@
+"""The action server front (bot/action_server.py): a failing action becomes an apology, never silence,
+and nothing the resident wrote reaches the log or the response."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+SECRET = "山田太郎 090-3333-4444"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    port = _free_port()
+    log = tmp_path_factory.mktemp("actions") / "server.log"
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "bot.action_server",
+                "--port",
+                str(port),
+                "--actions",
+                "tests.action_fixtures",
+            ],
+            cwd=REPO,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            urllib.request.urlopen(f"{url}/health", timeout=1)  # noqa: S310 - loopback
+            break
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"action server did not start:\n{log.read_text()}")
+            time.sleep(0.3)
+    yield url, log
+    process.terminate()
+    process.wait(timeout=30)
+
+
+def call(url: str, action: str, body: bytes | None = None) -> tuple[int, dict]:
+    payload = (
+        body
+        or json.dumps(
+            {
+                "next_action": action,
+                "sender_id": "s1",
+                "version": "3.6.21",
+                "domain": {},
+                "tracker": {
+                    "sender_id": "s1",
+                    "slots": {},
+                    "latest_message": {"text": SECRET, "intent": {}, "entities": []},
+                    "events": [],
+                    "paused": False,
+                    "followup_action": None,
+                    "active_loop": {},
+                    "latest_action_name": "action_listen",
+                },
+            }
+        ).encode()
+    )
+    request = urllib.request.Request(
+        f"{url}/webhook", data=payload, headers={"Content-Type": "application/json"}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as reply:  # noqa: S310 - loopback
+            return reply.status, json.loads(reply.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+def test_working_action_answers_normally(server):
+    url, _ = server
+    status, body = call(url, "action_echo")
+    assert status == 200
+    assert body["responses"][0]["text"] == "ok"
+
+
+def test_failing_action_becomes_an_apology_with_a_way_to_a_person(server):
+    url, log = server
+    status, body = call(url, "action_broken")
+    assert status == 200
+    assert body == {"events": [], "responses": [{"response": "utter_action_failed"}]}
+    time.sleep(0.5)
+    text = log.read_text()
+    assert "action_broken" in text and "KeyError" in text
+    assert "090-3333-4444" not in text and "山田" not in text
+
+
+def test_unknown_action_and_bad_body_are_clear_errors_without_echo(server):
+    url, _ = server
+    status, body = call(url, "action_missing")
+    assert status == 404 and body["action_name"] == "action_missing"
+    assert SECRET not in json.dumps(body, ensure_ascii=False)
+    status, body = call(url, "", body=b"{not json")
+    assert status == 400 and "error" in body
