@@ -87,7 +87,7 @@ bench-nlu-pipelines: $(STAMP)
 
 # "A reply names what the resident needs", through a running bot on fresh ports.
 bench-unseen: model
-	$(PY) -m bench.unseen_check --start
+	$(PY) -m bench.unseen_check --start --questions tests/nlu/blind_questions.yml
 
 clean:
 	rm -rf results .pytest_cache

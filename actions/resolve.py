@@ -3,7 +3,8 @@
 Resolution order (documented in the README, "How the assistant decides"):
 1. An explicit choice from a button (``procedure`` / ``life_event`` / ``faq_id`` entity) wins.
 2. A life event (引っ越し, 出産, 家族が亡くなった) gives its checklist, asking one clarifying question
-   first when the event has options (市外から / 市外へ / 市内で) — unless a specific procedure is named.
+   first when the event has options (市外から / 市外へ / 市内で) — unless a specific procedure is named
+   (a procedure from the event's own checklist, 転出の手続き, also answers the clarifying question).
 3. A procedure named clearly enough (catalog aliases) gives the procedure answer.
 4. A confident FAQ match gives the FAQ answer.
 5. Otherwise up to three "もしかして" suggestions (procedures and FAQ entries) plus phone/callback.
@@ -65,7 +66,10 @@ def resolve(
     life = catalog.match_life_event_scored(text) if text else None
 
     if life and top_score <= life[2] + LIFE_EVENT_MARGIN.get(intent, DEFAULT_LIFE_EVENT_MARGIN):
-        return Resolution("life_event", event=life[0], option=life[1], guesses=[f"life_event:{life[0].id}"])
+        if not _names_the_option(life[0], life[1], top_id, top_score):
+            return Resolution(
+                "life_event", event=life[0], option=life[1], guesses=[f"life_event:{life[0].id}"]
+            )
     threshold = PROCEDURE_LIKELY if intent in PROCEDURE_INTENTS else PROCEDURE_SURE
     if top_id and top_score >= threshold:
         return Resolution("procedure", procedure=catalog.get(top_id), guesses=[top_id])
@@ -87,6 +91,19 @@ def resolve(
             suggestions.append((short_title(entry.question), payload("faq_select", faq_id=fid)))
             guesses.append(f"faq:{fid}")
     return Resolution("close" if suggestions else "none", suggestions=suggestions, guesses=guesses)
+
+
+def _names_the_option(
+    event: LifeEvent, option: LifeEventOption | None, top_id: str | None, score: float
+) -> bool:
+    """Whether a procedure named in the text answers the event's clarifying question itself.
+
+    引っ越すので転出の手続きを: the move would be answered with "どちらの引っ越しですか？", but 転出 is
+    one of the moving checklist's procedures, so the procedure is the answer.
+    """
+    if option is not None or not event.options or top_id is None or score < PROCEDURE_LIKELY:
+        return False
+    return top_id in event.checklist
 
 
 def search_faq(snapshot, text: str) -> tuple[list[tuple[str, float]], str]:

@@ -128,11 +128,11 @@ def get_tokenizer(mode: str = "C", dict_name: str = "core", user_dicts: tuple[st
     return dictionary.create(mode=getattr(SplitMode, mode))
 
 
-def _chunks(text: str) -> Iterable[tuple[int, str]]:
-    """Cuts text into pieces Sudachi accepts, at sentence ends where possible."""
+def chunks(text: str, max_chars: int = _MAX_CHUNK) -> Iterable[tuple[int, str]]:
+    """Cuts text into ``(offset, piece)`` pairs Sudachi accepts, at sentence ends where possible."""
     pos = 0
     while pos < len(text):
-        end = min(pos + _MAX_CHUNK, len(text))
+        end = min(pos + max_chars, len(text))
         if end < len(text):
             breaks = [m.end() for m in _CHUNK_BREAK.finditer(text, pos, end)]
             if breaks:
@@ -154,7 +154,7 @@ def analyze(text: str, mode: str = "C", tokenizer=None) -> list[Morph]:
         return []
     tok = tokenizer or get_tokenizer(mode)
     morphs: list[Morph] = []
-    for offset, chunk in _chunks(norm):
+    for offset, chunk in chunks(norm):
         for m in tok.tokenize(chunk):
             b, e = offset + m.begin(), offset + m.end()
             if b == e or not m.surface().strip():
@@ -173,9 +173,15 @@ def analyze(text: str, mode: str = "C", tokenizer=None) -> list[Morph]:
     return morphs
 
 
+def is_content_pos(pos: tuple[str, ...]) -> bool:
+    """Whether a Sudachi part of speech is a content word (noun, verb, adjective, adverb, prefix,
+    adjectival noun; numerals excluded)."""
+    return bool(pos) and pos[0] in CONTENT_POS and pos[1] != "数詞"
+
+
 def is_content(morph: Morph) -> bool:
-    """Whether a token is a content word (noun, verb, adjective, adverb, prefix, adjectival noun)."""
-    return bool(morph.pos) and morph.pos[0] in CONTENT_POS and morph.pos[1] != "数詞"
+    """Whether a token is a content word (see :func:`is_content_pos`)."""
+    return is_content_pos(morph.pos)
 
 
 def content_lemmas(text: str, mode: str = "C") -> list[str]:

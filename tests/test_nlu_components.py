@@ -139,6 +139,8 @@ SAFETY = [
     ("ｼﾆﾀｲ", None),  # katakana only: left to the classifier, which is trained on such spellings
     ("消えたいと思うことがある、住民票も取りたいけど", "self_harm"),
     ("夫に殴られています", "dv"),
+    ("彼氏から暴力を受けて逃げたい、助けてくれるところはある?", "dv"),  # not a cry for help: DV support
+    ("助けて！", "emergency"),
     ("ＤＶの相談窓口", "dv"),
     ("火事の時の避難所はどこ", None),
     ("防災訓練の日程", None),

@@ -6,9 +6,9 @@ words and entries into a few hundred dimensions in which an entry sits near a qu
 its words but many of its neighbours. Nothing is learned from residents' questions: only the FAQ text
 (questions, paraphrases and answers) goes into the decomposition, at import time.
 
-The decomposition is exact and deterministic: the eigenvectors of the entries' Gram matrix (entries x
-entries, dense) for bases up to :data:`GRAM_LIMIT` entries, ARPACK (``scipy.sparse.linalg.svds``, fixed
-start vector) above that.
+The decomposition is deterministic (exact up to rounding): the eigenvectors of the entries' Gram matrix
+(entries x entries, dense) for bases up to :data:`GRAM_LIMIT` entries, ARPACK (``scipy.sparse.linalg.svds``,
+fixed start vector) above that.
 """
 
 from __future__ import annotations

@@ -18,10 +18,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from typing import Collection, Iterable, Iterator
+from typing import Collection, Iterable
 
 from bot.knowledge.faq.rank_synonyms import SynonymMatcher
-from bot.text import CONTENT_POS, get_tokenizer, normalize
+from bot.text import chunks, get_tokenizer, is_content_pos, normalize
 
 #: Field names, in the order the index keeps them.
 FIELDS = ("lem", "cmp", "syn", "grp", "chr", "kana")
@@ -38,30 +38,12 @@ STOP_LEMMAS = frozenset(
 )  # fmt: skip
 
 _MAX_CHUNK = 1000
-_CHUNK_BREAK = re.compile(r"[。！？!?\n]")
 _KATAKANA = re.compile(r"[\u30a1-\u30fa\u30fc]+")
 _SKIP_POS = frozenset({"補助記号", "空白", "記号"})
 
 
-def _is_content(pos: tuple[str, ...]) -> bool:
-    return bool(pos) and pos[0] in CONTENT_POS and pos[1] != "数詞"
-
-
 def _is_word_char(ch: str) -> bool:
     return unicodedata.category(ch)[0] in "LN"
-
-
-def _chunks(text: str) -> Iterator[str]:
-    """Cuts normalized text into pieces Sudachi accepts, at sentence ends where possible."""
-    pos = 0
-    while pos < len(text):
-        end = min(pos + _MAX_CHUNK, len(text))
-        if end < len(text):
-            breaks = [m.end() for m in _CHUNK_BREAK.finditer(text, pos, end)]
-            if breaks:
-                end = breaks[-1]
-        yield text[pos:end]
-        pos = end
 
 
 def char_ngrams(text: str, n: int = 2) -> list[str]:
@@ -128,14 +110,14 @@ def analyze_fields(
         return fields
     tokenizer = get_tokenizer("C")
     readings: list[str | None] = []
-    for chunk in _chunks(norm):
+    for _, chunk in chunks(norm, _MAX_CHUNK):
         for m in tokenizer.tokenize(chunk):
             pos = tuple(m.part_of_speech())
             if pos[0] in _SKIP_POS:
                 readings.append(None)
                 continue
             readings.append(m.reading_form())
-            if not _is_content(pos):
+            if not is_content_pos(pos):
                 continue
             _add_word(fields, m, pos, stop, SplitMode.A)
     if "chr" in kinds:
@@ -168,6 +150,6 @@ def _add_word(fields: dict[str, list[str]], m, pos: tuple[str, ...], stop: bool,
     for part in parts:
         ppos = tuple(part.part_of_speech())
         plemma = part.normalized_form()
-        if _is_content(ppos) and _kept(plemma, ppos, stop):
+        if is_content_pos(ppos) and _kept(plemma, ppos, stop):
             fields["lem"].append(plemma)
             fields["syn"].extend(f"s{gid}" for gid in part.synonym_group_ids())
