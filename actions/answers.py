@@ -229,16 +229,9 @@ def send_resolution(
     record_review(
         question, "low_confidence" if resolution.kind == "close" else "fallback", resolution.guesses
     )
-    intro = (
-        "faq.close_intro"
-        if resolution.kind == "close" and not _has_procedures(resolution)
-        else ("fallback.suggest_intro")
-    )
+    only_faq = all(g.startswith("faq:") for g in resolution.guesses)
+    intro = "faq.close_intro" if resolution.kind == "close" and only_faq else "fallback.suggest_intro"
     return suggest(dispatcher, resolution.suggestions, intro)
-
-
-def _has_procedures(resolution) -> bool:
-    return any(not g.startswith("faq:") for g in resolution.guesses)
 
 
 def record_review(question: str, kind: str, guesses: list[str]) -> None:

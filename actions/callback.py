@@ -95,6 +95,17 @@ class ValidateCallbackForm(FormValidationAction):
             return []
         return domain_slots
 
+    async def extract_callback_phone(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """Takes the number from the request itself (「折り返しください、090-…」) so it is not asked again."""
+        starting = tracker.get_slot("requested_slot") is None and not tracker.get_slot("callback_phone")
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        if not starting or intent != "request_callback":
+            return {}
+        parsed = parse_phone(tracker.latest_message.get("text") or "")
+        return {"callback_phone": parsed.national} if parsed else {}
+
     def validate_callback_phone(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[str, Any]:
@@ -165,6 +176,7 @@ class ActionAskCallbackSlot(Action):
         dispatcher.utter_message(
             text=context.messages().text("callback.slot_prompt"),
             buttons=[button(s.label, payload("inform", time_slot=s.id)) for s in slots],
+            json_message={"madoguchi": {"kind": "callback_form", "step": "slot"}},
         )
         return []
 
@@ -193,6 +205,7 @@ class ActionAskCallbackConfirmed(Action):
                 button(msg.text("callback.confirm_yes"), payload("affirm")),
                 button(msg.text("callback.confirm_no"), payload("deny")),
             ],
+            json_message={"madoguchi": {"kind": "callback_form", "step": "confirm"}},
         )
         return []
 
