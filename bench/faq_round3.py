@@ -47,8 +47,11 @@ class Variant:
             questions and answers as one collection).
         first: weight of the answer-first-sentence field (0 = off).
         rerank: weight of the learned reranker's score added to the normalized score (0 = off).
-        rerank_source: pseudo-queries: ``"drop"`` (question with words dropped), ``"first"`` (answer's
-            first sentence) or ``"both"``.
+        rerank_source: pseudo-queries: ``"drop"`` (question with 40 % of its words dropped), ``"first"``
+            (answer's first sentence) or ``"both"``; ``"features"`` = both, without the base score and
+            rank among the reranker's features.
+        pos_syn: the part-of-speech weights apply to the word's Sudachi synonym ids too.
+        pos_coverage: coordination counts each query word with its part-of-speech weight.
     """
 
     pos: dict[str, float] = field(default_factory=dict)
@@ -68,7 +71,7 @@ def _pos_class(pos: tuple[str, ...], compound: bool) -> str:
     return {"動詞": "verb", "形容詞": "adj", "形状詞": "adj", "副詞": "adv"}.get(pos[0], "other")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def word_classes(text: str) -> tuple[tuple[str, str, tuple[str, ...]], ...]:
     """(normalized form, POS class, synonym tokens) of the query's kept content words (as ``rank_text``)."""
     from sudachipy import SplitMode
@@ -270,7 +273,7 @@ class Experiment:
             return self.model[key]
         rng = np.random.default_rng(0)
         base = Variant()
-        xs, ys = [], []
+        xs = []
         for i, e in enumerate(self.entries):
             queries = []
             if source in ("drop", "both", "features"):
@@ -295,9 +298,7 @@ class Experiment:
                 for j in range(len(top)):
                     if j != pos:
                         xs.append(x[pos] - x[j])
-                        ys.append(1.0)
         x = np.array(xs, dtype=np.float64)
-        self._features_only = source == "features"
         w = np.zeros(x.shape[1])
         for _ in range(300):  # plain gradient descent on the logistic loss, L2 0.01
             p = 1.0 / (1.0 + np.exp(-(x @ w)))
@@ -361,7 +362,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.only not in name:
             continue
         cells = []
-        for s, qids in qsets.items():
+        for qids in qsets.values():
             runs = {q: exp.rank(v, ds.queries[q]) for q in qids}
             m = evaluate(runs, ds.qrels, qids)
             cells.append(f"{m['hit@1']:>10.3f} {m['mrr']:>6.3f} {m['ndcg@10']:>6.3f}")
