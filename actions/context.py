@@ -108,9 +108,24 @@ def _load_menu() -> list[str]:
     return [str(pid) for pid in data.get("popular") or []]
 
 
-_catalog = _Reloading(lambda: load_catalog(_settings().data_dir), _catalog_paths)
-_messages = _Reloading(_load_messages, lambda: [_settings().data_dir / "messages.yml"])
-_menu = _Reloading(_load_menu, lambda: [_settings().data_dir / "menu.yml"])
+def _data_file(name: str) -> Callable[[], list[Path]]:
+    return lambda: [_settings().data_dir / name]
+
+
+_catalog: _Reloading[Catalog]
+_messages: _Reloading[Messages]
+_menu: _Reloading[list[str]]
+
+
+def _new_reloaders() -> None:
+    """(Re)creates the file-backed values; nothing is read until first use."""
+    global _catalog, _messages, _menu
+    _catalog = _Reloading(lambda: load_catalog(_settings().data_dir), _catalog_paths)
+    _messages = _Reloading(_load_messages, _data_file("messages.yml"))
+    _menu = _Reloading(_load_menu, _data_file("menu.yml"))
+
+
+_new_reloaders()
 _singletons: dict[str, Any] = {}
 _singleton_lock = threading.Lock()
 
@@ -144,32 +159,18 @@ def stores():
     return _singleton("stores", lambda: open_stores(_settings()))
 
 
-def faq():
-    """The live FAQ base; ``faq().snapshot()`` is the current version, reloaded after an import."""
-    from bot.knowledge.faq.base import LiveFaq
-
-    return _singleton("faq", lambda: LiveFaq(_settings().faq_dir))
-
-
 def faq_snapshot():
-    """The current FAQ version, or None when no FAQ base has been imported yet."""
-    from bot.knowledge.faq.base import NoLiveBase
+    """The current FAQ version (reloaded after ``madoguchi faq import``; empty before the first import)."""
+    from bot.knowledge.faq.base import shared_live_faq
 
-    try:
-        return faq().snapshot()
-    except (FileNotFoundError, NoLiveBase):
-        logger.warning("no FAQ knowledge base yet: run `madoguchi faq import FILE`")
-        return None
+    return shared_live_faq(_settings().faq_dir).snapshot()
 
 
 def reset() -> None:
     """Forgets everything opened so far (tests point the settings elsewhere, then call this)."""
-    global _catalog, _messages, _menu
     with _singleton_lock:
         stores_ = _singletons.pop("stores", None)
         if stores_ is not None:
             stores_.close()
         _singletons.clear()
-    _catalog = _Reloading(lambda: load_catalog(_settings().data_dir), _catalog_paths)
-    _messages = _Reloading(_load_messages, lambda: [_settings().data_dir / "messages.yml"])
-    _menu = _Reloading(_load_menu, lambda: [_settings().data_dir / "menu.yml"])
+    _new_reloaders()

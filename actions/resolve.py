@@ -108,7 +108,7 @@ def _names_the_option(
 
 def search_faq(snapshot, text: str) -> tuple[list[tuple[str, float]], str]:
     """Ranks the FAQ for a text; returns (results, "confident" | "close" | "none")."""
-    if snapshot is None or getattr(snapshot, "index", None) is None or not text.strip():
+    if snapshot is None or not text.strip():
         return [], "none"
     from bot.knowledge.faq.ranking import confidence
 
