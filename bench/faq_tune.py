@@ -26,8 +26,18 @@ GRP = {**KANA, "q.grp": 1.0, "a.grp": 1.0}
 
 
 def _lexical(**settings) -> RankConfig:
-    """A configuration without the latent field (the rows measured before it existed)."""
-    return RankConfig(**{"latent": 0.0, **settings})
+    """A configuration without the meaning fields (the rows measured before they existed)."""
+    return RankConfig(**{"latent": 0.0, "vectors": 0.0, **settings})
+
+
+def _latent(**settings) -> RankConfig:
+    """Lexical + latent field, without word vectors (the second round's rows)."""
+    return RankConfig(**{"weights": GRP, "vectors": 0.0, **settings})
+
+
+def _vectors(weight: float) -> RankConfig:
+    """The second round's default + the word-vector field (fourth round)."""
+    return RankConfig(weights=GRP, vectors=weight)
 
 
 #: (name, config, use the city word groups)
@@ -50,17 +60,18 @@ SETTINGS: list[tuple[str, RankConfig, bool]] = [
     ("groups 1.0 + no stopwords", _lexical(weights=GRP, coord=0, stop=False), True),
     ("groups 1.0 + coordination 0.5", _lexical(weights=GRP, coord=0.5), True),
     ("groups 1.0 + coordination 1.0", _lexical(weights=GRP, coord=1.0), True),
-    (
-        "default lexical + latent 200 dims 0.15",
-        RankConfig(weights=GRP, latent=0.15, latent_dims=200),
-        True,
-    ),
-    ("default lexical + latent 300 dims 0.15", RankConfig(weights=GRP, latent_dims=300), True),
-    ("default lexical + latent 600 dims 0.15 (default)", RankConfig(weights=GRP), True),
-    ("default lexical + latent 300 dims 0.1", RankConfig(weights=GRP, latent=0.1, latent_dims=300), True),
-    ("default lexical + latent 300 dims 0.2", RankConfig(weights=GRP, latent=0.2, latent_dims=300), True),
-    ("default lexical + latent 300 dims 0.3", RankConfig(weights=GRP, latent=0.3, latent_dims=300), True),
-    ("default lexical + latent 600 dims 0.2", RankConfig(weights=GRP, latent=0.2, latent_dims=600), True),
+    ("default lexical + latent 200 dims 0.15", _latent(latent=0.15, latent_dims=200), True),
+    ("default lexical + latent 300 dims 0.15", _latent(latent_dims=300), True),
+    ("default lexical + latent 600 dims 0.15 (2nd round default)", _latent(), True),
+    ("default lexical + latent 300 dims 0.1", _latent(latent=0.1, latent_dims=300), True),
+    ("default lexical + latent 300 dims 0.2", _latent(latent=0.2, latent_dims=300), True),
+    ("default lexical + latent 300 dims 0.3", _latent(latent=0.3, latent_dims=300), True),
+    ("default lexical + latent 600 dims 0.2", _latent(latent=0.2, latent_dims=600), True),
+    ("latent default + word vectors 0.1", _vectors(0.1), True),
+    ("latent default + word vectors 0.2", _vectors(0.2), True),
+    ("latent default + word vectors 0.3 (default)", _vectors(0.3), True),
+    ("latent default + word vectors 0.4", _vectors(0.4), True),
+    ("latent default + word vectors 0.5", _vectors(0.5), True),
 ]
 
 

@@ -8,13 +8,16 @@ counts when its structured part (``custom.madoguchi``) names the expected thing:
 - ``phone: true``: the phone answer, or the callback form's first question;
 - ``life_event: ID``: that event's checklist or its clarifying question.
 
-``python -m bench.unseen_check --url http://localhost:5005 [--questions FILE]`` (default: the unseen set;
-e.g. ``--questions tests/nlu/dev_questions.yml`` for the development set).
+``python -m bench.unseen_check --url http://localhost:5005 [--questions FILE] [--half tune|check]`` (default:
+the unseen set; e.g. ``--questions tests/nlu/dev_questions.yml`` for the development set). ``--half`` keeps
+one fixed half of a set (by a hash of each question's text): misses may be read on ``tune`` to improve the
+bot while ``check`` stays unread, its total the honest figure.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import sys
 import urllib.request
@@ -32,6 +35,11 @@ SAFETY_CATEGORY = {"119": "emergency", "110": "emergency", "inochi": "self_harm"
 def load_questions(path: Path = QUESTIONS) -> list[dict]:
     """The questions with their expected outcome."""
     return yaml.safe_load(path.read_text(encoding="utf-8"))["questions"]
+
+
+def half(text: str) -> str:
+    """Fixed split of a question set: ``"tune"`` or ``"check"`` by a hash of the question's text."""
+    return "tune" if hashlib.sha256(text.encode()).digest()[0] % 2 == 0 else "check"
 
 
 def rest_sender(url: str) -> Callable[[str], list[dict]]:
@@ -104,10 +112,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--url", default="http://localhost:5005")
     parser.add_argument("--questions", type=Path, default=QUESTIONS, help="questions file (same format)")
     parser.add_argument("--show-misses", action="store_true")
+    parser.add_argument("--half", choices=("tune", "check", "all"), default="all", help="one fixed half only")
     parser.add_argument(
         "--start", action="store_true", help="start a throwaway madoguchi on free ports instead of --url"
     )
     args = parser.parse_args(argv)
+    if args.half == "check" and args.show_misses:
+        parser.error("the check half's misses are not shown: read only its total")
     bot = None
     if args.start:
         from tests.servers import start_bot, stop_bot
@@ -115,12 +126,14 @@ def main(argv: list[str] | None = None) -> int:
         bot = start_bot()
         args.url = bot.rasa_url
     try:
-        result = evaluate(rest_sender(args.url), load_questions(args.questions))
+        questions = [q for q in load_questions(args.questions) if args.half in ("all", half(q["text"]))]
+        result = evaluate(rest_sender(args.url), questions)
     finally:
         if bot is not None:
             stop_bot(bot)
     print(
-        f"{args.questions.name}: {result['questions']} questions  strict {result['strict']:.1%}  "
+        f"{args.questions.name} ({args.half}): {result['questions']} questions  "
+        f"strict {result['strict']:.1%}  "
         f"lenient (incl. suggestions) {result['lenient']:.1%}"
     )
     if args.show_misses:

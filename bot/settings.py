@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+#: The word vector table ``make wordvec`` writes (``bot.wordvec``), named after its pinned source.
+WORDVEC_FILE = "chive-ja_ginza-5.3.0.npz"
 
 
 @dataclass(frozen=True)
@@ -21,6 +23,7 @@ class Settings:
     var_dir: Path
     redis_url: str | None
     retention_days: int
+    wordvec_path: Path
 
     @property
     def faq_dir(self) -> Path:
@@ -52,4 +55,6 @@ def load(environ: dict[str, str] | None = None) -> Settings:
         var_dir=Path(env.get("MADOGUCHI_VAR") or home / "var"),
         redis_url=env.get("REDIS_URL") or None,
         retention_days=int(env.get("MADOGUCHI_RETENTION_DAYS") or 90),
+        # installed with the code, like the trained model (not city data under MADOGUCHI_HOME)
+        wordvec_path=Path(env.get("MADOGUCHI_WORDVEC") or REPO_ROOT / "models" / "wordvec" / WORDVEC_FILE),
     )

@@ -254,3 +254,17 @@ def test_rollback_command(staff_csv: Path, tmp_path: Path, capsys) -> None:
     assert main(["faq", "rollback", first, "--kb", str(kb)]) == 0
     assert base.load_current(kb).get("F0002").answer == "事前の申込みが必要です。"
     assert main(["faq", "rollback", "nope", "--kb", str(kb)]) == 1
+
+
+def test_import_says_when_the_ranking_has_no_word_vectors(
+    env: Path, staff_csv: Path, tmp_path: Path, monkeypatch, capsys
+) -> None:
+    from bot.wordvec import table
+
+    monkeypatch.setattr(table, "_loaded", {})
+    assert main(["faq", "import", str(staff_csv), "--kb", str(tmp_path / "kb")]) == 0
+    assert "make wordvec" not in capsys.readouterr().err  # the table of `make wordvec` is there
+    monkeypatch.setenv("MADOGUCHI_WORDVEC", str(tmp_path / "missing.npz"))
+    assert main(["faq", "import", str(staff_csv), "--kb", str(tmp_path / "kb2")]) == 0
+    captured = capsys.readouterr()
+    assert "make wordvec" in captured.err and "3 件" in captured.out

@@ -76,7 +76,8 @@ def explained_score(index: FaqIndex, report: dict) -> float:
     """The score rebuilt from the parts :meth:`FaqIndex.explain` reports."""
     total = sum(f["weight"] * f["score"] for f in report["fields"].values())
     latent = report["latent"]["weight"] * report["latent"]["score"]
-    return total * report["coverage"] ** index.config.coord + latent
+    vectors = report["vectors"]["weight"] * report["vectors"]["score"]
+    return total * report["coverage"] ** index.config.coord + latent + vectors
 
 
 def top_id(index: FaqIndex, query: str) -> str | None:
@@ -162,8 +163,8 @@ def test_coordination_prefers_entries_with_more_of_the_query():
         FaqEntry(id="B", question="犬の登録と狂犬病の注射", answer="登録と注射の案内です。"),
     ]
     query = "犬の登録と狂犬病の注射"
-    with_coord = FaqIndex.build(entries, RankConfig(latent=0.0), synonyms=[])
-    without = FaqIndex.build(entries, RankConfig(coord=0.0, latent=0.0), synonyms=[])
+    with_coord = FaqIndex.build(entries, RankConfig(latent=0.0, vectors=0.0), synonyms=[])
+    without = FaqIndex.build(entries, RankConfig(coord=0.0, latent=0.0, vectors=0.0), synonyms=[])
     assert with_coord.search(query)[0][0] == "B"
     a_cov = with_coord.explain(query, "A")["coverage"]
     assert a_cov == pytest.approx(0.5)  # 犬, 登録 of 犬, 登録, 狂犬病, 注射
@@ -194,8 +195,8 @@ def test_explain_names_matched_terms_and_fields(index):
 
 def test_confidence_classes(index):
     assert confidence(index.search("住民票の写しを取りたいのですが、どこで申請できますか。")) == "confident"
-    # Two entries share 本人確認書類 / 郵送 / 請求: ambiguous between F001 and F007.
-    assert confidence(index.search("郵送で請求するときの本人確認書類")) == "close"
+    # Three entries ask for 本人確認書類 (F001, F006, F007): ambiguous.
+    assert confidence(index.search("本人確認書類が必要な手続き")) == "close"
     assert confidence(index.search("明日の天気と野球の試合結果が知りたい")) == "none"
 
 
@@ -326,3 +327,92 @@ def test_latent_score_reorders_but_never_adds_entries():
     assert report["latent"]["score"] > 0 and report["latent"]["weight"] == 1.0
     assert explained_score(latent, report) == pytest.approx(report["score"], rel=1e-3)
     assert latent.explain(query, "A")["latent"]["score"] == 0  # no word matched: the cosine is not used
+
+
+# -- word-vector field (a small hand-made table: the real one is tested in test_wordvec.py) ----------
+
+#: Three directions: papers, childcare, rubbish (keys are Sudachi normalized forms, as in the real table).
+TOY_VECTORS = {
+    "住民": [1.0, 0.0, 0.0, 0.1],
+    "票": [0.9, 0.1, 0.0, 0.0],
+    "写し": [0.8, 0.0, 0.1, 0.0],
+    "保育": [0.0, 1.0, 0.0, 0.1],
+    "保育所": [0.0, 0.95, 0.1, 0.05],
+    "入所": [0.1, 0.9, 0.0, 0.0],
+    "預ける": [0.0, 0.9, 0.0, 0.2],
+    "申し込み": [0.3, 0.3, 0.3, 0.3],
+    "粗大": [0.0, 0.0, 1.0, 0.0],
+    "ごみ": [0.0, 0.1, 0.9, 0.0],
+    "捨てる": [0.0, 0.0, 0.8, 0.2],
+    "処分": [0.1, 0.0, 0.9, 0.1],
+}
+VECTOR_ENTRIES = [
+    FaqEntry(id="J", question="住民票の写しの申込", answer="住民票の写しは窓口で申し込みます。"),
+    FaqEntry(id="H", question="保育所の入所の申込", answer="保育所の入所は申込書を出してください。"),
+    FaqEntry(id="G", question="粗大ごみの申込", answer="粗大ごみは電話で申し込みます。"),
+]
+
+
+@pytest.fixture(scope="module")
+def toy_vectors():
+    from bot.wordvec.table import WordVectors
+
+    return WordVectors.from_words(TOY_VECTORS, source="toy")
+
+
+def test_vector_field_reorders_by_meaning_but_never_adds_entries(toy_vectors):
+    plain = FaqIndex.build(VECTOR_ENTRIES, RankConfig(latent=0.0, vectors=0.0), synonyms=[])
+    vec = FaqIndex.build(
+        VECTOR_ENTRIES, RankConfig(latent=0.0, vectors=1.0), synonyms=[], wordvec=toy_vectors
+    )
+    assert plain.vectors is None and vec.vectors is not None and vec.vectors.source == "toy"
+    query = "処分したい物の申込"  # 処分 is in no entry; only 申込 matches, in all three
+    assert [i for i, _ in plain.search(query)][0] != "G"
+    assert [i for i, _ in vec.search(query)][0] == "G"  # 処分 ~ 粗大ごみ
+    assert {i for i, _ in vec.search(query)} == {i for i, _ in plain.search(query)}
+    assert [i for i, _ in vec.search("子どもを預ける申込")][0] == "H"  # 預ける ~ 保育
+    assert vec.search("天気") == plain.search("天気") == []  # no word matched: nothing, whatever the vectors
+    report = vec.explain(query, "G")
+    assert report["vectors"]["weight"] == 1.0 and report["vectors"]["source"] == "toy"
+    assert report["vectors"]["score"] > vec.explain(query, "H")["vectors"]["score"]
+    assert explained_score(vec, report) == pytest.approx(report["score"], rel=1e-3)
+
+
+def test_vector_field_takes_the_best_question_variant(toy_vectors):
+    from bot.knowledge.faq.rank_vectors import VectorField
+
+    field = VectorField.build(
+        [["住民", "票"], ["粗大", "ごみ"], ["保育所"]], [0, 0, 1], [["写し"], ["保育"]], toy_vectors
+    )
+    assert field is not None and field.n_entries == 2
+    scores = field.scores(["捨てる", "処分"], toy_vectors)  # close to entry 0's second variant only
+    assert scores[0] > scores[1]
+    assert not field.scores(["天気"], toy_vectors).any()  # no known word: no score
+    assert VectorField.build([["天気"]], [0], [["晴れ"]], toy_vectors) is None
+
+
+def test_vector_field_round_trips_and_needs_the_same_table(toy_vectors, tmp_path, caplog):
+    from bot.wordvec.table import WordVectors
+
+    built = FaqIndex.build(VECTOR_ENTRIES, synonyms=[], wordvec=toy_vectors)
+    built.save(tmp_path)
+    loaded = FaqIndex.load(tmp_path, wordvec=toy_vectors)
+    for query in ("処分したい物の申込", "ごみを捨てる申込", "住民票"):
+        assert loaded.search(query) == built.search(query)
+    other = WordVectors.from_words(TOY_VECTORS, source="another table")
+    with caplog.at_level("WARNING"):
+        mismatched = FaqIndex.load(tmp_path, wordvec=other)
+    assert mismatched.vectors is None and "another table" in caplog.text
+    without = FaqIndex.build(VECTOR_ENTRIES, RankConfig(vectors=0.0), synonyms=[], wordvec=toy_vectors)
+    assert [i for i, _ in mismatched.search("住民票")] == [i for i, _ in without.search("住民票")]
+
+
+def test_index_builds_without_a_word_vector_table(monkeypatch, tmp_path, caplog):
+    from bot.wordvec import table
+
+    monkeypatch.setenv("MADOGUCHI_WORDVEC", str(tmp_path / "missing.npz"))
+    monkeypatch.setattr(table, "_loaded", {})
+    with caplog.at_level("WARNING"):
+        index = FaqIndex.build(VECTOR_ENTRIES, synonyms=[])
+    assert index.vectors is None and "make wordvec" in caplog.text
+    assert top_id(index, "住民票の写し") == "J"

@@ -22,6 +22,7 @@ HELDOUT = ROOT / "tests" / "nlu" / "heldout.yml"
 QUESTION_SETS = [
     ROOT / "tests" / "nlu" / "unseen_questions.yml",
     ROOT / "tests" / "nlu" / "blind_questions.yml",
+    ROOT / "tests" / "nlu" / "blind_questions_2.yml",
 ]
 CATALOG_DIR = ROOT / "data" / "catalog"
 
@@ -65,7 +66,12 @@ PROCEDURE_IDS = frozenset(
 EXPECT_VALUES = {
     "safety": {"119", "110", "inochi", "dv"},
     "phone": {True},
-    "life_event": {"moving", "birth", "death", "marriage"},
+    "life_event": {
+        e["id"]
+        for e in yaml.safe_load((ROOT / "data" / "life_events.yml").read_text(encoding="utf-8"))[
+            "life_events"
+        ]
+    },
 }
 
 #: Every topic of the brief must be asked about in several ways (regex over normalized ask_procedure text).

@@ -414,3 +414,34 @@ def test_sqlite_file_is_private_wal_and_full_sync(tmp_path: Path):
         assert db.query("PRAGMA journal_mode")[0][0] == "wal"
         assert db.query("PRAGMA synchronous")[0][0] == 2  # FULL
         assert (db.path.stat().st_mode & 0o777) == 0o600
+
+
+_OPENER = """
+import sys, time
+from pathlib import Path
+from bot.stores.sqlite_backend import SqliteDatabase
+start_at = float(sys.argv[2])
+while time.time() < start_at:
+    time.sleep(0.001)
+SqliteDatabase(Path(sys.argv[1])).close()
+"""
+
+
+def test_processes_opening_a_new_sqlite_file_together_all_succeed(tmp_path):
+    """SQLite refuses the switch to WAL at once ("database is locked") when processes race on a new file;
+    before the retry, about one open in twenty failed here (Rasa, the action server and the CLI start
+    together on a fresh machine)."""
+    for round_ in range(6):
+        path = tmp_path / f"race{round_}" / "stores.sqlite3"
+        start_at = str(time.time() + 1.5)
+        openers = [
+            subprocess.Popen(
+                [sys.executable, "-c", _OPENER, str(path), start_at],
+                cwd=ROOT,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for _ in range(6)
+        ]
+        errors = [o.communicate(timeout=60)[1] for o in openers]
+        assert [o.returncode for o in openers] == [0] * 6, "\n".join(e for e in errors if e)

@@ -25,6 +25,7 @@ from bot.knowledge.faq import base
 from bot.knowledge.faq.tables import TableError
 from bot.knowledge.faq.transfer import ImportFailed, ensure_live_base, export_file, import_file
 from bot.knowledge.faq.validate import issues_text
+from bot.wordvec import table as wordvec_table
 
 SEED_CSV = Path("faq") / "sample_faq.csv"
 
@@ -133,6 +134,12 @@ def cmd_import(args: argparse.Namespace) -> int:
         print(f"検証のみ: {len(report.entries)} 件は取り込めます / dry run OK ({summary})")
         return 0
     print(f"取り込みました: {len(report.entries)} 件, 版 {result.version} / imported ({summary}) -> {kb_dir}")
+    if wordvec_table.load_default() is None:
+        print(
+            "注意: 単語ベクトルがないため、言い換えに弱い検索になります (`make wordvec` で用意できます) / "
+            "no word vector table: ranking without it, run `make wordvec`",
+            file=sys.stderr,
+        )
     return 0
 
 

@@ -7,22 +7,29 @@ best variant among question and paraphrases) and for the answer. The sum is mult
 query's words the entry contains (coordination). Settings were chosen on the "tune" half of a real municipal
 FAQ benchmark and checked on the other half (``bench/README.md``); :data:`DEFAULT_CONFIG` is the choice.
 
-To the words an entry shares with the question, a latent semantic field (:mod:`rank_latent`, learned from
-the FAQ itself when it is imported) adds ``latent`` x the cosine of question and entry, for entries that
-matched at least one word: it reorders the lexical candidates, it never brings in an entry without one.
+To the words an entry shares with the question, two meaning fields add their cosines, for entries that
+matched at least one word (they reorder the lexical candidates, they never bring in an entry without one):
+
+- a latent semantic field (:mod:`rank_latent`, learned from the FAQ itself when it is imported): ``latent``
+  x the cosine of question and entry;
+- a word-vector field (:mod:`rank_vectors`, static Japanese word vectors of :mod:`bot.wordvec`): ``vectors``
+  x the mean of the cosines of question to entry question and to entry answer. Without the vector table
+  (``make wordvec`` not run) the index is built without this field, with a warning.
 
 Scores are normalized by the idf mass of the query (about 1.0 = "every query word found once"), so that
 :func:`confidence` can use fixed thresholds, measured on the tune half (``bench/README.md``):
 
-- ``"confident"``: top score >= :data:`CONFIDENT_SCORE` (0.50) and it leads the second by at least
-  :data:`CONFIDENT_MARGIN` (30 %) of itself — give the answer (top-1 right for 80 % of such questions);
-- ``"close"``: top score >= :data:`CLOSE_SCORE` (0.25) — show the top 3 as buttons;
+- ``"confident"``: top score >= :data:`CONFIDENT_SCORE` (0.60) and it leads the second by at least
+  :data:`CONFIDENT_MARGIN` (30 %) of itself — give the answer (top-1 right for 85 % of such questions);
+- ``"close"``: top score >= :data:`CLOSE_SCORE` (0.30) — show the top 3 as buttons (beside phone and
+  callback);
 - ``"none"``: anything else — fall back (rephrase / phone / callback).
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import tempfile
 from dataclasses import asdict, dataclass, field
@@ -35,20 +42,28 @@ from bot.knowledge.faq.rank_bm25 import BM25Field
 from bot.knowledge.faq.rank_latent import LatentField
 from bot.knowledge.faq.rank_synonyms import SynonymMatcher, default_groups
 from bot.knowledge.faq.rank_text import FIELDS, analyze_fields
+from bot.knowledge.faq.rank_vectors import VectorField
+from bot.wordvec import table as wordvec_table
+from bot.wordvec.table import WordVectors
 
 #: Version of the saved index layout; a different version is rebuilt, never misread.
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 _META_FILE = "ranking.json"
 _ARRAYS_FILE = "ranking.npz"
 _LATENT = "latent"
+_VECTORS = "vectors"
 _TUPLE_SETTINGS = ("prf_fields", "coord_fields", "latent_fields")
 
 #: Thresholds of :func:`confidence` (normalized scores; measured, see ``bench/README.md``).
-CONFIDENT_SCORE = 0.50
+CONFIDENT_SCORE = 0.60
 CONFIDENT_MARGIN = 0.30
-CLOSE_SCORE = 0.25
+CLOSE_SCORE = 0.30
 
 SOURCES = ("q", "a")
+#: Lowest score of an entry that matched a word (the vector cosine can be negative).
+_MATCHED_FLOOR = 1e-6
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -75,6 +90,7 @@ class RankConfig:
         latent: weight of the latent semantic cosine (see :mod:`rank_latent`); 0 = off.
         latent_dims: its number of dimensions (fewer for a small FAQ).
         latent_fields: the word fields (question and answer together) it is learned from.
+        vectors: weight of the word-vector cosine (see :mod:`rank_vectors`); 0 = off.
     """
 
     weights: dict[str, float] = field(
@@ -102,6 +118,7 @@ class RankConfig:
     latent: float = 0.15
     latent_dims: int = 600
     latent_fields: tuple[str, ...] = ("lem", "grp")
+    vectors: float = 0.3
 
     def active(self) -> dict[str, float]:
         """The fields with a non-zero weight, validated."""
@@ -139,9 +156,13 @@ class FaqIndex:
         rows: dict,
         synonyms: list[list[str]] | None = None,
         latent: LatentField | None = None,
+        vectors: VectorField | None = None,
+        wordvec: WordVectors | None = None,
     ):
         self.ids = ids
         self.latent = latent
+        self.vectors = vectors if wordvec is not None else None
+        self._wordvec = wordvec
         self.fields = fields
         self.config = config
         self.synonyms = synonyms or []
@@ -156,6 +177,7 @@ class FaqIndex:
         entries: list[FaqEntry],
         config: RankConfig | None = None,
         synonyms: list[list[str]] | None = None,
+        wordvec: WordVectors | None = None,
     ) -> FaqIndex:
         """Analyses every entry and builds the BM25 fields.
 
@@ -164,6 +186,8 @@ class FaqIndex:
             config: fields and weights (default :data:`DEFAULT_CONFIG`).
             synonyms: word groups for the ``grp`` field (default: ``$MADOGUCHI_DATA/synonyms/*.yml``);
                 kept inside the index.
+            wordvec: word vectors for the ``vectors`` field (default: the table of ``make wordvec``,
+                :func:`bot.wordvec.table.load_default`; without one the field is left out).
 
         Raises:
             ValueError: two entries share an id; a synonym file is malformed.
@@ -183,10 +207,12 @@ class FaqIndex:
             src: {name.partition(".")[2] for name in active if name.startswith(f"{src}.")} for src in SOURCES
         }
         kinds["q"] |= {"lem", "grp"}  # the query always needs these (coordination, empty-query check)
+        if config.vectors > 0:
+            kinds["a"] |= {"lem"}
         if config.latent > 0:
             kinds["q"] |= set(config.latent_fields)
             kinds["a"] |= set(config.latent_fields)
-        need_a = bool(kinds["a"])
+        need_a = bool(kinds["a"])  # answer rows are one per entry when built at all
         for i, entry in enumerate(entries):
             for j, text in enumerate(_question_variants(entry) or [""]):
                 docs["q"].append(analyze_fields(text, config.stop, matcher, frozenset(kinds["q"])))
@@ -204,7 +230,14 @@ class FaqIndex:
                 [d[kind] for d in docs[source]], row_entry[source], len(entries), k1=config.k1, b=b
             )
         latent = _build_latent(config, docs, row_entry, len(entries)) if config.latent > 0 else None
-        return cls(ids, fields, config, labels, synonyms, latent)
+        vectors = None
+        if config.vectors > 0:
+            wordvec = wordvec or wordvec_table.load_default()
+            if wordvec is not None:
+                vectors = VectorField.build(
+                    [d["lem"] for d in docs["q"]], row_entry["q"], [d["lem"] for d in docs["a"]], wordvec
+                )
+        return cls(ids, fields, config, labels, synonyms, latent, vectors, wordvec)
 
     # -- searching ----------------------------------------------------------------------------------
 
@@ -220,16 +253,20 @@ class FaqIndex:
         }
 
     def _scores(self, query: str) -> np.ndarray:
-        """Normalized entry scores: lexical score / idf mass + latent x cosine where lexical > 0."""
+        """Normalized entry scores: lexical score / idf mass + the meaning fields where lexical > 0."""
         tokens = self._analyze(query)
         lexical, mass = self._lexical(tokens, query)
         if mass <= 0:
             return lexical * 0
         scores = lexical / mass
+        matched = scores > 0
         if self.latent is not None and self.config.latent > 0:
-            cosine = self.latent.scores(self._latent_terms(tokens))
-            scores = scores + self.config.latent * cosine * (scores > 0)
-        return scores
+            scores = scores + self.config.latent * self.latent.scores(self._latent_terms(tokens)) * matched
+        if self.vectors is not None and self.config.vectors > 0:
+            cosine = self.vectors.scores(tokens["lem"], self._wordvec)
+            # a negative cosine may sink an entry to the bottom, never out of the candidates
+            scores = np.where(matched, np.maximum(scores + self.config.vectors * cosine, _MATCHED_FLOOR), 0.0)
+        return scores.astype(np.float32)
 
     def _latent_terms(self, tokens: dict[str, list[str]]) -> list[str]:
         return [t for kind in self.config.latent_fields for t in tokens[kind]]
@@ -321,8 +358,9 @@ class FaqIndex:
         Returns:
             ``{"faq_id", "score", "rank", "coverage", "query_tokens": {field: tokens}, "fields":
             {name: {"weight", "score", "row", "matched": {term: weight}}}, "latent": {"weight", "score",
-            "dims"}}``. ``score`` = sum of weight x field score, times coverage ** ``config.coord``, plus
-            latent weight x latent score (the cosine; 0 when no word matched); a field's ``row`` names the
+            "dims"}, "vectors": {"weight", "score", "source"}}``. ``score`` = sum of weight x field score,
+            times coverage ** ``config.coord``, plus latent weight x latent score and vectors weight x
+            vectors score (cosines; 0 when no word matched); a field's ``row`` names the
             question variant or answer that scored; ``rank`` is 1-based among all entries (None when the
             entry does not match).
 
@@ -365,6 +403,14 @@ class FaqIndex:
             "score": round(cosine, 6),
             "dims": self.latent.dims if self.latent is not None else 0,
         }
+        vector_score = 0.0
+        if self.vectors is not None and norm[entry] > 0:
+            vector_score = float(self.vectors.scores(tokens["lem"], self._wordvec)[entry])
+        report["vectors"] = {
+            "weight": self.config.vectors if self.vectors is not None else 0.0,
+            "score": round(vector_score, 6),
+            "source": self.vectors.source if self.vectors is not None else None,
+        }
         return report
 
     # -- persistence --------------------------------------------------------------------------------
@@ -380,6 +426,8 @@ class FaqIndex:
             vocab[name] = fld.terms()
         if self.latent is not None:
             arrays.update(self.latent.to_arrays(_LATENT))
+        if self.vectors is not None:
+            arrays.update(self.vectors.to_arrays(_VECTORS))
         meta = {
             "format": FORMAT_VERSION,
             "config": asdict(self.config),
@@ -388,6 +436,15 @@ class FaqIndex:
             "synonyms": self.synonyms,
             "vocab": vocab,
             "latent_vocab": self.latent.terms() if self.latent is not None else None,
+            "vectors": (
+                {
+                    "source": self.vectors.source,
+                    "default_idf": self.vectors.default_idf,
+                    "words": self.vectors.words(),
+                }
+                if self.vectors is not None
+                else None
+            ),
         }
         _atomic_write(directory / _ARRAYS_FILE, lambda f: np.savez(f, **arrays))
         _atomic_write(
@@ -395,8 +452,14 @@ class FaqIndex:
         )
 
     @classmethod
-    def load(cls, directory: Path) -> FaqIndex:
+    def load(cls, directory: Path, wordvec: WordVectors | None = None) -> FaqIndex:
         """Reads an index written by :meth:`save` (no text analysis: loads in milliseconds).
+
+        Args:
+            directory: where :meth:`save` wrote the index.
+            wordvec: the word vectors to embed questions with (default: the table of ``make wordvec``);
+                when it is missing or not the table the index was built with, the ``vectors`` field is
+                left out (logged).
 
         Raises:
             FileNotFoundError: the directory holds no index.
@@ -423,7 +486,29 @@ class FaqIndex:
                 raise ValueError(
                     f"latent field: {len(latent.entry_vectors)} entries, index has {len(meta['ids'])}"
                 )
-        return cls(meta["ids"], fields, config, meta["rows"], meta.get("synonyms", []), latent)
+        vectors = None
+        saved_vectors = meta.get("vectors")
+        if saved_vectors is not None:
+            vectors = VectorField.from_arrays(
+                _VECTORS,
+                arrays,
+                saved_vectors["words"],
+                saved_vectors["source"],
+                saved_vectors["default_idf"],
+            )
+            if vectors.n_entries != len(meta["ids"]):
+                raise ValueError(f"vector field: {vectors.n_entries} entries, index has {len(meta['ids'])}")
+            wordvec = wordvec or wordvec_table.load_default()
+            if wordvec is None or wordvec.source != vectors.source:
+                log.warning(
+                    "FAQ index built with word vectors %r, %s here: ranking without them",
+                    vectors.source,
+                    "none" if wordvec is None else repr(wordvec.source),
+                )
+                vectors = None
+        return cls(
+            meta["ids"], fields, config, meta["rows"], meta.get("synonyms", []), latent, vectors, wordvec
+        )
 
 
 def _build_latent(

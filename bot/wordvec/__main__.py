@@ -1,0 +1,7 @@
+"""``python -m bot.wordvec``: see :mod:`bot.wordvec.fetch`."""
+
+import sys
+
+from bot.wordvec.fetch import main
+
+sys.exit(main())
