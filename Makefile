@@ -96,6 +96,8 @@ bench-nlu-pipelines: $(STAMP)
 # "A reply names what the resident needs", through a running bot on fresh ports.
 bench-unseen: model $(WORDVEC)
 	$(PY) -m bench.unseen_check --start --questions tests/nlu/blind_questions.yml
+	$(PY) -m bench.unseen_check --start --questions tests/nlu/blind_questions_2.yml --half tune
+	$(PY) -m bench.unseen_check --start --questions tests/nlu/blind_questions_2.yml --half check
 
 clean:
 	rm -rf results .pytest_cache

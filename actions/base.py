@@ -52,3 +52,8 @@ def latest_entity(tracker: Tracker, name: str) -> str | None:
 def intent_name(tracker: Tracker) -> str:
     """The intent of the latest message."""
     return ((tracker.latest_message or {}).get("intent") or {}).get("name") or ""
+
+
+def intent_ranking(tracker: Tracker) -> list[dict]:
+    """The NLU's intent ranking of the latest message (name, confidence), best first."""
+    return list((tracker.latest_message or {}).get("intent_ranking") or [])

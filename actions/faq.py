@@ -10,8 +10,8 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import context
 from actions.answers import answer_faq_entry, send_resolution
-from actions.base import intent_name, latest_entity, user_text
-from actions.resolve import resolve
+from actions.base import intent_name, intent_ranking, latest_entity, user_text
+from actions.resolve import resolve, understood_intent
 
 
 class ActionAnswerFaq(Action):
@@ -29,7 +29,9 @@ class ActionAnswerFaq(Action):
             return answer_faq_entry(dispatcher, snapshot.entries[chosen])
         text = user_text(tracker)
         catalog = context.catalog()
-        resolution = resolve(text, intent_name(tracker), catalog, snapshot)
+        resolution = resolve(
+            text, understood_intent(intent_name(tracker), intent_ranking(tracker)), catalog, snapshot
+        )
         return [SlotSet("last_question", text or None)] + send_resolution(
             dispatcher, tracker, catalog, resolution, text
         )

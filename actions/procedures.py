@@ -11,8 +11,8 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import context
 from actions.answers import answer_procedure, procedure_buttons, send_resolution, where_labels
-from actions.base import button, intent_name, latest_entity, payload, user_text
-from actions.resolve import Resolution, resolve
+from actions.base import button, intent_name, intent_ranking, latest_entity, payload, user_text
+from actions.resolve import Resolution, named_in_text, resolve, understood_intent
 from bot.knowledge.catalog import Catalog, Procedure
 
 logger = logging.getLogger(__name__)
@@ -21,16 +21,22 @@ logger = logging.getLogger(__name__)
 ONLINE_OVERVIEW_ID = "online_list"
 
 
-def named_procedure(tracker: Tracker, catalog: Catalog, use_text: bool = True) -> Procedure | None:
-    """The procedure the resident means: a button's entity, else their words, else the last topic."""
+def named_procedure(
+    tracker: Tracker, catalog: Catalog, use_text: bool = True, generic: str | None = None
+) -> Procedure | None:
+    """The procedure the resident means: a button's entity, else their words, else the last topic.
+
+    ``generic``: a catalog entry the question's framing matches (``online_list`` for "can I do it
+    online?"); see :func:`actions.resolve.named_in_text`.
+    """
     explicit = latest_entity(tracker, "procedure")
     if explicit and catalog.get(explicit):
         return catalog.get(explicit)
     text = user_text(tracker)
     if use_text and text:
-        matches = catalog.match(text, top_k=1)
-        if matches:
-            return catalog.get(matches[0][0])
+        pid = named_in_text(catalog, text, generic)
+        if pid:
+            return catalog.get(pid)
     remembered = tracker.get_slot("procedure")
     return catalog.get(remembered) if remembered else None
 
@@ -61,7 +67,12 @@ class ActionAnswerProcedure(Action):
             option = event.option(latest_entity(tracker, "move_type") or "")
             resolution = Resolution("life_event", event=event, option=option)
         else:
-            resolution = resolve(text, intent_name(tracker), catalog, context.faq_snapshot())
+            resolution = resolve(
+                text,
+                understood_intent(intent_name(tracker), intent_ranking(tracker)),
+                catalog,
+                context.faq_snapshot(),
+            )
         return events + send_resolution(dispatcher, tracker, catalog, resolution, text)
 
 
@@ -119,7 +130,7 @@ class ActionAnswerOnline(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
     ) -> List[Dict[str, Any]]:
         catalog = context.catalog()
-        procedure = named_procedure(tracker, catalog)
+        procedure = named_procedure(tracker, catalog, generic=ONLINE_OVERVIEW_ID)
         if procedure is None:
             overview = catalog.get(ONLINE_OVERVIEW_ID)
             if overview is None:

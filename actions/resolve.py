@@ -35,6 +35,12 @@ PROCEDURE_SUGGEST = 0.5
 #: clearly named (転入届の持ち物); otherwise the procedure wins unless the life event matches better.
 LIFE_EVENT_MARGIN = {"life_event": 0.1}
 DEFAULT_LIFE_EVENT_MARGIN = -0.05
+#: The FallbackClassifier's thresholds in config.yml (a test keeps them equal).
+FALLBACK_THRESHOLD = 0.45
+AMBIGUITY_THRESHOLD = 0.1
+#: A generic entry (オンラインでできる手続きの一覧) gives way to a specific procedure matched almost as well:
+#: in 「出ていく届け、ネットでできる？」 the online words are the question's framing, 転出届 its topic.
+GENERIC_MARGIN = 0.15
 
 
 @dataclass
@@ -104,6 +110,51 @@ def _names_the_option(
     if option is not None or not event.options or top_id is None or score < PROCEDURE_LIKELY:
         return False
     return top_id in event.checklist
+
+
+def understood_intent(intent: str, ranking: list[dict]) -> str:
+    """The intent to resolve with: ``nlu_fallback`` only when the classifier did not understand.
+
+    The FallbackClassifier also falls back when the two best intents are close. When both are topic
+    intents (:data:`PROCEDURE_INTENTS`: 障害者手帳がほしい… could be ``ask_procedure`` or ``life_event``)
+    and the best is confident enough on its own, the resident did ask about a procedure or an event; the
+    best of the two is used, and the resolver decides from the words.
+
+    Args:
+        intent: the predicted intent name.
+        ranking: the NLU's ``intent_ranking`` (name, confidence), best first.
+    """
+    if intent != "nlu_fallback":
+        return intent
+    ranked = [r for r in ranking if r.get("name") != "nlu_fallback"][:2]
+    if (
+        len(ranked) == 2
+        and all(r.get("name") in PROCEDURE_INTENTS for r in ranked)
+        and float(ranked[0].get("confidence") or 0.0) >= FALLBACK_THRESHOLD
+    ):
+        return str(ranked[0]["name"])
+    return intent
+
+
+def named_in_text(catalog: Catalog, text: str, generic: str | None = None) -> str | None:
+    """The procedure id the words name best (None when none matches).
+
+    Args:
+        catalog: the procedure catalog.
+        text: the resident's words.
+        generic: an entry the question's framing matches (``online_list`` under ``ask_online``): when it
+            is the best match and another procedure scores within :data:`GENERIC_MARGIN` of it, that
+            procedure is meant.
+    """
+    matches = catalog.match(text, top_k=3)
+    if not matches:
+        return None
+    best_id, best_score = matches[0]
+    if best_id == generic:
+        for pid, score in matches[1:]:
+            if score >= best_score - GENERIC_MARGIN:
+                return pid
+    return best_id
 
 
 def search_faq(snapshot, text: str) -> tuple[list[tuple[str, float]], str]:

@@ -96,7 +96,8 @@ PHONE_INTENTS = frozenset({"ask_phone", "request_callback"})
 
 
 def nlu_classifier(model_path: Path):
-    """A function text -> intent name, from a trained Rasa model (NLU part only)."""
+    """A function text -> intent name, from a trained Rasa model (NLU part only), read as the actions
+    read it (``actions.resolve.understood_intent``)."""
     import asyncio
 
     from rasa.core.agent import Agent
@@ -105,7 +106,10 @@ def nlu_classifier(model_path: Path):
     agent = Agent.load(str(model_path))
 
     def classify(text: str) -> str:
-        return loop.run_until_complete(agent.parse_message(text))["intent"]["name"]
+        from actions.resolve import understood_intent
+
+        parsed = loop.run_until_complete(agent.parse_message(text))
+        return understood_intent(parsed["intent"]["name"], parsed.get("intent_ranking") or [])
 
     return classify
 
@@ -113,7 +117,7 @@ def nlu_classifier(model_path: Path):
 def check_with_nlu(questions: list[dict], classify) -> list[Verdict]:
     """Judges every question after routing it by the NLU intent (see the module docstring)."""
     from actions.procedures import ONLINE_OVERVIEW_ID
-    from actions.resolve import resolve
+    from actions.resolve import named_in_text, resolve
     from bot import settings
     from bot.knowledge.catalog import load_catalog
 
@@ -134,8 +138,8 @@ def check_with_nlu(questions: list[dict], classify) -> list[Verdict]:
             strict, lenient = judge_resolution(expect, resolution)
             verdicts.append(Verdict(text, expect, kind, strict, lenient, f"{intent}->{describe(resolution)}"))
         elif intent in NAMED_INTENTS:
-            matches = catalog.match(text, top_k=1)
-            pid = matches[0][0] if matches else (ONLINE_OVERVIEW_ID if intent == "ask_online" else None)
+            generic = ONLINE_OVERVIEW_ID if intent == "ask_online" else None
+            pid = named_in_text(catalog, text, generic) or generic
             ok = pid is not None and expect.get("procedure") == pid
             verdicts.append(Verdict(text, expect, kind, ok, ok, f"{intent}->procedure:{pid}"))
         else:

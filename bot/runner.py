@@ -166,11 +166,16 @@ class Supervisor:
             self.processes[name] = subprocess.Popen(argv, cwd=settings_module.REPO_ROOT, env=env)
 
     def wait_ready(self, timeout: float = READY_TIMEOUT) -> None:
-        """Blocks until every process answers, or raises when one dies or time runs out."""
+        """Blocks until every process answers, or raises when one dies or time runs out.
+
+        Returns early, without raising, when a stop was requested meanwhile (Ctrl-C during start-up).
+        """
         deadline = time.monotonic() + timeout
         pending = dict(ready_urls(self.config))
-        while pending:
+        while pending and not self._stopping:
             for name in list(pending):
+                if self._stopping:
+                    return  # the processes end because we stopped them, not because they failed
                 if self.processes[name].poll() is not None:
                     raise RuntimeError(
                         f"{name} exited with code {self.processes[name].returncode} during start"
@@ -180,6 +185,11 @@ class Supervisor:
             if time.monotonic() > deadline:
                 raise TimeoutError(f"not ready after {timeout:.0f} s: {', '.join(pending)}")
             time.sleep(0.5)
+
+    @property
+    def stopping(self) -> bool:
+        """Whether a stop was requested (a signal, or a process that died)."""
+        return self._stopping
 
     def stop(self, grace: float = 15.0) -> None:
         """SIGTERM to every process, SIGKILL to those still running after ``grace`` seconds."""
@@ -261,9 +271,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         supervisor.wait_ready()
     except (RuntimeError, TimeoutError) as error:
+        if supervisor.stopping:
+            return 0  # a child ended because the stop reached it first
         sys.stderr.write(f"madoguchi: {error}\n")
         supervisor.stop()
         return 1
+    if supervisor.stopping:
+        return 0  # stopped (Ctrl-C / SIGTERM) while starting
     print(banner(config), flush=True)  # noqa: T201 - the URLs are this command's output
     return supervisor.watch()
 

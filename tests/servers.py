@@ -92,8 +92,8 @@ def _ready(url: str) -> bool:
         return False
 
 
-def start_bot(extra_env: dict[str, str] | None = None) -> RunningBot:
-    """Starts the servers and waits until every one answers."""
+def start_bot(extra_env: dict[str, str] | None = None, wait: bool = True) -> RunningBot:
+    """Starts the servers and (unless ``wait`` is False) waits until every one answers."""
     from bot.training import model_path
 
     if not model_path().exists():
@@ -125,7 +125,7 @@ def start_bot(extra_env: dict[str, str] | None = None) -> RunningBot:
     )
     deadline = time.monotonic() + START_TIMEOUT
     urls = [f"{bot.rasa_url}/webhooks/rest/", f"{bot.actions_url}/health", f"{bot.widget_url}/"]
-    while not all(_ready(u) for u in urls):
+    while wait and not all(_ready(u) for u in urls):
         if process.poll() is not None or time.monotonic() > deadline:
             stop_bot(bot, keep_files=True)  # keep the log for whoever investigates
             pytest.fail(f"madoguchi did not start (exit {process.returncode}):\n{bot.log()[-4000:]}")

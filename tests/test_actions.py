@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from pathlib import Path
 
 import pytest
 from rasa_sdk import Tracker
@@ -147,6 +148,33 @@ def test_online_answer_gives_the_form_and_card_requirement():
     assert card["online"]["url"] == online.online.url
     assert card["online"]["requires_mynumber_card"] == online.online.requires_mynumber_card
     assert online.online.url in [b["payload"] for b in messages[0]["buttons"]]
+
+
+@pytest.mark.parametrize(
+    ("text", "procedure"),
+    [
+        ("オンラインでできる手続きを教えて", "online_list"),  # nothing else named: the overview
+        ("転出届はネットで出せますか", "tenshutsu"),
+        # the online words match the overview best; the procedure named beside them is what is asked
+        ("オンライン申請で出ていく届けもできますか", "tenshutsu"),
+        ("オンラインでできる手続きに住民票も入っていますか", "juminhyo"),
+    ],
+)
+def test_online_question_answers_the_procedure_it_names(text, procedure):
+    messages, _ = run(ActionAnswerOnline(), tracker(text, intent="ask_online"))
+    assert cards(messages)[0]["procedure"] == procedure
+
+
+def test_a_generic_entry_gives_way_only_to_a_close_specific_match():
+    from actions.resolve import GENERIC_MARGIN, named_in_text
+
+    catalog = context.catalog()
+    text = "オンライン申請で出ていく届けもできますか"
+    (top, top_score), (other, other_score) = catalog.match(text, top_k=2)
+    assert top == "online_list" and top_score - other_score <= GENERIC_MARGIN
+    assert named_in_text(catalog, text) == "online_list"  # without a generic entry: the best match
+    assert named_in_text(catalog, text, generic="online_list") == other == "tenshutsu"
+    assert named_in_text(catalog, "明日の天気", generic="online_list") is None
 
 
 def test_online_answer_is_honest_when_there_is_no_form():
@@ -299,3 +327,56 @@ def test_a_number_in_the_callback_request_itself_is_taken():
     # later turns (the number is being asked for) are left to the form's own mapping
     t = tracker("080-0000-5678", "inform", slots={"requested_slot": "callback_phone"})
     assert asyncio.run(form.extract_callback_phone(CollectingDispatcher(), t, {})) == {}
+
+
+def test_a_fallback_between_two_topic_intents_is_still_a_topic_question():
+    from actions.resolve import understood_intent
+
+    close = [
+        {"name": "nlu_fallback", "confidence": 0.45},
+        {"name": "life_event", "confidence": 0.54},
+        {"name": "ask_procedure", "confidence": 0.44},
+    ]
+    assert understood_intent("nlu_fallback", close) == "life_event"
+    unsure = [{"name": "ask_procedure", "confidence": 0.30}, {"name": "life_event", "confidence": 0.25}]
+    assert understood_intent("nlu_fallback", unsure) == "nlu_fallback"  # not understood at all
+    mixed = [{"name": "ask_procedure", "confidence": 0.5}, {"name": "greet", "confidence": 0.45}]
+    assert understood_intent("nlu_fallback", mixed) == "nlu_fallback"
+    assert understood_intent("ask_phone", close) == "ask_phone"
+    # a procedure named well enough for a topic question (0.6 <= score < 0.7) is answered, not guessed at
+    text = "交通事故のあと足が不自由になって毎日の買い物も大変です。障害の手帳のことを近所の人から聞きました"
+    assert 0.6 <= context.catalog().match(text, top_k=1)[0][1] < 0.7
+    messages, _ = run(
+        ActionAnswerProcedure(),
+        Tracker(
+            sender_id="t",
+            slots={},
+            latest_message={
+                "text": text,
+                "intent": {"name": "nlu_fallback", "confidence": 0.45},
+                "intent_ranking": close,
+                "entities": [],
+            },
+            events=[],
+            paused=False,
+            followup_action=None,
+            active_loop={},
+            latest_action_name="action_listen",
+        ),
+    )
+    assert cards(messages)[0].get("procedure") == "shogai_techo"
+
+
+def test_fallback_thresholds_match_config():
+    import yaml
+
+    from actions.resolve import AMBIGUITY_THRESHOLD, FALLBACK_THRESHOLD
+
+    config = yaml.safe_load(
+        (Path(__file__).resolve().parent.parent / "config.yml").read_text(encoding="utf-8")
+    )
+    fallback = next(c for c in config["pipeline"] if c["name"] == "FallbackClassifier")
+    assert (fallback["threshold"], fallback["ambiguity_threshold"]) == (
+        FALLBACK_THRESHOLD,
+        AMBIGUITY_THRESHOLD,
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import socket
+import time
 import urllib.parse
 
 import pytest
@@ -68,7 +69,25 @@ def test_sigterm_to_the_process_group_stops_everything():
         urls = [bot.rasa_url, bot.actions_url, bot.widget_url]
         assert all(_listening(u) for u in urls)
         os.killpg(bot.process.pid, signal.SIGTERM)
-        assert bot.process.wait(timeout=60) == 0
+        code = bot.process.wait(timeout=60)
+        assert code == 0, f"exit code {code}; the servers' output:\n{bot.log()[-4000:]}"
         assert not any(_listening(u) for u in urls)
+    finally:
+        stop_bot(bot)
+
+
+@pytest.mark.e2e
+def test_sigterm_while_starting_is_a_clean_stop():
+    """Ctrl-C before the servers are ready (the runner still polling them) stops with exit code 0."""
+    from tests.servers import start_bot, stop_bot
+
+    bot = start_bot(wait=False)
+    try:
+        time.sleep(3)  # the three servers are starting; Rasa needs far longer to load its model
+        assert bot.process.poll() is None, bot.log()[-4000:]
+        os.killpg(bot.process.pid, signal.SIGTERM)
+        code = bot.process.wait(timeout=60)
+        assert code == 0, f"exit code {code}; the servers' output:\n{bot.log()[-4000:]}"
+        assert "madoguchi is running" not in bot.log()
     finally:
         stop_bot(bot)

@@ -122,14 +122,25 @@ def _meaningful(morph: Morph) -> bool:
     return bool(morph.pos) and morph.pos[0] not in _FUNCTION_POS and morph.lemma not in _LIGHT_LEMMAS
 
 
+def _modal_ikenai(morphs: list[Morph], i: int) -> bool:
+    """Whether 行く is the modal いけない / いけません written in kana (出さなきゃいけない: "must", not "go").
+
+    Other auxiliary uses of verbs are kept: 引っ越してきた / 出ていく carry the direction of a move.
+    """
+    m = morphs[i]
+    following = morphs[i + 1].lemma if i + 1 < len(morphs) else ""
+    return m.lemma == "行く" and m.surface in ("いけ", "いか") and following in ("ない", "ず", "ます")
+
+
 def _reading_and_lemmas(text: str) -> tuple[str, frozenset[str], int, str]:
-    """Katakana reading (mode C), lemmas of non-function words (mode A), reading length of content words,
-    and the reading without particles and symbols."""
+    """Katakana reading (mode C), lemmas of non-function words (mode A, modal いけない left out),
+    reading length of content words, and the reading without particles and symbols."""
     morphs = analyze(text, "C")
     kana = "".join(m.reading for m in morphs)
     bare = "".join(m.reading for m in morphs if m.pos and m.pos[0] not in _BARE_SKIPPED_POS)
     size = sum(len(m.reading) for m in morphs if is_content(m))
-    lemmas = frozenset(m.lemma for m in analyze(text, "A") if _meaningful(m))
+    short = analyze(text, "A")
+    lemmas = frozenset(m.lemma for i, m in enumerate(short) if _meaningful(m) and not _modal_ikenai(short, i))
     return kana, lemmas, size, bare
 
 
