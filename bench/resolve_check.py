@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import logging
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -102,6 +103,10 @@ def nlu_classifier(model_path: Path):
 
     from rasa.core.agent import Agent
 
+    # Rasa logs every parsed message at debug level: that would print the questions of the check half
+    from rasa.utils.log_utils import configure_structlog
+
+    configure_structlog(logging.WARNING)
     loop = asyncio.new_event_loop()
     agent = Agent.load(str(model_path))
 

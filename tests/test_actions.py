@@ -329,6 +329,35 @@ def test_a_number_in_the_callback_request_itself_is_taken():
     assert asyncio.run(form.extract_callback_phone(CollectingDispatcher(), t, {})) == {}
 
 
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("担当の方から折り返しお電話いただけますか。山田太郎、090-0000-1234です", "山田太郎"),
+        ("佐藤花子といいます。電話をかけ直してほしいです", "佐藤花子"),
+        ("名前は鈴木です。折り返しお願いします", "鈴木"),
+        ("折り返しください。田中と申します", "田中"),
+        ("折り返し電話ください、きむらです", "きむら"),
+        ("高橋さんに折り返してほしい", None),  # someone else's name, not an introduction
+        ("住民票のことで電話がほしい", None),
+        ("折り返し電話ください", None),
+    ],
+)
+def test_a_name_introduced_in_the_callback_request_is_taken(text, name):
+    form = ValidateCallbackForm()
+    extracted = asyncio.run(
+        form.extract_callback_name(CollectingDispatcher(), tracker(text, "request_callback"), {})
+    )
+    assert extracted == ({"callback_name": name} if name else {})
+
+
+def test_the_name_is_only_taken_from_the_opening_request():
+    form = ValidateCallbackForm()
+    t = tracker("山田です", "inform", slots={"requested_slot": "callback_name"})
+    assert asyncio.run(form.extract_callback_name(CollectingDispatcher(), t, {})) == {}  # the form's mapping
+    t = tracker("山田です。折り返しください", "request_callback", slots={"callback_name": "佐藤"})
+    assert asyncio.run(form.extract_callback_name(CollectingDispatcher(), t, {})) == {}
+
+
 def test_a_fallback_between_two_topic_intents_is_still_a_topic_question():
     from actions.resolve import understood_intent
 

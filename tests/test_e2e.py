@@ -62,6 +62,21 @@ def test_callback_request_lands_in_the_staff_queue(bot):
     assert bot.madoguchi_cli("callbacks", "done", ticket).returncode == 0
 
 
+def test_a_request_with_number_and_name_asks_only_what_is_missing(bot):
+    sender = new_sender()
+    first = bot.rest(sender, "折り返しお電話いただけますか。佐藤一郎、090-1234-5678です")
+    # neither the number nor the name is asked again: the next question is the time slot
+    assert [c.get("step") for c in kinds(first) if c["kind"] == "callback_form"] == ["slot"]
+    bot.rest(sender, '/inform{"time_slot":"weekday_am"}')
+    bot.rest(sender, "国民健康保険について")
+    done = bot.rest(sender, "/affirm")
+    ticket = next(c["ticket"] for c in kinds(done) if c["kind"] == "callback")
+    listed = bot.madoguchi_cli("callbacks", "list", "--json")
+    request = next(r for r in json.loads(listed.stdout) if r["ticket"] == ticket)
+    assert (request["phone"], request["name"]) == ("09012345678", "佐藤一郎")
+    assert bot.madoguchi_cli("callbacks", "done", ticket).returncode == 0
+
+
 def test_invalid_phone_is_re_asked_then_the_main_number_is_given(bot):
     sender = new_sender()
     bot.rest(sender, "電話をかけてほしい")
