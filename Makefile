@@ -98,6 +98,7 @@ bench-unseen: model $(WORDVEC)
 	$(PY) -m bench.unseen_check --start --questions tests/nlu/blind_questions.yml
 	$(PY) -m bench.unseen_check --start --questions tests/nlu/blind_questions_2.yml --half tune
 	$(PY) -m bench.unseen_check --start --questions tests/nlu/blind_questions_2.yml --half check
+	$(PY) -m bench.unseen_check --start --questions tests/nlu/blind_questions_3.yml
 
 clean:
 	rm -rf results .pytest_cache

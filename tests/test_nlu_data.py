@@ -23,6 +23,7 @@ QUESTION_SETS = [
     ROOT / "tests" / "nlu" / "unseen_questions.yml",
     ROOT / "tests" / "nlu" / "blind_questions.yml",
     ROOT / "tests" / "nlu" / "blind_questions_2.yml",
+    ROOT / "tests" / "nlu" / "blind_questions_3.yml",
 ]
 CATALOG_DIR = ROOT / "data" / "catalog"
 
