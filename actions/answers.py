@@ -92,13 +92,21 @@ def answer_procedure(
     dispatcher: CollectingDispatcher, tracker: Tracker, catalog: Catalog, procedure: Procedure
 ) -> list[dict[str, Any]]:
     """Sends the short answer for one procedure and asks for feedback."""
+    events = send_procedure_card(dispatcher, tracker, catalog, procedure)
+    dispatcher.utter_message(response="utter_ask_feedback")
+    return events
+
+
+def send_procedure_card(
+    dispatcher: CollectingDispatcher, tracker: Tracker, catalog: Catalog, procedure: Procedure
+) -> list[dict[str, Any]]:
+    """Sends the short answer for one procedure (text, buttons, structured card), nothing else."""
     easy = wants_easy_japanese(tracker)
     dispatcher.utter_message(
         text=procedure_text(catalog, procedure, easy),
         buttons=procedure_buttons(procedure),
         json_message={"madoguchi": procedure_card(catalog, procedure, easy)},
     )
-    dispatcher.utter_message(response="utter_ask_feedback")
     return [SlotSet("procedure", procedure.id), SlotSet("last_answer", f"procedure:{procedure.id}")]
 
 

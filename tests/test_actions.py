@@ -409,3 +409,16 @@ def test_fallback_thresholds_match_config():
         FALLBACK_THRESHOLD,
         AMBIGUITY_THRESHOLD,
     )
+
+
+def test_after_a_crisis_answer_a_clearly_named_procedure_follows():
+    from actions.safety import ActionSafetyFollowup
+
+    messages, events = run(ActionSafetyFollowup(), tracker("飼っていた犬が死んでしまいました", "self_harm"))
+    assert [c["kind"] for c in cards(messages)] == ["procedure"]
+    assert cards(messages)[0]["procedure"] == "inu_toroku"
+    assert not any(m.get("response") == "utter_ask_feedback" for m in messages)  # no "was this helpful?"
+    assert slot_events(events)["procedure"] == "inu_toroku"
+    # nothing is added when no procedure is named
+    assert run(ActionSafetyFollowup(), tracker("もう死にたい", "self_harm")) == ([], [])
+    assert run(ActionSafetyFollowup(), tracker("", "self_harm")) == ([], [])

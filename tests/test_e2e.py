@@ -43,6 +43,12 @@ def test_emergency_routes_to_119_at_once(bot):
     assert cards[0]["kind"] == "safety" and "119" in cards[0]["phones"]
 
 
+def test_a_pets_death_gets_the_dog_procedure_whatever_else_is_said(bot):
+    # the classifier may read this as a crisis (crisis lines first); the dog's 死亡届 must still be there
+    cards = bot.madoguchi(new_sender(), "飼っていた犬が死んでしまいました")
+    assert any(c["kind"] == "procedure" and c["procedure"] == "inu_toroku" for c in cards), cards
+
+
 def test_callback_request_lands_in_the_staff_queue(bot):
     sender = new_sender()
     bot.rest(sender, "折り返し電話をお願いしたいです")
