@@ -101,6 +101,16 @@ def introduced_name(text: str) -> str | None:
     return None
 
 
+def _opening_request(tracker: Tracker, slot: str) -> str:
+    """The text of the message that opened the form (a ``request_callback``) while ``slot`` is still empty;
+    "" at any later turn, where the form's own slot mappings take the answers."""
+    starting = tracker.get_slot("requested_slot") is None and not tracker.get_slot(slot)
+    intent = (tracker.latest_message.get("intent") or {}).get("name")
+    if not starting or intent != "request_callback":
+        return ""
+    return tracker.latest_message.get("text") or ""
+
+
 class ValidateCallbackForm(FormValidationAction):
     """Validates each answer of the callback form; re-asks with an example when invalid."""
 
@@ -123,22 +133,14 @@ class ValidateCallbackForm(FormValidationAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         """Takes the number from the request itself (「折り返しください、090-…」) so it is not asked again."""
-        starting = tracker.get_slot("requested_slot") is None and not tracker.get_slot("callback_phone")
-        intent = (tracker.latest_message.get("intent") or {}).get("name")
-        if not starting or intent != "request_callback":
-            return {}
-        parsed = parse_phone(tracker.latest_message.get("text") or "")
+        parsed = parse_phone(_opening_request(tracker, "callback_phone"))
         return {"callback_phone": parsed.national} if parsed else {}
 
     async def extract_callback_name(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         """Takes the name from the request itself (「山田です。折り返しください」): not asked again."""
-        starting = tracker.get_slot("requested_slot") is None and not tracker.get_slot("callback_name")
-        intent = (tracker.latest_message.get("intent") or {}).get("name")
-        if not starting or intent != "request_callback":
-            return {}
-        name = introduced_name(tracker.latest_message.get("text") or "")
+        name = introduced_name(_opening_request(tracker, "callback_name"))
         return {"callback_name": name} if name else {}
 
     def validate_callback_phone(
