@@ -117,6 +117,16 @@ class WordVectors:
         Returns:
             The mean vector (not unit length), or None when no word is known.
         """
+        acc, total = self.weighted_sum(words, weights, default)
+        return acc / total if total > 0 else None
+
+    def weighted_sum(
+        self, words: Iterable[str], weights: Mapping[str, float] | None = None, default: float = 1.0
+    ) -> tuple[np.ndarray, float]:
+        """(sum of weight x unit vector, sum of weights) over the known words; see :meth:`mean`.
+
+        Sums of parts add up to the sum of the whole, so a text's mean can be had from its pieces'.
+        """
         acc = np.zeros(self.dims, dtype=np.float32)
         total = 0.0
         for w in words:
@@ -126,7 +136,7 @@ class WordVectors:
             weight = default if weights is None else weights.get(w, default)
             acc += weight * self.vectors[r]
             total += weight
-        return acc / total if total > 0 else None
+        return acc, total
 
 
 def _row(table: WordVectors, word: str) -> int | None:

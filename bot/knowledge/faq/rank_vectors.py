@@ -78,21 +78,24 @@ class VectorField:
         df = Counter(w for ws in words for w in ws)
         idf = {w: math.log((n + 1) / (c + 0.5)) for w, c in df.items()}
         default_idf = math.log(n + 1)
-        whole = [[*a] for a in answers]
-        for q, e in zip(questions, question_entry, strict=True):
-            whole[e].extend(q)
-        means = [table.mean(ws, idf, default_idf) for ws in whole]
-        known = [m for m in means if m is not None]
+        q_sums = [table.weighted_sum(q, idf, default_idf) for q in questions]
+        a_sums = [table.weighted_sum(a, idf, default_idf) for a in answers]
+        # an entry's whole text (answer + every question variant): the sum of its parts' sums
+        whole_acc = [acc.copy() for acc, _ in a_sums]
+        whole_total = [total for _, total in a_sums]
+        for (acc, total), e in zip(q_sums, question_entry, strict=True):
+            whole_acc[e] += acc
+            whole_total[e] += total
+        known = [acc / total for acc, total in zip(whole_acc, whole_total, strict=True) if total > 0]
         if not known:
             return None
         center = np.mean(known, axis=0).astype(np.float32)
 
-        def embed_all(docs: list[list[str]]) -> np.ndarray:
-            rows = np.zeros((len(docs), table.dims), dtype=np.float32)
-            for i, doc in enumerate(docs):
-                m = table.mean(doc, idf, default_idf)
-                if m is not None:
-                    rows[i] = m - center
+        def centered_rows(sums: list[tuple[np.ndarray, float]]) -> np.ndarray:
+            rows = np.zeros((len(sums), table.dims), dtype=np.float32)
+            for i, (acc, total) in enumerate(sums):
+                if total > 0:
+                    rows[i] = acc / total - center
             return _rounded(unit_rows(rows))
 
         return cls(
@@ -100,9 +103,9 @@ class VectorField:
             idf=idf,
             default_idf=default_idf,
             center=center,
-            question_vectors=embed_all(questions),
+            question_vectors=centered_rows(q_sums),
             question_entry=np.asarray(question_entry, dtype=np.int32),
-            answer_vectors=embed_all(answers),
+            answer_vectors=centered_rows(a_sums),
         )
 
     @property
