@@ -167,24 +167,9 @@ class Experiment:
 
     def coverage(self, v: Variant, query: str, terms: list[str]) -> np.ndarray:
         """Coordination as in the index, optionally with words weighted by part of speech."""
-        idx = self.index
         if not (v.pos and v.pos_coverage):
-            return idx._coverage(terms)
-        weights = self.pos_weight(v, query, "lem")
-        fields = [idx.fields[name] for name in idx.config.coord_fields]
-        count = np.zeros(len(idx.ids), dtype=np.float32)
-        known = 0.0
-        for term in dict.fromkeys(terms):
-            ids = [(fld, fld.vocab[term]) for fld in fields if term in fld.vocab]
-            if not ids:
-                continue
-            wt = weights.get(term, 1.0)
-            known += wt
-            has = np.zeros(len(idx.ids), dtype=bool)
-            for fld, term_id in ids:
-                has[fld.entries_with(term_id)] = True
-            count += wt * has
-        return count / known if known else np.ones(len(idx.ids), dtype=np.float32)
+            return self.index._coverage(terms)
+        return self.index._coverage(terms, self.pos_weight(v, query, "lem"))
 
     def features(self, v: Variant, query: str) -> tuple[np.ndarray, dict[str, np.ndarray], float]:
         """Normalized score and per-field normalized scores of every entry, and the idf mass."""

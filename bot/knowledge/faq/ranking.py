@@ -291,24 +291,26 @@ class FaqIndex:
             total *= self._coverage(tokens["lem"]) ** self.config.coord
         return total, mass
 
-    def _coverage(self, terms: list[str]) -> np.ndarray:
+    def _coverage(self, terms: list[str], weights: dict[str, float] | None = None) -> np.ndarray:
         """Share of the query's known distinct words that each entry contains (see ``RankConfig.coord``).
 
         Words no coordination field knows are left out, so a query of unknown or kana-only words is not
-        zeroed (every entry then gets 1).
+        zeroed (every entry then gets 1). ``weights`` (word -> weight, default 1 each) makes it a weighted
+        share (an experiment of ``bench/faq_round3.py``).
         """
         fields = [self.fields[name] for name in self.config.coord_fields if name in self.fields]
         count = np.zeros(len(self.ids), dtype=np.float32)
-        known = 0
+        known = 0.0
         for term in dict.fromkeys(terms):
             ids = [(fld, fld.vocab[term]) for fld in fields if term in fld.vocab]
             if not ids:
                 continue
-            known += 1
+            weight = 1.0 if weights is None else weights.get(term, 1.0)
+            known += weight
             has = np.zeros(len(self.ids), dtype=bool)
             for fld, term_id in ids:
                 has[fld.entries_with(term_id)] = True
-            count += has
+            count += weight * has
         if not known:
             return np.ones(len(self.ids), dtype=np.float32)
         return count / known
