@@ -6,11 +6,11 @@ beyond choosing among a handful of settings on the "tune" half (see ``bench/READ
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench.splits import half as half  # the dev questions are split by query id
 from bot.knowledge.faq.model import FaqEntry
 
 #: Default location: ``shared/datasets/localgovfaq`` beside the repository.
@@ -51,8 +51,3 @@ def load(directory: Path = DEFAULT_DIR) -> Dataset:
         entries.append(FaqEntry(id=str(faq_id), question=question, answer=answer))
     qrels = {str(q): {str(d): int(g) for d, g in rel.items()} for q, rel in qrels.items()}
     return Dataset(entries=entries, queries={str(k): v for k, v in queries.items()}, qrels=qrels)
-
-
-def half(query_id: str) -> str:
-    """Fixed split of the dev questions: ``"tune"`` or ``"check"`` by a hash of the query id."""
-    return "tune" if hashlib.sha256(query_id.encode()).digest()[0] % 2 == 0 else "check"

@@ -29,7 +29,6 @@ judged by the intent, ``ask_details``/``ask_online`` take the best catalog match
 from __future__ import annotations
 
 import argparse
-import hashlib
 import logging
 import sys
 from dataclasses import dataclass
@@ -37,14 +36,11 @@ from pathlib import Path
 
 import yaml
 
+from bench.splits import half
+
 REPO = Path(__file__).resolve().parent.parent
 DEV_QUESTIONS = REPO / "tests" / "nlu" / "dev_questions.yml"
 SAFETY_INTENT = {"119": "emergency", "110": "emergency", "inochi": "self_harm", "dv": "dv"}
-
-
-def split_of(text: str) -> str:
-    """The fixed half a question belongs to: "tune" or "check"."""
-    return "tune" if hashlib.sha256(text.encode("utf-8")).digest()[0] % 2 == 0 else "check"
 
 
 def load_questions(path: Path) -> list[dict]:
@@ -193,14 +189,14 @@ def safety_intent(rules, text: str) -> str | None:
 
 def report(verdicts: list[Verdict], split: str | None) -> None:
     """Prints accuracy per half and the misses of ``split`` ("tune", "check", "all"; None: no misses)."""
-    for half in ("tune", "check", "all"):
-        chosen = [v for v in verdicts if half == "all" or split_of(v.text) == half]
+    for name in ("tune", "check", "all"):
+        chosen = [v for v in verdicts if name == "all" or half(v.text) == name]
         resolver = [v for v in chosen if v.kind == "resolver"]
         safety = [v for v in chosen if v.kind == "safety" and v.got.startswith(("safety:", "intent:"))]
         phone = [v for v in chosen if v.kind == "phone" and v.got.startswith("intent:")]
         n = max(len(resolver), 1)
         print(
-            f"{half:5}  resolver {sum(v.strict for v in resolver)}/{len(resolver)} "
+            f"{name:5}  resolver {sum(v.strict for v in resolver)}/{len(resolver)} "
             f"strict {sum(v.strict for v in resolver) / n:.1%}  "
             f"lenient {sum(v.lenient for v in resolver) / n:.1%}   "
             f"safety {sum(v.strict for v in safety)}/{len(safety)}  "
@@ -208,11 +204,11 @@ def report(verdicts: list[Verdict], split: str | None) -> None:
         )
     if split is not None:
         for v in verdicts:
-            if split not in ("all", split_of(v.text)):
+            if split not in ("all", half(v.text)):
                 continue
             if not v.strict and (v.kind == "resolver" or v.got.startswith(("safety:", "intent:"))):
                 mark = "~" if v.lenient else "x"
-                print(f"{mark} [{split_of(v.text)}] {v.text}  expect {v.expect}  got {v.got}")
+                print(f"{mark} [{half(v.text)}] {v.text}  expect {v.expect}  got {v.got}")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -17,7 +17,6 @@ bot while ``check`` stays unread, its total the honest figure.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import sys
 import urllib.request
@@ -27,6 +26,8 @@ from typing import Callable
 
 import yaml
 
+from bench.splits import half
+
 REPO = Path(__file__).resolve().parent.parent
 QUESTIONS = REPO / "tests" / "nlu" / "unseen_questions.yml"
 SAFETY_CATEGORY = {"119": "emergency", "110": "emergency", "inochi": "self_harm", "dv": "dv"}
@@ -35,11 +36,6 @@ SAFETY_CATEGORY = {"119": "emergency", "110": "emergency", "inochi": "self_harm"
 def load_questions(path: Path = QUESTIONS) -> list[dict]:
     """The questions with their expected outcome."""
     return yaml.safe_load(path.read_text(encoding="utf-8"))["questions"]
-
-
-def half(text: str) -> str:
-    """Fixed split of a question set: ``"tune"`` or ``"check"`` by a hash of the question's text."""
-    return "tune" if hashlib.sha256(text.encode()).digest()[0] % 2 == 0 else "check"
 
 
 def rest_sender(url: str) -> Callable[[str], list[dict]]:
