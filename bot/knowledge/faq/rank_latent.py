@@ -22,10 +22,10 @@ from scipy import linalg, sparse
 
 #: Up to this many entries the decomposition goes through the dense Gram matrix (exact, a few seconds).
 GRAM_LIMIT = 4000
-#: Vectors are kept at half precision on disk (cosines move by < 0.001; an index of 2,000 entries and
-#: 600 dimensions stays near 11 MB); in memory they are float32 rounded the same way, so a loaded index
-#: ranks exactly like the one that was built.
-_DISK_DTYPE = np.float16
+#: Vectors (of this field and of rank_vectors) are kept at half precision on disk (cosines move by < 0.001;
+#: an index of 2,000 entries and 600 dimensions stays near 11 MB); in memory they are float32 rounded the
+#: same way, so a loaded index ranks exactly like the one that was built.
+DISK_DTYPE = np.float16
 #: Singular values below this share of the largest are noise and are dropped.
 _RELATIVE_EPS = 1e-6
 
@@ -49,9 +49,9 @@ def _unit_rows(matrix: np.ndarray) -> np.ndarray:
     return matrix / norms[:, None]
 
 
-def _rounded(matrix: np.ndarray) -> np.ndarray:
+def rounded(matrix: np.ndarray) -> np.ndarray:
     """float32 copy holding exactly the values that the on-disk half precision keeps."""
-    return matrix.astype(_DISK_DTYPE).astype(np.float32)
+    return matrix.astype(DISK_DTYPE).astype(np.float32)
 
 
 def _decompose(x: sparse.csr_matrix, dims: int) -> tuple[np.ndarray, np.ndarray]:
@@ -127,8 +127,8 @@ class LatentField:
         return cls(
             vocab=vocab,
             idf=idf.astype(np.float32),
-            term_vectors=_rounded(term_vectors),
-            entry_vectors=_rounded(_unit_rows(u * s[None, :])),
+            term_vectors=rounded(term_vectors),
+            entry_vectors=rounded(_unit_rows(u * s[None, :])),
         )
 
     def query_vector(self, terms: list[str]) -> np.ndarray | None:
@@ -162,8 +162,8 @@ class LatentField:
         """Arrays for ``numpy.savez`` (the vocabulary is kept apart, as JSON)."""
         return {
             f"{prefix}.idf": self.idf,
-            f"{prefix}.terms": self.term_vectors.astype(_DISK_DTYPE),
-            f"{prefix}.entries": self.entry_vectors.astype(_DISK_DTYPE),
+            f"{prefix}.terms": self.term_vectors.astype(DISK_DTYPE),
+            f"{prefix}.entries": self.entry_vectors.astype(DISK_DTYPE),
         }
 
     @classmethod

@@ -19,15 +19,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from bot.knowledge.faq.rank_latent import DISK_DTYPE, rounded
 from bot.wordvec.table import WordVectors, unit_rows
-
-#: Vectors are kept at half precision on disk; in memory as float32 rounded the same way, so a loaded
-#: index ranks exactly like the one that was built.
-_DISK_DTYPE = np.float16
-
-
-def _rounded(matrix: np.ndarray) -> np.ndarray:
-    return matrix.astype(_DISK_DTYPE).astype(np.float32)
 
 
 @dataclass
@@ -96,7 +89,7 @@ class VectorField:
             for i, (acc, total) in enumerate(sums):
                 if total > 0:
                     rows[i] = acc / total - center
-            return _rounded(unit_rows(rows))
+            return rounded(unit_rows(rows))
 
         return cls(
             source=table.source,
@@ -137,9 +130,9 @@ class VectorField:
         return {
             f"{prefix}.idf": np.array(list(self.idf.values()), dtype=np.float32),
             f"{prefix}.center": self.center,
-            f"{prefix}.questions": self.question_vectors.astype(_DISK_DTYPE),
+            f"{prefix}.questions": self.question_vectors.astype(DISK_DTYPE),
             f"{prefix}.question_entry": self.question_entry,
-            f"{prefix}.answers": self.answer_vectors.astype(_DISK_DTYPE),
+            f"{prefix}.answers": self.answer_vectors.astype(DISK_DTYPE),
         }
 
     def words(self) -> list[str]:
