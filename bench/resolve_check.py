@@ -164,7 +164,7 @@ def check(questions: list[dict], intent: str, with_safety: bool = False) -> list
             verdicts.append(Verdict(text, expect, "safety", False, False, "not checked (--safety)"))
         elif "safety" in expect:
             if rules is None:
-                from bot.nlu.safety import load_rules
+                from bot.crisis import load_rules
 
                 rules = load_rules(data_dir / "safety.yml")
             got = safety_intent(rules, text)
