@@ -13,7 +13,7 @@ import logging
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from bot.channels.line.flex import procedure_bubble, procedure_card
+from bot.channels.line.flex import call_bubble, call_phones, procedure_bubble, procedure_card
 
 logger = logging.getLogger(__name__)
 
@@ -24,6 +24,7 @@ MAX_QUICK_REPLY_LABEL = 20
 MAX_POSTBACK_DATA = 300
 MAX_DISPLAY_TEXT = 300
 MAX_URI = 1000
+MAX_CALL_TEXT = 2000  # a call card's text in one Flex bubble; safety and phone answers are < 300
 ELLIPSIS = "…"
 
 Message = dict[str, Any]
@@ -65,9 +66,13 @@ def _objects_for(message: Mapping[str, Any], card_labels: Mapping[str, str]) -> 
     text = message.get("text") if isinstance(message.get("text"), str) else ""
     custom = message.get("custom")
     card = procedure_card(custom)
+    phones = call_phones(custom)
     objects: list[dict[str, Any]] = []
     if card is not None:
         objects.append(procedure_bubble(card, card_labels, text))
+    elif phones and text.strip() and utf16_len(text.strip()) <= MAX_CALL_TEXT:
+        urgent = custom["madoguchi"]["kind"] == "safety"
+        objects.append(call_bubble(text.strip(), phones, card_labels, urgent))
     elif text.strip():
         objects.extend(text_message(part) for part in split_text(text.strip()))
     objects.extend(_passthrough(custom))
