@@ -168,11 +168,11 @@ def _tracker(text, intent, entities=(), slots=None, metadata=None) -> Tracker:
     )
 
 
-def _action(dotted: str):
+def _action(dotted: str, context):
     import importlib
 
     module, cls = dotted.split(".")
-    return getattr(importlib.import_module(f"actions.{module}"), cls)()
+    return getattr(importlib.import_module(f"actions.{module}"), cls)(context=context)
 
 
 def _scrub(value):
@@ -184,10 +184,10 @@ def run_case(name: str, env) -> dict:
     """Runs one case in ``env`` (see the ``env`` fixture) -> {"messages", "events"}."""
     action, text, intent, *rest = CASES[name]
     entities, slots, metadata, moment = (rest + [[], {}, {}, OPEN_TIME][len(rest) :])[:4]
-    env.at(datetime.fromisoformat(moment))
+    env.moment = datetime.fromisoformat(moment)
     dispatcher = CollectingDispatcher()
     events = asyncio.run(
-        _action(action).run(dispatcher, _tracker(text, intent, entities, slots, metadata), {})
+        _action(action, env.context).run(dispatcher, _tracker(text, intent, entities, slots, metadata), {})
     )
     return _scrub({"messages": dispatcher.messages, "events": events})
 
@@ -204,19 +204,15 @@ def _faq_snapshot():
 
 
 class _Env:
-    """Points the actions at a private var dir, the sample FAQ and a fixed time."""
+    """The actions' context over a private var dir, the sample FAQ and a fixed time."""
 
-    def __init__(self, monkeypatch, snapshot) -> None:
-        from actions import context
+    def __init__(self, var_dir: Path, snapshot) -> None:
+        from actions.context import Context
+        from bot import settings as settings_module
 
-        self._monkeypatch = monkeypatch
-        context.reset()
-        monkeypatch.setattr(context, "faq_snapshot", lambda: snapshot)
-
-    def at(self, moment: datetime) -> None:
-        import actions.contact
-
-        self._monkeypatch.setattr(actions.contact, "now_jst", lambda: moment)
+        self.moment = datetime.fromisoformat(OPEN_TIME)
+        settings = settings_module.load({"MADOGUCHI_VAR": str(var_dir)})
+        self.context = Context(settings, clock=lambda: self.moment, faq=lambda: snapshot)
 
 
 @pytest.fixture(scope="module")
@@ -225,13 +221,10 @@ def snapshot():
 
 
 @pytest.fixture()
-def env(tmp_path, monkeypatch, snapshot):
-    from actions import context
-
-    monkeypatch.setenv("MADOGUCHI_VAR", str(tmp_path / "var"))
-    monkeypatch.delenv("REDIS_URL", raising=False)
-    yield _Env(monkeypatch, snapshot)
-    context.reset()
+def env(tmp_path, snapshot):
+    environment = _Env(tmp_path / "var", snapshot)
+    yield environment
+    environment.context.close()
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
@@ -268,19 +261,11 @@ def test_every_card_kind_an_action_sends_is_covered():
 def _write() -> None:  # pragma: no cover - regeneration helper
     import tempfile
 
-    class _Patch(pytest.MonkeyPatch):
-        pass
-
     snapshot = _faq_snapshot()
-    out = {}
     with tempfile.TemporaryDirectory() as tmp:
-        patch = _Patch()
-        patch.setenv("MADOGUCHI_VAR", tmp)
-        patch.delenv("REDIS_URL", raising=False)
-        env = _Env(patch, snapshot)
-        for name in sorted(CASES):
-            out[name] = run_case(name, env)
-        patch.undo()
+        env = _Env(Path(tmp), snapshot)
+        out = {name: run_case(name, env) for name in sorted(CASES)}
+        env.context.close()
     GOLDEN.write_text(json.dumps(out, ensure_ascii=False, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     print(f"wrote {GOLDEN} ({len(out)} cases)")
 

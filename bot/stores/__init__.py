@@ -15,15 +15,14 @@ Example::
 
 from __future__ import annotations
 
+from bot.clock import Clock, now_jst
 from bot.settings import Settings
 from bot.stores.base import CallbackQueue, EventDeduplicator, FeedbackLog, ReviewLog, Stores
 from bot.stores.models import (
     REVIEW_KINDS,
     CallbackRequest,
-    Clock,
     ReviewGroup,
     StoreError,
-    now_jst,
 )
 
 __all__ = [
