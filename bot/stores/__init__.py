@@ -1,8 +1,8 @@
 """The memory layer: callback queue, review log, feedback, webhook de-duplication.
 
 One interface (:mod:`bot.stores.base`), two back ends: SQLite under ``settings.var_dir`` (default)
-and Redis (when ``settings.redis_url`` is set). Plain Python: only :mod:`bot.stores.rasa_redis`
-imports Rasa, and nothing here imports it.
+and Redis (when ``settings.redis_url`` is set). Plain Python, no Rasa import (checked by ``make layers``);
+Rasa's own tracker and lock stores over Redis are in :mod:`bot.rasa_stores`.
 
 Example::
 
