@@ -75,3 +75,23 @@ def test_malformed_payloads_give_none_or_ignore_extras(payload):
 
 def test_the_main_number_card_has_no_department():
     assert PhoneCard(phone="0120").to_json() == {"kind": "phone", "phone": "0120"}
+
+
+def test_line_renders_every_card_kind():
+    from bot.channels.line.render import CARD_RENDERERS
+
+    assert set(CARD_RENDERERS) == CARD_KINDS
+
+
+def widget_card_kinds() -> set[str]:
+    """The keys of ``CARD_KINDS`` in widget/madoguchi-widget.js."""
+    import re
+
+    source = (settings_module.REPO_ROOT / "widget" / "madoguchi-widget.js").read_text(encoding="utf-8")
+    block = re.search(r"var CARD_KINDS = \{(.*?)\};", source, re.S)
+    assert block, "widget/madoguchi-widget.js has no CARD_KINDS table"
+    return set(re.findall(r"^\s*([a-z_]+):", block.group(1), re.M))
+
+
+def test_the_widget_renders_every_card_kind():
+    assert widget_card_kinds() == CARD_KINDS

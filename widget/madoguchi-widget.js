@@ -30,6 +30,24 @@
   var FEEDBACK_PAYLOAD = /^\/feedback\s*\{\s*"helpful"\s*:\s*(true|false)\s*\}\s*$/;
   var URL_PATTERN = /https?:\/\/[^\s<>"'`、。「」（）()［］\[\]{}]+/g;
   var ID = "mdg-" + Math.random().toString(36).slice(2, 8);
+  // How the widget shows each custom.madoguchi card kind (bot/dialogue/cards.py CARD_TYPES;
+  // tests/test_cards.py fails when a kind is missing). "text": the card's own message (text + buttons,
+  // which Rasa sends just before the card) is what the resident sees; the card itself adds nothing yet.
+  var CARD_KINDS = {
+    procedure: "text",
+    details: "text",
+    online: "text",
+    checklist: "text",
+    clarify: "text",
+    menu: "text",
+    faq: "text",
+    suggestions: "text",
+    fallback: "text",
+    safety: "text",
+    callback_form: "text",
+    callback: "text",
+    phone: "text",
+  };
 
   var baseUrl = new URL(".", script.src);
   var config = {
