@@ -62,19 +62,60 @@ def batches(objects: Sequence[Message], size: int = MAX_MESSAGES_PER_CALL) -> li
     return [list(objects[i : i + size]) for i in range(0, len(objects), size)]
 
 
+def _procedure_objects(custom: Any, text: str, card_labels: Mapping[str, str]) -> list[dict[str, Any]]:
+    card = procedure_card(custom)
+    if card is None:
+        return _text_objects(custom, text, card_labels)
+    return [procedure_bubble(card, card_labels, text)]
+
+
+def _text_objects(custom: Any, text: str, card_labels: Mapping[str, str]) -> list[dict[str, Any]]:
+    return [text_message(part) for part in split_text(text.strip())] if text.strip() else []
+
+
+def _call_objects(custom: Any, text: str, card_labels: Mapping[str, str]) -> list[dict[str, Any]]:
+    """Safety and phone answers: the text in a Flex bubble with one tel: button per number."""
+    phones = call_phones(custom)
+    if not phones or not text.strip() or utf16_len(text.strip()) > MAX_CALL_TEXT:
+        return _text_objects(custom, text, card_labels)
+    urgent = custom["madoguchi"]["kind"] == "safety"
+    return [call_bubble(text.strip(), phones, card_labels, urgent)]
+
+
+#: How LINE shows each ``custom.madoguchi`` card kind (bot.dialogue.cards.CARD_TYPES; tests/test_cards.py
+#: fails when a kind is missing): a Flex bubble, or the message's text (its buttons become quick replies).
+CARD_RENDERERS = {
+    "procedure": _procedure_objects,
+    "safety": _call_objects,
+    "phone": _call_objects,
+    **dict.fromkeys(
+        (
+            "details",
+            "online",
+            "checklist",
+            "clarify",
+            "menu",
+            "faq",
+            "suggestions",
+            "fallback",
+            "callback_form",
+            "callback",
+        ),
+        _text_objects,
+    ),
+}
+
+
+def _card_kind(custom: Any) -> str:
+    card = custom.get("madoguchi") if isinstance(custom, Mapping) else None
+    return str(card.get("kind") or "") if isinstance(card, Mapping) else ""
+
+
 def _objects_for(message: Mapping[str, Any], card_labels: Mapping[str, str]) -> list[dict[str, Any]]:
     text = message.get("text") if isinstance(message.get("text"), str) else ""
     custom = message.get("custom")
-    card = procedure_card(custom)
-    phones = call_phones(custom)
-    objects: list[dict[str, Any]] = []
-    if card is not None:
-        objects.append(procedure_bubble(card, card_labels, text))
-    elif phones and text.strip() and utf16_len(text.strip()) <= MAX_CALL_TEXT:
-        urgent = custom["madoguchi"]["kind"] == "safety"
-        objects.append(call_bubble(text.strip(), phones, card_labels, urgent))
-    elif text.strip():
-        objects.extend(text_message(part) for part in split_text(text.strip()))
+    render = CARD_RENDERERS.get(_card_kind(custom), _text_objects)
+    objects = render(custom, text, card_labels)
     objects.extend(_passthrough(custom))
     image = message.get("image")
     if isinstance(image, str) and image:
