@@ -26,6 +26,9 @@
   var MAX_KEPT_MESSAGES = 200;
   var MAX_MESSAGE_CHARS = 1000;
   var REQUEST_TIMEOUT_MS = 30000;
+  // A growing text box stops at a quarter of the panel: at 390×480 (a phone with its keyboard open) with
+  // 文字 大 that is 5 lines and still leaves the message area over half the panel.
+  var MAX_INPUT_SHARE = 0.25;
   var PHONE_PAYLOAD = "/ask_phone";
   var FEEDBACK_PAYLOAD = /^\/feedback\s*\{\s*"helpful"\s*:\s*(true|false)\s*\}\s*$/;
   var URL_PATTERN = /https?:\/\/[^\s<>"'`、。「」（）()［］\[\]{}]+/g;
@@ -39,6 +42,7 @@
   var PHONE_DIGITS = { min: 10, max: 11 }; // a Japanese number with an area or service code has 10 or 11 digits
   var CARD_PHONE = /^[#＃]?[0-9][0-9\-－]{1,15}$/;
   var CARD_KINDS = /^[a-z_]{1,32}$/;
+  var CHOICE_SELECTOR = ".mdg-call, .mdg-choices button:not([disabled]), .mdg-choices a[href]";
   var ID = "mdg-" + Math.random().toString(36).slice(2, 8);
 
   var baseUrl = new URL(".", script.src);
@@ -405,21 +409,28 @@
   };
 
   Widget.prototype.buildHeader = function () {
+    var s = this.strings;
     var self = this;
     var close = el("button", { type: "button", className: "mdg-close" }, [
       el("span", { "aria-hidden": "true", text: "×" }),
-      el("span", { text: this.strings.close }),
+      el("span", { text: s.close }),
     ]);
     close.addEventListener("click", function () { self.close(); });
-    var clear = el("button", { type: "button", className: "mdg-clear", text: this.strings.clear });
-    clear.addEventListener("click", function () { self.clearConversation(); });
+    this.settingsToggle = el("button", {
+      type: "button",
+      className: "mdg-settings-toggle",
+      "aria-expanded": "false",
+      "aria-controls": ID + "-settings",
+    }, [el("span", { text: s.settingsLabel })]);
+    this.settingsToggle.addEventListener("click", function () { self.toggleSettings(); });
     return el("div", { className: "mdg-header" }, [
-      el("h2", { id: ID + "-title", className: "mdg-title", text: this.strings.title }),
-      clear,
+      el("h2", { id: ID + "-title", className: "mdg-title", text: s.title }),
+      this.settingsToggle,
       close,
     ]);
   };
 
+  /** The display settings, folded behind one 「表示の設定」 button; 会話を消去 lives here, far from 閉じる. */
   Widget.prototype.buildSettings = function () {
     var s = this.strings;
     var self = this;
@@ -444,11 +455,57 @@
       self.switches[name] = sw;
     });
 
-    return el("div", { className: "mdg-settings", role: "group", "aria-label": s.settingsLabel }, [
-      sizeGroup,
-      this.switches.yasashii,
-      this.switches.furigana,
+    this.settings = el("div", {
+      id: ID + "-settings",
+      className: "mdg-settings",
+      role: "group",
+      "aria-label": s.settingsLabel,
+      hidden: true,
+    }, [sizeGroup, this.switches.yasashii, this.switches.furigana, this.buildClear()]);
+    return this.settings;
+  };
+
+  /** 会話を消去, which asks first (a resident may be in the middle of a callback request). */
+  Widget.prototype.buildClear = function () {
+    var s = this.strings;
+    var self = this;
+    var clear = el("button", { type: "button", className: "mdg-clear", text: s.clear });
+    var yes = el("button", { type: "button", className: "mdg-clear-yes", text: s.clearYes });
+    var no = el("button", { type: "button", className: "mdg-clear-no", text: s.clearNo });
+    var confirm = el("div", { className: "mdg-clear-confirm", role: "group", "aria-labelledby": ID + "-clearq", hidden: true }, [
+      el("span", { id: ID + "-clearq", className: "mdg-clear-q", text: s.clearQuestion }),
+      yes,
+      no,
     ]);
+    clear.addEventListener("click", function () {
+      clear.hidden = true;
+      confirm.hidden = false;
+      no.focus(); // the safe answer is the one under the finger
+    });
+    function fold() {
+      confirm.hidden = true;
+      clear.hidden = false;
+    }
+    no.addEventListener("click", function () {
+      fold();
+      clear.focus();
+    });
+    yes.addEventListener("click", function () {
+      fold();
+      self.clearConversation();
+    });
+    this.foldClear = fold;
+    return el("div", { className: "mdg-clear-box" }, [clear, confirm]);
+  };
+
+  Widget.prototype.toggleSettings = function (open) {
+    var show = open === undefined ? this.settings.hidden : open;
+    this.settings.hidden = !show;
+    this.settingsToggle.setAttribute("aria-expanded", String(show));
+    if (!show) {
+      this.foldClear();
+    }
+    this.showNewest();
   };
 
   Widget.prototype.buildComposer = function () {
@@ -460,22 +517,43 @@
     this.input = el("textarea", {
       id: ID + "-input",
       className: "mdg-input",
-      rows: "2",
+      rows: "1",
       maxlength: String(MAX_MESSAGE_CHARS),
       placeholder: s.placeholder,
       autocomplete: "off",
+      "aria-describedby": ID + "-hint",
     });
     this.input.addEventListener("keydown", function (event) { self.onInputKey(event); });
+    this.input.addEventListener("input", function () { self.fitInput(); });
     this.sendButton = el("button", { type: "submit", className: "mdg-send", text: s.send });
+    this.skipButton = el("button", { type: "button", className: "mdg-skip", text: s.skipToChoices, hidden: true });
+    this.skipButton.addEventListener("click", function () { self.focusNewestChoice(); });
     var form = el("form", { className: "mdg-form", novalidate: true }, [
-      el("label", { className: "mdg-input-label", for: ID + "-input", text: s.inputLabel }),
-      el("div", { className: "mdg-input-row" }, [this.input, this.sendButton]),
+      el("div", { className: "mdg-composer-top" }, [
+        el("label", { className: "mdg-input-label", for: ID + "-input" }, [
+          el("span", { text: s.inputLabel }),
+          el("span", { id: ID + "-hint", className: "mdg-input-hint", text: s.inputHint }),
+        ]),
+        phone,
+      ]),
+      el("div", { className: "mdg-input-row" }, [this.skipButton, this.input, this.sendButton]),
     ]);
     form.addEventListener("submit", function (event) {
       event.preventDefault();
       self.sendTyped();
     });
-    return el("div", { className: "mdg-composer" }, [phone, form]);
+    return el("div", { className: "mdg-composer" }, [form]);
+  };
+
+  /** The text box is one line until the resident types more; it grows up to MAX_INPUT_SHARE of the panel. */
+  Widget.prototype.fitInput = function () {
+    var input = this.input;
+    input.style.height = "";
+    if (!input.value) {
+      return;
+    }
+    var limit = Math.max(input.offsetHeight, this.panel.clientHeight * MAX_INPUT_SHARE);
+    input.style.height = Math.min(input.scrollHeight + 4, limit) + "px";
   };
 
   // --- settings ------------------------------------------------------------------------------------
@@ -497,6 +575,18 @@
     Object.keys(this.switches).forEach(function (name) {
       self.switches[name].setAttribute("aria-checked", String(!!settings[name]));
     });
+    this.fitInput();
+    this.showNewest(); // a larger text pushes the newest message down: bring it back into view
+  };
+
+  /** Scrolls the log so that the newest message is in view (its start, when it is taller than the log). */
+  Widget.prototype.showNewest = function () {
+    var last = this.log.lastElementChild;
+    if (!last) {
+      return;
+    }
+    var view = this.log.clientHeight;
+    this.log.scrollTop = last.offsetHeight > view ? last.offsetTop - 8 : this.log.scrollHeight;
   };
 
   // --- dialog behaviour ----------------------------------------------------------------------------
@@ -709,6 +799,7 @@
       return;
     }
     this.input.value = "";
+    this.fitInput();
     this.addMessage({ from: "user", text: text }, true);
     this.deliver(text);
   };
@@ -763,10 +854,13 @@
       })
       .then(function (body) {
         var first = null;
+        var nodes = [];
         joinCards(body.map(cleanBotMessage).filter(Boolean)).forEach(function (m) {
           var node = self.addMessage(m, true);
+          nodes.push(node);
           first = first || node;
         });
+        self.offerChoices(nodes);
         if (!first) {
           self.addNotice(self.strings.noAnswer);
         } else if (self.log.scrollHeight - first.offsetTop > self.log.clientHeight) {
@@ -780,6 +874,31 @@
         window.clearTimeout(timer);
         self.setPending(false);
       });
+  };
+
+  /**
+   * New choices in the answer just shown: they take the focus when the resident asked by pressing a
+   * button (focus is not in the text box); otherwise a 「選択肢へ」 shortcut, one Shift+Tab before the
+   * text box, leads to them.
+   */
+  Widget.prototype.offerChoices = function (nodes) {
+    var choice = null;
+    nodes.some(function (node) {
+      choice = node.querySelector(CHOICE_SELECTOR);
+      return !!choice;
+    });
+    this.latestChoice = choice;
+    this.skipButton.hidden = !choice;
+    if (choice && document.activeElement !== this.input) {
+      choice.focus();
+    }
+  };
+
+  Widget.prototype.focusNewestChoice = function () {
+    if (this.latestChoice && this.log.contains(this.latestChoice)) {
+      this.latestChoice.scrollIntoView({ block: "nearest" });
+      this.latestChoice.focus();
+    }
   };
 
   Widget.prototype.showError = function (code, message) {
@@ -824,6 +943,8 @@
     this.state.settings = settings;
     saveState(this.state);
     this.log.textContent = "";
+    this.latestChoice = null;
+    this.skipButton.hidden = true;
     this.renderIntro();
     this.addNotice(this.strings.cleared);
     this.input.focus();

@@ -38,6 +38,20 @@ def open_widget(page: Page):
     return dialog
 
 
+def open_settings(page: Page) -> None:
+    """Unfolds 「表示の設定」 (text size, やさしい日本語, ふりがな, 会話を消去)."""
+    toggle = page.get_by_role("button", name=STRINGS["settingsLabel"])
+    if toggle.get_attribute("aria-expanded") != "true":
+        toggle.click()
+    expect(toggle).to_have_attribute("aria-expanded", "true")
+
+
+def clear_conversation(page: Page) -> None:
+    open_settings(page)
+    page.get_by_role("button", name=STRINGS["clear"]).click()
+    page.get_by_role("button", name=STRINGS["clearYes"]).click()
+
+
 def bot_messages(page: Page):
     return page.locator(".mdg-log .mdg-bot:not(.mdg-welcome)")
 
@@ -308,7 +322,7 @@ def test_conversation_survives_reload_and_clear_starts_afresh(page, servers):
     expect(bot_messages(page)).to_have_count(3)
     assert servers.standin.requests[-1]["sender"] == sender
 
-    page.get_by_role("button", name=STRINGS["clear"]).click()
+    clear_conversation(page)
     expect(bot_messages(page)).to_have_count(0)
     expect(page.locator(".mdg-user")).to_have_count(0)
     expect(page.get_by_role("log")).to_contain_text(STRINGS["cleared"])
@@ -341,6 +355,7 @@ def test_conversation_is_not_kept_after_the_tab_closes(context, servers):
 
 def test_yasashii_and_furigana_switches_reach_the_server_and_ruby_is_rendered(page, servers):
     open_widget(page)
+    open_settings(page)
     for name in ("yasashii", "furigana"):
         switch = page.get_by_role("switch", name=STRINGS[name])
         expect(switch).to_have_attribute("aria-checked", "false")
@@ -369,12 +384,14 @@ def test_yasashii_and_furigana_switches_reach_the_server_and_ruby_is_rendered(pa
     # settings survive a reload of the tab
     page.reload()
     open_widget(page)
+    open_settings(page)
     expect(page.get_by_role("switch", name=STRINGS["yasashii"])).to_have_attribute("aria-checked", "true")
     expect(page.get_by_role("switch", name=STRINGS["furigana"])).to_have_attribute("aria-checked", "false")
 
 
 def test_text_size_control(page):
     open_widget(page)
+    open_settings(page)
     group = page.get_by_role("group", name=STRINGS["textSize"])
     normal = group.get_by_role("button", name=STRINGS["sizeNormal"])
     large = group.get_by_role("button", name=STRINGS["sizeLarge"], exact=True)
@@ -402,6 +419,7 @@ def test_axe_finds_no_wcag_a_or_aa_violations(page, axe_source, variant):
     assert run_axe(page) == []  # the page with the launcher only
     if variant == "furigana":
         open_widget(page)
+        open_settings(page)
         page.get_by_role("switch", name=STRINGS["furigana"]).click()
         ask(page, QUESTION)
         expect(bot_messages(page)).to_have_count(2)
@@ -411,6 +429,7 @@ def test_axe_finds_no_wcag_a_or_aa_violations(page, axe_source, variant):
     else:
         _conversation(page)
         if variant == "large":
+            open_settings(page)
             page.get_by_role("button", name=STRINGS["sizeLarge"], exact=True).click()
             ARTIFACTS.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(ARTIFACTS / "widget-large-1280x800.png"))
