@@ -30,6 +30,7 @@
   // 文字 大 that is 5 lines and still leaves the message area over half the panel.
   var MAX_INPUT_SHARE = 0.25;
   var PHONE_PAYLOAD = "/ask_phone";
+  var STARTER_PAYLOAD = "/ask_procedure"; // 「手続きをさがす」 with nothing named: the menu of data/menu.yml
   var FEEDBACK_PAYLOAD = /^\/feedback\s*\{\s*"helpful"\s*:\s*(true|false)\s*\}\s*$/;
   var URL_PATTERN = /https?:\/\/[^\s<>"'`、。「」（）()［］\[\]{}]+/g;
   // Phone numbers in message text (no lookbehind: older Safari cannot parse it). Group 1 is the character
@@ -40,6 +41,10 @@
   var PHONE_PATTERN =
     /(^|[^0-9A-Za-z\-－_\/#＃.])(0\d{1,4}[-－]\d{1,4}[-－]\d{3,4}|[#＃]\d{4}|(?:110|119|189|118|171)(?=\s?番))(?![0-9０-９\-－])/g;
   var PHONE_DIGITS = { min: 10, max: 11 }; // a Japanese number with an area or service code has 10 or 11 digits
+  // ASCII spaces after a Japanese sentence end (「取れます。 詳しくは」): shown as nothing. Spaces between
+  // words, as やさしい日本語 writes them (「市民課で もらえます」), are kept.
+  var STRAY_SPACE = /([。！？」）])[ \t]+(?=[^\x00-\x7F])/g;
+  var TICKET_PATTERN = /[A-Z]{2,4}-[0-9]{8}-[0-9]{3,6}/g;
   var CARD_PHONE = /^[#＃]?[0-9][0-9\-－]{1,15}$/;
   var CARD_KINDS = /^[a-z_]{1,32}$/;
   var CHOICE_SELECTOR = ".mdg-call, .mdg-choices button:not([disabled]), .mdg-choices a[href]";
@@ -258,6 +263,7 @@
       if (i > 0) {
         parent.appendChild(el("br"));
       }
+      line = line.replace(STRAY_SPACE, "$1");
       if (line) {
         parent.appendChild(document.createTextNode(line));
       }
@@ -340,6 +346,19 @@
     appendAnnotated(parent, text.slice(pos), offset + pos, ranges);
   }
 
+  /** Text with 受付番号 (CB-20261202-0001) emphasised and kept on one line, and phone numbers as links. */
+  function appendTokens(parent, text, offset, ranges) {
+    var pos = 0;
+    var match;
+    TICKET_PATTERN.lastIndex = 0;
+    while ((match = TICKET_PATTERN.exec(text)) !== null) {
+      appendWithPhones(parent, text.slice(pos, match.index), offset + pos, ranges);
+      parent.appendChild(el("strong", { className: "mdg-ticket", text: match[0] }));
+      pos = match.index + match[0].length;
+    }
+    appendWithPhones(parent, text.slice(pos), offset + pos, ranges);
+  }
+
   function renderRichText(parent, text, segments, strings) {
     var ranges = rubyRanges(segments);
     var pos = 0;
@@ -350,11 +369,11 @@
       if (!href) {
         continue;
       }
-      appendWithPhones(parent, text.slice(pos, match.index), pos, ranges);
+      appendTokens(parent, text.slice(pos, match.index), pos, ranges);
       appendLink(parent, href, match[0], strings);
       pos = match.index + match[0].length;
     }
-    appendWithPhones(parent, text.slice(pos), pos, ranges);
+    appendTokens(parent, text.slice(pos), pos, ranges);
   }
 
   // --- the widget ----------------------------------------------------------------------------------
@@ -598,6 +617,7 @@
     document.documentElement.classList.add("mdg-dialog-open");
     this.scrollToEnd();
     this.input.focus();
+    this.offerStarters();
   };
 
   Widget.prototype.close = function () {
@@ -671,7 +691,9 @@
         el("p", { className: "mdg-text", text: message.text }),
       ]);
     }
-    var node = el("div", { className: "mdg-msg mdg-bot" }, [hiddenText(s.speakerBot)]);
+    var node = el("div", { className: "mdg-msg mdg-bot" + (message.starter ? " mdg-starter" : "") }, [
+      hiddenText(s.speakerBot),
+    ]);
     if (message.text) {
       var p = el("p", { className: "mdg-text" });
       renderRichText(p, message.text, message.furigana, s);
@@ -752,10 +774,9 @@
       var button = el("button", {
         type: "button",
         className: "mdg-feedback-btn",
-        title: name,
         "aria-pressed": message.feedbackGiven === f.helpful ? "true" : "false",
         disabled: message.feedbackGiven !== undefined,
-      }, [icon("thumb", !f.helpful), hiddenText(name)]);
+      }, [icon("thumb", !f.helpful), el("span", { text: name })]);
       button.addEventListener("click", function () {
         message.feedbackGiven = f.helpful;
         saveState(self.state);
@@ -825,12 +846,10 @@
     }
   };
 
-  Widget.prototype.deliver = function (message) {
-    var self = this;
+  Widget.prototype.request = function (message) {
     var settings = this.state.settings;
     var controller = new AbortController();
     var timer = window.setTimeout(function () { controller.abort(); }, REQUEST_TIMEOUT_MS);
-    this.setPending(true);
     return fetch(config.server + "/webhooks/rest/webhook", {
       method: "POST",
       headers: { "Content-Type": "application/json" },
@@ -849,17 +868,28 @@
             error.code = body && typeof body.code === "string" ? body.code : "http_" + response.status;
             throw error;
           }
-          return body;
+          return joinCards(body.map(cleanBotMessage).filter(Boolean));
         });
       })
-      .then(function (body) {
-        var first = null;
-        var nodes = [];
-        joinCards(body.map(cleanBotMessage).filter(Boolean)).forEach(function (m) {
-          var node = self.addMessage(m, true);
-          nodes.push(node);
-          first = first || node;
-        });
+      .then(
+        function (messages) {
+          window.clearTimeout(timer);
+          return messages;
+        },
+        function (error) {
+          window.clearTimeout(timer);
+          throw error;
+        }
+      );
+  };
+
+  Widget.prototype.deliver = function (message) {
+    var self = this;
+    this.setPending(true);
+    return this.request(message)
+      .then(function (messages) {
+        var nodes = messages.map(function (m) { return self.addMessage(m, true); });
+        var first = nodes[0];
         self.offerChoices(nodes);
         if (!first) {
           self.addNotice(self.strings.noAnswer);
@@ -871,8 +901,36 @@
         self.showError(error && error.code, message);
       })
       .then(function () {
-        window.clearTimeout(timer);
         self.setPending(false);
+      });
+  };
+
+  /**
+   * Starter buttons on first opening: the bot's own 「手続きをさがす」 answer (the procedures of
+   * data/menu.yml, named as in the catalog), asked once per conversation and shown without a question
+   * bubble. It never blocks typing; if the resident asks first, or the server does not answer, the
+   * starters are simply not shown.
+   */
+  Widget.prototype.offerStarters = function () {
+    var self = this;
+    if (this.state.startersShown || this.startersAsked || this.state.messages.length) {
+      return;
+    }
+    this.startersAsked = true;
+    this.request(STARTER_PAYLOAD)
+      .then(function (messages) {
+        if (self.state.messages.length || !messages.length) {
+          return;
+        }
+        self.state.startersShown = true;
+        var nodes = messages.map(function (m) {
+          m.starter = true;
+          return self.addMessage(m, true);
+        });
+        self.offerChoices(nodes);
+      })
+      .catch(function () {
+        self.startersAsked = false; // asked again at the next opening
       });
   };
 
@@ -948,6 +1006,8 @@
     this.renderIntro();
     this.addNotice(this.strings.cleared);
     this.input.focus();
+    this.startersAsked = false;
+    this.offerStarters();
   };
 
   // --- start-up ------------------------------------------------------------------------------------

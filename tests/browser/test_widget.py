@@ -35,6 +35,8 @@ def open_widget(page: Page):
     page.get_by_role("button", name=STRINGS["launcher"]).click()
     dialog = page.get_by_role("dialog", name=STRINGS["title"])
     expect(dialog).to_be_visible()
+    # the starter buttons (asked from the server on first opening) are there before a test goes on
+    expect(page.locator(".mdg-starter").first).to_be_visible()
     return dialog
 
 
@@ -53,7 +55,8 @@ def clear_conversation(page: Page) -> None:
 
 
 def bot_messages(page: Page):
-    return page.locator(".mdg-log .mdg-bot:not(.mdg-welcome)")
+    """The bot's answers (not the greeting, not the starter buttons shown on opening)."""
+    return page.locator(".mdg-log .mdg-bot:not(.mdg-welcome):not(.mdg-starter)")
 
 
 def ask(page: Page, text: str) -> None:
@@ -126,7 +129,7 @@ def test_ask_with_keyboard_answer_then_click_a_suggestion(page, servers):
     expect(first).to_contain_text(JUMINHYO["reply"][0]["text"].split("\n")[0])
     expect(page.locator(".mdg-user").last).to_have_text(STRINGS["speakerUser"] + QUESTION)
 
-    sent = servers.standin.requests[0]
+    sent = servers.standin.asked()[0]
     assert sent["message"] == QUESTION
     assert sent["metadata"] == {"yasashii": False, "furigana": False}
     assert re.fullmatch(r"[0-9a-f-]{32,36}", sent["sender"])
@@ -164,13 +167,13 @@ def test_enter_during_ime_composition_never_sends_and_shift_enter_is_a_newline(p
         }"""
     )
     page.wait_for_timeout(400)
-    assert servers.standin.requests == []
+    assert servers.standin.asked() == []
     expect(box).to_have_value("じゅうみんひょう")
 
     box.press("Shift+Enter")
     box.press_sequentially("住民票")
     expect(box).to_have_value("じゅうみんひょう\n住民票")
-    assert servers.standin.requests == []
+    assert servers.standin.asked() == []
 
     box.press("Enter")
     expect(bot_messages(page)).to_have_count(2)
@@ -312,7 +315,7 @@ def test_conversation_survives_reload_and_clear_starts_afresh(page, servers):
     open_widget(page)
     ask(page, QUESTION)
     expect(bot_messages(page)).to_have_count(2)
-    sender = servers.standin.requests[0]["sender"]
+    sender = servers.standin.asked()[0]["sender"]
 
     page.reload()
     open_widget(page)
@@ -320,15 +323,16 @@ def test_conversation_survives_reload_and_clear_starts_afresh(page, servers):
     expect(page.locator(".mdg-user")).to_have_count(1)
     ask(page, "/ask_phone")
     expect(bot_messages(page)).to_have_count(3)
-    assert servers.standin.requests[-1]["sender"] == sender
+    assert servers.standin.asked()[-1]["sender"] == sender
 
     clear_conversation(page)
     expect(bot_messages(page)).to_have_count(0)
     expect(page.locator(".mdg-user")).to_have_count(0)
     expect(page.get_by_role("log")).to_contain_text(STRINGS["cleared"])
+    expect(page.locator(".mdg-starter")).to_be_visible()  # a fresh conversation gets its starters again
     ask(page, QUESTION)
     expect(bot_messages(page)).to_have_count(2)
-    assert servers.standin.requests[-1]["sender"] != sender
+    assert servers.standin.asked()[-1]["sender"] != sender
 
     page.reload()
     open_widget(page)
@@ -363,7 +367,7 @@ def test_yasashii_and_furigana_switches_reach_the_server_and_ruby_is_rendered(pa
         expect(switch).to_have_attribute("aria-checked", "true")
     ask(page, QUESTION)
     expect(bot_messages(page)).to_have_count(1)
-    assert servers.standin.requests[0]["metadata"] == {"yasashii": True, "furigana": True}
+    assert servers.standin.asked()[0]["metadata"] == {"yasashii": True, "furigana": True}
     bot = bot_messages(page).first
     without_readings = bot.locator(".mdg-text").evaluate(
         "p => { const c = p.cloneNode(true); c.querySelectorAll('rt, rp').forEach(n => n.remove());"

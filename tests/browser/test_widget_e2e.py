@@ -30,7 +30,7 @@ def _responses() -> dict[str, str]:
 
 
 def _bot(page: Page):
-    return page.locator(".mdg-log .mdg-bot:not(.mdg-welcome)")
+    return page.locator(".mdg-log .mdg-bot:not(.mdg-welcome):not(.mdg-starter)")
 
 
 def _wait_for_more(page: Page, before: int) -> None:

@@ -1,0 +1,106 @@
+"""Readable answers (ask 5 of issue #11): starter buttons on opening, the 受付番号 large and on one line,
+👍/👎 with words, no stray ASCII spaces between Japanese sentences.
+"""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+from test_widget import (
+    QUESTION,
+    RULES,
+    STRINGS,
+    TICKET_RULE,
+    ask,
+    bot_messages,
+    open_settings,
+    open_widget,
+    run_axe,
+)
+from widget_harness import ARTIFACTS, STARTER_PAYLOAD
+
+pytestmark = pytest.mark.browser
+
+MENU = next(r for r in RULES["rules"] if r.get("payload") == STARTER_PAYLOAD)["reply"][0]
+#: The 受付番号 is read out over the phone: at least this much larger than the text around it.
+MIN_TICKET_SCALE = 1.2
+
+
+def test_starter_buttons_are_shown_on_opening_and_asked_once(page, servers):
+    open_widget(page)
+    starter = page.locator(".mdg-starter")
+    expect(starter).to_have_count(1)
+    titles = starter.locator(".mdg-choice").all_inner_texts()
+    assert titles == [b["title"] for b in MENU["buttons"]]
+    page.get_by_role("button", name=STRINGS["close"]).click()
+    page.get_by_role("button", name=STRINGS["launcher"]).click()
+    page.reload()
+    open_widget(page)
+    expect(starter).to_have_count(1)
+    assert [r["message"] for r in servers.standin.requests] == [STARTER_PAYLOAD]
+    assert servers.standin.asked() == []  # no question bubble, nothing the resident asked
+
+    first = MENU["buttons"][0]
+    starter.get_by_role("button", name=first["title"]).click()
+    expect(page.locator(".mdg-user")).to_have_text(STRINGS["speakerUser"] + first["title"])
+    assert servers.standin.messages() == [first["payload"]]
+
+
+def test_a_slow_starter_never_blocks_a_question_and_comes_too_late_to_show(page, servers):
+    servers.standin.delay_s = 1.0
+    page.get_by_role("button", name=STRINGS["launcher"]).click()
+    ask(page, QUESTION)
+    expect(bot_messages(page)).to_have_count(2, timeout=10_000)
+    assert servers.standin.messages() == [QUESTION]
+    expect(page.locator(".mdg-starter")).to_have_count(0)
+
+
+def test_stray_spaces_after_a_sentence_are_not_shown_and_word_spaces_are(page):
+    open_widget(page)
+    shown = page.locator(".mdg-starter .mdg-text").inner_text()
+    assert "？ " in MENU["text"]
+    assert shown == MENU["text"].replace("？ ", "？")
+
+
+def test_ticket_number_is_large_and_on_one_line_at_320px_with_large_text(browser, servers, axe_source):
+    ctx = browser.new_context(viewport={"width": 320, "height": 640}, locale="ja-JP")
+    ctx.add_init_script(script=axe_source)
+    try:
+        pg = ctx.new_page()
+        pg.goto(servers.page_url)
+        open_widget(pg)
+        open_settings(pg)
+        pg.get_by_role("button", name=STRINGS["sizeLarge"], exact=True).click()
+        pg.get_by_role("button", name=STRINGS["settingsLabel"]).click()
+        ask(pg, "090-1234-5678")
+        ticket = bot_messages(pg).last.locator(".mdg-ticket")
+        expect(ticket).to_have_count(1)
+        reply = TICKET_RULE["reply"][0]["text"]
+        assert ticket.inner_text() in reply and ticket.inner_text().startswith("CB-")
+        sizes = ticket.evaluate(
+            "t => [parseFloat(getComputedStyle(t).fontSize),"
+            " parseFloat(getComputedStyle(t.parentNode).fontSize),"
+            " t.getClientRects().length, getComputedStyle(t).fontWeight]"
+        )
+        assert sizes[0] >= sizes[1] * MIN_TICKET_SCALE
+        assert sizes[2] == 1  # one box: never broken across lines
+        assert int(sizes[3]) >= 700
+        bubble = bot_messages(pg).last.bounding_box()
+        box = ticket.bounding_box()
+        assert box["x"] >= bubble["x"] and box["x"] + box["width"] <= bubble["x"] + bubble["width"]
+        assert ticket.evaluate("t => t.scrollWidth <= t.clientWidth")  # the number fits its box
+        assert run_axe(pg) == []
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        pg.screenshot(path=str(ARTIFACTS / "widget-ticket-320x640-large.png"))
+    finally:
+        ctx.close()
+
+
+def test_feedback_buttons_say_what_they_mean_in_words(page, servers):
+    open_widget(page)
+    ask(page, QUESTION)
+    group = page.get_by_role("group", name=STRINGS["feedbackQuestion"])
+    for name in ("feedbackYes", "feedbackNo"):
+        button = group.get_by_role("button", name=STRINGS[name], exact=True)
+        expect(button).to_have_text(STRINGS[name])
+        expect(button).to_be_visible()
