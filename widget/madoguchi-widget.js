@@ -580,6 +580,10 @@
   Widget.prototype.setSetting = function (name, value) {
     this.state.settings[name] = value;
     saveState(this.state);
+    if (name === "yasashii") {
+      // answers already shown stay as they were written: say so, rather than seem to do nothing
+      this.addNotice(value ? this.strings.yasashiiOn : this.strings.yasashiiOff);
+    }
     this.applySettings();
   };
 
@@ -856,7 +860,9 @@
       body: JSON.stringify({
         sender: this.state.sender,
         message: message,
-        metadata: { yasashii: !!settings.yasashii, furigana: !!settings.furigana },
+        // readings are always asked for, so that the ふりがな switch shows them on every message already
+        // in the log (it only shows or hides them); yasashii is the resident's choice for the next answers
+        metadata: { yasashii: !!settings.yasashii, furigana: true },
       }),
       signal: controller.signal,
       credentials: "omit",

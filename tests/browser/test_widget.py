@@ -54,7 +54,7 @@ def clear_conversation(page: Page) -> None:
     page.get_by_role("button", name=STRINGS["clearYes"]).click()
 
 
-def bot_messages(page: Page):
+def bot_messages(page: Page):  # readings (rt) are in the DOM: compare texts with use_inner_text
     """The bot's answers (not the greeting, not the starter buttons shown on opening)."""
     return page.locator(".mdg-log .mdg-bot:not(.mdg-welcome):not(.mdg-starter)")
 
@@ -126,12 +126,13 @@ def test_ask_with_keyboard_answer_then_click_a_suggestion(page, servers):
     expect(bot_messages(page)).to_have_count(2)
     expect(page.locator(".mdg-typing")).to_have_text("")
     first = bot_messages(page).first
-    expect(first).to_contain_text(JUMINHYO["reply"][0]["text"].split("\n")[0])
+    expect(first).to_contain_text(JUMINHYO["reply"][0]["text"].split("\n")[0], use_inner_text=True)
     expect(page.locator(".mdg-user").last).to_have_text(STRINGS["speakerUser"] + QUESTION)
 
     sent = servers.standin.asked()[0]
     assert sent["message"] == QUESTION
-    assert sent["metadata"] == {"yasashii": False, "furigana": False}
+    # readings are always asked for: the ふりがな switch shows them on answers already shown
+    assert sent["metadata"] == {"yasashii": False, "furigana": True}
     assert re.fullmatch(r"[0-9a-f-]{32,36}", sent["sender"])
 
     # the URL in the text and the url-button are links that say they open a new window
@@ -148,7 +149,9 @@ def test_ask_with_keyboard_answer_then_click_a_suggestion(page, servers):
     first.get_by_role("button", name=details["title"]).click()
     expect(bot_messages(page)).to_have_count(3)
     assert servers.standin.messages()[-1] == details["payload"]
-    expect(bot_messages(page).last).to_contain_text(_rule(payload=details["payload"])["reply"][0]["text"])
+    expect(bot_messages(page).last).to_contain_text(
+        _rule(payload=details["payload"])["reply"][0]["text"], use_inner_text=True
+    )
 
 
 def test_enter_during_ime_composition_never_sends_and_shift_enter_is_a_newline(page, servers):
@@ -204,7 +207,7 @@ def test_keyboard_only_phone_and_callback_path(page, servers):
     page.keyboard.press("Enter")
     expect(bot_messages(page)).to_have_count(1)
     assert servers.standin.messages() == ["/ask_phone"]
-    expect(bot_messages(page).first).to_contain_text(PHONE_RULE["reply"][0]["text"])
+    expect(bot_messages(page).first).to_contain_text(PHONE_RULE["reply"][0]["text"], use_inner_text=True)
 
     callback = PHONE_RULE["reply"][0]["buttons"][0]
     target = page.get_by_role("button", name=callback["title"])
@@ -226,7 +229,7 @@ def test_keyboard_only_phone_and_callback_path(page, servers):
     page.keyboard.type("090-1234-5678")
     page.keyboard.press("Enter")
     expect(bot_messages(page)).to_have_count(3)
-    expect(bot_messages(page).last).to_contain_text(TICKET_RULE["reply"][0]["text"])
+    expect(bot_messages(page).last).to_contain_text(TICKET_RULE["reply"][0]["text"], use_inner_text=True)
 
 
 def test_feedback_buttons_have_names_and_send_the_payload(page, servers):

@@ -104,3 +104,48 @@ def test_feedback_buttons_say_what_they_mean_in_words(page, servers):
         button = group.get_by_role("button", name=STRINGS[name], exact=True)
         expect(button).to_have_text(STRINGS[name])
         expect(button).to_be_visible()
+
+
+#: Furigana must be readable: rt at least 12 px at 標準 (ask 3 of issue #11; 0.6em of 16 px was 9.6 px).
+MIN_RT_PX = 12
+#: Gap between two characters of a word under a reading; more than this means the word was pulled apart.
+MAX_BASE_GAP_PX = 1.0
+
+
+def test_furigana_switch_acts_on_answers_already_shown_and_is_readable(page, servers, axe_source):
+    open_widget(page)
+    ask(page, QUESTION)
+    answer = bot_messages(page).first
+    expect(answer).to_be_visible()
+    rt = answer.locator("rt").first
+    expect(rt).to_be_hidden()
+    open_settings(page)
+    page.get_by_role("switch", name=STRINGS["furigana"]).click()
+    expect(rt).to_be_visible()  # the answer given before the switch now shows its readings
+    assert float(rt.evaluate("r => getComputedStyle(r).fontSize").removesuffix("px")) >= MIN_RT_PX
+    gaps = answer.locator("ruby").evaluate_all(
+        """rubies => rubies.filter(r => r.firstChild.textContent.length > 1).map(r => {
+            const text = r.firstChild, gaps = [];
+            for (let i = 0; i + 1 < text.length; i++) {
+                const a = document.createRange(), b = document.createRange();
+                a.setStart(text, i); a.setEnd(text, i + 1); b.setStart(text, i + 1); b.setEnd(text, i + 2);
+                const ra = a.getBoundingClientRect(), rb = b.getBoundingClientRect();
+                if (Math.abs(ra.top - rb.top) < 2) gaps.push(rb.left - ra.right);
+            }
+            return gaps;
+        }).flat()"""
+    )
+    assert gaps, "no multi-character word with a reading to measure"
+    assert max(gaps) <= MAX_BASE_GAP_PX, gaps
+    assert run_axe(page) == []
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "widget-furigana-on-shown-answer-1280x800.png"))
+
+
+def test_yasashii_switch_says_it_applies_to_the_next_answers(page, servers):
+    open_widget(page)
+    open_settings(page)
+    page.get_by_role("switch", name=STRINGS["yasashii"]).click()
+    expect(page.get_by_role("log")).to_contain_text(STRINGS["yasashiiOn"])
+    page.get_by_role("switch", name=STRINGS["yasashii"]).click()
+    expect(page.get_by_role("log")).to_contain_text(STRINGS["yasashiiOff"])
