@@ -502,7 +502,7 @@ def test_print_shows_the_transcript_only(page):
     _conversation(page)
     page.emulate_media(media="print")
     expect(page.locator(".mdg-log")).to_be_visible()
-    for hidden in (".site-header", ".site-main", ".mdg-composer", ".mdg-settings", ".mdg-launcher"):
+    for hidden in (".site-header", ".site-main", ".mdg-composer", ".mdg-settings-toggle", ".mdg-launcher"):
         expect(page.locator(hidden)).to_be_hidden()
     page.emulate_media(media="screen")
     expect(page.locator(".site-header")).to_be_visible()
