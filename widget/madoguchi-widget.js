@@ -217,6 +217,15 @@
         card[name] = value;
       }
     });
+    if (card.kind === "procedure") {
+      // both versions of the summary sentence, so that the やさしい日本語 switch can swap them in place
+      ["summary", "summary_easy"].forEach(function (name) {
+        var value = shortText(raw[name], 600);
+        if (value) {
+          card[name] = value;
+        }
+      });
+    }
     var phones = cleanPhones(raw.phones || raw.phone || []);
     if (phones.length) {
       card.phones = phones;
@@ -257,6 +266,24 @@
   }
 
   // --- rendering of message text -------------------------------------------------------------------
+
+  /**
+   * The text of a bot message as the やさしい日本語 switch wants it now: a procedure answer carries both
+   * summary sentences in its card, and the one in the text is swapped for the other when the switch
+   * changed since (the readings then no longer match that text and are left out for it).
+   */
+  function shownText(message, easy) {
+    var card = message.card;
+    if (!card || !card.summary || !card.summary_easy || card.summary === card.summary_easy) {
+      return { text: message.text, furigana: message.furigana };
+    }
+    var want = easy ? card.summary_easy : card.summary;
+    var other = easy ? card.summary : card.summary_easy;
+    if (message.text.indexOf(want) !== -1 || message.text.indexOf(other) === -1) {
+      return { text: message.text, furigana: message.furigana };
+    }
+    return { text: message.text.replace(other, want), furigana: null };
+  }
 
   function appendPlain(parent, text) {
     text.split("\n").forEach(function (line, i) {
@@ -581,7 +608,7 @@
     this.state.settings[name] = value;
     saveState(this.state);
     if (name === "yasashii") {
-      // answers already shown stay as they were written: say so, rather than seem to do nothing
+      this.rerenderSummaries();
       this.addNotice(value ? this.strings.yasashiiOn : this.strings.yasashiiOff);
     }
     this.applySettings();
@@ -610,6 +637,17 @@
     }
     var view = this.log.clientHeight;
     this.log.scrollTop = last.offsetHeight > view ? last.offsetTop - 8 : this.log.scrollHeight;
+  };
+
+  /** Renders again the procedure answers already shown, with the summary the switch now asks for. */
+  Widget.prototype.rerenderSummaries = function () {
+    var self = this;
+    Array.prototype.forEach.call(this.log.querySelectorAll(".mdg-bot"), function (node) {
+      var message = node.mdgMessage;
+      if (message && message.card && message.card.summary_easy) {
+        node.replaceWith(self.renderMessage(message));
+      }
+    });
   };
 
   // --- dialog behaviour ----------------------------------------------------------------------------
@@ -698,9 +736,11 @@
     var node = el("div", { className: "mdg-msg mdg-bot" + (message.starter ? " mdg-starter" : "") }, [
       hiddenText(s.speakerBot),
     ]);
+    node.mdgMessage = message;
     if (message.text) {
+      var shown = shownText(message, !!this.state.settings.yasashii);
       var p = el("p", { className: "mdg-text" });
-      renderRichText(p, message.text, message.furigana, s);
+      renderRichText(p, shown.text, shown.furigana, s);
       node.appendChild(p);
     }
     if (message.card && message.card.kind === "safety" && message.card.phones) {

@@ -142,10 +142,55 @@ def test_furigana_switch_acts_on_answers_already_shown_and_is_readable(page, ser
     page.screenshot(path=str(ARTIFACTS / "widget-furigana-on-shown-answer-1280x800.png"))
 
 
-def test_yasashii_switch_says_it_applies_to_the_next_answers(page, servers):
+def test_yasashii_switch_says_what_it_did(page, servers):
     open_widget(page)
     open_settings(page)
     page.get_by_role("switch", name=STRINGS["yasashii"]).click()
     expect(page.get_by_role("log")).to_contain_text(STRINGS["yasashiiOn"])
     page.get_by_role("switch", name=STRINGS["yasashii"]).click()
     expect(page.get_by_role("log")).to_contain_text(STRINGS["yasashiiOff"])
+
+
+PROCEDURE = next(r for r in RULES["rules"] if r.get("contains") == "印鑑証明")
+CARD = PROCEDURE["reply"][1]["custom"]["madoguchi"]
+
+
+def _plain(page) -> str:
+    """The newest answer's text without its readings."""
+    return (
+        bot_messages(page)
+        .last.locator(".mdg-text")
+        .evaluate(
+            "p => { const c = p.cloneNode(true); c.querySelectorAll('rt, rp').forEach(n => n.remove());"
+            " return c.textContent; }"
+        )
+    )
+
+
+@pytest.mark.parametrize("furigana", [False, True])
+def test_yasashii_switch_rewrites_the_summary_of_answers_already_shown(page, servers, furigana):
+    open_widget(page)
+    if furigana:
+        open_settings(page)
+        page.get_by_role("switch", name=STRINGS["furigana"]).click()
+    ask(page, PROCEDURE["contains"])
+    expect(bot_messages(page)).to_have_count(1)
+    assert CARD["summary"] in _plain(page)
+    open_settings(page)
+    switch = page.get_by_role("switch", name=STRINGS["yasashii"])
+    switch.click()
+    expect(page.get_by_role("log")).to_contain_text(STRINGS["yasashiiOn"])
+    shown = _plain(page)
+    assert CARD["summary_easy"] in shown and CARD["summary"] not in shown
+    answer = bot_messages(page).last.locator(".mdg-text")
+    expect(answer.get_by_role("link", name="012-345-6701")).to_be_visible()  # still a tel: link
+    switch.click()
+    expect(page.get_by_role("log")).to_contain_text(STRINGS["yasashiiOff"])
+    assert CARD["summary"] in _plain(page)
+    if furigana:  # back to the text the readings were made for: they are shown again
+        expect(bot_messages(page).last.locator("rt").first).to_be_visible()
+    # an answer asked with the switch on comes in やさしい日本語 from the server and stays so
+    switch.click()
+    ask(page, PROCEDURE["contains"])
+    expect(bot_messages(page)).to_have_count(2)
+    assert CARD["summary_easy"] in _plain(page)
