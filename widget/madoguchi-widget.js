@@ -35,11 +35,15 @@
   var URL_PATTERN = /https?:\/\/[^\s<>"'`、。「」（）()［］\[\]{}]+/g;
   // Phone numbers in message text (no lookbehind: older Safari cannot parse it). Group 1 is the character
   // before the number (or nothing), group 2 the number: a Japanese number with hyphens (012-345-6701,
-  // 0570-783-556, 090-1234-5678, 0570-078374), a # short number (#8008, #7119), or 110 / 119 / 189 / 118 / 171 written
-  // as 「119番」「119 番へ」. Digits inside dates, prices, postal codes (two groups), 受付番号 (after a
-  // letter or hyphen) and URLs (matched first) are not phone numbers.
-  var PHONE_PATTERN =
-    /(^|[^0-9A-Za-z\-－_\/#＃.])(0\d{1,4}[-－]\d{1,4}[-－]\d{3,4}|0\d{3}[-－]\d{6}|[#＃]\d{4}|(?:110|119|189|118|171)(?=\s?番))(?![0-9０-９\-－])/g;
+  // 0570-783-556, 090-1234-5678, 0570-078374), a # short number (#8008, #7119), or 110 / 119 / 189 / 118 /
+  // 171 written as 「119番」「119 番へ」. Digits inside dates, prices, postal codes (two groups, 7 digits),
+  // 受付番号 (after a letter or hyphen) and URLs (matched first) are not phone numbers.
+  var PHONE_PATTERN = new RegExp(
+    "(^|[^0-9A-Za-z\\-－_/#＃.])" +
+      "(0\\d{1,4}[-－]\\d{1,4}[-－]\\d{3,4}|0\\d{3}[-－]\\d{6}|[#＃]\\d{4}|(?:110|119|189|118|171)(?=\\s?番))" +
+      "(?![0-9０-９\\-－])",
+    "g"
+  );
   var PHONE_DIGITS = { min: 10, max: 11 }; // a Japanese number with an area or service code has 10 or 11 digits
   // ASCII spaces after a Japanese sentence end (「取れます。 詳しくは」): shown as nothing. Spaces between
   // words, as やさしい日本語 writes them (「市民課で もらえます」), are kept.
@@ -518,7 +522,12 @@
     var clear = el("button", { type: "button", className: "mdg-clear", text: s.clear });
     var yes = el("button", { type: "button", className: "mdg-clear-yes", text: s.clearYes });
     var no = el("button", { type: "button", className: "mdg-clear-no", text: s.clearNo });
-    var confirm = el("div", { className: "mdg-clear-confirm", role: "group", "aria-labelledby": ID + "-clearq", hidden: true }, [
+    var confirm = el("div", {
+      className: "mdg-clear-confirm",
+      role: "group",
+      "aria-labelledby": ID + "-clearq",
+      hidden: true,
+    }, [
       el("span", { id: ID + "-clearq", className: "mdg-clear-q", text: s.clearQuestion }),
       yes,
       no,
