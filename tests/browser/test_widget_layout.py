@@ -136,3 +136,25 @@ def test_text_box_grows_only_while_typing(browser, servers):
         assert box.bounding_box()["height"] == one_line
     finally:
         ctx.close()
+
+
+def test_settings_open_on_the_smallest_phone_with_large_text(browser, servers, axe_source):
+    ctx = browser.new_context(viewport={"width": 320, "height": 640}, locale="ja-JP")
+    ctx.add_init_script(script=axe_source)
+    try:
+        pg = ctx.new_page()
+        pg.goto(servers.page_url)
+        open_widget(pg)
+        set_size(pg, "large")
+        open_settings(pg)
+        pg.get_by_role("button", name=STRINGS["clear"]).click()  # the confirmation, the widest state
+        expect(pg.get_by_role("button", name=STRINGS["clearNo"])).to_be_focused()
+        assert pg.evaluate("() => document.documentElement.scrollWidth") <= 320
+        settings = pg.locator(".mdg-settings").bounding_box()
+        assert settings["x"] >= 0 and settings["x"] + settings["width"] <= 320
+        assert log_share(pg) > 0.25  # the conversation is still there under the settings
+        assert run_axe(pg) == []
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        pg.screenshot(path=str(ARTIFACTS / "widget-settings-320x640-large.png"))
+    finally:
+        ctx.close()
