@@ -18,8 +18,9 @@ from rasa_sdk.types import DomainDict
 from actions.adapter import send
 from actions.context import UsesContext
 from bot.dialogue import contact
+from bot.names import introduced_spans
 from bot.phone import parse_phone
-from bot.text import analyze, normalize
+from bot.text import normalize
 
 logger = logging.getLogger(__name__)
 
@@ -29,11 +30,6 @@ MAX_NAME_LENGTH = 40
 MAX_TOPIC_LENGTH = 200
 _NAME_ENDINGS = re.compile(r"(です|と申します|といいます|と言います|でございます)?[。.!！ ]*$")
 _NAME_PREFIXES = re.compile(r"^(名前は|なまえは|私は|わたしは|氏名は)")
-# A name in the request itself counts only when the resident introduces themself with it:
-# 「山田です」「佐藤花子といいます」「名前は鈴木」「山田太郎、090-…」 (not 「高橋さんに折り返して」).
-_INTRO_AFTER = re.compile(r"\s*(?:です|でございます|と申します|ともうします|といいます|と言います)")
-_INTRO_BEFORE = re.compile(r"(?:お?名前は|なまえは|氏名は|私は|わたしは|わたくしは)\s*$")
-_NUMBER_AFTER = re.compile(r"\s*[、,]\s*[0-9０-９(（+＋]")
 
 PERSONAL_SLOTS = (
     "callback_phone",
@@ -82,21 +78,9 @@ def clean_name(value: str) -> str | None:
 
 
 def introduced_name(text: str) -> str | None:
-    """The resident's own name when the text introduces them (see ``_INTRO_*``), else None.
-
-    A name is a run of Sudachi 人名 words (姓, 名); offsets come from the original text.
-    """
-    runs: list[list[int]] = []
-    for m in analyze(text):
-        if len(m.pos) > 2 and m.pos[2] == "人名":
-            if runs and runs[-1][1] == m.start:
-                runs[-1][1] = m.end
-            else:
-                runs.append([m.start, m.end])
-    for start, end in runs:
-        before, after = text[:start], text[end:]
-        if _INTRO_AFTER.match(after) or _NUMBER_AFTER.match(after) or _INTRO_BEFORE.search(before):
-            return clean_name(text[start:end])
+    """The resident's own name when the text introduces them (see :mod:`bot.names`), else None."""
+    for start, end in introduced_spans(text):
+        return clean_name(text[start:end])
     return None
 
 
