@@ -22,11 +22,11 @@ from dataclasses import dataclass
 from datetime import time
 from pathlib import Path
 from typing import Any, Mapping
-from urllib.parse import urlsplit
 
 from bot.hours import HoursError, OfficeHours, parse_time
 from bot.knowledge import catalog_matching as matching
 from bot.knowledge.catalog_yaml import YamlError, load_yaml
+from bot.links import link_problem
 
 DEPARTMENTS_FILE = "departments.yml"
 LIFE_EVENTS_FILE = "life_events.yml"
@@ -411,11 +411,8 @@ def is_valid_phone(value: str) -> bool:
 
 
 def is_valid_url(value: str) -> bool:
-    """Whether a link is an absolute https URL with a host and no spaces."""
-    if any(c.isspace() for c in value):
-        return False
-    parts = urlsplit(value)
-    return parts.scheme == "https" and bool(parts.hostname) and "." in (parts.hostname or "")
+    """Whether a link is usable for an online form: the rule of :mod:`bot.links`, https only."""
+    return link_problem(value, https_only=True) is None
 
 
 # ------------------------------------------------------------------------------------------ parsing
