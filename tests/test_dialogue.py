@@ -12,8 +12,8 @@ from bot.dialogue.decide import Ask, decide
 from bot.dialogue.knowledge import Knowledge
 from bot.dialogue.live import LiveKnowledge
 from bot.dialogue.understood import Understood
-from bot.knowledge.faq.base import EMPTY_SNAPSHOT, Snapshot
-from bot.knowledge.faq.model import FaqEntry
+from bot.knowledge.faq.entry import FaqEntry
+from bot.knowledge.faq.live_base import EMPTY_SNAPSHOT, Snapshot
 from bot.knowledge.faq.ranking import CLOSE_SCORE
 
 TUESDAY_10 = datetime.fromisoformat("2026-11-24T10:00:00+09:00")

@@ -194,7 +194,7 @@ def run_case(name: str, env) -> dict:
 
 def _faq_snapshot():
     from bot import settings as settings_module
-    from bot.knowledge.faq.base import Snapshot, default_ranker
+    from bot.knowledge.faq.live_base import Snapshot, default_ranker
     from bot.knowledge.faq.tables import read_table
     from bot.knowledge.faq.validate import validate
 

@@ -17,7 +17,7 @@ import pytest
 
 from bot.privacy import PHONE
 from bot.stores import REVIEW_KINDS, StoreError, Stores, open_stores
-from bot.stores.models import JST
+from bot.stores.records import JST
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -19,8 +19,8 @@ from typing import Any
 import redis
 
 from bot.clock import Clock
-from bot.stores.base import CallbackQueue, EventDeduplicator, FeedbackLog, ReviewLog
-from bot.stores.models import (
+from bot.stores.interfaces import CallbackQueue, EventDeduplicator, FeedbackLog, ReviewLog
+from bot.stores.records import (
     CALLBACK_STATUSES,
     CallbackRequest,
     FeedbackEntry,

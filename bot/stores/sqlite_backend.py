@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from bot.clock import Clock
-from bot.stores.base import CallbackQueue, EventDeduplicator, FeedbackLog, ReviewLog
-from bot.stores.models import (
+from bot.stores.interfaces import CallbackQueue, EventDeduplicator, FeedbackLog, ReviewLog
+from bot.stores.records import (
     CALLBACK_STATUSES,
     CallbackRequest,
     FeedbackEntry,

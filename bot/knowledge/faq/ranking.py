@@ -36,7 +36,7 @@ from pathlib import Path
 import numpy as np
 
 from bot.files import atomic_write
-from bot.knowledge.faq.model import FaqEntry
+from bot.knowledge.faq.entry import FaqEntry
 from bot.knowledge.faq.rank_bm25 import BM25Field
 from bot.knowledge.faq.rank_latent import LatentField
 from bot.knowledge.faq.rank_synonyms import SynonymMatcher, default_groups

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Iterable, Iterator, Mapping, Sequence
 
 from bot.files import atomic_write_bytes
-from bot.knowledge.faq.model import FaqEntry
+from bot.knowledge.faq.entry import FaqEntry
 from bot.text import normalize
 
 #: Columns of the FAQ table, in export order.

@@ -14,7 +14,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Collection, Iterable, Iterator, Mapping
 
-from bot.knowledge.faq.model import FaqEntry
+from bot.knowledge.faq.entry import FaqEntry
 from bot.knowledge.faq.tables import FAQ_JA_HEADERS, FAQ_REQUIRED, Row, Table
 from bot.links import LinkProblem, link_problem
 from bot.text import normalize
