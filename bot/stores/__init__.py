@@ -62,7 +62,7 @@ def _open_sqlite(settings: Settings, clock: Clock) -> Stores:
         callbacks=sq.SqliteCallbackQueue(db, clock),
         review=sq.SqliteReviewLog(db, clock),
         feedback=sq.SqliteFeedbackLog(db, clock),
-        dedup=sq.SqliteEventDeduplicator(db),
+        dedup=sq.SqliteEventDeduplicator(db, clock),
         retention_days=settings.retention_days,
         clock=clock,
         _close=db.close,

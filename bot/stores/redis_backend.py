@@ -251,7 +251,10 @@ class RedisFeedbackLog(FeedbackLog):
 
 
 class RedisEventDeduplicator(EventDeduplicator):
-    """``SET key 1 NX EX ttl``: one atomic command decides who saw the event first."""
+    """``SET key 1 NX EX ttl``: one atomic command decides who saw the event first.
+
+    Redis itself expires the key (its own clock), so no :data:`~bot.clock.Clock` is needed here.
+    """
 
     def __init__(self, client: redis.Redis, prefix: str) -> None:
         self._r = client

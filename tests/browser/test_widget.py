@@ -149,14 +149,16 @@ def test_enter_during_ime_composition_never_sends_and_shift_enter_is_a_newline(p
             box.dispatchEvent(legacy);
         }"""
     )
-    page.wait_for_timeout(400)
-    assert servers.standin.requests == []
     expect(box).to_have_value("じゅうみんひょう")
 
     box.press("Shift+Enter")
     box.press_sequentially("住民票")
     expect(box).to_have_value("じゅうみんひょう\n住民票")
-    assert servers.standin.requests == []
+    # The sentinel: a plain Enter sends. Had any Enter above sent, its message would have come first.
+    box.press("Enter")
+    expect(bot_messages(page).first).to_be_visible()  # its answer is back, so the request was received
+    assert len(servers.standin.requests) == 1
+    assert "住民票" in servers.standin.messages()[0]
 
     box.press("Enter")
     expect(bot_messages(page)).to_have_count(2)
@@ -239,7 +241,13 @@ def test_markup_and_javascript_urls_are_shown_as_text_never_run(page, servers):
     )
     ask(page, typed)
     expect(bot_messages(page)).to_have_count(1)
-    page.wait_for_timeout(300)
+    # The sentinel: a broken image of our own; once its onerror has run, one of the widget's would have too.
+    page.evaluate(
+        """() => { const img = document.createElement('img');
+                   img.onerror = () => { window.__sentinel = 1; };
+                   img.src = 'x'; document.body.appendChild(img); }"""
+    )
+    page.wait_for_function("() => window.__sentinel === 1")
     assert page.evaluate("() => window.__pwned") is None
 
     expect(page.locator(".mdg-user").last).to_contain_text(typed)
