@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 import pytest
@@ -64,7 +65,7 @@ class _FixedIndex:
 def test_close_faq_entries_are_suggested_and_noted_for_review(knowledge):
     entries = {f: FaqEntry(id=f, question=f"{f} の質問", answer="…") for f in ("F1", "F2")}
     faq = Snapshot(version="t", entries=entries, index=_FixedIndex())
-    close = Knowledge(**{**knowledge.__dict__, "faq": faq})
+    close = replace(knowledge, faq=faq)
     turn = decide(Ask.FAQ, Understood(text="よくわからない質問", intent="nlu_fallback"), close)
     card = turn.replies[0].card
     assert isinstance(card, SuggestionsCard) and card.count == 2
@@ -87,7 +88,7 @@ def test_nothing_found_offers_the_people_and_is_noted(knowledge):
 def test_open_now_follows_the_clock(live):
     understood = Understood(text="電話で聞きたい", intent="ask_phone", slots={"procedure": "sodai_gomi"})
     weekday = decide(Ask.PHONE, understood, live.now())
-    saturday = decide(Ask.PHONE, understood, Knowledge(**{**live.now().__dict__, "now": SATURDAY_10}))
+    saturday = decide(Ask.PHONE, understood, replace(live.now(), now=SATURDAY_10))
     assert isinstance(weekday.replies[0].card, PhoneCard)
     assert weekday.replies[0].card.open_now is True and saturday.replies[0].card.open_now is False
     assert weekday.replies[0].text != saturday.replies[0].text
