@@ -134,7 +134,8 @@ class ValidateCallbackForm(UsesContext, FormValidationAction):
             return {"callback_phone": parsed.national, "callback_phone_attempts": 0}
         attempts = int(tracker.get_slot("callback_phone_attempts") or 0) + 1
         if attempts >= MAX_PHONE_ATTEMPTS:
-            send(dispatcher, contact.phone_give_up(self.context.turn()), self.context)
+            knowledge = self.context.turn()
+            send(dispatcher, contact.phone_give_up(knowledge), knowledge, self.context)
             return {"callback_phone": None, "callback_phone_attempts": attempts, "callback_gave_up": True}
         dispatcher.utter_message(response="utter_invalid_phone")
         return {"callback_phone": None, "callback_phone_attempts": attempts}
@@ -189,7 +190,8 @@ class ActionAskCallbackSlot(UsesContext, Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
     ) -> List[Dict[str, Any]]:
-        return send(dispatcher, contact.callback_slot_prompt(self.context.turn()), self.context)
+        knowledge = self.context.turn()
+        return send(dispatcher, contact.callback_slot_prompt(knowledge), knowledge, self.context)
 
 
 class ActionAskCallbackConfirmed(UsesContext, Action):
@@ -202,14 +204,15 @@ class ActionAskCallbackConfirmed(UsesContext, Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
     ) -> List[Dict[str, Any]]:
         parsed = parse_phone(tracker.get_slot("callback_phone") or "")
+        knowledge = self.context.turn()
         turn = contact.callback_confirmation(
-            self.context.turn(),
+            knowledge,
             phone=parsed.formatted if parsed else tracker.get_slot("callback_phone"),
             name=tracker.get_slot("callback_name"),
             slot_id=tracker.get_slot("callback_slot") or "",
             topic=tracker.get_slot("callback_topic"),
         )
-        return send(dispatcher, turn, self.context)
+        return send(dispatcher, turn, knowledge, self.context)
 
 
 class ActionSubmitCallback(UsesContext, Action):
@@ -243,7 +246,7 @@ class ActionSubmitCallback(UsesContext, Action):
             department=department,
             phone_display=parsed.formatted if parsed else request.phone,
         )
-        send(dispatcher, turn, self.context)
+        send(dispatcher, turn, knowledge, self.context)
         logger.info("callback request stored: %s", request.ticket)
         return clear_personal_slots()
 

@@ -82,6 +82,7 @@ def test_nothing_found_offers_the_people_and_is_noted(knowledge):
     turn = decide(Ask.FAQ, Understood(text="明日の天気はどうですか", intent="nlu_fallback"), knowledge)
     assert turn.replies[0].card.kind == "fallback"
     assert [b.payload for b in turn.replies[0].buttons] == ["/ask_phone", "/request_callback"]
+    assert turn.replies[0].keys() == ["fallback.nothing", "fallback.rephrase_hint"]
     assert turn.review.kind == "fallback"
 
 
@@ -91,7 +92,11 @@ def test_open_now_follows_the_clock(live):
     saturday = decide(Ask.PHONE, understood, replace(live.now(), now=SATURDAY_10))
     assert isinstance(weekday.replies[0].card, PhoneCard)
     assert weekday.replies[0].card.open_now is True and saturday.replies[0].card.open_now is False
-    assert weekday.replies[0].text != saturday.replies[0].text
+    assert "phone.open_now" in weekday.replies[0].keys()
+    assert (
+        "phone.closed_now" in saturday.replies[0].keys()
+        and "phone.open_now" not in saturday.replies[0].keys()
+    )
 
 
 def test_the_safety_followup_adds_a_clearly_named_procedure_only(knowledge):
@@ -111,3 +116,14 @@ def test_the_core_imports_no_rasa():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_texts_are_message_keys_rendered_from_the_data(knowledge):
+    """A reply names its data/messages.yml texts; rendering fills them from the turn's messages."""
+    turn = decide(Ask.ANSWER, Understood(text="住民票の写しを取りたい", intent="ask_procedure"), knowledge)
+    reply = turn.replies[0]
+    assert reply.keys()[0] == "procedure.title" and "procedure.department" in reply.keys()
+    procedure = knowledge.catalog.get("juminhyo")
+    rendered = reply.text(knowledge.messages).split("\n")
+    assert rendered[0] == knowledge.messages.text("procedure.title", name=procedure.name)
+    assert rendered[1] == procedure.summary  # catalog words are shown as they are
