@@ -18,6 +18,7 @@ from __future__ import annotations
 from bot.settings import Settings
 from bot.stores.base import CallbackQueue, EventDeduplicator, FeedbackLog, ReviewLog, Stores
 from bot.stores.models import (
+    JST,
     REVIEW_KINDS,
     CallbackRequest,
     Clock,
@@ -25,8 +26,34 @@ from bot.stores.models import (
     StoreError,
     now_jst,
 )
+from bot.stores.staff_base import (
+    ROLES,
+    WORK_STATUSES,
+    AuditEntry,
+    AuditLog,
+    CallbackWork,
+    ClaimConflict,
+    LoginState,
+    StaffAccount,
+    StaffAccounts,
+    WorkState,
+    account_name,
+)
 
 __all__ = [
+    "ROLES",
+    "WORK_STATUSES",
+    "AuditEntry",
+    "AuditLog",
+    "CallbackWork",
+    "ClaimConflict",
+    "LoginState",
+    "StaffAccount",
+    "StaffAccounts",
+    "WorkState",
+    "account_name",
+    "JST",
+    "now_jst",
     "REVIEW_KINDS",
     "CallbackQueue",
     "CallbackRequest",
@@ -56,14 +83,19 @@ def open_stores(settings: Settings, *, prefix: str | None = None, clock: Clock |
 
 def _open_sqlite(settings: Settings, clock: Clock) -> Stores:
     from bot.stores import sqlite_backend as sq
+    from bot.stores import staff_sqlite as ss
 
     db = sq.SqliteDatabase(settings.var_dir / sq.DB_NAME)
+    ss.create_staff_schema(db)
     return Stores(
         backend="sqlite",
         callbacks=sq.SqliteCallbackQueue(db, clock),
         review=sq.SqliteReviewLog(db, clock),
         feedback=sq.SqliteFeedbackLog(db, clock),
         dedup=sq.SqliteEventDeduplicator(db),
+        accounts=ss.SqliteStaffAccounts(db),
+        audit=ss.SqliteAuditLog(db, clock),
+        work=ss.SqliteCallbackWork(db, clock),
         retention_days=settings.retention_days,
         clock=clock,
         _close=db.close,
@@ -72,6 +104,7 @@ def _open_sqlite(settings: Settings, clock: Clock) -> Stores:
 
 def _open_redis(settings: Settings, prefix: str | None, clock: Clock) -> Stores:
     from bot.stores import redis_backend as rb
+    from bot.stores import staff_redis as sr
 
     client = rb.connect(settings.redis_url)
     key_prefix = rb.DEFAULT_PREFIX if prefix is None else prefix
@@ -81,6 +114,9 @@ def _open_redis(settings: Settings, prefix: str | None, clock: Clock) -> Stores:
         review=rb.RedisReviewLog(client, key_prefix, clock),
         feedback=rb.RedisFeedbackLog(client, key_prefix, clock),
         dedup=rb.RedisEventDeduplicator(client, key_prefix),
+        accounts=sr.RedisStaffAccounts(client, key_prefix),
+        audit=sr.RedisAuditLog(client, key_prefix, clock),
+        work=sr.RedisCallbackWork(client, key_prefix, clock),
         retention_days=settings.retention_days,
         clock=clock,
         _close=client.close,
