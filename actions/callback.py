@@ -18,6 +18,7 @@ from rasa_sdk.types import DomainDict
 from actions import context
 from actions.base import button, payload
 from actions.contact import hours_text
+from bot.knowledge.routing import department_for
 from bot.phone import parse_phone
 from bot.text import analyze, normalize
 
@@ -259,8 +260,9 @@ class ActionSubmitCallback(Action):
         if tracker.get_slot("callback_gave_up") or not tracker.get_slot("callback_confirmed"):
             return clear_personal_slots()
         catalog = context.catalog()
-        procedure_id: str | None = tracker.get_slot("procedure")
-        department = catalog.department_of(procedure_id) if procedure_id else None
+        department = department_for(
+            catalog, tracker.get_slot("procedure"), tracker.get_slot("callback_topic")
+        )
         slot = catalog.city.slot(tracker.get_slot("callback_slot"))
         request = context.stores().callbacks.add(
             phone=tracker.get_slot("callback_phone"),
