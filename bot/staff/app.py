@@ -39,8 +39,6 @@ from bot.stores import JST, ClaimConflict, StaffAccount, StoreError, Stores, acc
 
 HERE = Path(__file__).resolve().parent
 COOKIE_NAME = "madoguchi_staff"
-#: Seconds between the queue page's own refreshes (a new request shows within half a minute).
-REFRESH_SECONDS = 30
 AUDIT_PAGE_SIZE = 200
 _MAX_FORM_BYTES = 64 * 1024
 
@@ -222,19 +220,18 @@ async def callback_list(request: web.Request) -> web.Response:
         "only_department": only,
         "filters": q.STATUS_FILTERS,
         "no_department": q.NO_DEPARTMENT,
-        "refresh_seconds": REFRESH_SECONDS,
+        "refresh_seconds": deps.config.refresh_seconds,
         "jst": _jst,
         "auto": bool(request.headers.get(AUTO_REFRESH_HEADER)),
     }
     return _render(request, "callbacks.html", context)
 
 
-def _request_or_404(request: web.Request):
+def _visible_request(request: web.Request):
+    """The request of the URL, or None when it does not exist or this account may not see it."""
     deps, account = _deps(request), request["account"]
     found = deps.stores.callbacks.get(request.match_info["ticket"])
-    if found is None or not q.may_see(account, found):
-        raise web.HTTPNotFound()
-    return found
+    return found if found is not None and q.may_see(account, found) else None
 
 
 def _detail(request: web.Request, found, notice: str | None = None, error: str | None = None, status=200):
@@ -257,7 +254,9 @@ def _detail(request: web.Request, found, notice: str | None = None, error: str |
 
 @requires("callback")
 async def callback_page(request: web.Request) -> web.Response:
-    found = _request_or_404(request)
+    found = _visible_request(request)
+    if found is None:
+        return _refuse(request, 404, "not_found")
     account = request["account"]
     deps = _deps(request)
     deps.stores.audit.record(account.name, "callback.view", found.ticket)
@@ -268,7 +267,9 @@ async def callback_page(request: web.Request) -> web.Response:
 @requires("callback")
 async def callback_post(request: web.Request) -> web.Response:
     deps, account = _deps(request), request["account"]
-    found = _request_or_404(request)
+    found = _visible_request(request)
+    if found is None:
+        return _refuse(request, 404, "not_found")
     form = await request.post()
     status, note = str(form.get("status", "")), str(form.get("note", ""))
     try:

@@ -27,6 +27,8 @@ DEFAULT_IDLE_MINUTES = 30
 LOCK_AFTER_FAILURES = 5
 LOCK_MINUTES = 15
 SESSION_KEY_FILE = "staff/session.key"
+#: Seconds between the queue page's own refreshes: a new request shows within half a minute.
+REFRESH_SECONDS = 30
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,7 @@ class StaffConfig:
     lock_after: int = LOCK_AFTER_FAILURES
     lock_for: timedelta = timedelta(minutes=LOCK_MINUTES)
     session_key: bytes = b""
+    refresh_seconds: int = REFRESH_SECONDS
 
     @classmethod
     def from_env(cls, var_dir: Path, env: dict[str, str] | None = None) -> StaffConfig:

@@ -35,7 +35,9 @@ _HEADERS = {
     ),
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
-    "Referrer-Policy": "no-referrer",
+    # same-origin, not no-referrer: with no-referrer Chromium sends "Origin: null" on the console's own
+    # forms, and the origin check below could not tell them from a foreign page's
+    "Referrer-Policy": "same-origin",
     "Cache-Control": "no-store",
 }
 
@@ -79,9 +81,16 @@ def _csrf_ok(session: Session, submitted: object) -> bool:
     return bool(expected) and isinstance(submitted, str) and hmac.compare_digest(expected, submitted)
 
 
-def _same_origin(request: web.Request) -> bool:
+def _same_origin(request: web.Request, behind_tls: bool) -> bool:
+    """Whether the browser says the form came from the console itself (absent headers: not a browser).
+
+    Behind the city's TLS proxy the browser's origin is https while the proxy talks http to us; the proxy
+    must pass the Host header on unchanged.
+    """
     origin = request.headers.get("Origin")
-    return origin is None or origin == f"{request.scheme}://{request.host}"
+    site = request.headers.get("Sec-Fetch-Site")
+    scheme = "https" if behind_tls else request.scheme
+    return (origin is None or origin == f"{scheme}://{request.host}") and site in (None, "same-origin")
 
 
 def make_auth_middleware(deps, refuse: Callable[[web.Request, int, str], web.StreamResponse]):
@@ -112,7 +121,9 @@ def make_auth_middleware(deps, refuse: Callable[[web.Request, int, str], web.Str
         request["session"] = session
         if request.method not in ("GET", "HEAD"):
             form = await request.post()
-            if not _same_origin(request) or not _csrf_ok(session, form.get(CSRF_FIELD)):
+            if not _same_origin(request, deps.config.secure_cookie) or not _csrf_ok(
+                session, form.get(CSRF_FIELD)
+            ):
                 return refuse(request, 403, "csrf")
         route = request.match_info.route.name
         if route in PUBLIC_ROUTES:

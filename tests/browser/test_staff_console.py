@@ -1,0 +1,209 @@
+"""The staff console in Debian's Chromium: two clerks work a resident's callback request by keyboard only,
+axe-core finds no WCAG 2.1 A/AA violation on any page, the session cookie's flags as the browser keeps
+them, the list refreshing itself; screenshots at 1366×768 (a 庁内 PC) go to tests/artifacts/staff/.
+
+The console runs in-process (real app, real SQLite stores, the real argon2id code path at a low cost)
+on loopback; the request is written the way the bot's callback action writes it.
+"""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import BrowserContext, Page, expect
+from staff_helpers import PASSWORD, REPO, add_account, make_console
+from test_widget import run_axe
+from widget_harness import ARTIFACTS, BackgroundLoop, Served
+
+from bot import settings as settings_module
+from bot.knowledge.catalog import load_catalog
+from bot.knowledge.routing import department_for
+from bot.stores import JST, now_jst, open_stores
+
+pytestmark = pytest.mark.browser
+
+SHOTS = ARTIFACTS / "staff"
+VIEWPORT = {"width": 1366, "height": 768}
+#: The list refreshes itself every second here (30 s in production) so the test waits for an event.
+REFRESH_SECONDS = 1
+PHONE = "090-2468-1357"
+
+
+@pytest.fixture(scope="module")
+def console(tmp_path_factory):
+    var_dir = tmp_path_factory.mktemp("staff") / "var"
+    stores = open_stores(settings_module.load({"MADOGUCHI_VAR": str(var_dir)}))
+    for name, role in (("tanaka", "callback"), ("suzuki", "callback"), ("sato", "admin")):
+        add_account(stores, name, role)
+    bg = BackgroundLoop()
+    served = Served(bg, make_console(stores, now_jst, refresh_seconds=REFRESH_SECONDS)).start()
+    yield served, stores
+    served.cleanup()
+    bg.close()
+    stores.close()
+
+
+def resident_request(stores, topic: str = "介護保険のことで相談したい"):
+    """A request as the bot's callback action stores it (department routed from the topic)."""
+    catalog = load_catalog(REPO / "data")
+    department = department_for(catalog, None, topic)
+    slot = catalog.city.callback_slots[0].label
+    return stores.callbacks.add(PHONE, "山田花子", slot, topic, department.id if department else None)
+
+
+@pytest.fixture()
+def contexts(browser, axe_source):
+    made: list[BrowserContext] = []
+
+    def make() -> Page:
+        ctx = browser.new_context(viewport=VIEWPORT, locale="ja-JP")
+        ctx.add_init_script(script=axe_source)
+        made.append(ctx)
+        return ctx.new_page()
+
+    yield make
+    for ctx in made:
+        ctx.close()
+
+
+def shot(page: Page, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"))
+
+
+def no_violations(page: Page) -> None:
+    assert run_axe(page) == [], page.url
+
+
+def tab_to(page: Page, locator, limit: int = 40) -> None:
+    for _ in range(limit):
+        if locator.evaluate("n => n === document.activeElement"):
+            return
+        page.keyboard.press("Tab")
+    raise AssertionError("could not reach the control with Tab")
+
+
+def sign_in_by_keyboard(page: Page, base: str, name: str) -> None:
+    page.goto(base + "/login")
+    expect(page.get_by_label("ユーザー名")).to_be_focused()  # autofocus: typing can start at once
+    page.keyboard.type(name)
+    page.keyboard.press("Tab")
+    expect(page.get_by_label("パスワード")).to_be_focused()
+    page.keyboard.type(PASSWORD)
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="ホーム")).to_be_visible()
+
+
+def test_two_clerks_work_a_resident_request_by_keyboard(console, contexts):
+    served, stores = console
+    request = resident_request(stores)
+    assert request.department == "kaigo"
+
+    clerk = contexts()
+    clerk.goto(served.url + "/login")
+    no_violations(clerk)
+    shot(clerk, "login")
+    sign_in_by_keyboard(clerk, served.url, "tanaka")
+    no_violations(clerk)
+
+    queue_link = clerk.get_by_role("link", name="折り返し", exact=True)
+    tab_to(clerk, queue_link)
+    clerk.keyboard.press("Enter")
+    expect(clerk.get_by_role("heading", name="折り返し依頼")).to_be_visible()
+    row = clerk.get_by_role("row").filter(has_text=request.ticket)
+    expect(row).to_contain_text("介護保険課")
+    expect(row).to_contain_text("未対応")
+    assert PHONE not in clerk.content()
+    no_violations(clerk)
+    shot(clerk, "queue")
+
+    tab_to(clerk, clerk.get_by_role("link", name=request.ticket))
+    clerk.keyboard.press("Enter")
+    expect(clerk.get_by_role("heading", name=f"折り返し依頼 {request.ticket}")).to_be_visible()
+    expect(clerk.get_by_role("link", name=PHONE)).to_be_visible()
+    tab_to(clerk, clerk.get_by_role("button", name="対応中にする"))
+    clerk.keyboard.press("Enter")
+    expect(clerk.get_by_role("status")).to_have_text("「対応中」にしました。")
+    no_violations(clerk)
+    shot(clerk, "request")
+
+    second = contexts()
+    sign_in_by_keyboard(second, served.url, "suzuki")
+    second.goto(f"{served.url}/callbacks/{request.ticket}")
+    expect(second.get_by_role("note")).to_have_text(
+        f"tanaka さんが対応中です（{_since(stores, request)}から）。"
+    )
+    expect(second.get_by_role("button", name="完了にする")).to_have_count(0)
+    no_violations(second)
+    shot(second, "taken")
+
+    tab_to(clerk, clerk.get_by_label("メモ（任意・1000文字以内）"))
+    clerk.keyboard.type("認定申請の手順を案内した")
+    tab_to(clerk, clerk.get_by_role("button", name="完了にする"))
+    clerk.keyboard.press("Enter")
+    expect(clerk.get_by_role("status")).to_have_text("「完了」にしました。")
+    expect(clerk.locator("#state")).to_contain_text("完了")
+    expect(clerk.get_by_role("listitem").filter(has_text="認定申請の手順を案内した")).to_have_count(1)
+    assert stores.callbacks.get(request.ticket).status == "done"
+
+    second.goto(served.url + "/callbacks")
+    expect(second.get_by_role("link", name=request.ticket)).to_have_count(0)
+    second.goto(served.url + "/callbacks?status=done")
+    expect(second.get_by_role("row").filter(has_text=request.ticket)).to_contain_text("完了")
+
+
+def _since(stores, request) -> str:
+    return stores.work.get(request.ticket).updated_at.astimezone(JST).strftime("%Y-%m-%d %H:%M")
+
+
+def test_the_list_refreshes_itself_and_the_badge_counts(console, contexts):
+    served, stores = console
+    page = contexts()
+    sign_in_by_keyboard(page, served.url, "suzuki")
+    page.goto(served.url + "/callbacks")
+    before = int(page.locator("#badge").inner_text().replace("未対応", "").replace("件", "") or 0)
+    request = resident_request(stores, "児童手当について聞きたい")
+    expect(page.get_by_role("link", name=request.ticket)).to_be_visible(timeout=10_000)
+    expect(page.locator("#badge")).to_contain_text(str(before + 1))
+    expect(page.get_by_role("row").filter(has_text=request.ticket)).to_contain_text("こども家庭課")
+
+
+def test_cookie_flags_as_the_browser_keeps_them(console, contexts):
+    served, _ = console
+    page = contexts()
+    sign_in_by_keyboard(page, served.url, "tanaka")
+    (cookie,) = [c for c in page.context.cookies() if c["name"] == "madoguchi_staff"]
+    assert cookie["httpOnly"] is True and cookie["sameSite"] == "Strict"
+    assert cookie["expires"] == -1  # a session cookie: gone when the browser closes
+    assert page.evaluate("document.cookie") == ""  # scripts cannot read it
+
+
+def test_admin_pages_pass_axe(console, contexts):
+    served, _ = console
+    page = contexts()
+    sign_in_by_keyboard(page, served.url, "sato")
+    for path, heading in (
+        ("/audit", "監査ログ"),
+        ("/password", "パスワード変更"),
+        ("/callbacks?status=all", "折り返し依頼"),
+    ):
+        page.goto(served.url + path)
+        expect(page.get_by_role("heading", name=heading, exact=True)).to_be_visible()
+        no_violations(page)
+    page.goto(served.url + "/audit")
+    shot(page, "audit")
+    reply = page.goto(served.url + "/callbacks/CB-00000000-0000")
+    assert reply.status == 404
+    expect(page.get_by_role("heading", name="ページが見つかりません。")).to_be_visible()
+    no_violations(page)
+
+
+def test_wrong_role_page_passes_axe(console, contexts):
+    served, stores = console
+    if stores.accounts.get("viewer1") is None:
+        add_account(stores, "viewer1", "viewer")
+    page = contexts()
+    sign_in_by_keyboard(page, served.url, "viewer1")
+    reply = page.goto(served.url + "/callbacks")
+    assert reply.status == 403
+    expect(page.get_by_role("heading", name="この画面を使う権限がありません。")).to_be_visible()
+    no_violations(page)
