@@ -8,9 +8,11 @@ on loopback; the request is written the way the bot's callback action writes it.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from playwright.sync_api import BrowserContext, Page, expect
-from staff_helpers import PASSWORD, REPO, add_account, make_console
+from staff_helpers import MORNING, PASSWORD, REPO, Clock, add_account, make_console
 from test_widget import run_axe
 from widget_harness import ARTIFACTS, BackgroundLoop, Served
 
@@ -207,3 +209,62 @@ def test_wrong_role_page_passes_axe(console, contexts):
     assert reply.status == 403
     expect(page.get_by_role("heading", name="この画面を使う権限がありません。")).to_be_visible()
     no_violations(page)
+
+
+def test_queue_for_the_readme(browser, tmp_path):
+    """A queue in several states at 10:00 on a weekday (inside the morning slot): docs/staff-queue.png."""
+    clock = Clock(MORNING - timedelta(hours=1))
+    stores = open_stores(settings_module.load({"MADOGUCHI_VAR": str(tmp_path / "var")}), clock=clock)
+    add_account(stores, "tanaka", "callback")
+    catalog = load_catalog(REPO / "data")
+    am, pm = (s.label for s in catalog.city.callback_slots)
+    made = []
+    for phone, name, slot, topic, department in (
+        ("090-1111-2222", "山田花子", am, "介護保険の認定について相談したい", "kaigo"),
+        ("080-3333-4444", "佐藤一郎", am, "児童手当の申請について", "kodomo"),
+        ("03-5555-6666", "", pm, "国民健康保険の保険料", "hoken_nenkin"),
+        ("070-7777-8888", "鈴木", am, "よくわからないので電話で聞きたい", None),
+    ):
+        made.append(stores.callbacks.add(phone, name, slot, topic, department))
+        clock.advance(minutes=12)
+    stores.work.update(made[1].ticket, "suzuki", "in_progress")
+    stores.work.update(made[2].ticket, "suzuki", "no_answer", "留守番電話")
+    clock.now = MORNING
+    bg = BackgroundLoop()
+    served = Served(bg, make_console(stores, clock)).start()
+    ctx = browser.new_context(viewport=VIEWPORT, locale="ja-JP")
+    try:
+        page = ctx.new_page()
+        sign_in_by_keyboard(page, served.url, "tanaka")
+        page.goto(served.url + "/callbacks")
+        expect(page.get_by_role("row")).to_have_count(5)
+        expect(page.get_by_role("row").filter(has_text=made[0].ticket)).to_contain_text("今が希望時間帯")
+        shot(page, "queue-readme")
+    finally:
+        ctx.close()
+        served.cleanup()
+        bg.close()
+        stores.close()
+
+
+@pytest.mark.parametrize("path", ["/login", "/", "/callbacks", "/request"])
+def test_reflows_at_200_percent_zoom(console, browser, path):
+    """1366×768 at 200 % zoom is a 683×384 CSS-pixel window: no sideways scrolling (WCAG 1.4.10)."""
+    served, stores = console
+    ctx = browser.new_context(viewport={"width": 683, "height": 384}, device_scale_factor=2, locale="ja-JP")
+    try:
+        page = ctx.new_page()
+        name = f"zoom200-{path.strip('/') or 'home'}"
+        if path != "/login":
+            sign_in_by_keyboard(page, served.url, "sato")
+        ticket = resident_request(stores).ticket  # the list has at least one row
+        if path == "/request":
+            path = f"/callbacks/{ticket}"
+        page.goto(served.url + path)
+        overflow = page.evaluate(
+            "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
+        shot(page, name)
+        assert overflow <= 0, f"{path}: {overflow}px wider than the window"
+    finally:
+        ctx.close()
