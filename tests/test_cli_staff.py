@@ -60,3 +60,18 @@ def test_add_refuses_a_second_account_of_the_same_name(env, monkeypatch, capsys)
     assert main(["staff", "add", "SATO", "--role", "viewer"]) == 1
     assert "already exists" in capsys.readouterr().err
     assert _account(env, "sato")[0].role == "admin"
+
+
+def test_reset_issues_a_new_one_time_password_and_delete_removes(env, monkeypatch, capsys):  # noqa: F811
+    monkeypatch.setattr("sys.stdin", io.StringIO("a long admin passphrase\n"))
+    assert main(["staff", "add", "sato", "--role", "admin", "--password-stdin"]) == 0
+    capsys.readouterr()
+    assert main(["staff", "reset", "SATO"]) == 0
+    password = capsys.readouterr().out.strip().rsplit(" ", 1)[-1]
+    account, _ = _account(env, "sato")
+    assert account.must_change is True and verify(default_hasher(), account.password_hash, password)
+    assert main(["staff", "delete", "sato"]) == 0
+    account, audit = _account(env, "sato")
+    assert account is None
+    assert [e.action for e in audit][:2] == ["account.delete", "account.reset"]
+    assert main(["staff", "delete", "sato"]) == 1 and main(["staff", "reset", "sato"]) == 1

@@ -132,6 +132,14 @@ async def test_a_changed_password_ends_other_sessions(console, stores):
     await other.close()
 
 
+async def test_a_deleted_account_is_signed_out_at_its_next_request(console, stores):
+    add_account(stores, "tanaka", "callback")
+    await sign_in(console, "tanaka")
+    assert (await console.get("/callbacks")).status == 200
+    stores.accounts.delete("tanaka")
+    assert (await console.get("/callbacks", allow_redirects=False)).headers["Location"] == "/login"
+
+
 async def test_logout_ends_the_session(console, stores):
     add_account(stores, "tanaka", "callback")
     await sign_in(console, "tanaka")

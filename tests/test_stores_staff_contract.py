@@ -88,6 +88,14 @@ def test_set_password(clocked: Stores):
     assert clocked.accounts.set_password("nobody", new_hash, must_change=False) is False
 
 
+def test_delete_account(clocked: Stores):
+    clocked.accounts.create(_account())
+    assert clocked.accounts.delete("TANAKA") is True
+    assert clocked.accounts.get("tanaka") is None and clocked.accounts.list() == []
+    assert clocked.accounts.delete("tanaka") is False
+    assert clocked.accounts.delete("不正") is False
+
+
 def test_five_failures_lock_for_fifteen_minutes(clocked: Stores, clock: Clock):
     accounts = clocked.accounts
     for expected in range(1, LOCK_AFTER):

@@ -1,10 +1,12 @@
-"""``madoguchi staff`` — accounts of the staff console.
+"""``madoguchi staff`` — accounts of the staff console (texts in ``data/staff/ui.yml``, ``cli:``).
 
 Examples::
 
     madoguchi staff add sato --role admin                   # prints a one-time password
     madoguchi staff add tanaka --role callback --department kaigo --password-stdin < pw.txt
     madoguchi staff list
+    madoguchi staff reset tanaka                            # a new one-time password
+    madoguchi staff delete tanaka
 """
 
 from __future__ import annotations
@@ -12,31 +14,55 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
+from functools import lru_cache
+
+import yaml
 
 from bot import settings as settings_mod
+from bot.settings import REPO_ROOT
 from bot.stores import ROLES
 
-_ROLE_HELP = "admin (管理者) / editor (編集者) / callback (折り返し担当) / viewer (閲覧)"
+
+@lru_cache(maxsize=1)
+def _texts() -> dict[str, str]:
+    path = settings_mod.load().data_dir / "staff" / "ui.yml"
+    if not path.exists():  # help text must work with a city data folder that lacks the file
+        path = REPO_ROOT / "data" / "staff" / "ui.yml"
+    return yaml.safe_load(path.read_text(encoding="utf-8"))["cli"]
+
+
+def _say(key: str, to_stderr: bool = False, **values: object) -> None:
+    print(_texts()[key].format(**values), file=sys.stderr if to_stderr else sys.stdout)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Adds the ``staff`` command group."""
-    parser = subparsers.add_parser("staff", help="職員用画面のアカウント / staff console accounts")
+    t = _texts()
+    parser = subparsers.add_parser("staff", help=t["help"])
     commands = parser.add_subparsers(dest="staff_command", metavar="SUBCOMMAND", required=True)
 
-    p = commands.add_parser("add", help="アカウントを作成 / create an account")
-    p.add_argument("name", help="ユーザー名 (a-z 0-9 . _ -)")
-    p.add_argument("--role", choices=ROLES, required=True, help=_ROLE_HELP)
-    p.add_argument("--department", help="折り返し担当の担当課 ID (data/departments.yml)。省略時はすべての課")
-    p.add_argument(
-        "--password-stdin",
-        action="store_true",
-        help="パスワードを標準入力から読む (12文字以上)。省略時は一回限りのパスワードを表示",
-    )
+    p = commands.add_parser("add", help=t["help_add"])
+    p.add_argument("name", help=t["help_name"])
+    p.add_argument("--role", choices=ROLES, required=True, help=t["help_role"])
+    p.add_argument("--department", help=t["help_department"])
+    p.add_argument("--password-stdin", action="store_true", help=t["help_stdin"])
     p.set_defaults(func=cmd_add)
 
-    p = commands.add_parser("list", help="アカウントの一覧 / list accounts")
-    p.set_defaults(func=cmd_list)
+    commands.add_parser("list", help=t["help_list"]).set_defaults(func=cmd_list)
+    for command, func in (("delete", cmd_delete), ("reset", cmd_reset)):
+        p = commands.add_parser(command, help=t[f"help_{command}"])
+        p.add_argument("name", help=t["help_name"])
+        p.set_defaults(func=func)
+
+
+def _open():
+    from bot.stores import open_stores  # opens SQLite/Redis only when a command runs
+
+    return open_stores(settings_mod.load())
+
+
+def _actor() -> str:
+    return f"cli:{getpass.getuser()}"
 
 
 def _password(args: argparse.Namespace) -> tuple[str, bool] | None:
@@ -46,7 +72,7 @@ def _password(args: argparse.Namespace) -> tuple[str, bool] | None:
         return passwords.generate(), True
     password = sys.stdin.readline().rstrip("\r\n")
     if passwords.problem(password):
-        print(f"パスワードは{passwords.MIN_LENGTH}文字以上にしてください", file=sys.stderr)
+        _say("short_password", to_stderr=True, length=passwords.MIN_LENGTH)
         return None
     return password, False
 
@@ -54,43 +80,73 @@ def _password(args: argparse.Namespace) -> tuple[str, bool] | None:
 def cmd_add(args: argparse.Namespace) -> int:
     from bot.knowledge.catalog import load_catalog
     from bot.staff.passwords import default_hasher
-    from bot.stores import StaffAccount, StoreError, account_name, now_jst, open_stores
+    from bot.stores import StaffAccount, StoreError, account_name, now_jst
 
-    settings = settings_mod.load()
     try:
         name = account_name(args.name)
     except StoreError as error:
-        print(f"ユーザー名が使えません: {error}", file=sys.stderr)
+        _say("bad_name", to_stderr=True, error=error)
         return 2
-    if args.department and args.department not in load_catalog(settings.data_dir).departments:
-        print(f"担当課 {args.department!r} は data/departments.yml にありません", file=sys.stderr)
+    if args.department and args.department not in load_catalog(settings_mod.load().data_dir).departments:
+        _say("bad_department", to_stderr=True, department=args.department)
         return 2
     chosen = _password(args)
     if chosen is None:
         return 2
     password, one_time = chosen
-    account = StaffAccount(
-        name, args.role, args.department, default_hasher().hash(password), one_time, now_jst()
-    )
-    with open_stores(settings) as stores:
+    password_hash = default_hasher().hash(password)
+    with _open() as stores:
         try:
-            stores.accounts.create(account)
+            stores.accounts.create(
+                StaffAccount(name, args.role, args.department, password_hash, one_time, now_jst())
+            )
         except StoreError as error:
-            print(f"作成できません: {error}", file=sys.stderr)
+            _say("exists", to_stderr=True, error=error)
             return 1
-        stores.audit.record(f"cli:{getpass.getuser()}", "account.add", name, args.role)
-    print(f"アカウント {name} ({args.role}) を作成しました")
+        stores.audit.record(_actor(), "account.add", name, args.role)
+    _say("created", name=name, role=args.role)
     if one_time:
-        print(f"一回限りのパスワード (初回ログイン時に変更): {password}")
+        _say("one_time", password=password)
     return 0
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    from bot.stores import open_stores
-
-    with open_stores(settings_mod.load()) as stores:
+    with _open() as stores:
         accounts = stores.accounts.list()
     for account in accounts:
-        flag = " (初回パスワード未変更)" if account.must_change else ""
+        flag = f" {_texts()['must_change']}" if account.must_change else ""
         print(f"{account.name}\t{account.role}\t{account.department or '-'}{flag}")
     return 0
+
+
+def cmd_delete(args: argparse.Namespace) -> int:
+    with _open() as stores:
+        if not stores.accounts.delete(args.name):
+            _say("unknown", to_stderr=True, name=args.name)
+            return 1
+        stores.audit.record(_actor(), "account.delete", stores_name(args.name))
+    _say("deleted", name=args.name)
+    return 0
+
+
+def cmd_reset(args: argparse.Namespace) -> int:
+    from bot.staff import passwords
+
+    password = passwords.generate()
+    with _open() as stores:
+        if not stores.accounts.set_password(
+            args.name, passwords.default_hasher().hash(password), must_change=True
+        ):
+            _say("unknown", to_stderr=True, name=args.name)
+            return 1
+        stores.audit.record(_actor(), "account.reset", stores_name(args.name))
+    _say("reset", name=args.name)
+    _say("one_time", password=password)
+    return 0
+
+
+def stores_name(raw: str) -> str:
+    """The canonical account name (for the audit log's target)."""
+    from bot.stores import account_name
+
+    return account_name(raw)

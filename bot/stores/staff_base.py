@@ -238,6 +238,10 @@ class StaffAccounts(abc.ABC):
         """Replaces the password hash; False if there is no such account."""
 
     @abc.abstractmethod
+    def delete(self, name: str) -> bool:
+        """Deletes an account (its sessions end at their next request); False if there is none."""
+
+    @abc.abstractmethod
     def login_state(self, name: str) -> LoginState:
         """Failed sign-ins of ``name`` (accounts that do not exist are throttled alike)."""
 

@@ -86,6 +86,10 @@ class RedisStaffAccounts(StaffAccounts):
 
         return self._r.transaction(change, self._accounts, value_from_callable=True)
 
+    def delete(self, name: str) -> bool:
+        key = _canonical(name)
+        return bool(key and self._r.hdel(self._accounts, key))
+
     def login_state(self, name: str) -> LoginState:
         return login_from_json(self._r.get(self._login + name))
 

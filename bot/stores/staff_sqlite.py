@@ -96,6 +96,10 @@ class SqliteStaffAccounts(StaffAccounts):
             conn.execute("UPDATE staff_accounts SET data = ? WHERE name = ?", (account_to_json(new), key))
         return True
 
+    def delete(self, name: str) -> bool:
+        with self._db.transaction() as conn:
+            return conn.execute("DELETE FROM staff_accounts WHERE name = ?", (_canonical(name),)).rowcount > 0
+
     def login_state(self, name: str) -> LoginState:
         rows = self._db.query("SELECT data FROM staff_logins WHERE name = ?", (name,))
         return login_from_json(rows[0]["data"] if rows else None)
