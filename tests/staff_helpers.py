@@ -47,7 +47,7 @@ def add_account(
     return stores.accounts.create(account)
 
 
-def make_console(stores: Stores, clock: Clock, **config: object):
+def make_console(stores: Stores, clock: Clock, faq=None, **config: object):
     base = StaffConfig(session_key=Fernet.generate_key())
     return create_app(
         stores,
@@ -56,6 +56,7 @@ def make_console(stores: Stores, clock: Clock, **config: object):
         load_ui(REPO / "data"),
         clock=clock,
         hasher=cheap_hasher(),
+        faq=faq,
     )
 
 

@@ -10,6 +10,7 @@ from aiohttp import web
 
 from bot import settings as settings_module
 from bot.knowledge.catalog import load_catalog
+from bot.knowledge.faq.base import LiveFaq
 from bot.privacy import install_log_masking
 from bot.staff.app import create_app, load_ui
 from bot.staff.config import StaffConfig
@@ -31,6 +32,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         config,
         load_ui(settings.data_dir),
         clock=now_jst,
+        faq=LiveFaq(settings.faq_dir),
         close_stores=True,
     )
     web.run_app(app, host=args.host, port=args.port, print=None)

@@ -23,9 +23,11 @@ from argon2 import PasswordHasher
 from cryptography.fernet import Fernet
 
 from bot.knowledge.catalog import Catalog
+from bot.knowledge.faq.base import LiveFaq, VersionConflict
 from bot.phone import parse_phone
 from bot.staff import passwords
 from bot.staff import queue as q
+from bot.staff import review as rv
 from bot.staff.config import StaffConfig
 from bot.staff.security import (
     AUTO_REFRESH_HEADER,
@@ -54,6 +56,7 @@ class Deps:
     clock: Callable[[], datetime]
     hasher: PasswordHasher
     dummy_hash: str
+    faq: LiveFaq | None = None
 
 
 DEPS = web.AppKey("deps", Deps)
@@ -287,6 +290,61 @@ async def callback_post(request: web.Request) -> web.Response:
     raise web.HTTPSeeOther(f"/callbacks/{found.ticket}?{urlencode({'updated': status})}")
 
 
+# --- 見直し --------------------------------------------------------------------------------------
+
+
+def _review(request: web.Request, notice: str | None = None, error: str | None = None, status: int = 200):
+    deps = _deps(request)
+    if deps.faq is None:
+        return _refuse(request, 404, "not_found")
+    snapshot = deps.faq.snapshot()
+    query = request.query.get("q", "").strip()[:200]
+    context = {
+        "items": rv.items(deps.stores.review.distinct(), snapshot),
+        "q": query,
+        "results": snapshot.search(query, top_k=rv.SEARCH_RESULTS) if query else [],
+        "entries": len(snapshot),
+        "jst": _jst,
+        "notice": notice,
+        "error": error,
+    }
+    return _render(request, "review.html", context, status)
+
+
+@requires("editor")
+async def review_page(request: web.Request) -> web.Response:
+    added = request.query.get("added", "")
+    notice = _message(request, "review_added", faq_id=added) if added else None
+    return _review(request, notice=notice)
+
+
+@requires("editor")
+async def review_post(request: web.Request) -> web.Response:
+    deps, account = _deps(request), request["account"]
+    if deps.faq is None:
+        return _refuse(request, 404, "not_found")
+    form = await request.post()
+    group = rv.find(deps.stores.review.distinct(), str(form.get("key", "")))
+    faq_id = str(form.get("faq_id", "")).strip()[:64]
+    if group is None:
+        return _review(request, error=_message(request, "review_gone"), status=400)
+    loop = asyncio.get_running_loop()
+    snapshot = deps.faq.snapshot()
+    today = deps.clock().astimezone(JST).date()
+    try:
+        outcome, version = await loop.run_in_executor(
+            None, rv.add_paraphrase, deps.faq.kb_dir, snapshot, group.question, faq_id, today
+        )
+    except VersionConflict:
+        return _review(request, error=_message(request, "review_conflict"), status=409)
+    if not outcome.report.ok:
+        return _review(request, error=" ".join(i.message for i in outcome.report.errors), status=400)
+    if version is not None:
+        await loop.run_in_executor(None, deps.faq.refresh)
+        deps.stores.audit.record(account.name, "review.paraphrase", version, faq_id)  # target: rollback point
+    raise web.HTTPSeeOther(f"/review?{urlencode({'added': faq_id})}")
+
+
 # --- 監査ログ ------------------------------------------------------------------------------------
 
 
@@ -307,11 +365,12 @@ def create_app(
     *,
     clock: Callable[[], datetime],
     hasher: PasswordHasher | None = None,
+    faq: LiveFaq | None = None,
     close_stores: bool = False,
 ) -> web.Application:
     """The console. ``config.session_key`` must be a Fernet key (see :mod:`bot.staff.config`)."""
     hasher = hasher or passwords.default_hasher()
-    deps = Deps(stores, catalog, config, ui, clock, hasher, hasher.hash(passwords.generate()))
+    deps = Deps(stores, catalog, config, ui, clock, hasher, hasher.hash(passwords.generate()), faq)
     app = web.Application(client_max_size=_MAX_FORM_BYTES, middlewares=[headers_middleware])
     app[DEPS] = deps
     storage = EncryptedCookieStorage(
@@ -337,6 +396,8 @@ def create_app(
     app.router.add_get("/callbacks", callback_list, name="callbacks")
     app.router.add_get("/callbacks/{ticket}", callback_page, name="callback")
     app.router.add_post("/callbacks/{ticket}", callback_post, name="callback_post")
+    app.router.add_get("/review", review_page, name="review")
+    app.router.add_post("/review", review_post, name="review_post")
     app.router.add_get("/audit", audit_page, name="audit")
     app.router.add_static("/static", HERE / "static", name="static")
     if close_stores:

@@ -268,3 +268,41 @@ def test_reflows_at_200_percent_zoom(console, browser, path):
         assert overflow <= 0, f"{path}: {overflow}px wider than the window"
     finally:
         ctx.close()
+
+
+def test_an_editor_answers_a_review_item_by_keyboard(browser, axe_source, tmp_path):
+    from bot.knowledge.faq import base
+
+    kb = tmp_path / "faq"
+    base.ensure_live_base(kb, REPO / "data" / "faq" / "sample_faq.csv")
+    stores = open_stores(settings_module.load({"MADOGUCHI_VAR": str(tmp_path / "var")}))
+    add_account(stores, "editor1", "editor")
+    stores.review.record("有料の袋はどこのお店に置いてあるの", "fallback", [])
+    stores.review.record("有料の袋はどこのお店に置いてあるの", "unhelpful", [])
+    bg = BackgroundLoop()
+    served = Served(bg, make_console(stores, now_jst, faq=base.LiveFaq(kb))).start()
+    ctx = browser.new_context(viewport=VIEWPORT, locale="ja-JP")
+    ctx.add_init_script(script=axe_source)
+    try:
+        page = ctx.new_page()
+        sign_in_by_keyboard(page, served.url, "editor1")
+        tab_to(page, page.get_by_role("navigation").get_by_role("link", name="見直し"))
+        page.keyboard.press("Enter")
+        expect(page.get_by_role("heading", name="見直し", exact=True)).to_be_visible()
+        row = page.get_by_role("row").filter(has_text="有料の袋はどこのお店に置いてあるの")
+        expect(row).to_contain_text("F0085 指定ごみ袋はどこで買えますか")
+        no_violations(page)
+        shot(page, "review")
+        tab_to(page, row.get_by_label("FAQ番号"))
+        page.keyboard.press("Control+A")
+        page.keyboard.type("F0085")
+        page.keyboard.press("Enter")
+        expect(page.get_by_role("status")).to_contain_text("FAQ F0085 の言い換えにしました")
+        expect(page.get_by_role("row").filter(has_text="有料の袋はどこのお店に置いてあるの")).to_have_count(0)
+        no_violations(page)
+        assert base.load_current(kb).search("有料の袋はどこのお店に置いてあるの", top_k=1)[0][0].id == "F0085"
+    finally:
+        ctx.close()
+        served.cleanup()
+        bg.close()
+        stores.close()
