@@ -261,6 +261,24 @@ async def test_security_headers_on_every_answer(console):
         assert reply.headers["X-Frame-Options"] == "DENY"
 
 
+async def test_admin_exports_the_audit_log_as_csv(console, stores):
+    add_account(stores, "sato", "admin")
+    await sign_in(console, "sato")
+    reply = await console.get("/audit.csv")
+    assert reply.status == 200 and reply.content_type == "text/csv"
+    assert reply.headers["Content-Disposition"].startswith('attachment; filename="audit-')
+    body = (await reply.read()).decode("utf-8")
+    lines = body.lstrip("\ufeff").splitlines()
+    assert body.startswith("\ufeff") and lines[0] == "日時,職員,操作,対象,詳細"
+    assert lines[1].split(",")[1:4] == ["sato", "ログイン", "sato"]
+    assert stores.audit.entries()[0].action == "audit.export"
+    add_account(stores, "tanaka", "callback")
+    other = await new_client(console)
+    await sign_in(other, "tanaka")
+    assert (await other.get("/audit.csv")).status == 403
+    await other.close()
+
+
 # --- the queue --------------------------------------------------------------------------------------
 
 
