@@ -358,6 +358,11 @@ async def audit_page(request: web.Request) -> web.Response:
     return _render(request, "audit.html", {"entries": entries, "jst": _jst})
 
 
+def _cell(value: str) -> str:
+    """A CSV cell Excel will not run as a formula."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@") else value
+
+
 @requires()
 async def audit_csv(request: web.Request) -> web.Response:
     """The latest entries as CSV (UTF-8 with BOM, so Excel opens the Japanese correctly)."""
@@ -369,7 +374,9 @@ async def audit_csv(request: web.Request) -> web.Response:
     writer.writerow(deps.ui["audit_columns"])
     actions = deps.ui["audit_actions"]
     for e in entries:
-        writer.writerow([_jst(e.at), e.actor, actions.get(e.action, e.action), e.target, e.detail])
+        writer.writerow(
+            [_cell(v) for v in (_jst(e.at), e.actor, actions.get(e.action, e.action), e.target, e.detail)]
+        )
     stamp = deps.clock().astimezone(JST).strftime("%Y%m%d-%H%M")
     return web.Response(
         body=("\ufeff" + out.getvalue()).encode("utf-8"),
