@@ -119,6 +119,24 @@ async def test_one_time_password_must_be_changed_first(console, stores):
     assert (await sign_in(await new_client(console), "sato", new)).headers["Location"] == "/"
 
 
+async def test_wrong_current_passwords_count_as_failed_sign_ins(console, stores):
+    add_account(stores, "tanaka", "callback")
+    await sign_in(console, "tanaka")
+    token = await page_csrf(console, "/password")
+    data = {
+        "csrf": token,
+        "current": "guess",
+        "new": "a new long passphrase",
+        "again": "a new long passphrase",
+    }
+    for _ in range(4):
+        assert (await console.post("/password", data=data)).status == 400
+    locked = await console.post("/password", data=data, allow_redirects=False)
+    assert (locked.status, locked.headers["Location"]) == (303, "/login")
+    assert (await console.get("/", allow_redirects=False)).headers["Location"] == "/login"
+    assert (await sign_in(console, "tanaka")).status == 429
+
+
 async def test_a_changed_password_ends_other_sessions(console, stores):
     add_account(stores, "tanaka", "callback")
     other = await new_client(console)

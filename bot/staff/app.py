@@ -185,7 +185,15 @@ async def password_post(request: web.Request) -> web.Response:
     error = passwords.problem(new) or ("password_mismatch" if new != again else None)
     loop = asyncio.get_running_loop()
     if error is None and not await loop.run_in_executor(None, _check_password, deps, account, current):
-        error = "password_wrong"
+        error = "password_wrong"  # counted like a failed sign-in: a left-open screen is no guessing oracle
+        now = deps.clock()
+        state = deps.stores.accounts.record_failure(
+            account.name, now, deps.config.lock_after, deps.config.lock_for
+        )
+        deps.stores.audit.record(account.name, "login.failed", account.name)
+        if state.locked(now):
+            request["session"].invalidate()
+            raise web.HTTPSeeOther("/login")
     if error:
         return _render(request, "password.html", {"notice": None, "error": _message(request, error)}, 400)
     new_hash = await loop.run_in_executor(None, deps.hasher.hash, new)
