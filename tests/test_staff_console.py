@@ -333,6 +333,31 @@ async def test_two_clerks_one_request(console, stores, clock):
     await second.close()
 
 
+async def test_only_an_admin_deletes_a_request_and_only_when_confirmed(console, stores):
+    request = _request(stores)
+    stores.work.update(request.ticket, "tanaka", "in_progress", "メモ")
+    add_account(stores, "tanaka", "callback")
+    await sign_in(console, "tanaka")
+    token = await page_csrf(console, f"/callbacks/{request.ticket}")
+    path = f"/callbacks/{request.ticket}/delete"
+    assert (await console.post(path, data={"csrf": token, "confirm": "yes"})).status == 403
+    add_account(stores, "sato", "admin")
+    admin = await new_client(console)
+    await sign_in(admin, "sato")
+    page = await (await admin.get(f"/callbacks/{request.ticket}")).text()
+    assert "この依頼を削除する" in page
+    unconfirmed = await admin.post(path, data={"csrf": csrf_of(page)})
+    assert unconfirmed.status == 400 and stores.callbacks.get(request.ticket) is not None
+    done = await admin.post(path, data={"csrf": csrf_of(page), "confirm": "yes"})
+    assert done.status == 200 and f"依頼 {request.ticket} を削除しました" in await done.text()
+    assert stores.callbacks.get(request.ticket) is None and stores.work.get(request.ticket) is None
+    assert (stores.audit.entries()[0].action, stores.audit.entries()[0].target) == (
+        "callback.delete",
+        request.ticket,
+    )
+    await admin.close()
+
+
 async def test_no_answer_puts_it_back_for_anyone(console, stores):
     request = _request(stores)
     add_account(stores, "tanaka", "callback")

@@ -239,6 +239,9 @@ async def callback_list(request: web.Request) -> web.Response:
         "jst": _jst,
         "auto": bool(request.headers.get(AUTO_REFRESH_HEADER)),
     }
+    deleted = request.query.get("deleted", "")
+    if deleted and deps.stores.callbacks.get(deleted) is None:
+        context["notice"] = _message(request, "deleted", ticket=deleted)
     return _render(request, "callbacks.html", context)
 
 
@@ -300,6 +303,22 @@ async def callback_post(request: web.Request) -> web.Response:
         deps.stores.callbacks.mark_done(found.ticket)
     deps.stores.audit.record(account.name, f"callback.{status}", found.ticket)
     raise web.HTTPSeeOther(f"/callbacks/{found.ticket}?{urlencode({'updated': status})}")
+
+
+@requires()
+async def callback_delete(request: web.Request) -> web.Response:
+    """管理者 only: deletes a request and the staff's notes on it, after an explicit confirmation."""
+    deps, account = _deps(request), request["account"]
+    found = _visible_request(request)
+    if found is None:
+        return _refuse(request, 404, "not_found")
+    form = await request.post()
+    if form.get("confirm") != "yes":
+        return _detail(request, found, error=_message(request, "delete_confirm"), status=400)
+    deps.stores.callbacks.delete(found.ticket)
+    deps.stores.work.delete(found.ticket)
+    deps.stores.audit.record(account.name, "callback.delete", found.ticket)
+    raise web.HTTPSeeOther(f"/callbacks?{urlencode({'deleted': found.ticket})}")
 
 
 # --- 見直し --------------------------------------------------------------------------------------
@@ -436,6 +455,7 @@ def create_app(
     app.router.add_get("/callbacks", callback_list, name="callbacks")
     app.router.add_get("/callbacks/{ticket}", callback_page, name="callback")
     app.router.add_post("/callbacks/{ticket}", callback_post, name="callback_post")
+    app.router.add_post("/callbacks/{ticket}/delete", callback_delete, name="callback_delete")
     app.router.add_get("/review", review_page, name="review")
     app.router.add_post("/review", review_post, name="review_post")
     app.router.add_get("/audit", audit_page, name="audit")

@@ -180,13 +180,15 @@ def test_cookie_flags_as_the_browser_keeps_them(console, contexts):
 
 
 def test_admin_pages_pass_axe(console, contexts):
-    served, _ = console
+    served, stores = console
+    ticket = resident_request(stores).ticket
     page = contexts()
     sign_in_by_keyboard(page, served.url, "sato")
     for path, heading in (
         ("/audit", "監査ログ"),
         ("/password", "パスワード変更"),
         ("/callbacks?status=all", "折り返し依頼"),
+        (f"/callbacks/{ticket}", f"折り返し依頼 {ticket}"),  # with the 管理者's delete form
     ):
         page.goto(served.url + path)
         expect(page.get_by_role("heading", name=heading, exact=True)).to_be_visible()
