@@ -189,10 +189,13 @@ def test_admin_pages_pass_axe(console, contexts):
         ("/password", "パスワード変更"),
         ("/callbacks?status=all", "折り返し依頼"),
         (f"/callbacks/{ticket}", f"折り返し依頼 {ticket}"),  # with the 管理者's delete form
+        ("/usage", "利用状況"),
     ):
         page.goto(served.url + path)
         expect(page.get_by_role("heading", name=heading, exact=True)).to_be_visible()
         no_violations(page)
+    page.goto(served.url + "/usage")
+    shot(page, "usage")
     page.goto(served.url + "/audit")
     shot(page, "audit")
     reply = page.goto(served.url + "/callbacks/CB-00000000-0000")
