@@ -273,14 +273,17 @@ def main(argv: list[str] | None = None) -> int:
     if not model_path().exists():
         sys.stderr.write("no trained model: run `make run` (it trains one) or `python -m bot.training`\n")
         return 2
-    prepare(config)
     supervisor = Supervisor(config)
 
     def on_signal(signum, _frame):
         supervisor.stop()
 
+    # before prepare(): seeding the FAQ base takes seconds, and Ctrl-C meanwhile must be a clean stop too
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
+    prepare(config)
+    if supervisor.stopping:
+        return 0
     supervisor.start()
     try:
         supervisor.wait_ready()
