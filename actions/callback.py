@@ -18,6 +18,7 @@ from rasa_sdk.types import DomainDict
 from actions.adapter import send
 from actions.context import UsesContext
 from bot.dialogue import contact
+from bot.knowledge.routing import department_for
 from bot.names import introduced_spans
 from bot.phone import parse_phone
 from bot.text import normalize
@@ -228,8 +229,9 @@ class ActionSubmitCallback(UsesContext, Action):
             return clear_personal_slots()
         knowledge = self.context.turn()
         catalog = knowledge.catalog
-        procedure_id: str | None = tracker.get_slot("procedure")
-        department = catalog.department_of(procedure_id) if procedure_id else None
+        department = department_for(
+            catalog, tracker.get_slot("procedure"), tracker.get_slot("callback_topic")
+        )
         slot = catalog.city.slot(tracker.get_slot("callback_slot"))
         request = self.context.stores().callbacks.add(
             phone=tracker.get_slot("callback_phone"),

@@ -315,8 +315,9 @@ def test_purge_expired_uses_retention(clocked: Stores, clock: FakeClock):
         "callbacks": 0,
         "review": 0,
         "feedback": 0,
+        "callback_work": 0,
     }
-    assert clocked.purge_expired() == {"callbacks": 1, "review": 1, "feedback": 1}
+    assert clocked.purge_expired() == {"callbacks": 1, "review": 1, "feedback": 1, "callback_work": 0}
     assert [r.ticket for r in clocked.callbacks.list()] == [kept_open.ticket]
     with pytest.raises(ValueError, match="^days:"):
         clocked.purge_expired(days=-1)
