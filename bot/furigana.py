@@ -18,7 +18,12 @@ from __future__ import annotations
 import re
 from typing import Iterable
 
+from bot import furigana_corrections, settings
+from bot.furigana_corrections import Corrections, Phrase
 from bot.text import COUNTER_POS, Morph, analyze
+
+#: The corrections file under the data directory (see :mod:`bot.furigana_corrections`).
+CORRECTIONS_FILE = "corrections.yml"
 
 #: A ``[surface, reading]`` pair; ``reading`` is hiragana, or None when no ruby is needed.
 Segment = list[str | None]  # [surface, reading]: a list, not a tuple, as it is sent in JSON
@@ -28,6 +33,9 @@ _HAS_KANJI = re.compile(f"[{_KANJI}]")
 _KANJI_RUN = re.compile(f"[{_KANJI}]+")
 _KANA_READING = re.compile("^[\u3041-\u3096\u30fc]+$")
 _COUNTER_POS = COUNTER_POS
+_HAS_DIGIT = re.compile(r"\d")
+# URLs (ASCII, as the catalog writes them) and e-mail addresses: kept whole, never with ruby.
+_URL = re.compile(r"(?:https?://|www\.)[A-Za-z0-9\-._~:/?#\[\]@!$&'*+,;=%]+|[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}")
 
 
 def to_hiragana(text: str) -> str:
@@ -68,17 +76,43 @@ def align(surface: str, reading: str) -> list[Segment]:
     return out
 
 
-def _reading_for(morph: Morph, previous: Morph | None) -> str | None:
+def _reading_for(morph: Morph, previous: Morph | None, fixes: Corrections) -> str | None:
     """The hiragana reading to show for a token, or None when it should get no ruby."""
-    if not has_kanji(morph.surface):
-        return None
+    if not has_kanji(morph.surface) or _HAS_DIGIT.search(morph.surface):
+        return None  # no ruby inside numbers (1番, 2026年 as one word)
+    adjacent = previous is not None and previous.end == morph.start
+    corrected = fixes.word_reading(morph.surface, previous.pos[0] if adjacent and previous.pos else None)
+    if corrected:
+        return corrected
     reading = to_hiragana(morph.reading)
     if not _KANA_READING.match(reading):
         return None  # unknown words: Sudachi gives no usable reading
-    after_numeral = previous is not None and previous.end == morph.start and previous.surface.isdigit()
+    after_numeral = adjacent and previous.surface.isdigit()
     if after_numeral and len(morph.pos) > 2 and morph.pos[2] in _COUNTER_POS:
         return None
     return reading
+
+
+def _protected(text: str) -> list[tuple[int, int]]:
+    """Spans that never get ruby: URLs and e-mail addresses."""
+    return [m.span() for m in _URL.finditer(text)]
+
+
+def _inside(start: int, end: int, spans: list[tuple[int, int]]) -> bool:
+    return any(start < b and a < end for a, b in spans)
+
+
+def _phrase_at(fixes: Corrections, text: str, start: int, ends: set[int]) -> Phrase | None:
+    """The longest correction phrase at ``start`` that ends on a word boundary."""
+    for phrase in fixes.phrases_at(text, start):
+        if start + len(phrase.text) in ends:
+            return phrase
+    return None
+
+
+def default_corrections() -> Corrections:
+    """The corrections of ``$MADOGUCHI_DATA/furigana/corrections.yml``, read once per process."""
+    return furigana_corrections.cached(settings.load().data_dir / "furigana" / CORRECTIONS_FILE)
 
 
 def _merge_plain(segs: Iterable[Segment]) -> list[Segment]:
@@ -94,24 +128,38 @@ def _merge_plain(segs: Iterable[Segment]) -> list[Segment]:
     return out
 
 
-def segments(text: str) -> list[Segment]:
+def segments(text: str, corrections: Corrections | None = None) -> list[Segment]:
     """Cuts a text into ``[surface, hiragana_reading_or_None]`` pairs for ruby rendering.
 
     The surfaces, joined, are exactly ``text`` (whitespace and symbols included).
+
+    Args:
+        text: a bot answer.
+        corrections: readings that override Sudachi's (default: :func:`default_corrections`).
     """
     if not text:
         return []
+    fixes = default_corrections() if corrections is None else corrections
+    morphs = analyze(text)
+    ends = {m.end for m in morphs}
+    protected = _protected(text)
     raw: list[Segment] = []
     pos = 0
     previous: Morph | None = None
-    for morph in analyze(text):
-        if morph.start < pos:  # never overlap (defensive: offsets map to the original text)
+    for morph in morphs:
+        if morph.start < pos:  # inside a corrected phrase (or overlapping: offsets map to the original)
+            previous = morph
             continue
         if morph.start > pos:
             raw.append([text[pos : morph.start], None])
-        reading = _reading_for(morph, previous)
-        raw.extend(align(morph.surface, reading) if reading else [[morph.surface, None]])
-        pos = morph.end
+        phrase = None if _inside(morph.start, morph.end, protected) else _phrase_at(fixes, text, morph.start, ends)
+        if phrase and not _inside(morph.start, morph.start + len(phrase.text), protected):
+            raw.extend([surface, reading] for surface, reading in phrase.pieces)
+            pos = morph.start + len(phrase.text)
+        else:
+            reading = None if _inside(morph.start, morph.end, protected) else _reading_for(morph, previous, fixes)
+            raw.extend(align(morph.surface, reading) if reading else [[morph.surface, None]])
+            pos = morph.end
         previous = morph
     if pos < len(text):
         raw.append([text[pos:], None])
