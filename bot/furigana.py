@@ -35,7 +35,9 @@ _KANA_READING = re.compile("^[\u3041-\u3096\u30fc]+$")
 _COUNTER_POS = COUNTER_POS
 _HAS_DIGIT = re.compile(r"\d")
 # URLs (ASCII, as the catalog writes them) and e-mail addresses: kept whole, never with ruby.
-_URL = re.compile(r"(?:https?://|www\.)[A-Za-z0-9\-._~:/?#\[\]@!$&'*+,;=%]+|[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}")
+_URL = re.compile(
+    r"(?:https?://|www\.)[A-Za-z0-9\-._~:/?#\[\]@!$&'*+,;=%]+|[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}"
+)
 
 
 def to_hiragana(text: str) -> str:
@@ -152,12 +154,13 @@ def segments(text: str, corrections: Corrections | None = None) -> list[Segment]
             continue
         if morph.start > pos:
             raw.append([text[pos : morph.start], None])
-        phrase = None if _inside(morph.start, morph.end, protected) else _phrase_at(fixes, text, morph.start, ends)
+        phrase = _phrase_at(fixes, text, morph.start, ends)
         if phrase and not _inside(morph.start, morph.start + len(phrase.text), protected):
             raw.extend([surface, reading] for surface, reading in phrase.pieces)
             pos = morph.start + len(phrase.text)
         else:
-            reading = None if _inside(morph.start, morph.end, protected) else _reading_for(morph, previous, fixes)
+            protect = _inside(morph.start, morph.end, protected)
+            reading = None if protect else _reading_for(morph, previous, fixes)
             raw.extend(align(morph.surface, reading) if reading else [[morph.surface, None]])
             pos = morph.end
         previous = morph

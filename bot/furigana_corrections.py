@@ -116,8 +116,9 @@ def parse(raw: Any, source: str) -> Corrections:
         return Corrections()
     if not isinstance(raw, dict) or set(raw) - {"phrases", "words"}:
         raise CorrectionsError(f"{source}: expected a mapping with 'phrases' and 'words' lists")
-    phrases = tuple(_phrase(e, f"{source}: phrases[{i}]") for i, e in enumerate(_list(raw, "phrases", source), 1))
-    words = tuple(_word(e, f"{source}: words[{i}]") for i, e in enumerate(_list(raw, "words", source), 1))
+    raw_phrases, raw_words = _list(raw, "phrases", source), _list(raw, "words", source)
+    phrases = tuple(_phrase(e, f"{source}: phrases[{i}]") for i, e in enumerate(raw_phrases, 1))
+    words = tuple(_word(e, f"{source}: words[{i}]") for i, e in enumerate(raw_words, 1))
     _no_duplicates([p.text for p in phrases], f"{source}: phrases", "text")
     _no_duplicates([(w.surface, tuple(sorted(w.after_pos))) for w in words], f"{source}: words", "surface")
     return Corrections(phrases, words)
