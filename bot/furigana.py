@@ -15,15 +15,19 @@ wrong one.
 
 from __future__ import annotations
 
+import dataclasses
 import re
+import unicodedata
 from typing import Iterable
 
-from bot import furigana_corrections, settings
+from bot import furigana_corrections, furigana_counters, settings
 from bot.furigana_corrections import Corrections, Phrase
 from bot.text import COUNTER_POS, Morph, analyze
 
 #: The corrections file under the data directory (see :mod:`bot.furigana_corrections`).
 CORRECTIONS_FILE = "corrections.yml"
+#: The counters file beside it (see :mod:`bot.furigana_counters`).
+COUNTERS_FILE = "counters.yml"
 
 #: A ``[surface, reading]`` pair; ``reading`` is hiragana, or None when no ruby is needed.
 Segment = list[str | None]  # [surface, reading]: a list, not a tuple, as it is sent in JSON
@@ -34,6 +38,10 @@ _KANJI_RUN = re.compile(f"[{_KANJI}]+")
 _KANA_READING = re.compile("^[\u3041-\u3096\u30fc]+$")
 _COUNTER_POS = COUNTER_POS
 _HAS_DIGIT = re.compile(r"\d")
+_NUMBER = re.compile(r"\d+(?:,\d{3})*")
+# One token holding numbers and their counters (1番, 1万5千, 第3子): a prefix, then number+counter pairs.
+_NUMBER_WORD = re.compile(r"(\D*?)((?:\d+(?:,\d{3})*\D+)+)")
+_NUMBER_AND_COUNTER = re.compile(r"(\d+(?:,\d{3})*)(\D+)")
 # URLs (ASCII, as the catalog writes them) and e-mail addresses: kept whole, never with ruby.
 _URL = re.compile(
     r"(?:https?://|www\.)[A-Za-z0-9\-._~:/?#\[\]@!$&'*+,;=%]+|[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}"
@@ -95,6 +103,11 @@ def _reading_for(morph: Morph, previous: Morph | None, fixes: Corrections) -> st
     return reading
 
 
+def _word_segments(morph: Morph, previous: Morph | None, fixes: Corrections) -> list[Segment]:
+    reading = _reading_for(morph, previous, fixes)
+    return align(morph.surface, reading) if reading else [[morph.surface, None]]
+
+
 def _protected(text: str) -> list[tuple[int, int]]:
     """Spans that never get ruby: URLs and e-mail addresses."""
     return [m.span() for m in _URL.finditer(text)]
@@ -113,8 +126,52 @@ def _phrase_at(fixes: Corrections, text: str, start: int, ends: set[int]) -> Phr
 
 
 def default_corrections() -> Corrections:
-    """The corrections of ``$MADOGUCHI_DATA/furigana/corrections.yml``, read once per process."""
-    return furigana_corrections.cached(settings.load().data_dir / "furigana" / CORRECTIONS_FILE)
+    """The corrections and counters under ``$MADOGUCHI_DATA/furigana/``, read once per process."""
+    folder = settings.load().data_dir / "furigana"
+    fixes = furigana_corrections.cached(folder / CORRECTIONS_FILE)
+    return dataclasses.replace(fixes, counters=furigana_counters.cached(folder / COUNTERS_FILE))
+
+
+def _number(digits: str) -> int:
+    return int(unicodedata.normalize("NFKC", digits).replace(",", ""))
+
+
+def _counter_segments(number: str, counter: str, fixes: Corrections) -> list[Segment] | None:
+    """Segments of a number and its counter (the number without ruby), or None for an unknown counter."""
+    rule = fixes.counters.counters.get(counter)
+    if rule is None:
+        return None
+    reading, whole = rule.after(_number(number))
+    if whole:
+        return [[number + counter, reading]]
+    return [[number, None], *align(counter, reading)]
+
+
+def _number_word(morph: Morph, fixes: Corrections) -> list[Segment] | None:
+    """Segments of one token holding a number and a counter (1番, 8千, 第3子), if it is one."""
+    match = _NUMBER_WORD.fullmatch(morph.surface)
+    if not match or not has_kanji(morph.surface):
+        return None
+    prefix, rest = match.groups()
+    out: list[Segment] = []
+    if prefix:
+        out.append([prefix, fixes.counters.prefixes.get(prefix)])
+    for number, counter in _NUMBER_AND_COUNTER.findall(rest):
+        out.extend(_counter_segments(number, counter, fixes) or [[number + counter, None]])
+    if any(reading is None and has_kanji(surface) for surface, reading in out):
+        return [[morph.surface, None]]  # a number inside a word: no ruby is better than a wrong one
+    return out
+
+
+def _after_number(morph: Morph, previous: Morph | None, raw: list[Segment], fixes: Corrections) -> bool:
+    """Adds the segments of a counter right after a number token (30 + 分) to ``raw``, if it is one."""
+    if previous is None or previous.end != morph.start or not _NUMBER.fullmatch(previous.surface):
+        return False
+    segs = _counter_segments(previous.surface, morph.surface, fixes)
+    if segs is None or not raw or raw[-1] != [previous.surface, None]:
+        return False
+    raw[-1:] = segs
+    return True
 
 
 def _merge_plain(segs: Iterable[Segment]) -> list[Segment]:
@@ -159,10 +216,11 @@ def segments(text: str, corrections: Corrections | None = None) -> list[Segment]
             raw.extend([surface, reading] for surface, reading in phrase.pieces)
             pos = morph.start + len(phrase.text)
         else:
-            protect = _inside(morph.start, morph.end, protected)
-            reading = None if protect else _reading_for(morph, previous, fixes)
-            raw.extend(align(morph.surface, reading) if reading else [[morph.surface, None]])
             pos = morph.end
+            if _inside(morph.start, morph.end, protected):
+                raw.append([morph.surface, None])
+            elif not _after_number(morph, previous, raw, fixes):
+                raw.extend(_number_word(morph, fixes) or _word_segments(morph, previous, fixes))
         previous = morph
     if pos < len(text):
         raw.append([text[pos:], None])

@@ -27,6 +27,8 @@ from typing import Any
 
 import yaml
 
+from bot.furigana_counters import Counters
+
 #: Sudachi's first-level parts of speech, the values ``after_pos`` may name.
 SUDACHI_POS = frozenset(
     {
@@ -70,6 +72,7 @@ class Corrections:
 
     phrases: tuple[Phrase, ...] = ()
     words: tuple[WordRule, ...] = ()
+    counters: Counters = field(default_factory=Counters)
     _by_first: dict[str, tuple[Phrase, ...]] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:

@@ -64,11 +64,16 @@ def test_text_without_kanji_has_no_ruby_and_is_merged():
     ]
 
 
-def test_counter_after_arabic_numeral_gets_no_reading():
+def test_a_counter_after_an_arabic_numeral_is_read_as_it_sounds_after_that_number():
     # Sudachi reads 分 as ふん and 日 as にち on their own; 30分 is さんじゅっぷん, 10日 is とおか.
-    segs = dict((s, r) for s, r in segments("30分後、10日まで") if r)
-    assert "分" not in segs and "日" not in segs
-    assert segs.get("後") == "ご"
+    assert segments("30分後、10日まで") == [
+        ["30", None],
+        ["分", "ぷん"],
+        ["後", "ご"],
+        ["、10", None],
+        ["日", "か"],
+        ["まで", None],
+    ]
 
 
 def test_to_hiragana():

@@ -70,6 +70,7 @@ def test_corrections_come_from_the_data_directory(tmp_path, monkeypatch):
     folder.mkdir()
     entry = "phrases:\n  - {text: 窓口, reading: まどくち}\n"
     (folder / "corrections.yml").write_text(entry, encoding="utf-8")
+    (folder / "counters.yml").write_text("counters: {}\n", encoding="utf-8")
     monkeypatch.setenv("MADOGUCHI_DATA", str(tmp_path))
     assert notation(segments("窓口")) == "窓口{まどくち}"
     monkeypatch.delenv("MADOGUCHI_DATA")
