@@ -21,7 +21,7 @@ import unicodedata
 from typing import Iterable
 
 from bot import furigana_corrections, furigana_counters, settings
-from bot.furigana_corrections import Corrections, Phrase
+from bot.furigana_corrections import KANJI, Corrections, Phrase, split_reading, to_hiragana
 from bot.text import COUNTER_POS, Morph, analyze
 
 #: The corrections file under the data directory (see :mod:`bot.furigana_corrections`).
@@ -32,11 +32,12 @@ COUNTERS_FILE = "counters.yml"
 #: A ``[surface, reading]`` pair; ``reading`` is hiragana, or None when no ruby is needed.
 Segment = list[str | None]  # [surface, reading]: a list, not a tuple, as it is sent in JSON
 
-_KANJI = "\u3005\u3006\u3007\u303b\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
-_HAS_KANJI = re.compile(f"[{_KANJI}]")
-_KANJI_RUN = re.compile(f"[{_KANJI}]+")
+_HAS_KANJI = re.compile(f"[{KANJI}]")
 _KANA_READING = re.compile("^[\u3041-\u3096\u30fc]+$")
 _COUNTER_POS = COUNTER_POS
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+# Characters that belong to the one before them: ZWJ, variation selectors, combining marks.
+_MARKS = re.compile("[\u200d\ufe00-\ufe0f\U000e0100-\U000e01ef\u0300-\u036f\u3099\u309a\u20e3]+")
 _HAS_DIGIT = re.compile(r"\d")
 _NUMBER = re.compile(r"\d+(?:,\d{3})*")
 # One token holding numbers and their counters (1番, 1万5千, 第3子): a prefix, then number+counter pairs.
@@ -46,11 +47,6 @@ _NUMBER_AND_COUNTER = re.compile(r"(\d+(?:,\d{3})*)(\D+)")
 _URL = re.compile(
     r"(?:https?://|www\.)[A-Za-z0-9\-._~:/?#\[\]@!$&'*+,;=%]+|[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}"
 )
-
-
-def to_hiragana(text: str) -> str:
-    """Katakana -> hiragana (ァ..ヶ), leaving everything else (ー, kanji, ASCII) as it is."""
-    return "".join(chr(ord(c) - 0x60) if "\u30a1" <= c <= "\u30f6" else c for c in text)
 
 
 def has_kanji(text: str) -> bool:
@@ -74,16 +70,10 @@ def align(surface: str, reading: str) -> list[Segment]:
     """
     if not has_kanji(surface):
         return [[surface, None]]
-    parts = [p for p in re.split(f"([{_KANJI}]+)", surface) if p]
-    pattern = "".join("(.+?)" if _KANJI_RUN.fullmatch(p) else re.escape(to_hiragana(p)) for p in parts)
-    match = re.fullmatch(pattern, reading)
-    if not match:
+    pieces = split_reading(surface, reading)
+    if pieces is None:
         return [[surface, reading]]
-    out: list[Segment] = []
-    groups = iter(match.groups())
-    for part in parts:
-        out.append([part, next(groups)] if _KANJI_RUN.fullmatch(part) else [part, None])
-    return out
+    return [[part, part_reading] for part, part_reading in pieces]
 
 
 def _reading_for(morph: Morph, previous: Morph | None, fixes: Corrections) -> str | None:
@@ -187,10 +177,33 @@ def _merge_plain(segs: Iterable[Segment]) -> list[Segment]:
     return out
 
 
+def _attach_marks(segs: list[Segment]) -> list[Segment]:
+    """Moves joiners, variation selectors and combining marks onto the segment before them (葛󠄀 stays)."""
+    out: list[Segment] = []
+    for surface, reading in segs:
+        marks = _MARKS.match(surface or "")
+        if marks and out:
+            out[-1][0] += marks.group()
+            surface = surface[marks.end() :]
+        if surface:
+            out.append([surface, reading])
+    return out
+
+
+def _restore(segs: list[Segment], text: str) -> list[Segment]:
+    """Gives back the original characters (lone surrogates were replaced, one for one, to analyse)."""
+    out, pos = [], 0
+    for surface, reading in segs:
+        out.append([text[pos : pos + len(surface)], reading])
+        pos += len(surface)
+    return out
+
+
 def segments(text: str, corrections: Corrections | None = None) -> list[Segment]:
     """Cuts a text into ``[surface, hiragana_reading_or_None]`` pairs for ruby rendering.
 
-    The surfaces, joined, are exactly ``text`` (whitespace and symbols included).
+    The surfaces, joined, are exactly ``text`` (whitespace, symbols, emoji and even lone surrogates
+    included); a ruby never starts inside a number, a URL or an e-mail address.
 
     Args:
         text: a bot answer.
@@ -199,6 +212,13 @@ def segments(text: str, corrections: Corrections | None = None) -> list[Segment]
     if not text:
         return []
     fixes = default_corrections() if corrections is None else corrections
+    clean = _LONE_SURROGATE.sub("\ufffd", text)  # Sudachi cannot encode them; same length
+    segs = _merge_plain(_attach_marks(_segments(clean, fixes)))
+    return segs if clean == text else _restore(segs, text)
+
+
+def _segments(text: str, fixes: Corrections) -> list[Segment]:
+    """The segments of a text without lone surrogates, before plain pieces are merged."""
     morphs = analyze(text)
     ends = {m.end for m in morphs}
     protected = _protected(text)
@@ -224,4 +244,4 @@ def segments(text: str, corrections: Corrections | None = None) -> list[Segment]
         previous = morph
     if pos < len(text):
         raw.append([text[pos:], None])
-    return _merge_plain(raw)
+    return raw

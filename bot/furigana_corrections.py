@@ -37,8 +37,9 @@ SUDACHI_POS = frozenset(
     }
 )  # fmt: skip
 
-_KANJI = "\u3005\u3006\u3007\u303b\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
-_KANJI_RUN = re.compile(f"[{_KANJI}]+")
+#: Kanji as a regex character class body: 々 〆 〇 〻, the CJK blocks and the supplementary planes (𠮷).
+KANJI = "\u3005\u3006\u3007\u303b\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
+_KANJI_RUN = re.compile(f"[{KANJI}]+")
 _HIRAGANA = re.compile("^[\u3041-\u3096\u30fc]+$")
 _PHRASE_KEYS = frozenset({"text", "reading", "note"})
 _WORD_KEYS = frozenset({"surface", "reading", "after_pos", "note"})
@@ -100,8 +101,8 @@ def split_reading(text: str, reading: str) -> list[tuple[str, str | None]] | Non
 
     Returns None when the kana of ``text`` do not all appear, in order, in ``reading``.
     """
-    parts = [p for p in re.split(f"([{_KANJI}]+)", text) if p]
-    pattern = "".join("(.+?)" if _KANJI_RUN.fullmatch(p) else re.escape(_hiragana(p)) for p in parts)
+    parts = [p for p in re.split(f"([{KANJI}]+)", text) if p]
+    pattern = "".join("(.+?)" if _KANJI_RUN.fullmatch(p) else re.escape(to_hiragana(p)) for p in parts)
     match = re.fullmatch(pattern, reading)
     if not match:
         return None
@@ -109,7 +110,8 @@ def split_reading(text: str, reading: str) -> list[tuple[str, str | None]] | Non
     return [(p, next(groups)) if _KANJI_RUN.fullmatch(p) else (p, None) for p in parts]
 
 
-def _hiragana(text: str) -> str:
+def to_hiragana(text: str) -> str:
+    """Katakana -> hiragana (ァ..ヶ), leaving everything else (ー, kanji, ASCII) as it is."""
     return "".join(chr(ord(c) - 0x60) if "\u30a1" <= c <= "\u30f6" else c for c in text)
 
 
