@@ -7,11 +7,13 @@ ruby a person checked; ``.venv/bin/python -m tests.furigana_table`` prints the s
 from __future__ import annotations
 
 import re
+import shutil
 
 import pytest
 import yaml
 
-from bot import furigana_corrections
+from bot import furigana_corrections, settings
+from bot.cli import main
 from bot.furigana import default_corrections, segments
 from bot.furigana_corrections import Corrections, CorrectionsError, parse
 from tests.furigana_table import load_table, notation
@@ -129,3 +131,21 @@ def test_a_missing_or_broken_file_is_an_error(tmp_path):
     empty = tmp_path / "empty.yml"
     empty.write_text("# none yet\n", encoding="utf-8")
     assert furigana_corrections.load(empty) == Corrections()
+
+
+def test_catalog_check_reports_a_broken_corrections_entry(tmp_path, capsys):
+    real = settings.load({}).data_dir
+    data = tmp_path / "data"
+    for name in ("catalog", "furigana"):
+        shutil.copytree(real / name, data / name)
+    for name in ("departments.yml", "life_events.yml"):
+        shutil.copy(real / name, data / name)
+    assert main(["catalog", "check", "--data", str(data)]) == 0
+    assert "ふりがな: " in capsys.readouterr().out
+
+    path = data / "furigana" / "corrections.yml"
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("reading: のかた", "reading: ノカタ"), encoding="utf-8"
+    )
+    assert main(["catalog", "check", "--data", str(data)]) == 1
+    assert "phrases[1] (text: の方): 'reading' must be hiragana only" in capsys.readouterr().err
