@@ -8,16 +8,22 @@ pieces containing kanji get a reading, in hiragana, and okurigana are left outsi
     # [["住民票", "じゅうみんひょう"], ["の", None], ["写", "うつ"], ["し", None], ["を", None],
     #  ["取", "と"], ["りたい", None]]
 
-Sudachi reads each word on its own, so a counter after an Arabic numeral (30分, 1階, 10日) would get a
-reading that ignores sound changes (ふん for ぷん). Such counters get no reading: no ruby is better than a
-wrong one.
+Sudachi reads each word on its own. Two data files fix what that gets wrong (see
+:mod:`bot.furigana_corrections` and :mod:`bot.furigana_counters`): ``data/furigana/corrections.yml``
+(方 = かた after a verb and in 「〜の方」, but ほう in 「こちらの方」; 一丁目; 収集日; place names) and
+``data/furigana/counters.yml`` (a counter after an Arabic numeral, read as it sounds after that number:
+30分 = ぷん, 3階 = がい, 14日 = か; the number itself gets no ruby). Both are read once per process, on
+first use. URLs, e-mail addresses, phone numbers and 受付番号 never get ruby; a word Sudachi cannot read
+gets none either: no ruby is better than a wrong one.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 import unicodedata
+from pathlib import Path
 from typing import Iterable
 
 from bot import furigana_corrections, furigana_counters, settings
@@ -117,7 +123,11 @@ def _phrase_at(fixes: Corrections, text: str, start: int, ends: set[int]) -> Phr
 
 def default_corrections() -> Corrections:
     """The corrections and counters under ``$MADOGUCHI_DATA/furigana/``, read once per process."""
-    folder = settings.load().data_dir / "furigana"
+    return _corrections_in(settings.load().data_dir / "furigana")
+
+
+@functools.cache
+def _corrections_in(folder: Path) -> Corrections:
     fixes = furigana_corrections.cached(folder / CORRECTIONS_FILE)
     return dataclasses.replace(fixes, counters=furigana_counters.cached(folder / COUNTERS_FILE))
 
