@@ -163,14 +163,24 @@ def _number_word(morph: Morph, fixes: Corrections) -> list[Segment] | None:
     return out
 
 
-def _after_number(morph: Morph, previous: Morph | None, raw: list[Segment], fixes: Corrections) -> bool:
-    """Adds the segments of a counter right after a number token (30 + 分) to ``raw``, if it is one."""
-    if previous is None or previous.end != morph.start or not _NUMBER.fullmatch(previous.surface):
+def _after_number(
+    morph: Morph, previous: Morph | None, raw: list[Segment], fixes: Corrections, text: str
+) -> bool:
+    """Adds the segments of a counter after a number token (30分; 119 番 with one space) to ``raw``."""
+    if previous is None or not _NUMBER.fullmatch(previous.surface):
+        return False
+    gap = text[previous.end : morph.start]
+    before = [[previous.surface, None]] + ([[gap, None]] if gap else [])
+    if len(gap) > 1 or gap.strip() or raw[-len(before) :] != before:
         return False
     segs = _counter_segments(previous.surface, morph.surface, fixes)
-    if segs is None or not raw or raw[-1] != [previous.surface, None]:
+    if segs is None:
         return False
-    raw[-1:] = segs
+    if len(segs) == 1:  # read as one word with the number (1人 = ひとり): the space goes under the ruby too
+        segs = [[previous.surface + gap + morph.surface, segs[0][1]]]
+    elif gap:
+        segs.insert(1, [gap, None])
+    raw[-len(before) :] = segs
     return True
 
 
@@ -249,7 +259,7 @@ def _segments(text: str, fixes: Corrections) -> list[Segment]:
             pos = morph.end
             if _inside(morph.start, morph.end, protected):
                 raw.append([morph.surface, None])
-            elif not _after_number(morph, previous, raw, fixes):
+            elif not _after_number(morph, previous, raw, fixes, text):
                 raw.extend(_number_word(morph, fixes) or _word_segments(morph, previous, fixes))
         previous = morph
     if pos < len(text):

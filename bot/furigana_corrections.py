@@ -10,7 +10,8 @@ that depends on the words around them (方 is かた in 「加入する方」「
     wins: 「こちらの方」 (ほう) beats 「の方」 (かた).
 ``words``
     ``{surface, reading, after_pos}``: a word read as ``reading`` when the word just before it has a
-    part of speech in ``after_pos`` (Sudachi's first level: 動詞, 助動詞 …), e.g. 方 after 「する」.
+    part of speech in ``after_pos`` (Sudachi's first level: 動詞, 助動詞 …), e.g. 方 after 「する」;
+    without ``after_pos``, always (園 = えん, never その).
 
 Both may carry a ``note`` for the people who edit the file. The file is read once per process, on
 first use (never at import time), and validated: every error names the list, the entry's number and
@@ -60,7 +61,7 @@ class Phrase:
 
 @dataclass(frozen=True)
 class WordRule:
-    """A word read as ``reading`` right after a word of one of the parts of speech ``after_pos``."""
+    """A word read as ``reading`` right after a word of a part of speech in ``after_pos`` (none: always)."""
 
     surface: str
     reading: str
@@ -91,7 +92,7 @@ class Corrections:
     def word_reading(self, surface: str, previous_pos: str | None) -> str | None:
         """The corrected reading of a word after a word of part of speech ``previous_pos``, if any."""
         for rule in self.words:
-            if rule.surface == surface and previous_pos in rule.after_pos:
+            if rule.surface == surface and (not rule.after_pos or previous_pos in rule.after_pos):
                 return rule.reading
         return None
 
@@ -124,6 +125,7 @@ def parse(raw: Any, source: str) -> Corrections:
     raw_phrases, raw_words = _list(raw, "phrases", source), _list(raw, "words", source)
     phrases = tuple(_phrase(e, f"{source}: phrases[{i}]") for i, e in enumerate(raw_phrases, 1))
     words = tuple(_word(e, f"{source}: words[{i}]") for i, e in enumerate(raw_words, 1))
+    words = tuple(sorted(words, key=lambda w: not w.after_pos))  # rules with a context first
     _no_duplicates([p.text for p in phrases], f"{source}: phrases", "text")
     _no_duplicates([(w.surface, tuple(sorted(w.after_pos))) for w in words], f"{source}: words", "surface")
     return Corrections(phrases, words)
@@ -147,7 +149,13 @@ def _entry(entry: Any, where: str, keys: frozenset[str], name_key: str) -> tuple
     reading = entry.get("reading")
     if not isinstance(name, str) or not _KANJI_RUN.search(name):
         raise CorrectionsError(f"{where}: '{name_key}' must be a text containing kanji")
-    if not isinstance(reading, str) or not _HIRAGANA.match(reading):
+    # Besides hiragana, a phrase's reading repeats the text's own symbols and digits: （月） -> （げつ）
+    kept = {c for c in name if not _KANJI_RUN.match(c) and not _HIRAGANA.match(to_hiragana(c))}
+    if (
+        not isinstance(reading, str)
+        or not reading
+        or not all(_HIRAGANA.match(c) or c in kept for c in reading)
+    ):
         raise CorrectionsError(f"{where}: 'reading' must be hiragana only, got {reading!r}")
     return where, name, reading
 
@@ -164,6 +172,8 @@ def _word(entry: Any, where: str) -> WordRule:
     where, surface, reading = _entry(entry, where, _WORD_KEYS, "surface")
     if not _KANJI_RUN.fullmatch(surface):
         raise CorrectionsError(f"{where}: 'surface' must be kanji only (put kana in a phrase)")
+    if "after_pos" not in entry:
+        return WordRule(surface, reading, frozenset())  # always
     after = entry.get("after_pos")
     if not isinstance(after, list) or not after or not all(isinstance(p, str) for p in after):
         raise CorrectionsError(f"{where}: 'after_pos' must be a non-empty list of parts of speech")

@@ -101,7 +101,10 @@ BAD = [
         "phrases:\n  - {text: 一丁目, reading: いっちょうめ}\n  - {text: 一丁目, reading: いち}",
         "phrases[2]: text",
     ),
-    ("words:\n  - {surface: 方, reading: かた}", "words[1] (surface: 方): 'after_pos' must be"),
+    (
+        "words:\n  - {surface: 方, reading: かた, after_pos: []}",
+        "words[1] (surface: 方): 'after_pos' must be",
+    ),
     ("words:\n  - {surface: 方, reading: かた, after_pos: [verb]}", "words[1] (surface: 方): unknown parts"),
     (
         "words:\n  - {surface: お方, reading: おかた, after_pos: [動詞]}",
@@ -149,3 +152,12 @@ def test_catalog_check_reports_a_broken_corrections_entry(tmp_path, capsys):
     )
     assert main(["catalog", "check", "--data", str(data)]) == 1
     assert "phrases[1] (text: の方): 'reading' must be hiragana only" in capsys.readouterr().err
+
+
+def test_a_word_rule_without_after_pos_applies_everywhere_and_a_context_rule_first():
+    raw = yaml.safe_load(
+        "words:\n  - {surface: 園, reading: その}\n  - {surface: 園, reading: えん, after_pos: [連体詞]}"
+    )
+    fixes = parse(raw, "corrections.yml")
+    assert fixes.word_reading("園", "連体詞") == "えん"
+    assert fixes.word_reading("園", None) == "その"

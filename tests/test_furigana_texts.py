@@ -75,3 +75,14 @@ def test_every_kanji_of_every_text_gets_a_kana_reading(source):
             else:
                 unread.update({run: text for run in _KANJI_RUN.findall(surface)})
     assert not unread, f"{source}: kanji without a reading (add them to data/furigana/): {unread}"
+
+
+WEEKDAY_READINGS = ["げつ", "か", "すい", "もく", "きん", "ど", "にち"]
+
+
+def test_the_next_opening_date_reads_its_weekday_as_a_weekday():
+    phone = _yaml(DATA / "messages.yml")["phone"]
+    for label, expected in zip(phone["weekdays"], WEEKDAY_READINGS, strict=True):
+        text = phone["next_open_format"].format(month=12, day=3, weekday=label, time="9:00")
+        readings = dict((surface, reading) for surface, reading in segments(text) if reading)
+        assert readings[label] == expected, text
