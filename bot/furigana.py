@@ -44,6 +44,7 @@ _COUNTER_POS = COUNTER_POS
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 # Characters that belong to the one before them: ZWJ, variation selectors, combining marks.
 _MARKS = re.compile("[\u200d\ufe00-\ufe0f\U000e0100-\U000e01ef\u0300-\u036f\u3099\u309a\u20e3]+")
+_ANNOTATED = re.compile(r"(.+?)([（(][^（()）]*[）)])")
 _HAS_DIGIT = re.compile(r"\d")
 _NUMBER = re.compile(r"\d+(?:,\d{3})*")
 # One token holding numbers and their counters (1番, 1万5千, 第3子): a prefix, then number+counter pairs.
@@ -101,7 +102,13 @@ def _reading_for(morph: Morph, previous: Morph | None, fixes: Corrections) -> st
 
 def _word_segments(morph: Morph, previous: Morph | None, fixes: Corrections) -> list[Segment]:
     reading = _reading_for(morph, previous, fixes)
-    return align(morph.surface, reading) if reading else [[morph.surface, None]]
+    if not reading:
+        return [[morph.surface, None]]
+    # Sudachi takes 「脱退（やめる）」 for a word with its reading in brackets and reads only the word.
+    annotated = _ANNOTATED.fullmatch(morph.surface)
+    if annotated and has_kanji(annotated.group(1)):
+        return [*align(annotated.group(1), reading), [annotated.group(2), None]]
+    return align(morph.surface, reading)
 
 
 def _protected(text: str) -> list[tuple[int, int]]:
