@@ -143,18 +143,23 @@ def _number(digits: str) -> int:
     return int(unicodedata.normalize("NFKC", digits).replace(",", ""))
 
 
-def _counter_segments(number: str, counter: str, fixes: Corrections) -> list[Segment] | None:
+def _counter_segments(number: str, counter: str, fixes: Corrections, date: bool) -> list[Segment] | None:
     """Segments of a number and its counter (the number without ruby), or None for an unknown counter."""
     rule = fixes.counters.counters.get(counter)
     if rule is None:
         return None
-    reading, whole = rule.after(_number(number))
+    reading, whole = rule.after(_number(number), date)
     if whole:
         return [[number + counter, reading]]
     return [[number, None], *align(counter, reading)]
 
 
-def _number_word(morph: Morph, fixes: Corrections) -> list[Segment] | None:
+def _after_month(text: str, start: int) -> bool:
+    """Whether the number at ``start`` follows a month (4月1日, 毎月 1日): it is then a date."""
+    return text[:start].rstrip().endswith("月")
+
+
+def _number_word(morph: Morph, fixes: Corrections, text: str) -> list[Segment] | None:
     """Segments of one token holding a number and a counter (1番, 8千, 第3子), if it is one."""
     match = _NUMBER_WORD.fullmatch(morph.surface)
     if not match or not has_kanji(morph.surface):
@@ -164,7 +169,8 @@ def _number_word(morph: Morph, fixes: Corrections) -> list[Segment] | None:
     if prefix:
         out.append([prefix, fixes.counters.prefixes.get(prefix)])
     for number, counter in _NUMBER_AND_COUNTER.findall(rest):
-        out.extend(_counter_segments(number, counter, fixes) or [[number + counter, None]])
+        date = not out and not prefix and _after_month(text, morph.start)
+        out.extend(_counter_segments(number, counter, fixes, date) or [[number + counter, None]])
     if any(reading is None and has_kanji(surface) for surface, reading in out):
         return [[morph.surface, None]]  # a number inside a word: no ruby is better than a wrong one
     return out
@@ -180,7 +186,7 @@ def _after_number(
     before = [[previous.surface, None]] + ([[gap, None]] if gap else [])
     if len(gap) > 1 or gap.strip() or raw[-len(before) :] != before:
         return False
-    segs = _counter_segments(previous.surface, morph.surface, fixes)
+    segs = _counter_segments(previous.surface, morph.surface, fixes, _after_month(text, previous.start))
     if segs is None:
         return False
     if len(segs) == 1:  # read as one word with the number (1人 = ひとり): the space goes under the ruby too
@@ -267,7 +273,7 @@ def _segments(text: str, fixes: Corrections) -> list[Segment]:
             if _inside(morph.start, morph.end, protected):
                 raw.append([morph.surface, None])
             elif not _after_number(morph, previous, raw, fixes, text):
-                raw.extend(_number_word(morph, fixes) or _word_segments(morph, previous, fixes))
+                raw.extend(_number_word(morph, fixes, text) or _word_segments(morph, previous, fixes))
         previous = morph
     if pos < len(text):
         raw.append([text[pos:], None])

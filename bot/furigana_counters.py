@@ -4,7 +4,8 @@ Sudachi reads a counter on its own (分 = ふん), not as it sounds after the nu
 The number itself never gets ruby; the counter's kanji get the reading they have after that number:
 ``numbers`` (by the whole number) before ``endings`` (by the last digit, 0 for 10, 20, 100 …) before
 ``reading``. A few numbers are read with their counter as one word (1人 = ひとり, 20日 = はつか): those are
-``words``, whose ruby covers the number and the counter.
+``words``, whose ruby covers the number and the counter; ``dates`` are such words only right after a
+month (4月1日 = ついたち, but 1日3回 = いちにち).
 
 The file is read once per process, on first use, and validated (errors name the counter).
 """
@@ -20,7 +21,7 @@ from typing import Any
 import yaml
 
 _HIRAGANA = re.compile("^[\u3041-\u3096\u30fc]+$")
-_KEYS = frozenset({"reading", "endings", "numbers", "words"})
+_KEYS = frozenset({"reading", "endings", "numbers", "words", "dates"})
 
 
 class CountersError(ValueError):
@@ -35,9 +36,15 @@ class Counter:
     endings: dict[int, str] = field(default_factory=dict)
     numbers: dict[int, str] = field(default_factory=dict)
     words: dict[int, str] = field(default_factory=dict)
+    dates: dict[int, str] = field(default_factory=dict)
 
-    def after(self, number: int) -> tuple[str, bool]:
-        """``(reading, whole)``: the reading after ``number``, and whether it covers the number too."""
+    def after(self, number: int, date: bool = False) -> tuple[str, bool]:
+        """``(reading, whole)``: the reading after ``number``, and whether it covers the number too.
+
+        ``date``: the number follows a month (4月1日 = ついたち, but 1日3回 = いちにち).
+        """
+        if date and number in self.dates:
+            return self.dates[number], True
         if number in self.words:
             return self.words[number], True
         if number in self.numbers:
@@ -101,7 +108,7 @@ def _counters(counters: dict, source: str) -> dict[str, Counter]:
             raise CountersError(f"{where}: 'reading' must be hiragana, got {reading!r}")
         out[str(surface)] = Counter(
             reading,
-            *(_readings(entry.get(key), where, key) for key in ("endings", "numbers", "words")),
+            *(_readings(entry.get(key), where, key) for key in ("endings", "numbers", "words", "dates")),
         )
     return out
 

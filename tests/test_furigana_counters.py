@@ -27,7 +27,10 @@ from tests.furigana_table import notation
         ("1本", "1本{ぽん}"),
         ("3本", "3本{ぼん}"),
         ("2本", "2本{ほん}"),
-        ("1日", "1日{ついたち}"),
+        ("1日", "1日{にち}"),
+        ("4月1日", "4月{がつ}1日{ついたち}"),
+        ("毎月 1日", "毎月{まいつき} 1日{ついたち}"),
+        ("1人1日3リットル", "1人{ひとり}1日{にち}3リットル"),
         ("2日", "2日{か}"),
         ("10日", "10日{か}"),
         ("11日", "11日{にち}"),
@@ -75,6 +78,10 @@ BAD = [
     ),
     ("counters: {日: {reading: にち, after: {}}}", "counters: 日: expected a mapping with keys among"),
     ("counters: {}\nprefixes: {第: ダイ}", "prefixes: 第: reading must be hiragana"),
+    (
+        "counters: {日: {reading: にち, dates: {1: ツイタチ}}}",
+        "counters: 日: 'dates' 1: reading must be hiragana",
+    ),
 ]
 
 
