@@ -236,7 +236,8 @@ def segments(text: str, corrections: Corrections | None = None) -> list[Segment]
     """Cuts a text into ``[surface, hiragana_reading_or_None]`` pairs for ruby rendering.
 
     The surfaces, joined, are exactly ``text`` (whitespace, symbols, emoji and even lone surrogates
-    included); a ruby never starts inside a number, a URL or an e-mail address.
+    included). URLs, e-mail addresses and numbers get no ruby; only a number read with its counter as
+    one word (1人 = ひとり, 20日 = はつか) is under the ruby of that word.
 
     Args:
         text: a bot answer.
