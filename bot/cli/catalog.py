@@ -1,8 +1,8 @@
 """``madoguchi catalog``: check the procedure catalog, show one procedure, try the matcher.
 
-Staff run ``madoguchi catalog check`` after editing ``data/departments.yml``, ``data/catalog/*.yml``
-or ``data/life_events.yml``; it lists every problem (``file: entry id: field: what is wrong``) and exits
-with status 1, or prints a summary.
+Staff run ``madoguchi catalog check`` after editing ``data/departments.yml``, ``data/catalog/*.yml``,
+``data/life_events.yml`` or ``data/furigana/*.yml``; it lists every problem (``file: entry id: field:
+what is wrong``) and exits with status 1, or prints a summary.
 """
 
 from __future__ import annotations
@@ -69,6 +69,21 @@ def run_check(args: argparse.Namespace) -> int:
     print(f"    {len(catalog.departments)} departments, {len(catalog.life_events)} life events")
     for category, count in sorted(by_category.items(), key=lambda x: (-x[1], x[0])):
         print(f"    {category}: {count}")
+    return _check_furigana((args.data or settings.load().data_dir) / "furigana")
+
+
+def _check_furigana(folder: Path) -> int:
+    """Validates the ふりがな corrections and counters (read by the web channel on first use)."""
+    from bot import furigana, furigana_corrections, furigana_counters
+
+    try:
+        fixes = furigana_corrections.load(folder / furigana.CORRECTIONS_FILE)
+        counters = furigana_counters.load(folder / furigana.COUNTERS_FILE)
+    except ValueError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    sizes = f"{len(fixes.phrases)} phrases, {len(fixes.words)} word rules, {len(counters.counters)} counters"
+    print(f"    ふりがな: {sizes}")
     return 0
 
 
