@@ -278,3 +278,13 @@ def test_the_read_back_shows_the_day_of_the_call(knowledge):
     reply = form.ask(form.CONFIRMED, READ_BACK, None, knowledge).replies[0]
     slot = knowledge.catalog.city.slot("weekday_am")
     assert reply.lines[0].params["slot"] == form.call_when(knowledge, slot)
+
+
+@pytest.mark.parametrize("step", form.STEPS)
+@pytest.mark.parametrize(
+    "reason", [form.INVALID, form.UNSURE, form.OTHER, form.HAVE_PHONE, form.SAME_PHONE, form.CHANGED]
+)
+def test_every_re_ask_renders_with_the_card_of_its_step(knowledge, step, reason):
+    reply = form.ask(step, READ_BACK, reason, knowledge).replies[0]
+    assert reply.text(knowledge.messages)  # every placeholder is filled
+    assert reply.card == CallbackFormCard(step=form.CARD_STEPS[step])
