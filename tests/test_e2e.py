@@ -83,6 +83,14 @@ def test_a_request_with_number_and_name_asks_only_what_is_missing(bot):
     assert bot.madoguchi_cli("callbacks", "done", ticket).returncode == 0
 
 
+def texts(messages: list[dict]) -> list[str]:
+    return [m["text"] for m in messages if m.get("text")]
+
+
+def buttons(messages: list[dict]) -> list[dict]:
+    return [b for m in messages for b in m.get("buttons") or []]
+
+
 def steps(messages: list[dict]) -> list[str]:
     return [c.get("step") for c in kinds(messages) if c["kind"] == "callback_form"]
 
@@ -93,12 +101,15 @@ def test_answers_that_do_not_fit_re_ask_the_step_and_keep_the_form(bot):
     # the number and the name in one answer: the name is not asked again
     assert steps(bot.rest(sender, "山田です、03-1234-5678")) == ["slot"]
     assert steps(bot.rest(sender, "夜中がいいです")) == ["slot"]  # no such slot: the buttons again
-    bot.rest(sender, '/inform{"time_slot":"weekday_am"}')
-    assert steps(bot.rest(sender, "わからない")) == ["topic"]
-    assert steps(bot.rest(sender, "児童手当のこと")) == ["confirm"]
-    # the number typed again at the read-back: read back again, the form goes on
+    asked = bot.rest(sender, '/inform{"time_slot":"weekday_am"}')
+    unsure = bot.rest(sender, "わからない")
+    assert steps(unsure) == ["topic"] and texts(unsure) != texts(asked)  # asked again, saying why
+    read_back = bot.rest(sender, "児童手当のこと")
+    assert steps(read_back) == ["confirm"]
+    # the number typed again at the read-back: read back again (with why), the form goes on
     again = bot.rest(sender, "03-1234-5678")
     assert steps(again) == ["confirm"], again
+    assert texts(again) != texts(read_back) and any(b["payload"] == "/affirm" for b in buttons(again))
     done = bot.rest(sender, "/affirm")
     card = next(c for c in kinds(done) if c["kind"] == "callback")
     assert card["slot"] == "weekday_am"
