@@ -98,6 +98,8 @@ def steps(messages: list[dict]) -> list[str]:
 def test_answers_that_do_not_fit_re_ask_the_step_and_keep_the_form(bot):
     sender = new_sender()
     bot.rest(sender, "折り返し電話をお願いしたいです")
+    # a question about the number asked for (read as ask_phone) asks for the number again
+    assert steps(bot.rest(sender, "電話番号は何に使うんですか？")) == ["phone"]
     # the number and the name in one answer: the name is not asked again
     assert steps(bot.rest(sender, "山田です、03-1234-5678")) == ["slot"]
     assert steps(bot.rest(sender, "夜中がいいです")) == ["slot"]  # no such slot: the buttons again
