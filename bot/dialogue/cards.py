@@ -171,10 +171,14 @@ class CallbackFormCard(Card):
 
 @dataclass(frozen=True, kw_only=True)
 class CallbackCard(Card):
-    """A stored callback request and its 受付番号."""
+    """A stored callback request and its 受付番号; ``call_date`` (ISO date) and ``slot`` (a callback slot id)
+    say when the city will call."""
 
     kind: ClassVar[str] = "callback"
+    optional: ClassVar[tuple[str, ...]] = ("call_date", "slot")
     ticket: str
+    call_date: str | None = None
+    slot: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

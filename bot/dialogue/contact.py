@@ -1,11 +1,10 @@
-"""Ways to a person: the right number and whether it is open now, and the callback form's replies."""
+"""Ways to a person: the right number and whether it is open now (the callback form: .callback_form)."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
-from bot.dialogue.cards import CallbackCard, CallbackFormCard, PhoneCard
+from bot.dialogue.cards import PhoneCard
 from bot.dialogue.knowledge import Knowledge
 from bot.dialogue.replies import Button, Line, Reply, Text, Turn, payload, render_line, text
 from bot.hours import OfficeHours, is_open, next_opening
@@ -62,47 +61,6 @@ def phone(k: Knowledge, procedure: Procedure | None) -> Turn:
         card=PhoneCard(department=name, phone=number, open_now=open_now),
     )
     return Turn((reply,))
-
-
-def callback_slot_prompt(k: Knowledge) -> Turn:
-    """The callback time slots (all within business hours) as buttons."""
-    slots = k.catalog.city.callback_slots
-    reply = Reply(
-        lines=(text("callback.slot_prompt"),),
-        buttons=tuple(Button(s.label, payload("inform", time_slot=s.id)) for s in slots),
-        card=CallbackFormCard(step="slot"),
-    )
-    return Turn((reply,))
-
-
-def callback_confirmation(k: Knowledge, *, phone: str, name: Any, slot_id: str, topic: Any) -> Turn:
-    """The request read back, with yes/no buttons (``phone``: as the resident should read it)."""
-    msg = k.messages
-    slot = k.catalog.city.slot(slot_id)
-    reply = Reply(
-        lines=(
-            text("callback.confirm", phone=phone, name=name, slot=slot.label if slot else "", topic=topic),
-        ),
-        buttons=(
-            Button(msg.text("callback.confirm_yes"), payload("affirm")),
-            Button(msg.text("callback.confirm_no"), payload("deny")),
-        ),
-        card=CallbackFormCard(step="confirm"),
-    )
-    return Turn((reply,))
-
-
-def callback_done(k: Knowledge, *, ticket: str, slot_label: str, department: Any, phone_display: str) -> Turn:
-    """The 受付番号 of a stored request and who will call (``department``: a Department or None)."""
-    city = k.catalog.city
-    params = {
-        "ticket": ticket,
-        "slot_label": slot_label,
-        "department_name": department.name if department else city.name,
-        "department_phone": department.phone if department else city.phone,
-        "phone_display": phone_display,
-    }
-    return Turn((Reply(response="utter_callback_done", params=params, card=CallbackCard(ticket=ticket)),))
 
 
 def phone_give_up(k: Knowledge) -> Turn:
