@@ -21,7 +21,7 @@ logger = logging.getLogger(__name__)
 
 #: Most buttons a suggestion list shows (LINE quick replies and small screens stay readable).
 MAX_SUGGESTIONS = 3
-_WHERE_ORDER = ("counter", "mail", "convenience_store", "online")
+_WHERE_ORDER = ("counter", "mail", "convenience_store", "online", "phone")
 
 
 def where_labels(procedure: Procedure) -> list[str]:
@@ -131,10 +131,12 @@ def answer_life_event(
     checklist = option.checklist if option else event.checklist
     name = f"{event.name}（{option.label}）" if option else event.name
     procedures = [p for p in (catalog.get(pid) for pid in checklist) if p is not None]
-    lines = [msg.text("life_event.checklist_heading", name=name)]
+    lines = [event.intro] if event.intro else []
+    lines.append(msg.text("life_event.checklist_heading", name=name))
     for p in procedures:
-        key = "life_event.checklist_item" if p.deadline else "life_event.checklist_item_no_deadline"
-        lines.append(msg.text(key, name=p.name, deadline=p.deadline or ""))
+        deadline = (option or event).deadline_of(p)
+        key = "life_event.checklist_item" if deadline else "life_event.checklist_item_no_deadline"
+        lines.append(msg.text(key, name=p.name, deadline=deadline or ""))
     lines.append(msg.text("life_event.checklist_footer"))
     dispatcher.utter_message(
         text="\n".join(lines),

@@ -26,6 +26,7 @@ from urllib.parse import urlsplit
 
 from bot.hours import HoursError, OfficeHours, parse_time
 from bot.knowledge import catalog_matching as matching
+from bot.knowledge import checklists
 from bot.knowledge.catalog_yaml import YamlError, load_yaml
 
 DEPARTMENTS_FILE = "departments.yml"
@@ -62,6 +63,8 @@ PROCEDURE_FIELDS = (
     "related",
 )
 WHERE_FIELDS = ("counter", "mail", "convenience_store", "online")
+#: Ways that may be left out of ``where`` (false when absent): 電話で申し込める (粗大ごみ, 水道).
+OPTIONAL_WHERE_FIELDS = ("phone",)
 ONLINE_FIELDS = ("url", "requires_mynumber_card", "note")
 
 
@@ -113,6 +116,7 @@ class Where:
     mail: bool
     convenience_store: bool
     online: bool
+    phone: bool = False
 
 
 @dataclass(frozen=True)
@@ -155,6 +159,12 @@ class LifeEventOption:
     label: str
     triggers: tuple[str, ...]
     checklist: tuple[str, ...]
+    #: ``(procedure id, deadline)`` for items whose deadline this checklist words itself.
+    deadlines: tuple[tuple[str, str], ...] = ()
+
+    def deadline_of(self, procedure: Procedure) -> str | None:
+        """The deadline this checklist shows for a procedure: its own wording, else the procedure's."""
+        return dict(self.deadlines).get(procedure.id, procedure.deadline)
 
 
 @dataclass(frozen=True)
@@ -167,6 +177,13 @@ class LifeEvent:
     checklist: tuple[str, ...]
     question: str | None = None
     options: tuple[LifeEventOption, ...] = ()
+    deadlines: tuple[tuple[str, str], ...] = ()
+    #: A sentence shown before the checklist (condolences for 家族が亡くなった), or None.
+    intro: str | None = None
+
+    def deadline_of(self, procedure: Procedure) -> str | None:
+        """The deadline this checklist shows for a procedure: its own wording, else the procedure's."""
+        return dict(self.deadlines).get(procedure.id, procedure.deadline)
 
     def option(self, option_id: str) -> LifeEventOption | None:
         """The option with this id, or None."""
@@ -519,10 +536,15 @@ def _parse_where(data: Mapping, ctx: _Ctx) -> Where | None:
     if not isinstance(value, Mapping):
         ctx.add("where", "missing or not a mapping {counter, mail, convenience_store, online}")
         return None
-    extra = sorted(str(k) for k in value if k not in WHERE_FIELDS)
+    allowed = WHERE_FIELDS + OPTIONAL_WHERE_FIELDS
+    extra = sorted(str(k) for k in value if k not in allowed)
     if extra:
-        ctx.add("where." + ", ".join(extra), f"unknown field(s); allowed: {', '.join(WHERE_FIELDS)}")
-    return Where(*(ctx.flag(value, key, prefix="where.") for key in WHERE_FIELDS))
+        ctx.add("where." + ", ".join(extra), f"unknown field(s); allowed: {', '.join(allowed)}")
+    flags = [ctx.flag(value, key, prefix="where.") for key in WHERE_FIELDS]
+    flags += [
+        ctx.flag(value, key, prefix="where.") if key in value else False for key in OPTIONAL_WHERE_FIELDS
+    ]
+    return Where(*flags)
 
 
 def _parse_procedure(data: Any, ctx: _Ctx) -> Procedure | None:
@@ -568,12 +590,12 @@ def _parse_option(data: Any, ctx: _Ctx, where: str) -> LifeEventOption | None:
         sub.add("id", f"{oid!r} must be lower-case ascii letters, digits and _")
     label = sub.text(data, "label")
     triggers = sub.texts(data, "triggers", allow_empty=False)
-    checklist = sub.texts(data, "checklist", allow_empty=False)
+    checklist, deadlines = checklists.parse_checklist(data.get("checklist"), sub.add)
     for p in sub.problems:
         ctx.add(f"{where}.{p.field}", p.message)
     if sub.problems:
         return None
-    return LifeEventOption(oid, label, triggers, checklist)
+    return LifeEventOption(oid, label, triggers, checklist, deadlines)
 
 
 def _parse_life_event(data: Any, ctx: _Ctx) -> LifeEvent | None:
@@ -582,10 +604,11 @@ def _parse_life_event(data: Any, ctx: _Ctx) -> LifeEvent | None:
         return None
     before = len(ctx.problems)
     eid = ctx.ident(data)
-    ctx.unknown_keys(data, ("id", "name", "triggers", "checklist", "question", "options"))
+    ctx.unknown_keys(data, ("id", "name", "triggers", "checklist", "question", "options", "intro"))
     name = ctx.text(data, "name")
+    intro = ctx.text(data, "intro") if "intro" in data else None
     triggers = ctx.texts(data, "triggers", allow_empty=False)
-    checklist = ctx.texts(data, "checklist", allow_empty=False)
+    checklist, deadlines = checklists.parse_checklist(data.get("checklist"), ctx.add)
     question = data.get("question")
     options_data = data.get("options") or []
     if not isinstance(options_data, list):
@@ -601,7 +624,8 @@ def _parse_life_event(data: Any, ctx: _Ctx) -> LifeEvent | None:
         ctx.add("options", "duplicate option ids")
     if len(ctx.problems) > before or eid is None:
         return None
-    return LifeEvent(eid, name, triggers, checklist, question.strip() if question else None, options)
+    question = question.strip() if question else None
+    return LifeEvent(eid, name, triggers, checklist, question, options, deadlines, intro)
 
 
 # ------------------------------------------------------------------------------------------ loading
@@ -722,6 +746,11 @@ def _check_references(
                     problems.append(
                         Problem(LIFE_EVENTS_FILE, event.id, field_name, f"unknown procedure id {pid!r}")
                     )
+    for event in life_events.values():
+        own = [("checklist", pid, text) for pid, text in event.deadlines]
+        own += [(f"options.{o.id}.checklist", pid, text) for o in event.options for pid, text in o.deadlines]
+        for field_name, _pid, message in checklists.deadline_problems(own, procedures):
+            problems.append(Problem(LIFE_EVENTS_FILE, event.id, field_name, message))
     return problems
 
 
