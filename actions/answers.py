@@ -131,12 +131,12 @@ def answer_life_event(
     checklist = option.checklist if option else event.checklist
     name = f"{event.name}（{option.label}）" if option else event.name
     procedures = [p for p in (catalog.get(pid) for pid in checklist) if p is not None]
+    deadlines = {p.id: (option or event).deadline_of(p) for p in procedures}
     lines = [event.intro] if event.intro else []
     lines.append(msg.text("life_event.checklist_heading", name=name))
     for p in procedures:
-        deadline = (option or event).deadline_of(p)
-        key = "life_event.checklist_item" if deadline else "life_event.checklist_item_no_deadline"
-        lines.append(msg.text(key, name=p.name, deadline=deadline or ""))
+        key = "life_event.checklist_item" if deadlines[p.id] else "life_event.checklist_item_no_deadline"
+        lines.append(msg.text(key, name=p.name, deadline=deadlines[p.id] or ""))
     lines.append(msg.text("life_event.checklist_footer"))
     dispatcher.utter_message(
         text="\n".join(lines),
@@ -147,6 +147,8 @@ def answer_life_event(
                 "life_event": event.id,
                 "option": option.id if option else None,
                 "procedures": [p.id for p in procedures],
+                "deadlines": deadlines,
+                "intro": event.intro,
             }
         },
     )
