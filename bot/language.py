@@ -374,7 +374,7 @@ class LanguageDesk:
         where = [self.pack.where_labels[k] for k in WHERE_KEYS if getattr(procedure.where, k, False)]
         lines = [msg["title"].format(name=english.name, name_ja=procedure.name), english.summary]
         if english.bring:
-            lines += [msg["bring"], *(f"・{item}" for item in english.bring)]
+            lines += [msg["bring"], *(f"• {item}" for item in english.bring)]
         if where:
             lines.append(msg["where"].format(where=", ".join(where)))
         if procedure.online:

@@ -134,10 +134,6 @@ class EventProcessor:
 
     async def _on_message(self, event: LineEvent) -> None:
         if event.message_type == "text" and event.text and event.text.strip():
-            foreign = self._languages.answer(event.text) if self._languages is not None else None
-            if foreign:
-                await self._send(event, render_turn(foreign, self._texts.card))
-                return
             await self._turn(event, event.text)
             return
         await self._send(event, [text_message(self._texts.unsupported_text(event.message_type))])
@@ -145,6 +141,10 @@ class EventProcessor:
     async def _turn(self, event: LineEvent, text: str) -> None:
         sender = self.conversation_of(event)
         if sender is None:
+            return
+        foreign = self._languages.answer(text) if self._languages is not None else None
+        if foreign:  # not Japanese: the English card or the notice, from data (bot.language)
+            await self._send(event, render_turn(foreign, self._texts.card))
             return
         collector = TurnCollector()
         message = UserMessage(
