@@ -51,6 +51,7 @@ ENGLISH_MESSAGES = (
     "japanese_hint",
 )
 WHERE_KEYS = ("counter", "mail", "convenience_store", "online", "phone")
+CRISIS_KINDS = ("emergency", "self_harm", "dv")
 
 _KANA = re.compile(r"[\u3040-\u30ff\u31f0-\u31ff\uff66-\uff9f]")
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
@@ -142,6 +143,8 @@ class LanguagePack:
     departments: Mapping[str, Mapping[str, str]]
     procedures: Mapping[str, EnglishProcedure]
     notices: Mapping[str, Mapping[str, str]]
+    #: kind (emergency, self_harm, dv) -> (phrases, text, phones)
+    crisis: Mapping[str, tuple[tuple[str, ...], str, tuple[str, ...]]] = ()
 
 
 class LanguageError(Exception):
@@ -234,6 +237,7 @@ def load_pack(data_dir: Path) -> LanguagePack:
             problems.append(f"{notices_rel}: {lang}: notice: missing, or without the {{phone}} placeholder")
             continue
         notices[lang] = {"name": name.strip(), "notice": " ".join(notice.split())}
+    crisis = _crisis(doc.get("crisis"), en_rel, problems)
     if problems:
         raise LanguageError(problems)
     return LanguagePack(
@@ -243,7 +247,28 @@ def load_pack(data_dir: Path) -> LanguagePack:
         departments={str(k): v for k, v in departments.items() if isinstance(v, Mapping)},
         procedures=procedures,
         notices=notices,
+        crisis=crisis,
     )
+
+
+def _crisis(
+    value: Any, rel: str, problems: list[str]
+) -> dict[str, tuple[tuple[str, ...], str, tuple[str, ...]]]:
+    """The English crisis answers: every kind needs words, a text, and the phones its text gives."""
+    value = value if isinstance(value, Mapping) else {}
+    out = {}
+    for kind in CRISIS_KINDS:
+        entry = value.get(kind) if isinstance(value.get(kind), Mapping) else {}
+        words, phones, text = _texts(entry.get("words")), _texts(entry.get("phones")), entry.get("text")
+        if not words or not phones or not isinstance(text, str) or not text.strip():
+            problems.append(f"{rel}: crisis: {kind}: needs words, text and phones")
+            continue
+        text = " ".join(text.split())
+        for phone in phones:
+            if phone not in text:
+                problems.append(f"{rel}: crisis: {kind}: the text does not give {phone}")
+        out[kind] = (tuple(normalize_english(w) for w in words), text, phones)
+    return out
 
 
 def check(data_dir: Path, catalog: Catalog) -> list[str]:
@@ -321,6 +346,9 @@ class LanguageDesk:
                 Japanese but its language is unclear).
         """
         lang = detect(text)
+        crisis = self.crisis(text) if lang != "ja" or is_latin_only(text) else None
+        if crisis is not None:
+            return [crisis]
         if lang == "ja":
             # Latin words without a common English word ("child allowance", a button of ours) still get
             # the English card when they name a procedure; a romaji name goes on to the Japanese turn.
@@ -337,6 +365,25 @@ class LanguageDesk:
         if procedure is None:
             return [self._not_understood()]
         return [self.english_card(procedure)]
+
+    def crisis(self, text: str) -> dict[str, Any] | None:
+        """The English crisis answer when the words name an emergency, self-harm or violence, else None."""
+        padded = f" {normalize_english(text)} "
+        for kind in CRISIS_KINDS:
+            words, answer, phones = self.pack.crisis.get(kind, ((), "", ()))
+            if any(f" {w} " in padded for w in words if w):
+                return {
+                    "text": answer,
+                    "custom": {
+                        "madoguchi": {
+                            "kind": "safety",
+                            "category": kind,
+                            "phones": list(phones),
+                            "lang": "en",
+                        }
+                    },
+                }
+        return None
 
     def _phone(self) -> str:
         return self.catalog.city.phone

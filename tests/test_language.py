@@ -365,3 +365,45 @@ async def test_rest_still_answers_japanese_when_the_language_files_are_broken(tm
     )
     assert status == 200 and body == [{"recipient_id": "c", "text": "日本語の答え"}]
     assert "languages_unavailable" in caplog.text
+
+
+# -------------------------------------------------------------------------------------------- crisis
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("I want to die", "self_harm"),
+        ("I don't want to live anymore", "self_harm"),
+        ("My husband hits me every night", "dv"),
+        ("There is a fire next door!", "emergency"),
+        ("my father is not breathing", "emergency"),
+        ("Quero morrer, I want to kill myself", "self_harm"),  # before the Portuguese notice
+    ],
+)
+def test_an_english_crisis_is_answered_first_with_its_numbers(desk, text: str, category: str) -> None:
+    [message] = desk.answer(text)
+    card = message["custom"]["madoguchi"]
+    assert card["kind"] == "safety" and card["category"] == category and card["lang"] == "en"
+    assert card["phones"] and all(phone in message["text"] for phone in card["phones"])
+
+
+def test_an_emergency_alarm_is_a_service_not_an_emergency(desk) -> None:
+    assert _kinds(desk.answer("emergency alarm for my mother who lives alone")) == [
+        ("procedure_en", "koureisha_fukushi")
+    ]
+
+
+def test_english_crisis_numbers_are_those_of_the_japanese_answers() -> None:
+    domain = yaml.safe_load((REAL_DATA.parent / "domain.yml").read_text(encoding="utf-8"))
+    pack = language.load_pack(REAL_DATA)
+    for kind, (_, _, phones) in pack.crisis.items():
+        japanese = domain["responses"][f"utter_{kind}"][0]["custom"]["madoguchi"]["phones"]
+        assert set(phones) <= set(japanese), kind
+
+
+def test_catalog_check_reports_a_crisis_text_without_its_number(tmp_path, capsys) -> None:
+    data = _copy(tmp_path)
+    _edit(data / "languages" / "en.yml", lambda d: d["crisis"]["dv"].update(text="Please call for help."))
+    assert main(["catalog", "check", "--data", str(data)]) == 1
+    assert "languages/en.yml: crisis: dv: the text does not give 0120-279-889" in capsys.readouterr().err
