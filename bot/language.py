@@ -49,6 +49,9 @@ ENGLISH_MESSAGES = (
     "not_understood",
     "menu_intro",
     "japanese_hint",
+    "checklist_heading",
+    "checklist_footer",
+    "condolence",
 )
 WHERE_KEYS = ("counter", "mail", "convenience_store", "online", "phone")
 CRISIS_KINDS = ("emergency", "self_harm", "dv")
@@ -134,6 +137,17 @@ class EnglishProcedure:
 
 
 @dataclass(frozen=True)
+class EnglishLifeEvent:
+    """A life event residents describe in English, pointing at a checklist of data/life_events.yml."""
+
+    id: str
+    event: str
+    option: str | None
+    name: str
+    triggers: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class LanguagePack:
     """The contents of ``data/languages/``."""
 
@@ -143,6 +157,8 @@ class LanguagePack:
     departments: Mapping[str, Mapping[str, str]]
     procedures: Mapping[str, EnglishProcedure]
     notices: Mapping[str, Mapping[str, str]]
+    #: id -> EnglishLifeEvent
+    life_events: Mapping[str, EnglishLifeEvent] = ()
     #: kind (emergency, self_harm, dv) -> (phrases, text, phones)
     crisis: Mapping[str, tuple[tuple[str, ...], str, tuple[str, ...]]] = ()
 
@@ -238,6 +254,7 @@ def load_pack(data_dir: Path) -> LanguagePack:
             continue
         notices[lang] = {"name": name.strip(), "notice": " ".join(notice.split())}
     crisis = _crisis(doc.get("crisis"), en_rel, problems)
+    life_events = _life_events(doc.get("life_events"), en_rel, problems)
     if problems:
         raise LanguageError(problems)
     return LanguagePack(
@@ -248,7 +265,23 @@ def load_pack(data_dir: Path) -> LanguagePack:
         procedures=procedures,
         notices=notices,
         crisis=crisis,
+        life_events=life_events,
     )
+
+
+def _life_events(value: Any, rel: str, problems: list[str]) -> dict[str, EnglishLifeEvent]:
+    out = {}
+    for eid, entry in (value if isinstance(value, Mapping) else {}).items():
+        entry = entry if isinstance(entry, Mapping) else {}
+        name, event, option = entry.get("name"), entry.get("event"), entry.get("option")
+        triggers = _texts(entry.get("triggers"))
+        if not (isinstance(name, str) and name.strip() and isinstance(event, str) and triggers):
+            problems.append(f"{rel}: life_events: {eid}: needs event, name and triggers")
+            continue
+        option = option if isinstance(option, str) else None
+        triggers = tuple(normalize_english(t) for t in triggers)
+        out[str(eid)] = EnglishLifeEvent(str(eid), event, option, name.strip(), triggers)
+    return out
 
 
 def _crisis(
@@ -292,6 +325,17 @@ def check(data_dir: Path, catalog: Catalog) -> list[str]:
         entry = pack.departments.get(did) or {}
         if not all(isinstance(entry.get(k), str) and entry[k].strip() for k in ("name", "location")):
             problems.append(f"{rel}: departments: {did}: needs an English name and location")
+    for english in pack.life_events.values():
+        event = catalog.life_event(english.event)
+        if event is None:
+            problems.append(f"{rel}: life_events: {english.id}: unknown life event {english.event!r}")
+        elif (english.option is None) != (not event.options) or (
+            english.option is not None and event.option(english.option) is None
+        ):
+            options = ", ".join(o.id for o in event.options) or "none"
+            problems.append(
+                f"{rel}: life_events: {english.id}: option must be one of the event's ({options})"
+            )
     owner: dict[str, str] = {}
     for pid, procedure in pack.procedures.items():
         if procedure.bring == () and catalog.get(pid) is not None and catalog.get(pid).bring:
@@ -356,6 +400,9 @@ class LanguageDesk:
             return [self.english_card(self.catalog.get(pid))] if pid and self.catalog.get(pid) else None
         if lang == "other" and hint in (*NOTICE_LANGUAGES, "en"):
             lang = hint
+        checklist = self.life_event_answer(text) if lang not in self.pack.notices else None
+        if checklist is not None:
+            return [checklist]
         pid = self.match(text)
         procedure = self.catalog.get(pid) if pid else None
         if lang in self.pack.notices:
@@ -365,6 +412,39 @@ class LanguageDesk:
         if procedure is None:
             return [self._not_understood()]
         return [self.english_card(procedure)]
+
+    def life_event_answer(self, text: str) -> dict[str, Any] | None:
+        """The checklist, with English names, of the life event the text describes; else None."""
+        padded = f" {normalize_english(text)} "
+        english = next(
+            (e for e in self.pack.life_events.values() if any(f" {t} " in padded for t in e.triggers if t)),
+            None,
+        )
+        event = self.catalog.life_event(english.event) if english else None
+        if event is None:
+            return None
+        holder = event.option(english.option) if english.option else event
+        if holder is None:
+            return None
+        pids = [pid for pid in holder.checklist if pid in self.pack.procedures and self.catalog.get(pid)]
+        msg = self.pack.messages
+        names = [self.pack.procedures[pid].name for pid in pids]
+        lines = [msg["condolence"]] if event.id == "death" else []
+        lines += [msg["checklist_heading"].format(name=english.name), *(f"• {n}" for n in names)]
+        lines += [msg["checklist_footer"], msg["help_in_person"].format(phone=self._phone())]
+        return {
+            "text": "\n".join(lines),
+            "buttons": [{"title": n, "payload": n} for n in names],
+            "custom": {
+                "madoguchi": {
+                    "kind": "checklist_en",
+                    "lang": "en",
+                    "life_event": event.id,
+                    "option": english.option,
+                    "procedures": pids,
+                }
+            },
+        }
 
     def crisis(self, text: str) -> dict[str, Any] | None:
         """The English crisis answer when the words name an emergency, self-harm or violence, else None."""

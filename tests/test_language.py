@@ -93,7 +93,6 @@ def _kinds(messages) -> list[tuple[str, str | None]]:
 @pytest.mark.parametrize(
     ("text", "procedure"),
     [
-        ("I moved to this city. What should I do?", "tennyu"),
         ("How can I get a residence certificate?", "juminhyo"),
         ("I lost my health insurance card", "hokensho_saikofu"),
         ("How do I join health insurance?", "kokuho_join"),
@@ -407,3 +406,43 @@ def test_catalog_check_reports_a_crisis_text_without_its_number(tmp_path, capsys
     _edit(data / "languages" / "en.yml", lambda d: d["crisis"]["dv"].update(text="Please call for help."))
     assert main(["catalog", "check", "--data", str(data)]) == 1
     assert "languages/en.yml: crisis: dv: the text does not give 0120-279-889" in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------------------- life events
+
+
+@pytest.mark.parametrize(
+    ("text", "event", "option"),
+    [
+        ("I moved to this city. What should I do?", "moving", "in"),
+        ("I am moving out of the city next month", "moving", "out"),
+        ("We had a baby last week", "birth", None),
+        ("My father passed away", "death", None),
+    ],
+)
+def test_an_english_life_event_gets_the_checklist_with_english_names(
+    desk, catalog, text, event, option
+) -> None:
+    [message] = desk.answer(text)
+    card = message["custom"]["madoguchi"]
+    assert (card["kind"], card["life_event"], card["option"]) == ("checklist_en", event, option)
+    life_event = catalog.life_event(event)
+    expected = (life_event.option(option) if option else life_event).checklist
+    assert card["procedures"] == list(expected)
+    assert [b["title"] for b in message["buttons"]] == [desk.pack.procedures[p].name for p in expected]
+    assert (desk.pack.messages["condolence"] in message["text"]) == (event == "death")
+
+
+def test_every_english_name_leads_back_to_its_own_card(desk) -> None:
+    for pid, english in desk.pack.procedures.items():
+        assert _kinds(desk.answer(english.name)) == [("procedure_en", pid)], english.name
+
+
+def test_catalog_check_reports_an_english_life_event_pointing_nowhere(tmp_path, capsys) -> None:
+    data = _copy(tmp_path)
+    _edit(data / "languages" / "en.yml", lambda d: d["life_events"]["birth"].update(option="in"))
+    _edit(data / "languages" / "en.yml", lambda d: d["life_events"]["death"].update(event="funeral"))
+    assert main(["catalog", "check", "--data", str(data)]) == 1
+    err = capsys.readouterr().err
+    assert "languages/en.yml: life_events: birth: option must be one of the event's (none)" in err
+    assert "languages/en.yml: life_events: death: unknown life event 'funeral'" in err
