@@ -101,7 +101,8 @@ def format_procedure(catalog: Catalog, procedure: Procedure) -> str:
         "bring:",
         *(f"  - {item}" for item in procedure.bring),
         f"where:        counter={_yes_no(where.counter)} mail={_yes_no(where.mail)} "
-        f"convenience_store={_yes_no(where.convenience_store)} online={_yes_no(where.online)}",
+        f"convenience_store={_yes_no(where.convenience_store)} online={_yes_no(where.online)} "
+        f"phone={_yes_no(where.phone)}",
     ]
     if procedure.online:
         card = _yes_no(procedure.online.requires_mynumber_card)
