@@ -11,7 +11,7 @@ WORDVEC := models/wordvec/chive-ja_ginza-5.3.0.npz
 export TF_CPP_MIN_LOG_LEVEL := 2
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help run test lint format model venv validate pytest conversation-test browser-deps \
+.PHONY: help run test lint layers format model venv validate pytest conversation-test browser-deps \
         bench bench-faq bench-nlu bench-nlu-pipelines bench-unseen bench-understanding lock clean wordvec
 
 help:
@@ -59,6 +59,10 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
+# Import contracts of pyproject.toml [tool.importlinter]: no Rasa in the core, no circles, doors apart.
+layers: $(STAMP)
+	$(VENV)/bin/lint-imports
+
 format: $(STAMP)
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
@@ -77,7 +81,7 @@ conversation-test: model
 	$(RASA) test core --model models/madoguchi.tar.gz --stories tests/test_stories.yml \
 	  --fail-on-prediction-errors --out results/core
 
-test: lint validate pytest conversation-test
+test: lint layers validate pytest conversation-test
 
 # --- benchmarks ---------------------------------------------------------------------------------
 bench: bench-faq bench-nlu bench-unseen

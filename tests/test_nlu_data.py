@@ -238,7 +238,8 @@ def test_unseen_questions_are_really_unseen(training, heldout, unseen):
 
 def test_unseen_questions_have_one_valid_expectation(unseen):
     for i, q in enumerate(unseen):
-        assert {"text", "expect"} <= set(q) <= {"text", "expect", "style"}, f"question {i}: fields {sorted(q)}"
+        fields = set(q)
+        assert {"text", "expect"} <= fields <= {"text", "expect", "style"}, f"question {i}: {sorted(q)}"
         ((kind, value),) = q["expect"].items()
         if kind == "procedure":
             assert value in PROCEDURE_IDS, f"question {i}: unknown procedure {value!r}"
