@@ -469,12 +469,14 @@ class LanguageDesk:
         return self.catalog.city.phone
 
     def _notice(self, lang: str) -> dict[str, Any]:
+        """The notice in the resident's language, then the English one; a ``phone`` card (the city's
+        number), so that LINE and the widget offer it as one tap."""
         entry = self.pack.notices[lang]
         english = self.pack.messages["not_understood"].format(phone=self._phone())
         return {
             "text": entry["notice"].format(phone=self._phone()) + "\n" + english,
             "custom": {
-                "madoguchi": {"kind": "language_notice", "lang": lang, "phone": self._phone()},
+                "madoguchi": {"kind": "phone", "lang": lang, "phone": self._phone()},
             },
         }
 
@@ -489,7 +491,7 @@ class LanguageDesk:
                 if p.id in self.pack.procedures
             ],
             "custom": {
-                "madoguchi": {"kind": "language_notice", "lang": "en", "phone": self._phone()},
+                "madoguchi": {"kind": "phone", "lang": "en", "phone": self._phone()},
             },
         }
 

@@ -142,7 +142,7 @@ def test_where_includes_the_phone_for_oversized_garbage(desk) -> None:
 def test_an_english_question_we_cannot_place_gets_the_phone_and_topics(desk, catalog) -> None:
     [message] = desk.answer("Hello, can you help me?")
     card = message["custom"]["madoguchi"]
-    assert card == {"kind": "language_notice", "lang": "en", "phone": catalog.city.phone}
+    assert card == {"kind": "phone", "lang": "en", "phone": catalog.city.phone}
     assert catalog.city.phone in message["text"] and "119" in message["text"]
     titles = [b["title"] for b in message["buttons"]]
     assert titles == [desk.pack.procedures[pid].name for pid in desk.pack.menu]
@@ -162,7 +162,7 @@ def test_each_notice_language_gets_its_notice_with_the_city_phone(desk, catalog,
     }
     [message] = desk.answer(samples[lang])
     assert message["custom"]["madoguchi"] == {
-        "kind": "language_notice",
+        "kind": "phone",
         "lang": lang,
         "phone": catalog.city.phone,
     }
@@ -173,7 +173,7 @@ def test_each_notice_language_gets_its_notice_with_the_city_phone(desk, catalog,
 
 def test_a_notice_language_naming_a_procedure_in_english_also_gets_the_card(desk) -> None:
     assert _kinds(desk.answer("Paano po kumuha ng residence certificate?")) == [
-        ("language_notice", None),
+        ("phone", None),
         ("procedure_en", "juminhyo"),
     ]
 

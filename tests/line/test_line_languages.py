@@ -3,6 +3,8 @@ resident's language), without the Japanese turn; Japanese still goes to the bot.
 
 from __future__ import annotations
 
+import json
+
 from line_bench import text_event
 
 from bot import settings
@@ -35,8 +37,9 @@ async def test_a_korean_question_gets_the_korean_notice_with_the_city_phone(line
     await line.post(_payload(text_event("주민표를 받고 싶어요", "EV-KO1")))
     await line.settle()
     assert line.bot.seen == []
-    texts = [m["text"] for m in line.platform.sends[0].json["messages"] if m["type"] == "text"]
-    assert "이 채팅은" in texts[0] and CATALOG.city.phone in texts[0]
+    sent = json.dumps(line.platform.sends[0].json["messages"], ensure_ascii=False)
+    assert "이 채팅은" in sent and CATALOG.city.phone in sent
+    assert '"uri": "tel:' + CATALOG.city.phone.replace("-", "") in sent  # the city's number is one tap
 
 
 async def test_a_topic_button_of_the_english_answer_comes_back_as_a_postback_and_is_answered(line):
