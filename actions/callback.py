@@ -18,8 +18,9 @@ from rasa_sdk.types import DomainDict
 from actions.adapter import send
 from actions.context import UsesContext
 from bot.dialogue import contact
+from bot.names import introduced_spans
 from bot.phone import parse_phone
-from bot.text import analyze, normalize
+from bot.text import normalize
 
 logger = logging.getLogger(__name__)
 
@@ -29,11 +30,6 @@ MAX_NAME_LENGTH = 40
 MAX_TOPIC_LENGTH = 200
 _NAME_ENDINGS = re.compile(r"(です|と申します|といいます|と言います|でございます)?[。.!！ ]*$")
 _NAME_PREFIXES = re.compile(r"^(名前は|なまえは|私は|わたしは|氏名は)")
-# A name in the request itself counts only when the resident introduces themself with it:
-# 「山田です」「佐藤花子といいます」「名前は鈴木」「山田太郎、090-…」 (not 「高橋さんに折り返して」).
-_INTRO_AFTER = re.compile(r"\s*(?:です|でございます|と申します|ともうします|といいます|と言います)")
-_INTRO_BEFORE = re.compile(r"(?:お?名前は|なまえは|氏名は|私は|わたしは|わたくしは)\s*$")
-_NUMBER_AFTER = re.compile(r"\s*[、,]\s*[0-9０-９(（+＋]")
 
 PERSONAL_SLOTS = (
     "callback_phone",
@@ -82,21 +78,9 @@ def clean_name(value: str) -> str | None:
 
 
 def introduced_name(text: str) -> str | None:
-    """The resident's own name when the text introduces them (see ``_INTRO_*``), else None.
-
-    A name is a run of Sudachi 人名 words (姓, 名); offsets come from the original text.
-    """
-    runs: list[list[int]] = []
-    for m in analyze(text):
-        if len(m.pos) > 2 and m.pos[2] == "人名":
-            if runs and runs[-1][1] == m.start:
-                runs[-1][1] = m.end
-            else:
-                runs.append([m.start, m.end])
-    for start, end in runs:
-        before, after = text[:start], text[end:]
-        if _INTRO_AFTER.match(after) or _NUMBER_AFTER.match(after) or _INTRO_BEFORE.search(before):
-            return clean_name(text[start:end])
+    """The resident's own name when the text introduces them (see :mod:`bot.names`), else None."""
+    for start, end in introduced_spans(text):
+        return clean_name(text[start:end])
     return None
 
 
@@ -150,7 +134,8 @@ class ValidateCallbackForm(UsesContext, FormValidationAction):
             return {"callback_phone": parsed.national, "callback_phone_attempts": 0}
         attempts = int(tracker.get_slot("callback_phone_attempts") or 0) + 1
         if attempts >= MAX_PHONE_ATTEMPTS:
-            send(dispatcher, contact.phone_give_up(self.context.turn()), self.context)
+            knowledge = self.context.turn()
+            send(dispatcher, contact.phone_give_up(knowledge), knowledge, self.context)
             return {"callback_phone": None, "callback_phone_attempts": attempts, "callback_gave_up": True}
         dispatcher.utter_message(response="utter_invalid_phone")
         return {"callback_phone": None, "callback_phone_attempts": attempts}
@@ -205,7 +190,8 @@ class ActionAskCallbackSlot(UsesContext, Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
     ) -> List[Dict[str, Any]]:
-        return send(dispatcher, contact.callback_slot_prompt(self.context.turn()), self.context)
+        knowledge = self.context.turn()
+        return send(dispatcher, contact.callback_slot_prompt(knowledge), knowledge, self.context)
 
 
 class ActionAskCallbackConfirmed(UsesContext, Action):
@@ -218,14 +204,15 @@ class ActionAskCallbackConfirmed(UsesContext, Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
     ) -> List[Dict[str, Any]]:
         parsed = parse_phone(tracker.get_slot("callback_phone") or "")
+        knowledge = self.context.turn()
         turn = contact.callback_confirmation(
-            self.context.turn(),
+            knowledge,
             phone=parsed.formatted if parsed else tracker.get_slot("callback_phone"),
             name=tracker.get_slot("callback_name"),
             slot_id=tracker.get_slot("callback_slot") or "",
             topic=tracker.get_slot("callback_topic"),
         )
-        return send(dispatcher, turn, self.context)
+        return send(dispatcher, turn, knowledge, self.context)
 
 
 class ActionSubmitCallback(UsesContext, Action):
@@ -259,7 +246,7 @@ class ActionSubmitCallback(UsesContext, Action):
             department=department,
             phone_display=parsed.formatted if parsed else request.phone,
         )
-        send(dispatcher, turn, self.context)
+        send(dispatcher, turn, knowledge, self.context)
         logger.info("callback request stored: %s", request.ticket)
         return clear_personal_slots()
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from typing import Iterable
 
-from bot.text import Morph, analyze
+from bot.text import COUNTER_POS, Morph, analyze
 
 #: A ``[surface, reading]`` pair; ``reading`` is hiragana, or None when no ruby is needed.
 Segment = list[str | None]  # [surface, reading]: a list, not a tuple, as it is sent in JSON
@@ -27,7 +27,7 @@ _KANJI = "\u3005\u3006\u3007\u303b\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _HAS_KANJI = re.compile(f"[{_KANJI}]")
 _KANJI_RUN = re.compile(f"[{_KANJI}]+")
 _KANA_READING = re.compile("^[\u3041-\u3096\u30fc]+$")
-_COUNTER_POS = frozenset({"助数詞", "助数詞可能"})
+_COUNTER_POS = COUNTER_POS
 
 
 def to_hiragana(text: str) -> str:

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from bot.knowledge.catalog import Catalog, Procedure
-from bot.knowledge.catalog_yaml import YamlError, load_yaml
+from bot.knowledge.catalog.yaml_files import YamlError, load_yaml
 
 LANGUAGES_DIR = "languages"
 ENGLISH_FILE = "en.yml"

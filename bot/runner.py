@@ -227,7 +227,7 @@ class Supervisor:
 
 def prepare(config: Config) -> None:
     """Creates var/ and imports the sample FAQ when there is no live knowledge base yet."""
-    from bot.knowledge.faq.transfer import ensure_live_base
+    from bot.knowledge.faq.import_export import ensure_live_base
 
     config.settings.var_dir.mkdir(parents=True, exist_ok=True)
     ensure_live_base(config.settings.faq_dir, config.settings.data_dir / "faq" / "sample_faq.csv")

@@ -1,6 +1,6 @@
 """The memory layer: callback queue, review log, feedback, webhook de-duplication.
 
-One interface (:mod:`bot.stores.base`), two back ends: SQLite under ``settings.var_dir`` (default)
+One interface (:mod:`bot.stores.interfaces`), two back ends: SQLite under ``settings.var_dir`` (default)
 and Redis (when ``settings.redis_url`` is set). Plain Python, no Rasa import (checked by ``make layers``);
 Rasa's own tracker and lock stores over Redis are in :mod:`bot.rasa_stores`.
 
@@ -17,8 +17,8 @@ from __future__ import annotations
 
 from bot.clock import Clock, now_jst
 from bot.settings import Settings
-from bot.stores.base import CallbackQueue, EventDeduplicator, FeedbackLog, ReviewLog, Stores
-from bot.stores.models import (
+from bot.stores.interfaces import CallbackQueue, EventDeduplicator, FeedbackLog, ReviewLog, Stores
+from bot.stores.records import (
     REVIEW_KINDS,
     CallbackRequest,
     ReviewGroup,
@@ -62,7 +62,7 @@ def _open_sqlite(settings: Settings, clock: Clock) -> Stores:
         callbacks=sq.SqliteCallbackQueue(db, clock),
         review=sq.SqliteReviewLog(db, clock),
         feedback=sq.SqliteFeedbackLog(db, clock),
-        dedup=sq.SqliteEventDeduplicator(db),
+        dedup=sq.SqliteEventDeduplicator(db, clock),
         retention_days=settings.retention_days,
         clock=clock,
         _close=db.close,

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Callable
 
-from bot.stores.models import CallbackRequest, FeedbackEntry, ReviewGroup
+from bot.stores.records import CallbackRequest, FeedbackEntry, ReviewGroup
 
 
 class CallbackQueue(abc.ABC):
@@ -89,7 +89,7 @@ class FeedbackLog(abc.ABC):
 
     @abc.abstractmethod
     def summary(self) -> dict[str, Any]:
-        """Totals; see :func:`bot.stores.models.summarize_feedback`."""
+        """Totals; see :func:`bot.stores.records.summarize_feedback`."""
 
     @abc.abstractmethod
     def purge(self, older_than: datetime) -> int:
