@@ -12,7 +12,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from bot import settings
+from bot import language, settings
 from bot.knowledge.catalog import Catalog, CatalogError, Procedure, load_catalog
 
 
@@ -61,12 +61,23 @@ def run_check(args: argparse.Namespace) -> int:
     catalog = _load(args)
     if catalog is None:
         return 1
+    data_dir = args.data or settings.load().data_dir
+    problems = language.check(data_dir, catalog)
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    if problems:
+        print(f"{len(problems)} problem(s) in {data_dir}", file=sys.stderr)
+        return 1
     procedures = catalog.procedures.values()
     by_category = Counter(p.category for p in procedures)
     online = sum(1 for p in procedures if p.where.online)
     aliases = sum(len(p.aliases) for p in procedures)
     print(f"OK: {len(catalog.procedures)} procedures, {aliases} aliases, {online} online")
     print(f"    {len(catalog.departments)} departments, {len(catalog.life_events)} life events")
+    print(
+        f"    English content for all {len(catalog.procedures)} procedures; notices: "
+        + ", ".join(language.NOTICE_LANGUAGES)
+    )
     for category, count in sorted(by_category.items(), key=lambda x: (-x[1], x[0])):
         print(f"    {category}: {count}")
     return _check_furigana((args.data or settings.load().data_dir) / "furigana")
@@ -105,7 +116,8 @@ def format_procedure(catalog: Catalog, procedure: Procedure) -> str:
         "bring:",
         *(f"  - {item}" for item in procedure.bring),
         f"where:        counter={_yes_no(where.counter)} mail={_yes_no(where.mail)} "
-        f"convenience_store={_yes_no(where.convenience_store)} online={_yes_no(where.online)}",
+        f"convenience_store={_yes_no(where.convenience_store)} online={_yes_no(where.online)} "
+        f"phone={_yes_no(where.phone)}",
     ]
     if procedure.online:
         card = _yes_no(procedure.online.requires_mynumber_card)

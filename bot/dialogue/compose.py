@@ -32,7 +32,7 @@ MAX_SUGGESTIONS = 3
 MAX_MENU = 12
 #: Most related procedures a details answer links to.
 MAX_RELATED = 3
-_WHERE_ORDER = ("counter", "mail", "convenience_store", "online")
+_WHERE_ORDER = ("counter", "mail", "convenience_store", "online", "phone")
 
 
 def where_labels(k: Knowledge, procedure: Procedure) -> list[str]:
@@ -126,10 +126,12 @@ def answer_life_event(k: Knowledge, event: LifeEvent, option: LifeEventOption | 
     checklist = option.checklist if option else event.checklist
     name = f"{event.name}（{option.label}）" if option else event.name
     procedures = [p for p in (k.catalog.get(pid) for pid in checklist) if p is not None]
-    lines = [text("life_event.checklist_heading", name=name)]
-    for p in procedures:
-        key = "life_event.checklist_item" if p.deadline else "life_event.checklist_item_no_deadline"
-        lines.append(text(key, name=p.name, deadline=p.deadline or ""))
+    deadlines = tuple((option or event).deadline_of(p) for p in procedures)
+    lines: list = [event.intro] if event.intro else []
+    lines.append(text("life_event.checklist_heading", name=name))
+    for p, deadline in zip(procedures, deadlines, strict=True):
+        key = "life_event.checklist_item" if deadline else "life_event.checklist_item_no_deadline"
+        lines.append(text(key, name=p.name, deadline=deadline or ""))
     lines.append(text("life_event.checklist_footer"))
     reply = Reply(
         lines=tuple(lines),
@@ -138,6 +140,8 @@ def answer_life_event(k: Knowledge, event: LifeEvent, option: LifeEventOption | 
             life_event=event.id,
             option=option.id if option else None,
             procedures=tuple(p.id for p in procedures),
+            deadlines=deadlines,
+            intro=event.intro,
         ),
     )
     option_id = option.id if option else None

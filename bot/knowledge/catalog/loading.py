@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Mapping
 
+from bot.knowledge import checklists
 from bot.knowledge.catalog import matching
 from bot.knowledge.catalog.model import (
     CATALOG_DIR,
@@ -135,4 +136,9 @@ def _check_references(
                     problems.append(
                         Problem(LIFE_EVENTS_FILE, event.id, field_name, f"unknown procedure id {pid!r}")
                     )
+    for event in life_events.values():
+        own = [("checklist", pid, text) for pid, text in event.deadlines]
+        own += [(f"options.{o.id}.checklist", pid, text) for o in event.options for pid, text in o.deadlines]
+        for field_name, _pid, message in checklists.deadline_problems(own, procedures):
+            problems.append(Problem(LIFE_EVENTS_FILE, event.id, field_name, message))
     return problems

@@ -40,6 +40,8 @@ PROCEDURE_FIELDS = (
     "related",
 )
 WHERE_FIELDS = ("counter", "mail", "convenience_store", "online")
+#: Ways that may be left out of ``where`` (false when absent): 電話で申し込める (粗大ごみ, 水道).
+OPTIONAL_WHERE_FIELDS = ("phone",)
 ONLINE_FIELDS = ("url", "requires_mynumber_card", "note")
 
 
@@ -88,6 +90,7 @@ class Where:
     mail: bool
     convenience_store: bool
     online: bool
+    phone: bool = False
 
 
 @dataclass(frozen=True)
@@ -130,6 +133,12 @@ class LifeEventOption:
     label: str
     triggers: tuple[str, ...]
     checklist: tuple[str, ...]
+    #: ``(procedure id, deadline)`` for items whose deadline this checklist words itself.
+    deadlines: tuple[tuple[str, str], ...] = ()
+
+    def deadline_of(self, procedure: Procedure) -> str | None:
+        """The deadline this checklist shows for a procedure: its own wording, else the procedure's."""
+        return dict(self.deadlines).get(procedure.id, procedure.deadline)
 
 
 @dataclass(frozen=True)
@@ -142,6 +151,13 @@ class LifeEvent:
     checklist: tuple[str, ...]
     question: str | None = None
     options: tuple[LifeEventOption, ...] = ()
+    deadlines: tuple[tuple[str, str], ...] = ()
+    #: A sentence shown before the checklist (condolences for 家族が亡くなった), or None.
+    intro: str | None = None
+
+    def deadline_of(self, procedure: Procedure) -> str | None:
+        """The deadline this checklist shows for a procedure: its own wording, else the procedure's."""
+        return dict(self.deadlines).get(procedure.id, procedure.deadline)
 
     def option(self, option_id: str) -> LifeEventOption | None:
         """The option with this id, or None."""

@@ -8,6 +8,7 @@ from typing import Any, Mapping
 from bot.hours import OfficeHours, parse_time
 from bot.knowledge.catalog.model import (
     ONLINE_FIELDS,
+    OPTIONAL_WHERE_FIELDS,
     PROCEDURE_FIELDS,
     WHERE_FIELDS,
     CallbackSlot,
@@ -20,6 +21,7 @@ from bot.knowledge.catalog.model import (
     Where,
 )
 from bot.knowledge.catalog.validation import ID, EntryChecker, is_valid_url
+from bot.knowledge.checklists import parse_checklist
 
 
 def parse_city(data: Any, ctx: EntryChecker) -> City | None:
@@ -120,10 +122,13 @@ def _parse_where(data: Mapping, ctx: EntryChecker) -> Where | None:
     if not isinstance(value, Mapping):
         ctx.add("where", "missing or not a mapping {counter, mail, convenience_store, online}")
         return None
-    extra = sorted(str(k) for k in value if k not in WHERE_FIELDS)
+    allowed = WHERE_FIELDS + OPTIONAL_WHERE_FIELDS
+    extra = sorted(str(k) for k in value if k not in allowed)
     if extra:
-        ctx.add("where." + ", ".join(extra), f"unknown field(s); allowed: {', '.join(WHERE_FIELDS)}")
-    return Where(*(ctx.flag(value, key, prefix="where.") for key in WHERE_FIELDS))
+        ctx.add("where." + ", ".join(extra), f"unknown field(s); allowed: {', '.join(allowed)}")
+    flags = [ctx.flag(value, key, prefix="where.") for key in WHERE_FIELDS]
+    flags += [key in value and ctx.flag(value, key, prefix="where.") for key in OPTIONAL_WHERE_FIELDS]
+    return Where(*flags)
 
 
 def parse_procedure(data: Any, ctx: EntryChecker) -> Procedure | None:
@@ -169,12 +174,12 @@ def _parse_option(data: Any, ctx: EntryChecker, where: str) -> LifeEventOption |
         sub.add("id", f"{oid!r} must be lower-case ascii letters, digits and _")
     label = sub.text(data, "label")
     triggers = sub.texts(data, "triggers", allow_empty=False)
-    checklist = sub.texts(data, "checklist", allow_empty=False)
+    checklist, deadlines = parse_checklist(data.get("checklist"), sub.add)
     for p in sub.problems:
         ctx.add(f"{where}.{p.field}", p.message)
     if sub.problems:
         return None
-    return LifeEventOption(oid, label, triggers, checklist)
+    return LifeEventOption(oid, label, triggers, checklist, deadlines)
 
 
 def parse_life_event(data: Any, ctx: EntryChecker) -> LifeEvent | None:
@@ -183,10 +188,11 @@ def parse_life_event(data: Any, ctx: EntryChecker) -> LifeEvent | None:
         return None
     before = len(ctx.problems)
     eid = ctx.ident(data)
-    ctx.unknown_keys(data, ("id", "name", "triggers", "checklist", "question", "options"))
+    ctx.unknown_keys(data, ("id", "name", "triggers", "checklist", "question", "options", "intro"))
     name = ctx.text(data, "name")
     triggers = ctx.texts(data, "triggers", allow_empty=False)
-    checklist = ctx.texts(data, "checklist", allow_empty=False)
+    intro = ctx.text(data, "intro") if "intro" in data else None
+    checklist, deadlines = parse_checklist(data.get("checklist"), ctx.add)
     question = data.get("question")
     options_data = data.get("options") or []
     if not isinstance(options_data, list):
@@ -202,4 +208,5 @@ def parse_life_event(data: Any, ctx: EntryChecker) -> LifeEvent | None:
         ctx.add("options", "duplicate option ids")
     if len(ctx.problems) > before or eid is None:
         return None
-    return LifeEvent(eid, name, triggers, checklist, question.strip() if question else None, options)
+    question = question.strip() if question else None
+    return LifeEvent(eid, name, triggers, checklist, question, options, deadlines, intro)
