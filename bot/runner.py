@@ -80,7 +80,11 @@ def endpoints(config: Config) -> dict:
         data["lock_store"] = redis_endpoint(url, "bot.stores.rasa_redis.AtomicRedisLockStore")
     else:
         db = config.settings.conversations_db
-        data["tracker_store"] = {"type": "SQL", "dialect": "sqlite", "db": str(db)}
+        data["tracker_store"] = {
+            "type": "bot.stores.rasa_sql.OffLoopSQLTrackerStore",
+            "dialect": "sqlite",
+            "db": str(db),
+        }
     return data
 
 

@@ -31,6 +31,7 @@ from bot.channels.web import (
     RequestError,
     parse_body,
 )
+from bot.stores.rasa_redis import StorageUnavailable
 
 SECRET_TEXT = "山田太郎です、電話は090-1234-5678"
 
@@ -209,7 +210,11 @@ async def test_unloaded_agent_answers_503_not_an_empty_list():
 
 @pytest.mark.parametrize(
     ("exc", "status", "code"),
-    [(RuntimeError(SECRET_TEXT), 500, "internal_error"), (LockError("locked"), 503, "busy")],
+    [
+        (RuntimeError(SECRET_TEXT), 500, "internal_error"),
+        (LockError("locked"), 503, "busy"),
+        (StorageUnavailable("redis: read tracker failed (TimeoutError)"), 503, "storage_unavailable"),
+    ],
 )
 async def test_failing_turn_answers_an_error_without_text(exc, status, code, caplog):
     async def handler(message: UserMessage) -> None:

@@ -41,6 +41,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot import furigana
+from bot.stores.rasa_redis import StorageUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -249,6 +250,11 @@ class MadoguchiRestInput(InputChannel):
         except asyncio.TimeoutError as exc:
             _log_failure("timeout", exc)
             raise RequestError(503, "timeout", "the assistant did not answer in time") from None
+        except StorageUnavailable as exc:
+            _log_failure("storage_unavailable", exc)
+            raise RequestError(
+                503, "storage_unavailable", "the conversation store is not answering; please try again"
+            ) from None
         except LockError as exc:
             _log_failure("busy", exc)
             raise RequestError(503, "busy", "the conversation is busy with another message") from None
