@@ -77,6 +77,28 @@ def _get_json(url: str) -> tuple[int, dict, float]:
         return error.code, json.loads(error.read()), time.monotonic() - started
 
 
+def test_liveness_and_readiness(redis_bot):
+    bot, _ = redis_bot
+    assert _get_json(f"{bot.rasa_url}/healthz")[:2] == (200, {"status": "ok"})
+    status, body, _ = _get_json(f"{bot.rasa_url}/readyz")
+    assert (status, body["ready"]) == (200, True)
+    assert body["checks"] == {"model": True, "tracker_store": True, "lock_store": True, "action_server": True}
+
+
+def test_readiness_fails_fast_while_redis_hangs_and_liveness_stays(redis_bot):
+    bot, state = redis_bot
+    admin = _admin(state)
+    admin.execute_command("CLIENT", "PAUSE", 2000, "ALL")
+    status, body, took = _get_json(f"{bot.rasa_url}/readyz")
+    assert status == 503 and body["checks"]["tracker_store"] is False and body["checks"]["model"] is True
+    assert took < TURN_FAILS_WITHIN_S
+    status, _, took = _get_json(f"{bot.rasa_url}/healthz")
+    assert status == 200 and took < HEALTH_WITHIN_S
+    assert admin.ping()  # answered when the pause is over
+    assert _get_json(f"{bot.rasa_url}/readyz")[0] == 200
+    admin.close()
+
+
 def _admin(state) -> redis.Redis:
     return redis.Redis(host="127.0.0.1", port=state["port"], socket_timeout=10)
 
