@@ -9,6 +9,8 @@
 * Rasa's ``RedisTrackerStore`` opens its client with no socket timeouts: a Redis that accepts the
   connection but never answers blocks the server forever. :class:`TimeoutRedisTrackerStore` sets
   ``socket_timeout`` and ``socket_connect_timeout`` (configurable).
+* What the tracker store writes is masked first (:mod:`bot.stores.anonymize`): no raw resident text,
+  and the callback form's phone number and name only while the form runs.
 * Both of Rasa's Redis stores call a *synchronous* client from the event loop, so one slow Redis
   answer stalls every request of the process (health checks and LINE acks included). Here every call
   made during a turn goes through ``redis.asyncio`` with the same timeouts: a hung or stopped Redis
@@ -50,6 +52,8 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.trackers import DialogueStateTracker, get_trackers_for_conversation_sessions
 from rasa.utils.endpoints import EndpointConfig
 from redis.backoff import NoBackoff
+
+from bot.stores.anonymize import anonymize_events
 
 logger = logging.getLogger(__name__)
 
@@ -432,6 +436,12 @@ class TimeoutRedisTrackerStore(RedisTrackerStore):
         self.red = redis_client(**options)
         self._aio = _LoopClient(options)
 
+    def serialise_tracker(self, tracker: DialogueStateTracker) -> str:
+        """Rasa's serialization, with personal data masked (:mod:`bot.stores.anonymize`)."""
+        dialogue = tracker.as_dialogue().as_dict()
+        dialogue["events"] = anonymize_events(dialogue.get("events") or [])
+        return json.dumps(dialogue)
+
     async def _call(self, call: Callable[[Any], Awaitable[T]], what: str) -> T:
         return await _bounded(call(self._aio.get()), self._aio.timeout, what)
 
@@ -443,7 +453,7 @@ class TimeoutRedisTrackerStore(RedisTrackerStore):
         stored = await self._call(lambda r: r.get(key), "read tracker")
         if stored is not None:
             tracker = self._merge_trackers(self.deserialise_tracker(tracker.sender_id, stored), tracker)
-        serialised = self.serialise_tracker(tracker)
+        serialised = await asyncio.to_thread(self.serialise_tracker, tracker)  # masking: ms, off the loop
         await self._call(lambda r: r.set(key, serialised, ex=timeout), "write tracker")
 
     async def _retrieve(self, sender_id: str, fetch_all_sessions: bool) -> DialogueStateTracker | None:
