@@ -297,3 +297,11 @@ async def test_answer_is_still_sent_when_furigana_cannot_be_computed(monkeypatch
     assert status == 200
     assert body[0]["text"] and all("furigana" not in m for m in body)
     assert "code=furigana_failed" in caplog.text
+
+
+def test_a_lone_surrogate_is_a_400_not_a_500():
+    body = b'{"sender": "s1", "message": "\\ud800\\u4f4f\\u6c11\\u7968"}'
+    with pytest.raises(RequestError) as caught:
+        parse_body(body)
+    assert (caught.value.status, caught.value.code) == (400, "invalid_message")
+    assert parse_body('{"sender": "s1", "message": "😀住民票"}'.encode()).message == "😀住民票"

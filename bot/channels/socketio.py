@@ -37,6 +37,7 @@ logger = logging.getLogger(__name__)
 #: Same rules as the REST channel's ``sender`` (a session id becomes the conversation id).
 _SESSION_ID = re.compile(r"^[A-Za-z0-9_.:@-]{1,128}$")
 MAX_MESSAGE_CHARS = 1_000
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def allowed_origins(value: str | None = None) -> List[str]:
@@ -107,7 +108,7 @@ class OriginCheckedSocketIOInput(SocketIOInput):
         if not isinstance(data, dict) or not isinstance(data.get("message"), str):
             return None
         text = data["message"]
-        if not text.strip() or len(text) > MAX_MESSAGE_CHARS:
+        if not text.strip() or len(text) > MAX_MESSAGE_CHARS or _LONE_SURROGATE.search(text):
             return None
         if self.session_persistence:
             sender = data.get("session_id")

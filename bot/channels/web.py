@@ -52,6 +52,7 @@ ACTION_FAILURE_PREFIX = "Encountered an exception while running action"
 
 _SENDER = re.compile(r"^[A-Za-z0-9_.:@-]{1,128}$")
 _METADATA_FLAGS = ("yasashii", "furigana")
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class RequestError(Exception):
@@ -120,6 +121,8 @@ def _message(data: dict[str, Any], limits: Limits) -> str:
         raise RequestError(400, "invalid_message", "field 'message' must be a string")
     if not message.strip():
         raise RequestError(400, "empty_message", "field 'message' is empty")
+    if _LONE_SURROGATE.search(message):  # "\ud800" in JSON: not text; the pipeline would fail with 500
+        raise RequestError(400, "invalid_message", "field 'message' is not valid Unicode text")
     if len(message) > limits.max_message_chars:
         raise RequestError(
             400, "message_too_long", f"field 'message' is longer than {limits.max_message_chars} characters"
