@@ -154,6 +154,9 @@ class RedisCallbackQueue(CallbackQueue):
         keys = [f"{self._p}cb:done", f"{self._p}cb:index"]
         return int(self._purge(keys=keys, args=[older_than.timestamp(), f"{self._p}cb:"]))
 
+    def count_expired(self, older_than: datetime) -> int:
+        return int(self._r.zcount(f"{self._p}cb:done", "-inf", f"({older_than.timestamp()}"))
+
     def counts(self) -> dict[str, int]:
         pipe = self._r.pipeline(transaction=True)
         pipe.zcard(f"{self._p}cb:index")
@@ -178,6 +181,9 @@ class _TimedLog:
 
     def purge(self, older_than: datetime) -> int:
         return int(self._r.zremrangebyscore(self.key, "-inf", f"({older_than.timestamp()}"))
+
+    def count_older(self, older_than: datetime) -> int:
+        return int(self._r.zcount(self.key, "-inf", f"({older_than.timestamp()}"))
 
     def clear(self) -> int:
         pipe = self._r.pipeline(transaction=True)
@@ -222,6 +228,9 @@ class RedisReviewLog(ReviewLog):
     def count(self) -> int:
         return self._log.count()
 
+    def count_expired(self, older_than: datetime) -> int:
+        return self._log.count_older(older_than)
+
 
 class RedisFeedbackLog(FeedbackLog):
     """Feedback answers in a Redis sorted set."""
@@ -251,6 +260,9 @@ class RedisFeedbackLog(FeedbackLog):
 
     def purge(self, older_than: datetime) -> int:
         return self._log.purge(older_than)
+
+    def count_expired(self, older_than: datetime) -> int:
+        return self._log.count_older(older_than)
 
 
 class RedisEventDeduplicator(EventDeduplicator):
