@@ -75,7 +75,7 @@ validate: $(STAMP)
 
 browser-deps:
 	@command -v chromium >/dev/null || { echo "chromium is missing: run .ci/run once as root, or apt-get install -y chromium"; exit 1; }
-	@[ -f node_modules/axe-core/axe.min.js ] || npm ci --no-audit --no-fund
+	@[ -f node_modules/axe-core/axe.min.js ] && [ -f node_modules/socket.io-client/package.json ] || npm ci --no-audit --no-fund
 
 pytest: $(STAMP) model $(WORDVEC) browser-deps
 	$(PY) -m pytest -q -p no:cacheprovider

@@ -2,13 +2,19 @@
 
 Through the real servers: session request and confirmation, a procedure question answered with its
 text and its ``custom`` card, and a crisis message (「火事です」) answered with the 119 routing —
-Rasa 3.6's own channel answered none of these with python-socketio 5.x (issue 13, item 4).
+Rasa 3.6's own channel answered none of these with python-socketio 5.x (issue 13, item 4). The same
+conversation with npm's ``socket.io-client`` under node (tests/socketio_node_client.mjs), over WebSocket
+and long polling.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
+import shutil
+import subprocess
 import uuid
+from pathlib import Path
 
 import pytest
 import socketio
@@ -79,3 +85,22 @@ async def test_a_foreign_origin_cannot_connect(running_bot):
         await client.connect(
             running_bot.rasa_url, headers={"Origin": "https://evil.example"}, transports=["polling"]
         )
+
+
+@pytest.mark.parametrize("transport", ["websocket", "polling"])
+def test_npm_socket_io_client_holds_the_same_conversation(running_bot, transport):
+    """npm's socket.io-client (under node, package-lock.json), over WebSocket and long polling."""
+    node = shutil.which("node")
+    assert node, "node is missing: apt-get install nodejs npm (the browser tests need it too)"
+    script = Path(__file__).with_name("socketio_node_client.mjs")
+    session_id = f"node-{uuid.uuid4().hex}"
+    steps = ["住民票の写しを取りたい", "procedure", "火事です", "safety"]
+    command = [node, str(script), running_bot.rasa_url, running_bot.widget_url, transport, session_id, *steps]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120, cwd=script.parent.parent)
+    assert done.returncode == 0, done.stdout + done.stderr
+    result = json.loads(done.stdout)
+    assert result["session"] == session_id and result["transport"] == transport
+    customs = [e["custom"]["madoguchi"] for e in result["events"] if "custom" in e]
+    assert any(c["kind"] == "procedure" and c["procedure"] == "juminhyo" for c in customs)
+    safety = next(c for c in customs if c["kind"] == "safety")
+    assert safety["category"] == "emergency" and "119" in safety["phones"]
