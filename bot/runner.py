@@ -3,7 +3,8 @@
 Ports come from ``PORT`` (Rasa, 5005), ``ACTIONS_PORT`` (5055) and ``WIDGET_PORT`` (8080). Storage is
 SQLite under ``var/`` unless ``REDIS_URL`` is set. Ctrl-C or SIGTERM stops every process cleanly. A process
 that dies after start-up is started again after a back-off (1 s, doubling up to 30 s; back to 1 s once it
-has run for a minute) with a log line; the others keep serving meanwhile.
+has run for a minute) with a log line; the others keep serving meanwhile. The retention purge runs by
+itself every day (``MADOGUCHI_PURGE_EVERY_HOURS``).
 """
 
 from __future__ import annotations
@@ -29,6 +30,31 @@ from bot.training import model_path
 READY_TIMEOUT = float(os.environ.get("MADOGUCHI_READY_TIMEOUT", 180))
 #: How often the supervisor looks at its processes.
 WATCH_INTERVAL = 0.5
+#: Retention purge (`madoguchi data purge --yes`): first run this long after start, then every
+#: ``MADOGUCHI_PURGE_EVERY_HOURS`` hours (default 24; 0 switches it off, e.g. when a systemd timer runs it).
+PURGE_FIRST_DELAY = 600.0
+DEFAULT_PURGE_EVERY_HOURS = 24.0
+
+
+@dataclass
+class PurgeSchedule:
+    """When the runner starts the next retention purge (a child process, so a slow store never blocks
+    the supervision)."""
+
+    every_seconds: float
+    next_at: float
+    running: subprocess.Popen | None = None
+
+    @classmethod
+    def from_env(cls, now: float, env: dict[str, str] | None = None) -> PurgeSchedule | None:
+        env = os.environ if env is None else env
+        hours = float(env.get("MADOGUCHI_PURGE_EVERY_HOURS") or DEFAULT_PURGE_EVERY_HOURS)
+        if hours <= 0:
+            return None
+        return cls(every_seconds=hours * 3600, next_at=now + PURGE_FIRST_DELAY)
+
+    def command(self) -> list[str]:
+        return [sys.executable, "-m", "bot.cli", "data", "purge", "--yes"]
 
 
 @dataclass
@@ -215,6 +241,7 @@ class Supervisor:
         self._started_at: dict[str, float] = {}
         self._due: dict[str, float] = {}  # name -> when to start it again
         self._signalled: set[str] = set()
+        self.purge = PurgeSchedule.from_env(clock())
 
     def start(self) -> None:
         endpoints_path = write_endpoints(self.config)
@@ -295,10 +322,36 @@ class Supervisor:
             self._due[name] = now + delay
             self._log(f"madoguchi: {name} stopped (exit code {code}); starting it again in {delay:.1f} s")
 
+    def check_purge(self) -> None:
+        """Starts the retention purge when it is due; logs how the last one ended."""
+        schedule = self.purge
+        if schedule is None or self._stopping:
+            return
+        if schedule.running is not None:
+            code = schedule.running.poll()
+            if code is None:
+                return
+            schedule.running = None
+            if code != 0:
+                self._log(
+                    f"madoguchi: retention purge failed (exit code {code}); next try in the next period"
+                )
+        now = self._clock()
+        if now >= schedule.next_at:
+            schedule.next_at = now + schedule.every_seconds
+            self._log("madoguchi: starting the retention purge (madoguchi data purge --yes)")
+            schedule.running = subprocess.Popen(  # noqa: S603 - our own command line
+                schedule.command(),
+                cwd=settings_module.REPO_ROOT,
+                env=self._env or None,
+                stdin=subprocess.DEVNULL,
+            )
+
     def watch(self) -> int:
         """Supervises until a signal stops us; returns the exit code to use (0)."""
         while not self._stopping:
             self.check_once()
+            self.check_purge()
             self._sleep(WATCH_INTERVAL)
         return 0
 

@@ -153,3 +153,34 @@ def test_kill_9_of_a_child_restarts_it_and_the_rest_keeps_serving():
         assert any((m.get("custom") or {}).get("madoguchi", {}).get("kind") == "procedure" for m in answer)
     finally:
         stop_bot(bot)
+
+
+def test_the_retention_purge_runs_on_its_schedule(supervised, tmp_path):
+    from bot.runner import PURGE_FIRST_DELAY, PurgeSchedule
+
+    sup, clock, lines = supervised
+    marker = tmp_path / "purged"
+    sup.purge = PurgeSchedule(every_seconds=86400, next_at=clock.now + PURGE_FIRST_DELAY)
+    sup.purge.command = lambda: [sys.executable, "-c", f"open({str(marker)!r}, 'a').write('x')"]
+    sup.check_purge()
+    assert sup.purge.running is None and lines == []  # not yet due
+    clock.now += PURGE_FIRST_DELAY
+    sup.check_purge()
+    assert lines == ["madoguchi: starting the retention purge (madoguchi data purge --yes)"]
+    sup.purge.running.wait(timeout=30)
+    sup.check_purge()
+    assert marker.read_text() == "x" and sup.purge.running is None
+    clock.now += 3600
+    sup.check_purge()
+    assert marker.read_text() == "x"  # once a day
+    clock.now += 86400
+    sup.check_purge()
+    sup.purge.running.wait(timeout=30)
+    assert marker.read_text() == "xx"
+
+
+def test_the_purge_schedule_can_be_switched_off():
+    from bot.runner import PurgeSchedule
+
+    assert PurgeSchedule.from_env(0.0, {"MADOGUCHI_PURGE_EVERY_HOURS": "0"}) is None
+    assert PurgeSchedule.from_env(0.0, {}).every_seconds == 86400
