@@ -376,6 +376,7 @@ def banner(config: Config) -> str:
             f"  socket.io          http://localhost:{config.rasa_port}/socket.io",
             f"  LINE webhook       http://localhost:{config.rasa_port}/webhooks/line/webhook",
             f"  action server      http://127.0.0.1:{config.actions_port}/webhook",
+            f"  health             http://localhost:{config.rasa_port}/healthz  /readyz",
             f"  storage            {storage}",
             "Press Ctrl-C to stop.",
             "",
