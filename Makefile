@@ -11,11 +11,12 @@ WORDVEC := models/wordvec/chive-ja_ginza-5.3.0.npz
 export TF_CPP_MIN_LOG_LEVEL := 2
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help run test lint layers format model venv validate pytest conversation-test browser-deps \
+.PHONY: help run serve test lint layers format model venv validate pytest conversation-test browser-deps \
         bench bench-faq bench-nlu bench-nlu-pipelines bench-unseen bench-understanding lock clean wordvec
 
 help:
 	@echo "make run    - set up .venv and word vectors, train if needed, start Rasa + actions + widget demo"
+	@echo "make serve  - production start: no venv build, no training (see deploy/madoguchi.service)"
 	@echo "make test   - lint, pytest (unit, integration, e2e, browser), data validation, conversation tests"
 	@echo "make bench  - FAQ ranking quality/speed and NLU held-out evaluation"
 
@@ -54,6 +55,12 @@ model: $(STAMP)
 run: model $(WORDVEC)
 	$(PY) -m bot.runner
 
+# Production start (systemd: deploy/madoguchi.service): neither builds the venv nor trains. After an
+# upgrade, run `make venv model wordvec` once, then restart the service.
+serve:
+	@[ -x $(PY) ] || { echo "no $(VENV): run 'make venv model wordvec' once after installing or upgrading"; exit 1; }
+	exec $(PY) -m bot.runner
+
 # --- test ---------------------------------------------------------------------------------------
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
@@ -72,7 +79,7 @@ validate: $(STAMP)
 
 browser-deps:
 	@command -v chromium >/dev/null || { echo "chromium is missing: run .ci/run once as root, or apt-get install -y chromium"; exit 1; }
-	@[ -f node_modules/axe-core/axe.min.js ] || npm ci --no-audit --no-fund
+	@[ -f node_modules/axe-core/axe.min.js ] && [ -f node_modules/socket.io-client/package.json ] || npm ci --no-audit --no-fund
 
 pytest: $(STAMP) model $(WORDVEC) browser-deps
 	$(PY) -m pytest -q -p no:cacheprovider

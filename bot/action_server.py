@@ -22,6 +22,7 @@ import zlib
 from rasa_sdk.executor import ActionExecutor
 from rasa_sdk.interfaces import ActionExecutionRejection, ActionNotFoundException
 from sanic import Sanic, response
+from sanic.exceptions import SanicException
 from sanic.request import Request
 
 logger = logging.getLogger("madoguchi.actions")
@@ -31,10 +32,29 @@ FAILURE_RESPONSE = "utter_action_failed"
 MAX_BODY = 8 * 1024 * 1024
 
 
+class BodyTooLarge(Exception):
+    """The (decompressed) action call is larger than :data:`MAX_BODY`."""
+
+
+def inflate(body: bytes, limit: int = MAX_BODY) -> bytes:
+    """Decompresses a deflate body, stopping (raises :class:`BodyTooLarge`) past ``limit`` bytes.
+
+    A 64 KB deflate bomb used to be inflated to 64 MB before any size check.
+    """
+    inflater = zlib.decompressobj()
+    out = inflater.decompress(body, limit + 1)
+    if len(out) > limit or inflater.unconsumed_tail:
+        raise BodyTooLarge
+    return out
+
+
 def _decode(request: Request) -> dict | None:
     body = request.body or b""
     if request.headers.get("Content-Encoding") == "deflate":
-        body = zlib.decompress(body, bufsize=MAX_BODY)
+        try:
+            body = inflate(body)
+        except zlib.error:
+            return None
     try:
         value = json.loads(body)
     except ValueError:
@@ -64,7 +84,10 @@ def create_app(package: str = "actions", name: str = "madoguchi_actions") -> San
 
     @app.post("/webhook")
     async def webhook(request: Request):
-        call = _decode(request)
+        try:
+            call = _decode(request)
+        except BodyTooLarge:
+            return response.json({"error": "action call too large"}, status=413)
         if call is None:
             return response.json({"error": "invalid action call"}, status=400)
         action_name = str(call.get("next_action", ""))
@@ -80,6 +103,14 @@ def create_app(package: str = "actions", name: str = "madoguchi_actions") -> San
             logger.error("action %s failed: %s\n%s", action_name, type(error).__name__, frames)
             return response.json(failure_result())
         return response.json(result or {"events": [], "responses": []})
+
+    @app.exception(SanicException)
+    async def on_http_error(request: Request, error: SanicException):
+        """404, 405, 413 ... answered with their own status, no ERROR line (a scanner is not a fault)."""
+        status = getattr(error, "status_code", 500) or 500
+        if status >= 500:
+            logger.error("action server error: %s", type(error).__name__)
+        return response.json({"error": "http error", "status": status}, status=status)
 
     @app.exception(Exception)
     async def on_error(request: Request, error: Exception):

@@ -31,6 +31,7 @@ POSTAL = "[郵便番号]"
 NUMBER = "[番号]"
 NAME = "[氏名]"
 ADDRESS = "[住所]"
+_KEEP = ""  # a span kept as written (see privacy_extra.keep_spans)
 
 # Dash look-alikes that survive NFKC (ー is the katakana long vowel mark people type for hyphens).
 _DASH_CHARS = "\\-\u2010-\u2015\u2212\u30fc\uff70~\u301c"
@@ -105,7 +106,10 @@ def _group_spans(pattern: re.Pattern[str], norm: str, keep: Callable[[str], bool
 
 
 def _find(norm: str) -> list[_Span]:
-    found: list[_Span] = []
+    from bot import privacy_extra
+
+    # First, so that they win over the number detectors: tickets and version ids are kept as written.
+    found: list[_Span] = [_Span(s, e, _KEEP) for s, e in privacy_extra.keep_spans(norm)]
     found += [_Span(m.start(), m.end(), EMAIL) for m in _EMAIL_RE.finditer(norm)]
     found += [_Span(*_balanced(m), PHONE) for m in _PHONE_RE.finditer(norm) if _is_phone(m.group())]
     found += [_Span(m.start(), m.end(), NUMBER) for m in _LONG_NUMBER_RE.finditer(norm)]
@@ -116,6 +120,7 @@ def _find(norm: str) -> list[_Span]:
     found += [_Span(s, e, NAME) for s, e in _group_spans(_NAME_BEFORE_RE, norm)]
     found += [_Span(s, e, NAME) for s, e in _group_spans(_I_AM_RE, norm, _looks_like_person)]
     found += [_Span(s, e, NAME) for s, e in _introduced(norm)]
+    found += _extra_spans(norm)
     return found
 
 
@@ -127,6 +132,15 @@ def _introduced(norm: str) -> list[tuple[int, int]]:
     except Exception:  # noqa: BLE001 - the regular expressions above still apply
         logging.getLogger(__name__).warning("privacy: name detection unavailable")
         return []
+
+
+def _extra_spans(norm: str) -> list[_Span]:
+    """Bare names and dash-written addresses (:mod:`bot.privacy_extra`)."""
+    from bot import privacy_extra
+
+    return [_Span(s, e, ADDRESS) for s, e in privacy_extra.address_spans(norm)] + [
+        _Span(s, e, NAME) for s, e in privacy_extra.name_spans(norm)
+    ]
 
 
 def _is_phone(candidate: str) -> bool:
@@ -173,14 +187,14 @@ def mask(text: str) -> str:
         return text
     norm, starts, ends = normalize_with_offsets(text)
     spans = _merge(_find(norm))
-    if not spans:
+    if all(span.token == _KEEP for span in spans):
         return text
     out: list[str] = []
     pos = 0
     for span in spans:
         begin, finish = starts[span.start], ends[span.end - 1]
         out.append(text[pos:begin])
-        out.append(span.token)
+        out.append(span.token if span.token != _KEEP else text[begin:finish])
         pos = finish
     out.append(text[pos:])
     return "".join(out)

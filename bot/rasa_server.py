@@ -2,7 +2,7 @@
 
 ``python -m bot.rasa_server run ...`` takes the same arguments as ``rasa run``. Rasa sets up its own
 log handlers after start, so the masking is applied where every record is created (the log record
-factory), not on handlers.
+factory), not on handlers; it covers Rasa's structlog output (JSON) at every level, DEBUG included.
 """
 
 from __future__ import annotations
@@ -12,8 +12,14 @@ import sys
 
 
 def install_record_masking() -> None:
-    """Masks phone numbers, names, addresses... in every log record created from now on."""
-    from bot.privacy import PiiSafeFilter
+    """Masks phone numbers, names, addresses... in every log record created from now on.
+
+    Rasa's structlog lines (``LOG_LEVEL=DEBUG`` shows every resident text and slot) reach the standard
+    logging as JSON with ``\\uXXXX`` escapes the masker cannot read: those are turned back into
+    characters first (:func:`bot.privacy_extra.unescape_for_masking`), then masked.
+    """
+    from bot.privacy import PiiSafeFilter, mask
+    from bot.privacy_extra import unescape_for_masking
 
     mask_filter = PiiSafeFilter()
     previous = logging.getLogRecordFactory()
@@ -21,6 +27,8 @@ def install_record_masking() -> None:
     def factory(*args, **kwargs):
         record = previous(*args, **kwargs)
         mask_filter.filter(record)
+        if "\\u" in record.msg:
+            record.msg = mask(unescape_for_masking(record.msg))
         return record
 
     logging.setLogRecordFactory(factory)

@@ -9,6 +9,13 @@
 * Rasa's ``RedisTrackerStore`` opens its client with no socket timeouts: a Redis that accepts the
   connection but never answers blocks the server forever. :class:`TimeoutRedisTrackerStore` sets
   ``socket_timeout`` and ``socket_connect_timeout`` (configurable).
+* What the tracker store writes is masked first (:mod:`bot.stores.anonymize`): no raw resident text,
+  and the callback form's phone number and name only while the form runs.
+* Both of Rasa's Redis stores call a *synchronous* client from the event loop, so one slow Redis
+  answer stalls every request of the process (health checks and LINE acks included). Here every call
+  made during a turn goes through ``redis.asyncio`` with the same timeouts: a hung or stopped Redis
+  fails only the turns that need it, with :class:`StorageUnavailable`, within about one socket
+  timeout. The synchronous ``red`` client stays for Rasa's own synchronous methods and the tests.
 
 endpoints.yml::
 
@@ -18,7 +25,7 @@ endpoints.yml::
       port: 6379
       db: 0
       password: ${REDIS_PASSWORD}
-      socket_timeout: 5
+      socket_timeout: 0.8
     lock_store:
       type: bot.rasa_stores.AtomicRedisLockStore
       redis_url: ${REDIS_URL}     # alternatively url/port/db/password as above
@@ -26,21 +33,81 @@ endpoints.yml::
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 import inspect
+import json
 import logging
 import time
-from typing import Any
+from contextlib import asynccontextmanager
+from typing import Any, AsyncIterator, Awaitable, Callable, Iterable, TypeVar
 
 import redis
-from rasa.core.lock_store import LOCK_LIFETIME, LockError, LockStore, RedisLockStore
+import redis.asyncio as aioredis
+import redis.asyncio.retry
+import redis.retry
+from rasa.core.lock_store import LOCK_LIFETIME, LockError, LockStore, RedisLockStore, TicketLock
 from rasa.core.tracker_store import RedisTrackerStore
 from rasa.shared.core.domain import Domain
+from rasa.shared.core.trackers import DialogueStateTracker, get_trackers_for_conversation_sessions
 from rasa.utils.endpoints import EndpointConfig
+from redis.backoff import NoBackoff
+
+from bot.stores.anonymize import anonymize_events
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_SOCKET_TIMEOUT = 5.0
-DEFAULT_CONNECT_TIMEOUT = 3.0
+T = TypeVar("T")
+
+#: Socket read timeout. A loopback round trip takes ~0.1 ms and a busy AOF-``always`` Redis rarely
+#: more than a few ms (tests/test_redis_faults.py measures it), so 0.8 s only ever fires on a hung
+#: or unreachable server, and a turn that needs Redis then fails in under one second.
+DEFAULT_SOCKET_TIMEOUT = 0.8
+#: Connect timeout: a stopped local Redis refuses at once; this bounds an unreachable host.
+DEFAULT_CONNECT_TIMEOUT = 0.5
+#: First and longest pause between two looks at a lock held by another turn of the same
+#: conversation (Rasa polls once a second; a burst of messages from one sender waited ~1 s each).
+LOCK_POLL_FIRST = 0.01
+LOCK_POLL_MAX = 0.2
+#: How often, and how far apart, releasing a failed turn's lock ticket is retried (20 × 0.5 s covers
+#: a 10 s hang; after that the ticket expires with Rasa's 60 s lock lifetime).
+CLEANUP_ATTEMPTS = 20
+CLEANUP_RETRY_SECONDS = 0.5
+
+
+class StorageUnavailable(LockError):
+    """Redis did not answer (hung, stopped, unreachable) during a turn; the turn was not stored.
+
+    A :class:`LockError` so that callers that only know Rasa's errors still fail the turn; channels
+    that know it answer with the honest code ``storage_unavailable`` instead of ``busy``.
+    """
+
+
+class _TurnStorage:
+    """Whether a storage call failed during the current turn (set by the tracker store)."""
+
+    failed = False
+
+
+_turn_storage: contextvars.ContextVar[_TurnStorage | None] = contextvars.ContextVar(
+    "madoguchi_turn_storage", default=None
+)
+
+
+def _mark_turn_failed() -> None:
+    turn = _turn_storage.get()
+    if turn is not None:
+        turn.failed = True
+
+
+async def _bounded(call: Awaitable[T], seconds: float, what: str) -> T:
+    """Awaits one Redis call; any Redis error or overrun becomes :class:`StorageUnavailable`."""
+    try:
+        return await asyncio.wait_for(call, timeout=seconds)
+    except (redis.RedisError, OSError, asyncio.TimeoutError) as error:
+        _mark_turn_failed()
+        raise StorageUnavailable(f"redis: {what} failed ({type(error).__name__})") from error
+
 
 # Shared Lua helpers: read the unexpired tickets of a lock; write them back (or delete the key when
 # none are left) with a key TTL that ends one second after the last ticket expires.
@@ -130,26 +197,55 @@ def redis_client(
     ``redis_url`` (or a ``host`` that is itself a ``redis://`` / ``rediss://`` URL) wins over
     host/port/db/password.
     """
+    options = dict(locals())
+    return _make_client(redis, options)
+
+
+def _make_client(module: Any, options: dict[str, Any]) -> Any:
+    """``module.Redis`` (``redis`` or ``redis.asyncio``) from :func:`redis_client`'s arguments."""
     timeouts = {
-        "socket_timeout": float(socket_timeout),
-        "socket_connect_timeout": float(socket_connect_timeout),
-        "decode_responses": decode_responses,
+        "socket_timeout": float(options["socket_timeout"]),
+        "socket_connect_timeout": float(options["socket_connect_timeout"]),
+        "decode_responses": options["decode_responses"],
+        # A pooled connection to a Redis that restarted fails once with EOF: retry that at once, on a
+        # new connection (a refused or hung server still fails within the timeouts).
+        "retry": module.retry.Retry(NoBackoff(), 1),
+        "retry_on_error": [redis.ConnectionError],
     }
-    url = redis_url or (host if host and host.startswith(("redis://", "rediss://", "unix://")) else None)
+    host, url = options["host"], options["redis_url"]
+    url = url or (host if host and host.startswith(("redis://", "rediss://", "unix://")) else None)
     if url:
-        return redis.Redis.from_url(url, **timeouts)
-    return redis.Redis(
+        return module.Redis.from_url(url, **timeouts)
+    return module.Redis(
         host=host or "localhost",
-        port=int(port),
-        db=int(db),
-        username=username,
-        password=password,
-        ssl=bool(use_ssl),
-        ssl_certfile=ssl_certfile,
-        ssl_keyfile=ssl_keyfile,
-        ssl_ca_certs=ssl_ca_certs,
+        port=int(options["port"]),
+        db=int(options["db"]),
+        username=options["username"],
+        password=options["password"],
+        ssl=bool(options["use_ssl"]),
+        ssl_certfile=options["ssl_certfile"],
+        ssl_keyfile=options["ssl_keyfile"],
+        ssl_ca_certs=options["ssl_ca_certs"],
         **timeouts,
     )
+
+
+class _LoopClient:
+    """A ``redis.asyncio`` client for the running event loop (a client belongs to one loop)."""
+
+    def __init__(self, options: dict[str, Any]) -> None:
+        defaults = {k: p.default for k, p in inspect.signature(redis_client).parameters.items()}
+        self._options = {**defaults, **options}
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._client: Any = None
+        self.timeout = float(self._options["socket_timeout"]) + float(self._options["socket_connect_timeout"])
+
+    def get(self) -> Any:
+        loop = asyncio.get_running_loop()
+        if self._client is None or self._loop is not loop:
+            self._client = _make_client(aioredis, self._options)
+            self._loop = loop
+        return self._client
 
 
 class AtomicRedisLockStore(RedisLockStore):
@@ -173,6 +269,9 @@ class AtomicRedisLockStore(RedisLockStore):
             logger.warning("lock_store: ignoring unknown option %r", name)
             options.pop(name)
         self.red = redis_client(**options)
+        self._aio = _LoopClient(options)
+        self._background: set[asyncio.Task] = set()
+        self.cleanup_retry_seconds = CLEANUP_RETRY_SECONDS
         self.key_prefix = "lock:"
         if key_prefix:
             self._set_key_prefix(key_prefix)
@@ -213,13 +312,96 @@ class AtomicRedisLockStore(RedisLockStore):
         remaining = self._remove_ticket(conversation_id, ticket_number)
         self._log_deletion(conversation_id, deletion_successful=remaining == 0)
 
+    # --- the async path Rasa takes for every turn (``async with lock_store.lock(sender)``) ---------
+
+    async def _script(self, source: str, keys: list[str], args: list[Any], what: str) -> int:
+        client = self._aio.get()
+        return int(await _bounded(client.eval(source, len(keys), *keys, *args), self._aio.timeout, what))
+
+    async def _issue_async(self, conversation_id: str, lock_lifetime: float) -> int:
+        args = [time.time(), lock_lifetime, conversation_id]
+        return await self._script(_ISSUE, [self._key(conversation_id)], args, "issue ticket")
+
+    async def _remove_async(self, conversation_id: str, ticket_number: int | None) -> int:
+        number = "" if ticket_number is None else str(int(ticket_number))
+        args = [time.time(), conversation_id, number]
+        return await self._script(_REMOVE, [self._key(conversation_id)], args, "release ticket")
+
+    async def _get_lock_async(self, conversation_id: str) -> TicketLock | None:
+        raw = await _bounded(self._aio.get().get(self._key(conversation_id)), self._aio.timeout, "read lock")
+        return TicketLock.from_dict(json.loads(raw)) if raw else None
+
+    async def _acquire_async(self, conversation_id: str, ticket: int) -> TicketLock:
+        pause = LOCK_POLL_FIRST
+        while True:
+            lock = await self._get_lock_async(conversation_id)
+            if not lock:
+                break
+            if not lock.is_locked(ticket):
+                return lock
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, LOCK_POLL_MAX)
+            await self._remove_async(conversation_id, None)  # drop expired tickets
+        raise LockError(f"Could not acquire lock for conversation_id '{conversation_id}'.")
+
+    async def _cleanup_later(self, conversation_id: str, ticket: int) -> None:
+        """Retries releasing a ticket a failed turn left behind, so the conversation is not stuck."""
+        for _ in range(CLEANUP_ATTEMPTS):
+            try:
+                await self._remove_async(conversation_id, ticket)
+                return
+            except StorageUnavailable:
+                await asyncio.sleep(self.cleanup_retry_seconds)
+        logger.warning("lock_store: a ticket could not be released; it expires with its lifetime")
+
+    def _schedule_cleanup(self, conversation_id: str, ticket: int) -> None:
+        task = asyncio.get_running_loop().create_task(self._cleanup_later(conversation_id, ticket))
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    @asynccontextmanager
+    async def lock(
+        self,
+        conversation_id: str,
+        lock_lifetime: float = LOCK_LIFETIME,
+        wait_time_in_seconds: float = 1,
+    ) -> AsyncIterator[TicketLock]:
+        """Rasa's ticket lock without blocking the event loop.
+
+        Raises:
+            StorageUnavailable: Redis failed before, during (tracker store) or after the turn.
+            LockError: the lock was not acquired before the tickets ahead expired.
+        """
+        ticket = await self._issue_async(conversation_id, lock_lifetime)
+        turn = _TurnStorage()
+        token = _turn_storage.set(turn)
+        try:
+            yield await self._acquire_async(conversation_id, ticket)
+        except BaseException:
+            self._schedule_cleanup(conversation_id, ticket)
+            raise
+        else:
+            if turn.failed:
+                self._schedule_cleanup(conversation_id, ticket)
+                raise StorageUnavailable("redis: the conversation could not be stored")
+            try:
+                await self._remove_async(conversation_id, ticket)
+            except StorageUnavailable:
+                self._schedule_cleanup(conversation_id, ticket)
+                raise
+        finally:
+            _turn_storage.reset(token)
+
 
 class TimeoutRedisTrackerStore(RedisTrackerStore):
     """Rasa's Redis tracker store with socket timeouts, so a hung Redis raises instead of blocking.
 
     Rasa builds custom tracker stores as ``cls(host=url, domain=..., event_broker=..., **kwargs)``;
-    besides Rasa's own options it accepts ``socket_timeout`` (default 5 s),
-    ``socket_connect_timeout`` (default 3 s) and ``redis_url``.
+    besides Rasa's own options it accepts ``socket_timeout`` (default 0.8 s),
+    ``socket_connect_timeout`` (default 0.5 s) and ``redis_url``. ``save``, ``retrieve``,
+    ``retrieve_full_tracker`` and ``keys`` use ``redis.asyncio``; a Redis failure raises
+    :class:`StorageUnavailable` and marks the turn failed (Rasa's ``FailSafeTrackerStore`` would
+    otherwise answer from an empty conversation and keep it in memory only).
     """
 
     def __init__(
@@ -238,7 +420,7 @@ class TimeoutRedisTrackerStore(RedisTrackerStore):
     ) -> None:
         ssl = {k: kwargs.pop(k) for k in ("ssl_keyfile", "ssl_certfile", "ssl_ca_certs") if k in kwargs}
         super().__init__(domain=domain or Domain.empty(), host=host or "localhost", **kwargs)
-        self.red = redis_client(
+        options = dict(
             host=host,
             port=port,
             db=db,
@@ -251,3 +433,39 @@ class TimeoutRedisTrackerStore(RedisTrackerStore):
             decode_responses=True,
             **ssl,
         )
+        self.red = redis_client(**options)
+        self._aio = _LoopClient(options)
+
+    def serialise_tracker(self, tracker: DialogueStateTracker) -> str:
+        """Rasa's serialization, with personal data masked (:mod:`bot.stores.anonymize`)."""
+        dialogue = tracker.as_dialogue().as_dict()
+        dialogue["events"] = anonymize_events(dialogue.get("events") or [])
+        return json.dumps(dialogue)
+
+    async def _call(self, call: Callable[[Any], Awaitable[T]], what: str) -> T:
+        return await _bounded(call(self._aio.get()), self._aio.timeout, what)
+
+    async def save(self, tracker: DialogueStateTracker, timeout: float | None = None) -> None:
+        """Saves the conversation (merged with the stored one, as Rasa does) without blocking."""
+        await self.stream_events(tracker)
+        timeout = timeout or self.record_exp
+        key = self.key_prefix + tracker.sender_id
+        stored = await self._call(lambda r: r.get(key), "read tracker")
+        if stored is not None:
+            tracker = self._merge_trackers(self.deserialise_tracker(tracker.sender_id, stored), tracker)
+        serialised = await asyncio.to_thread(self.serialise_tracker, tracker)  # masking: ms, off the loop
+        await self._call(lambda r: r.set(key, serialised, ex=timeout), "write tracker")
+
+    async def _retrieve(self, sender_id: str, fetch_all_sessions: bool) -> DialogueStateTracker | None:
+        stored = await self._call(lambda r: r.get(self.key_prefix + sender_id), "read tracker")
+        if stored is None:
+            return None
+        tracker = self.deserialise_tracker(sender_id, stored)
+        if fetch_all_sessions:
+            return tracker
+        sessions = get_trackers_for_conversation_sessions(tracker)
+        return tracker if len(sessions) <= 1 else sessions[-1]
+
+    async def keys(self) -> Iterable[str]:
+        """The stored conversation keys."""
+        return await self._call(lambda r: r.keys(self.key_prefix + "*"), "list trackers")

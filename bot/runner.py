@@ -1,9 +1,11 @@
 """``make run``: starts the Rasa server, the action server and the widget demo site together.
 
 Ports come from ``PORT`` (Rasa, 5005), ``ACTIONS_PORT`` (5055), ``WIDGET_PORT`` (8080) and ``STAFF_PORT``
-(the staff console, 5080, on ``STAFF_HOST``, 127.0.0.1 by default). Storage is
-SQLite under ``var/`` unless ``REDIS_URL`` is set. Ctrl-C or SIGTERM stops every process cleanly; if one
-of them dies, the others are stopped too and the exit code says so.
+(the staff console, 5080, on ``STAFF_HOST``, 127.0.0.1 by default). Storage is SQLite under ``var/`` unless
+``REDIS_URL`` is set. Ctrl-C or SIGTERM stops every process cleanly. A process that dies after start-up is
+started again after a back-off (1 s, doubling up to 30 s; back to 1 s once it has run for a minute) with a
+log line; the others keep serving meanwhile. The retention purge runs by itself every day
+(``MADOGUCHI_PURGE_EVERY_HOURS``).
 """
 
 from __future__ import annotations
@@ -17,8 +19,9 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 import yaml
 
@@ -26,6 +29,62 @@ from bot import settings as settings_module
 from bot.training import model_path
 
 READY_TIMEOUT = float(os.environ.get("MADOGUCHI_READY_TIMEOUT", 180))
+#: How often the supervisor looks at its processes.
+WATCH_INTERVAL = 0.5
+#: Retention purge (`madoguchi data purge --yes`): first run this long after start, then every
+#: ``MADOGUCHI_PURGE_EVERY_HOURS`` hours (default 24; 0 switches it off, e.g. when a systemd timer runs it).
+PURGE_FIRST_DELAY = 600.0
+DEFAULT_PURGE_EVERY_HOURS = 24.0
+
+
+@dataclass
+class PurgeSchedule:
+    """When the runner starts the next retention purge (a child process, so a slow store never blocks
+    the supervision)."""
+
+    every_seconds: float
+    next_at: float
+    running: subprocess.Popen | None = None
+
+    @classmethod
+    def from_env(cls, now: float, env: dict[str, str] | None = None) -> PurgeSchedule | None:
+        env = os.environ if env is None else env
+        hours = float(env.get("MADOGUCHI_PURGE_EVERY_HOURS") or DEFAULT_PURGE_EVERY_HOURS)
+        if hours <= 0:
+            return None
+        return cls(every_seconds=hours * 3600, next_at=now + PURGE_FIRST_DELAY)
+
+    def command(self) -> list[str]:
+        return [sys.executable, "-m", "bot.cli", "data", "purge", "--yes"]
+
+
+@dataclass
+class Backoff:
+    """Delay before restarting a process that died: ``first``, doubling up to ``longest``.
+
+    A process that ran for ``stable_after`` seconds before dying starts again from ``first``. 1 s first
+    (Rasa needs ~30 s to load its model, so a quick retry costs little), 30 s at most (a process that
+    crashes at once, e.g. a broken model, then retries twice a minute instead of spinning).
+    """
+
+    first: float = 1.0
+    longest: float = 30.0
+    stable_after: float = 60.0
+    _next: dict[str, float] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> Backoff:
+        env = os.environ if env is None else env
+        first = float(env.get("MADOGUCHI_RESTART_FIRST_DELAY") or 1.0)
+        return cls(first=first, longest=max(first, float(env.get("MADOGUCHI_RESTART_MAX_DELAY") or 30.0)))
+
+    def delay(self, name: str, ran_for: float) -> float:
+        """The wait before the next start of ``name``, which just died after ``ran_for`` seconds."""
+        if ran_for >= self.stable_after:
+            self._next.pop(name, None)
+        delay = self._next.get(name, self.first)
+        self._next[name] = min(delay * 2, self.longest)
+        return delay
 
 
 @dataclass(frozen=True)
@@ -91,7 +150,11 @@ def endpoints(config: Config) -> dict:
         data["lock_store"] = redis_endpoint(url, "bot.rasa_stores.AtomicRedisLockStore")
     else:
         db = config.settings.conversations_db
-        data["tracker_store"] = {"type": "SQL", "dialect": "sqlite", "db": str(db)}
+        data["tracker_store"] = {
+            "type": "bot.rasa_sql.OffLoopSQLTrackerStore",
+            "dialect": "sqlite",
+            "db": str(db),
+        }
     return data
 
 
@@ -165,18 +228,48 @@ def _answers(url: str) -> bool:
 
 
 class Supervisor:
-    """Starts the processes in their own process group and stops them together."""
+    """Starts the processes in their own process group, restarts one that dies, stops them together.
 
-    def __init__(self, config: Config) -> None:
+    ``clock`` and ``sleep`` are injectable (tests run the back-off without waiting for it).
+    """
+
+    def __init__(
+        self,
+        config: Config,
+        backoff: Backoff | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+        log: Callable[[str], None] | None = None,
+    ) -> None:
         self.config = config
         self.processes: dict[str, subprocess.Popen] = {}
+        self.restarts: dict[str, int] = {}
+        self.backoff = backoff or Backoff.from_env()
+        self._clock = clock
+        self._sleep = sleep
+        self._log = log or (lambda line: sys.stderr.write(line + "\n"))
         self._stopping = False
+        self._argv: dict[str, list[str]] = {}
+        self._env: dict[str, str] = {}
+        self._started_at: dict[str, float] = {}
+        self._due: dict[str, float] = {}  # name -> when to start it again
+        self._signalled: set[str] = set()
+        self.purge = PurgeSchedule.from_env(clock())
 
     def start(self) -> None:
         endpoints_path = write_endpoints(self.config)
-        env = dict(os.environ, CORS_ORIGINS=" ".join(self.config.cors_origins), TF_CPP_MIN_LOG_LEVEL="2")
-        for name, argv in commands(self.config, endpoints_path).items():
-            self.processes[name] = subprocess.Popen(argv, cwd=settings_module.REPO_ROOT, env=env)
+        self._env = dict(
+            os.environ, CORS_ORIGINS=" ".join(self.config.cors_origins), TF_CPP_MIN_LOG_LEVEL="2"
+        )
+        self._argv = commands(self.config, endpoints_path)
+        for name in self._argv:
+            self._spawn(name)
+
+    def _spawn(self, name: str) -> None:
+        self.processes[name] = subprocess.Popen(
+            self._argv[name], cwd=settings_module.REPO_ROOT, env=self._env
+        )
+        self._started_at[name] = self._clock()
 
     def wait_ready(self, timeout: float = READY_TIMEOUT) -> None:
         """Blocks until every process answers, or raises when one dies or time runs out.
@@ -201,7 +294,7 @@ class Supervisor:
 
     @property
     def stopping(self) -> bool:
-        """Whether a stop was requested (a signal, or a process that died)."""
+        """Whether a stop was requested (a signal)."""
         return self._stopping
 
     def stop(self, grace: float = 15.0) -> None:
@@ -218,23 +311,61 @@ class Supervisor:
                 process.kill()
                 process.wait()
 
+    def check_once(self) -> None:
+        """One look at every process: schedules a restart for the dead, starts those that are due."""
+        now = self._clock()
+        for name, process in self.processes.items():
+            if name in self._due:
+                if now >= self._due[name] and not self._stopping:
+                    del self._due[name]
+                    self.restarts[name] = self.restarts.get(name, 0) + 1
+                    self._log(f"madoguchi: starting {name} again (restart {self.restarts[name]})")
+                    self._spawn(name)
+                continue
+            code = process.poll()
+            if code is None or self._stopping:
+                continue
+            if code in (-signal.SIGTERM, -signal.SIGINT) and name not in self._signalled:
+                # Ctrl-C / SIGTERM to the process group reaches the children too: give our own
+                # handler one look to mark this as a requested stop rather than a crash.
+                self._signalled.add(name)
+                continue
+            self._signalled.discard(name)
+            delay = self.backoff.delay(name, now - self._started_at[name])
+            self._due[name] = now + delay
+            self._log(f"madoguchi: {name} stopped (exit code {code}); starting it again in {delay:.1f} s")
+
+    def check_purge(self) -> None:
+        """Starts the retention purge when it is due; logs how the last one ended."""
+        schedule = self.purge
+        if schedule is None or self._stopping:
+            return
+        if schedule.running is not None:
+            code = schedule.running.poll()
+            if code is None:
+                return
+            schedule.running = None
+            if code != 0:
+                self._log(
+                    f"madoguchi: retention purge failed (exit code {code}); next try in the next period"
+                )
+        now = self._clock()
+        if now >= schedule.next_at:
+            schedule.next_at = now + schedule.every_seconds
+            self._log("madoguchi: starting the retention purge (madoguchi data purge --yes)")
+            schedule.running = subprocess.Popen(  # noqa: S603 - our own command line
+                schedule.command(),
+                cwd=settings_module.REPO_ROOT,
+                env=self._env or None,
+                stdin=subprocess.DEVNULL,
+            )
+
     def watch(self) -> int:
-        """Waits until a process exits (or a signal stops us); returns the exit code to use."""
+        """Supervises until a signal stops us; returns the exit code to use (0)."""
         while not self._stopping:
-            for name, process in self.processes.items():
-                code = process.poll()
-                if code is None:
-                    continue
-                # Ctrl-C / SIGTERM to the process group reaches the children too; give our own
-                # handler a moment to mark this as a requested stop rather than a crash.
-                time.sleep(0.5)
-                if self._stopping or code in (-signal.SIGTERM, -signal.SIGINT):
-                    self.stop()
-                    return 0
-                sys.stderr.write(f"madoguchi: {name} stopped (exit code {code}); stopping the others\n")
-                self.stop()
-                return code or 1
-            time.sleep(0.5)
+            self.check_once()
+            self.check_purge()
+            self._sleep(WATCH_INTERVAL)
         return 0
 
 
@@ -259,6 +390,7 @@ def banner(config: Config) -> str:
             f"  LINE webhook       http://localhost:{config.rasa_port}/webhooks/line/webhook",
             f"  action server      http://127.0.0.1:{config.actions_port}/webhook",
             f"  staff console      http://{config.staff_host}:{config.staff_port}/  (職員用画面)",
+            f"  health             http://localhost:{config.rasa_port}/healthz  /readyz",
             f"  storage            {storage}",
             "Press Ctrl-C to stop.",
             "",
@@ -278,7 +410,7 @@ def main(argv: list[str] | None = None) -> int:
     def on_signal(signum, _frame):
         supervisor.stop()
 
-    # before prepare(): seeding the FAQ base takes seconds, and Ctrl-C meanwhile must be a clean stop too
+    # Before the (slow) preparation, so that a Ctrl-C during it is a clean stop too.
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     prepare(config)

@@ -8,76 +8,25 @@ with a unique key prefix that is deleted afterwards).
 
 from __future__ import annotations
 
-import contextlib
-import shutil
-import socket
-import subprocess
-import time
 import uuid
 from pathlib import Path
 from typing import Iterator
 
 import pytest
+from redis_server import start_redis, stop_redis
 
 from bot import settings as settings_module
 from bot.settings import Settings
-
-_REDIS_START_TIMEOUT = 10.0
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _wait_for_redis(port: int, process: subprocess.Popen) -> None:
-    import redis
-
-    deadline = time.monotonic() + _REDIS_START_TIMEOUT
-    client = redis.Redis(host="127.0.0.1", port=port, socket_timeout=1, socket_connect_timeout=1)
-    try:
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                raise RuntimeError(f"redis-server exited with code {process.returncode}")
-            try:
-                if client.ping():
-                    return
-            except redis.ConnectionError:
-                time.sleep(0.05)
-        raise RuntimeError(f"redis-server did not answer on port {port} within {_REDIS_START_TIMEOUT}s")
-    finally:
-        client.close()
-
-
-@contextlib.contextmanager
-def private_redis() -> Iterator[tuple[str, subprocess.Popen]]:
-    """A throwaway ``redis-server`` (no persistence) on a free port: its URL and its process."""
-    binary = shutil.which("redis-server")
-    if binary is None:
-        pytest.fail(
-            "redis-server is not on PATH; install it (apt-get install redis-server) to run these tests"
-        )
-    port = _free_port()
-    command = [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        _wait_for_redis(port, process)
-        yield f"redis://127.0.0.1:{port}/0", process
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 @pytest.fixture(scope="session")
 def redis_url() -> Iterator[str]:
     """URL of a private ``redis-server`` (``redis://127.0.0.1:PORT/0``) for the test session."""
-    with private_redis() as (url, _):
-        yield url
+    process, port = start_redis()
+    try:
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        stop_redis(process)
 
 
 def make_settings(var_dir: Path, redis_url: str | None = None, retention_days: int = 90) -> Settings:

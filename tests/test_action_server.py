@@ -115,3 +115,39 @@ def test_unknown_action_and_bad_body_are_clear_errors_without_echo(server):
     assert SECRET not in json.dumps(body, ensure_ascii=False)
     status, body = call(url, "", body=b"{not json")
     assert status == 400 and "error" in body
+
+
+def _post_raw(url: str, body: bytes, headers: dict[str, str]) -> tuple[int, dict]:
+    request = urllib.request.Request(f"{url}/webhook", data=body, headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=30) as reply:  # noqa: S310 - loopback
+            return reply.status, json.loads(reply.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+def test_a_deflate_bomb_is_refused_before_it_is_inflated(server):
+    import zlib
+
+    from bot.action_server import MAX_BODY, BodyTooLarge, inflate
+
+    url, _ = server
+    bomb = zlib.compress(b"0" * (64 * 1024 * 1024), 9)  # ~64 KB that inflate to 64 MB
+    assert len(bomb) < 100 * 1024
+    with pytest.raises(BodyTooLarge):
+        inflate(bomb)
+    assert inflate(zlib.compress(b"{}")) == b"{}"
+    status, body = _post_raw(url, bomb, {"Content-Type": "application/json", "Content-Encoding": "deflate"})
+    assert (status, body["error"]) == (413, "action call too large")
+    assert MAX_BODY < 64 * 1024 * 1024
+
+
+def test_unknown_paths_are_404_without_an_error_line(server):
+    url, log = server
+    try:
+        urllib.request.urlopen(f"{url}/no-such-path", timeout=10)  # noqa: S310 - loopback
+        status = 200
+    except urllib.error.HTTPError as error:
+        status = error.code
+    assert status == 404
+    assert "action server error: NotFound" not in log.read_text()  # logged before the answer, if at all

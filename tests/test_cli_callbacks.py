@@ -166,3 +166,51 @@ def test_console_script_runs(env):
     )
     assert result.returncode == 0, result.stderr
     assert len(json.loads(result.stdout)) == 2
+
+
+class _Terminal:
+    """stdin as a person at a terminal."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def _one_done_request(env) -> str:
+    first, _ = _seed(env)
+    with open_stores(settings_module.load(env)) as stores:
+        stores.callbacks.mark_done(first)
+    return first
+
+
+def _tickets(env) -> list[str]:
+    with open_stores(settings_module.load(env)) as stores:
+        return [r.ticket for r in stores.callbacks.list()]
+
+
+def test_data_purge_dry_run_deletes_nothing(env, capsys):
+    first = _one_done_request(env)
+    assert main(["data", "purge", "--days", "0", "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert "削除対象 / would delete: 折り返し依頼 (対応済) 1 件" in out and "削除しました" not in out
+    assert first in _tickets(env)
+
+
+@pytest.mark.parametrize(("answer", "code", "kept"), [("n", 1, True), ("", 1, True), ("y", 0, False)])
+def test_data_purge_at_a_terminal_asks_first(env, capsys, monkeypatch, answer, code, kept):
+    first = _one_done_request(env)
+    monkeypatch.setattr("sys.stdin", _Terminal())
+    questions = []
+    monkeypatch.setattr("builtins.input", lambda prompt: questions.append(prompt) or answer)
+    assert main(["data", "purge", "--days", "0"]) == code
+    assert len(questions) == 1
+    out = capsys.readouterr().out
+    assert "削除対象 / would delete: 折り返し依頼 (対応済) 1 件" in out
+    assert (first in _tickets(env)) is kept
+
+
+def test_data_purge_yes_does_not_ask(env, monkeypatch):
+    first = _one_done_request(env)
+    monkeypatch.setattr("sys.stdin", _Terminal())
+    monkeypatch.setattr("builtins.input", lambda prompt: pytest.fail("asked although --yes was given"))
+    assert main(["data", "purge", "--days", "0", "--yes"]) == 0
+    assert first not in _tickets(env)

@@ -17,7 +17,7 @@ import pytest
 
 from bot import settings
 from bot.knowledge.catalog import load_catalog
-from tests.conftest import private_redis
+from tests.redis_server import start_redis, stop_redis
 from tests.servers import start_bot, stop_bot
 
 pytestmark = pytest.mark.e2e
@@ -28,15 +28,17 @@ CRISIS_ANSWER_SECONDS = 10.0
 
 @pytest.fixture(scope="module")
 def bot_without_redis():
-    with private_redis() as (url, process):
-        bot = start_bot({"REDIS_URL": url})
+    process, port = start_redis()
+    try:
+        bot = start_bot({"REDIS_URL": f"redis://127.0.0.1:{port}/0"})
         try:
             assert _post(bot, "住民票の写しがほしい")[0] == 200  # working while Redis is up
-            process.terminate()
-            process.wait(timeout=10)
+            stop_redis(process)  # the outage
             yield bot
         finally:
             stop_bot(bot)
+    finally:
+        stop_redis(process)
 
 
 def _post(bot, message: str) -> tuple[int, object]:

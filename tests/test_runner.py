@@ -21,7 +21,7 @@ def config(env: dict[str, str], tmp_path) -> Config:
 def test_embedded_default_uses_sqlite_under_var(tmp_path):
     data = endpoints(config({}, tmp_path))
     assert data["tracker_store"] == {
-        "type": "SQL",
+        "type": "bot.rasa_sql.OffLoopSQLTrackerStore",
         "dialect": "sqlite",
         "db": str(tmp_path / "conversations.db"),
     }

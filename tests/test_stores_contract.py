@@ -472,3 +472,17 @@ def test_processes_opening_a_new_sqlite_file_together_all_succeed(tmp_path):
         ]
         errors = [o.communicate(timeout=60)[1] for o in openers]
         assert [o.returncode for o in openers] == [0] * 6, "\n".join(e for e in errors if e)
+
+
+def test_count_expired_says_what_purge_will_delete_and_deletes_nothing(clocked: Stores, clock: FakeClock):
+    done, _open = _add(clocked), _add(clocked)
+    clocked.callbacks.mark_done(done.ticket)
+    clocked.review.record("住民票の写し", "fallback", [])
+    clocked.feedback.record(False, "住民票", None)
+    clock.advance(days=10)
+    clocked.review.record("印鑑登録", "fallback", [])
+    expected = {"callbacks": 1, "review": 1, "feedback": 1}
+    assert clocked.count_expired(days=5) == expected
+    assert clocked.count_expired(days=5) == expected  # counting twice: nothing was deleted
+    assert clocked.purge_expired(days=5) == expected
+    assert clocked.count_expired(days=5) == {"callbacks": 0, "review": 0, "feedback": 0}

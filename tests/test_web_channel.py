@@ -33,6 +33,7 @@ from bot.channels.web import (
     parse_body,
 )
 from bot.knowledge.catalog import load_catalog
+from bot.rasa_stores import StorageUnavailable
 
 SECRET_TEXT = "山田太郎です、電話は090-1234-5678"
 CITY_PHONE = load_catalog(settings.load({}).data_dir).city.phone
@@ -212,7 +213,11 @@ async def test_unloaded_agent_answers_503_not_an_empty_list():
 
 @pytest.mark.parametrize(
     ("exc", "status", "code"),
-    [(RuntimeError(SECRET_TEXT), 500, "internal_error"), (LockError("locked"), 503, "busy")],
+    [
+        (RuntimeError(SECRET_TEXT), 500, "internal_error"),
+        (LockError("locked"), 503, "busy"),
+        (StorageUnavailable("redis: read tracker failed (TimeoutError)"), 503, "storage_unavailable"),
+    ],
 )
 async def test_failing_turn_answers_an_error_without_text(exc, status, code, caplog):
     async def handler(message: UserMessage) -> None:
@@ -364,3 +369,11 @@ async def test_an_ordinary_question_still_gets_the_error_when_the_turn_fails():
 def test_from_credentials_reads_the_crisis_timeout():
     assert MadoguchiRestInput.from_credentials({"crisis_timeout_s": 1.5}).crisis_timeout_s == 1.5
     assert MadoguchiRestInput.from_credentials(None).crisis_timeout_s == 3.0
+
+
+def test_a_lone_surrogate_is_a_400_not_a_500():
+    body = b'{"sender": "s1", "message": "\\ud800\\u4f4f\\u6c11\\u7968"}'
+    with pytest.raises(RequestError) as caught:
+        parse_body(body)
+    assert (caught.value.status, caught.value.code) == (400, "invalid_message")
+    assert parse_body('{"sender": "s1", "message": "😀住民票"}'.encode()).message == "😀住民票"

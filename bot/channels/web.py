@@ -52,6 +52,7 @@ from sanic.response import HTTPResponse
 
 from bot import furigana, language, settings
 from bot.crisis import BackgroundTurns, CrisisDesk, load_desk
+from bot.rasa_stores import StorageUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -65,6 +66,7 @@ EMERGENCY_NUMBERS = ("119", "110")
 
 _SENDER = re.compile(r"^[A-Za-z0-9_.:@-]{1,128}$")
 _METADATA_FLAGS = ("yasashii", "furigana")
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class RequestError(Exception):
@@ -136,6 +138,8 @@ def _message(data: dict[str, Any], limits: Limits) -> str:
         raise RequestError(400, "invalid_message", "field 'message' must be a string")
     if not message.strip():
         raise RequestError(400, "empty_message", "field 'message' is empty")
+    if _LONE_SURROGATE.search(message):  # "\ud800" in JSON: not text; the pipeline would fail with 500
+        raise RequestError(400, "invalid_message", "field 'message' is not valid Unicode text")
     if len(message) > limits.max_message_chars:
         raise RequestError(
             400, "message_too_long", f"field 'message' is longer than {limits.max_message_chars} characters"
@@ -314,6 +318,11 @@ class MadoguchiRestInput(InputChannel):
         except asyncio.TimeoutError as exc:
             _log_failure("timeout", exc)
             raise RequestError(503, "timeout", "the assistant did not answer in time") from None
+        except StorageUnavailable as exc:
+            _log_failure("storage_unavailable", exc)
+            raise RequestError(
+                503, "storage_unavailable", "the conversation store is not answering; please try again"
+            ) from None
         except LockError as exc:
             _log_failure("busy", exc)
             raise RequestError(503, "busy", "the conversation is busy with another message") from None

@@ -90,11 +90,11 @@ def safe_file(root: Path, relative: str) -> Path | None:
     return candidate
 
 
-def _file_response(path: Path) -> web.Response:
-    return web.Response(
-        body=path.read_bytes(),
-        headers={**_COMMON_HEADERS, "Content-Type": CONTENT_TYPES[path.suffix.lower()]},
-    )
+def _file_response(path: Path, csp: str) -> web.Response:
+    headers = {**_COMMON_HEADERS, "Content-Type": CONTENT_TYPES[path.suffix.lower()]}
+    if path.suffix.lower() in (".html", ".htm"):  # every page, also /widget/demo/index.html
+        headers["Content-Security-Policy"] = csp
+    return web.Response(body=path.read_bytes(), headers=headers)
 
 
 def render_demo(widget_dir: Path, rasa_url: str, city_phone: str) -> str:
@@ -125,7 +125,7 @@ def create_app(widget_dir: Path | str, rasa_url: str, city_phone: str) -> web.Ap
             path = safe_file(root, request.match_info["path"])
             if path is None:
                 raise web.HTTPNotFound()
-            return _file_response(path)
+            return _file_response(path, csp)
 
         return handler
 

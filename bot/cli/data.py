@@ -6,15 +6,21 @@ Examples::
     madoguchi data stats --json
     madoguchi data purge              # delete what is older than MADOGUCHI_RETENTION_DAYS (90)
     madoguchi data purge --days 30
+    madoguchi data purge --dry-run    # what would be deleted, deleting nothing
+    madoguchi data purge --yes        # no question (scheduled runs: deploy/madoguchi-purge.timer)
 
 Purging deletes done callback requests, review records and feedback older than the period.
 Open callback requests are never purged: staff close them with ``madoguchi callbacks done``.
+Run at a terminal, ``purge`` shows the counts and asks before deleting; without a terminal (a timer, a
+script) or with ``--yes`` it deletes at once.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import sys
+from typing import Callable
 
 from bot import settings as settings_mod
 
@@ -26,6 +32,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     p = commands.add_parser("purge", help="保存期間を過ぎたデータを削除 / delete expired records")
     p.add_argument("--days", type=_days, help="保存日数 (既定 MADOGUCHI_RETENTION_DAYS) / retention in days")
+    p.add_argument("--dry-run", action="store_true", help="削除せず件数だけ表示 / only show what would go")
+    p.add_argument("--yes", action="store_true", help="確認しない / do not ask")
     p.set_defaults(func=cmd_purge)
 
     p = commands.add_parser("stats", help="保存件数 / counts")
@@ -49,24 +57,49 @@ def _open():
     return open_stores(settings_mod.load())
 
 
-def cmd_purge(args: argparse.Namespace) -> int:
+def _summary(days: int, counts: dict[str, int], conversations: int) -> str:
+    return (
+        f"折り返し依頼 (対応済) {counts['callbacks']} 件, 見直し記録 {counts['review']} 件, "
+        f"評価 {counts['feedback']} 件, 会話 {conversations} 件 "
+        f"({days} 日より古いもの / older than {days} days)"
+    )
+
+
+def _conversations(settings, days: int, dry_run: bool) -> int:
     from datetime import datetime, timedelta, timezone
 
     from bot.stores.conversations import purge_conversations
 
+    if settings.redis_url:  # Redis expires conversations itself (record_exp)
+        return 0
+    cutoff = datetime.now(timezone.utc) - timedelta(days=days)
+    return purge_conversations(settings.conversations_db, cutoff, dry_run=dry_run)
+
+
+def _confirmed(ask: Callable[[str], str]) -> bool:
+    try:
+        return ask("削除しますか / delete these? [y/N] ").strip().lower() in ("y", "yes", "はい")
+    except EOFError:
+        return False
+
+
+def cmd_purge(args: argparse.Namespace, ask: Callable[[str], str] | None = None) -> int:
     settings = settings_mod.load()
+    ask = ask or input
     with _open() as stores:
         days = stores.retention_days if args.days is None else args.days
+        interactive = sys.stdin.isatty() and not args.yes
+        if args.dry_run or interactive:
+            would = stores.count_expired(days=days)
+            print(f"削除対象 / would delete: {_summary(days, would, _conversations(settings, days, True))}")
+            if args.dry_run:
+                return 0
+            if not _confirmed(ask):
+                print("削除しませんでした / nothing deleted")
+                return 1
         deleted = stores.purge_expired(days=days)
-    conversations = 0
-    if not settings.redis_url:  # Redis expires conversations itself (record_exp)
-        cutoff = datetime.now(timezone.utc) - timedelta(days=days)
-        conversations = purge_conversations(settings.conversations_db, cutoff)
-    print(
-        f"{days} 日より古いデータを削除しました / purged records older than {days} days: "
-        f"折り返し依頼 (対応済) {deleted['callbacks']} 件, 見直し記録 {deleted['review']} 件, "
-        f"評価 {deleted['feedback']} 件, 会話 {conversations} 件"
-    )
+    conversations = _conversations(settings, days, False)
+    print(f"削除しました / purged: {_summary(days, deleted, conversations)}")
     return 0
 
 

@@ -12,8 +12,8 @@ from datetime import datetime
 from pathlib import Path
 
 
-def purge_conversations(db_path: Path, older_than: datetime) -> int:
-    """Deletes conversations idle since before ``older_than``; returns how many were deleted."""
+def purge_conversations(db_path: Path, older_than: datetime, dry_run: bool = False) -> int:
+    """Deletes conversations idle since before ``older_than``; returns how many (``dry_run``: counts only)."""
     if not db_path.exists():
         return 0
     cutoff = older_than.timestamp()
@@ -28,5 +28,6 @@ def purge_conversations(db_path: Path, older_than: datetime) -> int:
                 "SELECT sender_id FROM events GROUP BY sender_id HAVING MAX(timestamp) < ?", (cutoff,)
             )
         ]
-        connection.executemany("DELETE FROM events WHERE sender_id = ?", [(s,) for s in stale])
+        if not dry_run:
+            connection.executemany("DELETE FROM events WHERE sender_id = ?", [(s,) for s in stale])
     return len(stale)

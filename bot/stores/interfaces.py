@@ -48,6 +48,10 @@ class CallbackQueue(abc.ABC):
     def counts(self) -> dict[str, int]:
         """``{"open": n, "done": m}``."""
 
+    @abc.abstractmethod
+    def count_expired(self, older_than: datetime) -> int:
+        """How many requests :meth:`purge` would delete (``data purge --dry-run``)."""
+
 
 class ReviewLog(abc.ABC):
     """Questions the assistant could not answer well, masked, for staff review."""
@@ -73,6 +77,10 @@ class ReviewLog(abc.ABC):
         """Deletes every record; returns how many."""
 
     @abc.abstractmethod
+    def count_expired(self, older_than: datetime) -> int:
+        """How many records :meth:`purge` would delete."""
+
+    @abc.abstractmethod
     def count(self) -> int:
         """How many records are kept."""
 
@@ -95,6 +103,10 @@ class FeedbackLog(abc.ABC):
     @abc.abstractmethod
     def purge(self, older_than: datetime) -> int:
         """Deletes answers given before ``older_than``; returns how many."""
+
+    @abc.abstractmethod
+    def count_expired(self, older_than: datetime) -> int:
+        """How many answers :meth:`purge` would delete."""
 
 
 class EventDeduplicator(abc.ABC):
@@ -141,6 +153,18 @@ class Stores:
             "review": self.review.purge(cutoff),
             "feedback": self.feedback.purge(cutoff),
             "callback_work": self.work.purge(cutoff),
+        }
+
+    def count_expired(self, now: datetime | None = None, days: int | None = None) -> dict[str, int]:
+        """What :meth:`purge_expired` would delete, deleting nothing (same keys and arguments)."""
+        keep_days = self.retention_days if days is None else days
+        if keep_days < 0:
+            raise ValueError("days: must be zero or more")
+        cutoff = (now or self.clock()) - timedelta(days=keep_days)
+        return {
+            "callbacks": self.callbacks.count_expired(cutoff),
+            "review": self.review.count_expired(cutoff),
+            "feedback": self.feedback.count_expired(cutoff),
         }
 
     def stats(self) -> dict[str, Any]:

@@ -228,6 +228,10 @@ class SqliteCallbackQueue(CallbackQueue):
                 "DELETE FROM callbacks WHERE status = 'done' AND done_ts < ?", (older_than.timestamp(),)
             ).rowcount
 
+    def count_expired(self, older_than: datetime) -> int:
+        query = "SELECT COUNT(*) FROM callbacks WHERE status = 'done' AND done_ts < ?"
+        return self._db.query(query, (older_than.timestamp(),))[0][0]
+
     def counts(self) -> dict[str, int]:
         rows = self._db.query("SELECT status, COUNT(*) AS n FROM callbacks GROUP BY status")
         counts = {status: 0 for status in CALLBACK_STATUSES}
@@ -282,6 +286,11 @@ class SqliteReviewLog(ReviewLog):
     def count(self) -> int:
         return self._db.query("SELECT COUNT(*) FROM review")[0][0]
 
+    def count_expired(self, older_than: datetime) -> int:
+        return self._db.query("SELECT COUNT(*) FROM review WHERE asked_ts < ?", (older_than.timestamp(),))[0][
+            0
+        ]
+
 
 def _feedback_from_row(row: sqlite3.Row) -> FeedbackEntry:
     given_at = parse_time(row["given_at"])
@@ -321,6 +330,10 @@ class SqliteFeedbackLog(FeedbackLog):
     def purge(self, older_than: datetime) -> int:
         with self._db.transaction() as conn:
             return conn.execute("DELETE FROM feedback WHERE given_ts < ?", (older_than.timestamp(),)).rowcount
+
+    def count_expired(self, older_than: datetime) -> int:
+        query = "SELECT COUNT(*) FROM feedback WHERE given_ts < ?"
+        return self._db.query(query, (older_than.timestamp(),))[0][0]
 
 
 class SqliteEventDeduplicator(EventDeduplicator):

@@ -130,3 +130,9 @@ def test_command_line_refuses_a_bad_rasa_url():
     )
     assert proc.returncode != 0
     assert "rasa URL must be an absolute http(s) URL" in proc.stderr
+
+
+async def test_every_html_page_carries_the_csp(client):
+    resp = await client.get("/widget/demo/index.html")
+    assert resp.status == 200
+    assert "script-src 'self'" in resp.headers["Content-Security-Policy"]

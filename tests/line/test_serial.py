@@ -76,3 +76,25 @@ async def test_cancel_stops_running_work():
     await asyncio.sleep(0.01)
     await jobs.cancel()
     assert log == [("start", "long")] and jobs.busy == 0
+
+
+async def test_at_most_max_running_jobs_run_at_once_over_all_keys():
+    jobs = SerialJobs(max_pending=5, max_running=2)
+    running, peak = 0, 0
+    release = asyncio.Event()
+
+    async def job() -> None:
+        nonlocal running, peak
+        running += 1
+        peak = max(peak, running)
+        await release.wait()
+        running -= 1
+
+    for key in ("a", "b", "c", "d"):
+        assert jobs.submit(key, job)
+    for _ in range(5):
+        await asyncio.sleep(0)
+    assert (running, peak) == (2, 2)  # c and d wait for a slot
+    release.set()
+    await jobs.join()
+    assert (running, peak) == (0, 2)

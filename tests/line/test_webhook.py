@@ -472,3 +472,17 @@ async def test_unreachable_event_memory_still_answers(platform, tmp_path, caplog
             assert any("event memory unavailable" in r.getMessage() for r in caplog.records)
     finally:
         stores.close()
+
+
+async def test_a_flood_is_answered_and_the_resident_told_once_about_the_rest(line):
+    """50 messages of one user in one body: the flood guard keeps 20 waiting; the resident is told, once."""
+    events = [text_event(f"slow:0.05 質問{i}", f"EV-F{i:02d}") for i in range(50)]
+    status, _, _ = await line.post(_payload(*events))
+    assert status == 200
+    await line.settle()
+    texts = [r.json["messages"][0]["text"] for r in line.platform.calls_to(REPLY)]
+    assert texts.count(MESSAGES["flood"]) == 1
+    answered = [t for t in texts if t.startswith("echo: ")]
+    channel = line.channel
+    assert len(answered) + channel.dropped_events == 50 and channel.dropped_events > 0
+    assert answered[0] == "echo: slow:0.05 質問0"  # the first ones, in order

@@ -23,7 +23,7 @@ from bot.channels.line.client import LineApiClient
 from bot.channels.line.config import LineConfig
 from bot.channels.line.dedup import EventMemory
 from bot.channels.line.events import LineEvent, PayloadError, parse_body
-from bot.channels.line.processor import CHANNEL_NAME, HANDLED_EVENTS, EventProcessor, OnNewMessage
+from bot.channels.line.processor import CHANNEL_NAME, HANDLED_EVENTS, EventProcessor, OnNewMessage, tell
 from bot.channels.line.serial import SerialJobs
 from bot.channels.line.signature import verify_signature
 from bot.channels.line.texts import LineTexts, load_texts
@@ -74,6 +74,9 @@ class LineInput(InputChannel):
         self._memory = memory or EventMemory()
         self.client = client or LineApiClient(self.config)
         self.jobs = SerialJobs(self.config.max_pending_per_user)
+        #: Events the flood guard dropped since start (each time the resident is told once per body).
+        self.dropped_events = 0
+        self._notices: set[asyncio.Task] = set()
         self._app: Any = None
 
     def get_output_channel(self) -> OutputChannel | None:
@@ -151,22 +154,36 @@ class LineInput(InputChannel):
             events = parse_body(body)
         except PayloadError as error:
             return _error(400, "bad_payload", str(error))
+        dropped: dict[str, list[LineEvent]] = {}
         for event in events:
-            self._dispatch(event, processor)
+            key = self._dispatch(event, processor)
+            if key is not None:
+                dropped.setdefault(key, []).append(event)
+        for lost in dropped.values():
+            self._tell_dropped(lost, processor)
         return response.json({})
 
-    def _dispatch(self, event: LineEvent, processor: EventProcessor) -> None:
+    def _tell_dropped(self, lost: list[LineEvent], processor: EventProcessor) -> None:
+        """One polite message per conversation and body, with the first dropped event's reply token."""
+        logger.warning("line: %d event(s) of one conversation dropped by the flood guard", len(lost))
+        self.dropped_events += len(lost)
+        task = asyncio.get_running_loop().create_task(tell(processor, lost[0], self._texts.flood))
+        self._notices.add(task)
+        task.add_done_callback(self._notices.discard)
+
+    def _dispatch(self, event: LineEvent, processor: EventProcessor) -> str | None:
+        """Queues the event's turn; returns its conversation key when the flood guard dropped it."""
         if event.mode == "standby":
             logger.debug("line: standby %s event ignored", event.type)
-            return
+            return None
         if event.type not in HANDLED_EVENTS:
             logger.info("line: event type %.40s ignored", event.type)
-            return
+            return None
         key = processor.conversation_of(event)
         if key is None:
             logger.info("line: %s event without a chat ignored", event.type)
-            return
-        self.jobs.submit(key, lambda: processor.process(event))
+            return None
+        return None if self.jobs.submit(key, lambda: processor.process(event)) else key
 
 
 async def _read_capped(request: Request, limit: int) -> bytes | None:

@@ -5,6 +5,11 @@ from __future__ import annotations
 import asyncio
 from typing import Protocol
 
+#: Longest wait for the store's answer. The Redis client itself gives up after its 1 s socket timeout
+#: (bot/stores/redis_backend.py); this also bounds a slow SQLite fsync. On overrun the caller answers
+#: anyway (a rare duplicate is better than a resident left without an answer).
+SEEN_BEFORE_BUDGET_S = 1.2
+
 
 class SeenBefore(Protocol):
     """Anything with the ``seen_before`` of :class:`bot.stores.EventDeduplicator`."""
@@ -40,5 +45,6 @@ class EventMemory:
 
     async def seen_before(self, event_id: str, ttl_seconds: int) -> bool:
         """True when ``event_id`` was already seen within ``ttl_seconds``; records it otherwise."""
-        store = self._store()
-        return await asyncio.to_thread(store.seen_before, event_id, ttl_seconds)
+        store = await asyncio.to_thread(self._store)
+        call = asyncio.to_thread(store.seen_before, event_id, ttl_seconds)
+        return await asyncio.wait_for(call, timeout=SEEN_BEFORE_BUDGET_S)

@@ -255,3 +255,8 @@ class _LoadingIndicator:
             await asyncio.wait_for(asyncio.shield(self._task), timeout=2.0)
         except asyncio.TimeoutError:
             logger.debug("line: loading animation request still running; answering anyway")
+
+
+async def tell(processor: EventProcessor, event: LineEvent, text: str) -> None:
+    """Sends one text in answer to ``event`` outside the dialogue (e.g. the flood notice)."""
+    await processor._send(event, [text_message(text)])

@@ -9,6 +9,13 @@ from collections.abc import Awaitable, Callable
 
 logger = logging.getLogger(__name__)
 
+#: Turns run at once over all residents. A turn is mostly CPU (NLU, policies) on the server's event loop,
+#: so with every turn started at once the webhook ack waits behind all of them. Measured with 100
+#: residents' messages in one webhook (tests/line/test_line_ack_load.py, 2 shared cores): unlimited —
+#: ack p99 3.3-6.8 s, all answered in 11.5 s; 8 — p99 456 ms, 15.3 s; 4 — p99 355 ms, 19.1 s; 2 — p99
+#: 134-172 ms, 14.2 s. Two keep the ack within LINE's deadline for ~20% less burst throughput.
+MAX_RUNNING_TURNS = 2
+
 Job = Callable[[], Awaitable[None]]
 
 
@@ -20,13 +27,16 @@ class SerialJobs:
     logged (type and traceback, no job data) and the next one runs.
     """
 
-    def __init__(self, max_pending: int = 20) -> None:
+    def __init__(self, max_pending: int = 20, max_running: int = MAX_RUNNING_TURNS) -> None:
         """Creates an empty scheduler.
 
         Args:
             max_pending: jobs waiting for one key beyond this are dropped with a warning (flood guard).
+            max_running: jobs running at once over all keys (the others wait their turn).
         """
         self._max_pending = max_pending
+        self._max_running = max_running
+        self._running: asyncio.Semaphore | None = None  # made on the server's loop, at first use
         self._queues: dict[str, deque[Job]] = {}
         self._workers: dict[str, asyncio.Task[None]] = {}
 
@@ -40,6 +50,11 @@ class SerialJobs:
         if key not in self._workers:
             self._workers[key] = asyncio.get_running_loop().create_task(self._drain(key))
         return True
+
+    def _slots(self) -> asyncio.Semaphore:
+        if self._running is None:
+            self._running = asyncio.Semaphore(self._max_running)
+        return self._running
 
     @property
     def busy(self) -> int:
@@ -66,7 +81,8 @@ class SerialJobs:
             while queue:
                 job = queue.popleft()
                 try:
-                    await job()
+                    async with self._slots():
+                        await job()
                 except asyncio.CancelledError:
                     raise
                 except Exception:

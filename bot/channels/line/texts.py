@@ -27,12 +27,14 @@ class LineTexts:
         unsupported: reply per LINE message type the assistant cannot read (``other`` as fallback).
         error: reply when answering failed.
         card: labels of the procedure Flex card.
+        flood: sent once when the flood guard dropped some of a resident's messages.
     """
 
     follow: Mapping[str, Any]
     unsupported: Mapping[str, str]
     error: str
     card: Mapping[str, str]
+    flood: str
 
     def unsupported_text(self, message_type: str | None) -> str:
         """Returns the kind text for a message type the assistant does not understand."""
@@ -57,6 +59,7 @@ def load_texts(line_data_dir: Path) -> LineTexts:
         unsupported=_labels(path, "unsupported", raw.get("unsupported"), UNSUPPORTED_KINDS),
         error=_text(path, "error", raw.get("error")),
         card=_card(path, raw.get("card")),
+        flood=_text(path, "flood", raw.get("flood")),
     )
 
 

@@ -1,0 +1,81 @@
+"""OffLoopSQLTrackerStore: Rasa's SQLite tracker store with its database work off the event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import threading
+import time
+from pathlib import Path
+
+from rasa.core.tracker_store import TrackerStore
+from rasa.core.utils import AvailableEndpoints
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ActionExecuted, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
+from test_redis_faults import MAX_LOOP_GAP_S, Heartbeat
+
+from bot.rasa_sql import OffLoopSQLTrackerStore
+
+#: How long another process holds the database's write lock in the test (a slow fsync, a staff purge).
+HOLD_S = 0.6
+
+
+def _store(tmp_path: Path) -> OffLoopSQLTrackerStore:
+    path = tmp_path / "endpoints.yml"
+    path.write_text(
+        "tracker_store:\n  type: bot.rasa_sql.OffLoopSQLTrackerStore\n"
+        f"  dialect: sqlite\n  db: {tmp_path / 'conversations.db'}\n",
+        encoding="utf-8",
+    )
+    store = TrackerStore.create(AvailableEndpoints.read_endpoints(str(path)).tracker_store, Domain.empty())
+    assert isinstance(store, OffLoopSQLTrackerStore)
+    return store
+
+
+def _tracker(sender: str, text: str) -> DialogueStateTracker:
+    return DialogueStateTracker.from_events(
+        sender, [ActionExecuted("action_listen"), UserUttered(text, {"name": "ask_procedure"})]
+    )
+
+
+async def test_round_trip_from_endpoints_yml(tmp_path: Path):
+    store = _store(tmp_path)
+    await store.save(_tracker("a", "住民票"))
+    restored = await store.retrieve("a")
+    assert restored is not None and restored.latest_message.text == "住民票"
+    assert list(await store.keys()) == ["a"]
+    assert (await store.retrieve_full_tracker("a")).latest_message.text == "住民票"
+
+
+async def test_a_locked_database_does_not_block_the_event_loop(tmp_path: Path):
+    store = _store(tmp_path)
+    tracker = _tracker("b", "一回目")
+    await store.save(tracker)
+    tracker.update(UserUttered("二回目", {"name": "ask_procedure"}))
+    held, release = threading.Event(), threading.Event()
+
+    def hold_write_lock() -> None:
+        other = sqlite3.connect(str(tmp_path / "conversations.db"), isolation_level=None)
+        other.execute("BEGIN EXCLUSIVE")
+        held.set()
+        release.wait(HOLD_S)
+        other.execute("COMMIT")
+        other.close()
+
+    holder = threading.Thread(target=hold_write_lock)
+    holder.start()
+    assert held.wait(5)
+    started = time.monotonic()
+    async with Heartbeat() as beat:
+        await store.save(tracker)  # waits for the lock, on the worker thread
+    holder.join()
+    assert time.monotonic() - started >= HOLD_S * 0.8  # it really waited for the other writer
+    assert beat.longest < MAX_LOOP_GAP_S
+    assert (await store.retrieve("b")).latest_message.text == "二回目"
+
+
+async def test_concurrent_conversations_are_all_kept(tmp_path: Path):
+    store = _store(tmp_path)
+    await asyncio.gather(*(store.save(_tracker(f"c{i}", f"質問{i}")) for i in range(20)))
+    assert sorted(await store.keys()) == sorted(f"c{i}" for i in range(20))
