@@ -119,8 +119,9 @@ def _find(norm: str) -> list[_Span]:
     found += [_Span(s, e, NAME) for s, e in _group_spans(_NAME_BARE_RE, norm, _looks_like_person)]
     found += [_Span(s, e, NAME) for s, e in _group_spans(_NAME_BEFORE_RE, norm)]
     found += [_Span(s, e, NAME) for s, e in _group_spans(_I_AM_RE, norm, _looks_like_person)]
-    found += [_Span(s, e, NAME) for s, e in _introduced(norm)]
+    # the wider bare-name/address rules first: where spans overlap the earlier detector wins (「林 直子です」)
     found += _extra_spans(norm)
+    found += [_Span(s, e, NAME) for s, e in _introduced(norm)]
     return found
 
 

@@ -139,7 +139,7 @@ def test_a_missing_or_broken_file_is_an_error(tmp_path):
 def test_catalog_check_reports_a_broken_corrections_entry(tmp_path, capsys):
     real = settings.load({}).data_dir
     data = tmp_path / "data"
-    for name in ("catalog", "furigana"):
+    for name in ("catalog", "furigana", "languages"):
         shutil.copytree(real / name, data / name)
     for name in ("departments.yml", "life_events.yml"):
         shutil.copy(real / name, data / name)

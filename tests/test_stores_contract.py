@@ -481,8 +481,8 @@ def test_count_expired_says_what_purge_will_delete_and_deletes_nothing(clocked: 
     clocked.feedback.record(False, "住民票", None)
     clock.advance(days=10)
     clocked.review.record("印鑑登録", "fallback", [])
-    expected = {"callbacks": 1, "review": 1, "feedback": 1}
+    expected = {"callbacks": 1, "review": 1, "feedback": 1, "callback_work": 0}
     assert clocked.count_expired(days=5) == expected
     assert clocked.count_expired(days=5) == expected  # counting twice: nothing was deleted
     assert clocked.purge_expired(days=5) == expected
-    assert clocked.count_expired(days=5) == {"callbacks": 0, "review": 0, "feedback": 0}
+    assert clocked.count_expired(days=5) == {"callbacks": 0, "review": 0, "feedback": 0, "callback_work": 0}

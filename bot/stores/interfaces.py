@@ -165,6 +165,7 @@ class Stores:
             "callbacks": self.callbacks.count_expired(cutoff),
             "review": self.review.count_expired(cutoff),
             "feedback": self.feedback.count_expired(cutoff),
+            "callback_work": self.work.count_expired(cutoff),
         }
 
     def stats(self) -> dict[str, Any]:

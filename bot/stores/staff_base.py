@@ -291,6 +291,10 @@ class CallbackWork(abc.ABC):
         """Deletes 完了 states (and their notes) last changed before ``older_than``; returns how many."""
 
     @abc.abstractmethod
+    def count_expired(self, older_than: datetime) -> int:
+        """How many states :meth:`purge` would delete (``data purge --dry-run``)."""
+
+    @abc.abstractmethod
     def delete(self, ticket: str) -> bool:
         """Deletes the state and notes of one request; False if there were none."""
 

@@ -167,6 +167,9 @@ class RedisCallbackWork(CallbackWork):
             self.delete(ticket)
         return len(tickets)
 
+    def count_expired(self, older_than: datetime) -> int:
+        return int(self._r.zcount(self._index, "-inf", f"({older_than.timestamp()}"))
+
     def delete(self, ticket: str) -> bool:
         pipe = self._r.pipeline(transaction=True)
         pipe.delete(self._p + ticket)

@@ -180,6 +180,13 @@ class SqliteCallbackWork(CallbackWork):
                 (older_than.timestamp(),),
             ).rowcount
 
+    def count_expired(self, older_than: datetime) -> int:
+        with self._db.transaction() as conn:
+            return conn.execute(
+                "SELECT COUNT(*) FROM callback_work WHERE status = 'done' AND updated_ts < ?",
+                (older_than.timestamp(),),
+            ).fetchone()[0]
+
     def delete(self, ticket: str) -> bool:
         with self._db.transaction() as conn:
             return conn.execute("DELETE FROM callback_work WHERE ticket = ?", (ticket,)).rowcount > 0
