@@ -15,9 +15,9 @@ from rasa_sdk.events import ActiveLoop, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions import context
-from actions.base import button, payload
-from actions.contact import hours_text
+from actions.adapter import send
+from actions.context import UsesContext
+from bot.dialogue import contact
 from bot.phone import parse_phone
 from bot.text import analyze, normalize
 
@@ -53,9 +53,8 @@ def clear_personal_slots() -> list[Dict[str, Any]]:
     ]
 
 
-def find_slot(value: str):
-    """The callback time slot a button id or the resident's words refer to, or None."""
-    slots = context.catalog().city.callback_slots
+def find_slot(slots, value: str):
+    """The callback time slot (of ``slots``) a button id or the resident's words refer to, or None."""
     if not value:
         return None
     for slot in slots:
@@ -111,7 +110,7 @@ def _opening_request(tracker: Tracker, slot: str) -> str:
     return tracker.latest_message.get("text") or ""
 
 
-class ValidateCallbackForm(FormValidationAction):
+class ValidateCallbackForm(UsesContext, FormValidationAction):
     """Validates each answer of the callback form; re-asks with an example when invalid."""
 
     def name(self) -> str:
@@ -151,10 +150,7 @@ class ValidateCallbackForm(FormValidationAction):
             return {"callback_phone": parsed.national, "callback_phone_attempts": 0}
         attempts = int(tracker.get_slot("callback_phone_attempts") or 0) + 1
         if attempts >= MAX_PHONE_ATTEMPTS:
-            city = context.catalog().city
-            dispatcher.utter_message(
-                response="utter_phone_give_up", main_phone=city.phone, hours=hours_text(city.hours)
-            )
+            send(dispatcher, contact.phone_give_up(self.context.turn()), self.context)
             return {"callback_phone": None, "callback_phone_attempts": attempts, "callback_gave_up": True}
         dispatcher.utter_message(response="utter_invalid_phone")
         return {"callback_phone": None, "callback_phone_attempts": attempts}
@@ -164,15 +160,15 @@ class ValidateCallbackForm(FormValidationAction):
     ) -> Dict[str, Any]:
         name = clean_name(str(value or ""))
         if name is None:
-            dispatcher.utter_message(text=context.messages().text("callback.invalid_name"))
+            dispatcher.utter_message(text=self.context.knowledge.messages().text("callback.invalid_name"))
         return {"callback_name": name}
 
     def validate_callback_slot(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[str, Any]:
-        slot = find_slot(str(value or ""))
+        slot = find_slot(self.context.knowledge.catalog().city.callback_slots, str(value or ""))
         if slot is None:
-            dispatcher.utter_message(text=context.messages().text("callback.invalid_slot"))
+            dispatcher.utter_message(text=self.context.knowledge.messages().text("callback.invalid_slot"))
             return {"callback_slot": None}
         return {"callback_slot": slot.id}
 
@@ -181,7 +177,7 @@ class ValidateCallbackForm(FormValidationAction):
     ) -> Dict[str, Any]:
         topic = " ".join(str(value or "").split())
         if not topic or topic.startswith("/"):
-            dispatcher.utter_message(text=context.messages().text("callback.invalid_topic"))
+            dispatcher.utter_message(text=self.context.knowledge.messages().text("callback.invalid_topic"))
             return {"callback_topic": None}
         return {"callback_topic": topic[:MAX_TOPIC_LENGTH]}
 
@@ -200,7 +196,7 @@ class ActionAskCallbackPhone(Action):
         return []
 
 
-class ActionAskCallbackSlot(Action):
+class ActionAskCallbackSlot(UsesContext, Action):
     """Offers the callback time slots (all within business hours) as buttons."""
 
     def name(self) -> str:
@@ -209,16 +205,10 @@ class ActionAskCallbackSlot(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
     ) -> List[Dict[str, Any]]:
-        slots = context.catalog().city.callback_slots
-        dispatcher.utter_message(
-            text=context.messages().text("callback.slot_prompt"),
-            buttons=[button(s.label, payload("inform", time_slot=s.id)) for s in slots],
-            json_message={"madoguchi": {"kind": "callback_form", "step": "slot"}},
-        )
-        return []
+        return send(dispatcher, contact.callback_slot_prompt(self.context.turn()), self.context)
 
 
-class ActionAskCallbackConfirmed(Action):
+class ActionAskCallbackConfirmed(UsesContext, Action):
     """Reads the request back and asks for confirmation."""
 
     def name(self) -> str:
@@ -227,27 +217,18 @@ class ActionAskCallbackConfirmed(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
     ) -> List[Dict[str, Any]]:
-        msg = context.messages()
-        slot = context.catalog().city.slot(tracker.get_slot("callback_slot") or "")
         parsed = parse_phone(tracker.get_slot("callback_phone") or "")
-        dispatcher.utter_message(
-            text=msg.text(
-                "callback.confirm",
-                phone=parsed.formatted if parsed else tracker.get_slot("callback_phone"),
-                name=tracker.get_slot("callback_name"),
-                slot=slot.label if slot else "",
-                topic=tracker.get_slot("callback_topic"),
-            ),
-            buttons=[
-                button(msg.text("callback.confirm_yes"), payload("affirm")),
-                button(msg.text("callback.confirm_no"), payload("deny")),
-            ],
-            json_message={"madoguchi": {"kind": "callback_form", "step": "confirm"}},
+        turn = contact.callback_confirmation(
+            self.context.turn(),
+            phone=parsed.formatted if parsed else tracker.get_slot("callback_phone"),
+            name=tracker.get_slot("callback_name"),
+            slot_id=tracker.get_slot("callback_slot") or "",
+            topic=tracker.get_slot("callback_topic"),
         )
-        return []
+        return send(dispatcher, turn, self.context)
 
 
-class ActionSubmitCallback(Action):
+class ActionSubmitCallback(UsesContext, Action):
     """Stores the confirmed request durably, then tells the resident the 受付番号."""
 
     def name(self) -> str:
@@ -258,11 +239,12 @@ class ActionSubmitCallback(Action):
     ) -> List[Dict[str, Any]]:
         if tracker.get_slot("callback_gave_up") or not tracker.get_slot("callback_confirmed"):
             return clear_personal_slots()
-        catalog = context.catalog()
+        knowledge = self.context.turn()
+        catalog = knowledge.catalog
         procedure_id: str | None = tracker.get_slot("procedure")
         department = catalog.department_of(procedure_id) if procedure_id else None
         slot = catalog.city.slot(tracker.get_slot("callback_slot"))
-        request = context.stores().callbacks.add(
+        request = self.context.stores().callbacks.add(
             phone=tracker.get_slot("callback_phone"),
             name=tracker.get_slot("callback_name"),
             slot=slot.label if slot else tracker.get_slot("callback_slot"),
@@ -270,15 +252,14 @@ class ActionSubmitCallback(Action):
             department=department.id if department else None,
         )
         parsed = parse_phone(request.phone)
-        dispatcher.utter_message(
-            response="utter_callback_done",
+        turn = contact.callback_done(
+            knowledge,
             ticket=request.ticket,
             slot_label=slot.label if slot else "",
-            department_name=department.name if department else catalog.city.name,
-            department_phone=department.phone if department else catalog.city.phone,
+            department=department,
             phone_display=parsed.formatted if parsed else request.phone,
-            json_message={"madoguchi": {"kind": "callback", "ticket": request.ticket}},
         )
+        send(dispatcher, turn, self.context)
         logger.info("callback request stored: %s", request.ticket)
         return clear_personal_slots()
 

@@ -1,176 +1,68 @@
-"""What the actions read from: catalog, FAQ base, stores and message texts.
+"""What the actions read from and write to, built once per process: the live knowledge and the stores.
 
-Everything is opened lazily on first use (never at import time) and kept for the process. The
-catalog and the message texts are reloaded when their files change; the FAQ base reloads itself
-after ``madoguchi faq import`` (see ``bot.knowledge.faq.base.LiveFaq``).
+The action server instantiates each action without arguments; those use :func:`default` (made on first
+use, never at import time). Tests give an action its own :class:`Context`.
 """
 
 from __future__ import annotations
 
-import logging
+import functools
 import threading
-import time
-from pathlib import Path
-from typing import Any, Callable, Generic, TypeVar
-
-import yaml
+from typing import Any, Callable
 
 from bot import settings as settings_module
-from bot.knowledge.catalog import Catalog, load_catalog
-
-logger = logging.getLogger(__name__)
-
-T = TypeVar("T")
-
-_CHECK_INTERVAL = 2.0
+from bot.clock import Clock, now_jst
+from bot.dialogue.knowledge import Knowledge
+from bot.dialogue.live import LiveKnowledge
+from bot.settings import Settings
 
 
-class _Reloading(Generic[T]):
-    """A value built from files, rebuilt when any of them changes (checked every few seconds)."""
+class Context:
+    """The process's knowledge (catalog, FAQ, messages, menu, clock) and stores (opened on first use)."""
 
-    def __init__(self, build: Callable[[], T], paths: Callable[[], list[Path]]) -> None:
-        self._build = build
-        self._paths = paths
+    def __init__(
+        self, settings: Settings, clock: Clock = now_jst, faq: Callable[[], Any] | None = None
+    ) -> None:
+        """``faq``: the FAQ snapshot source (default: the live base; tests give a fixed snapshot)."""
+        self.settings = settings
+        self.knowledge = LiveKnowledge(settings, clock, faq)
+        self._stores = None
         self._lock = threading.Lock()
-        self._value: T | None = None
-        self._stamp: tuple = ()
-        self._checked = 0.0
 
-    def _current_stamp(self) -> tuple:
-        stamp = []
-        for path in self._paths():
-            try:
-                stat = path.stat()
-                stamp.append((str(path), stat.st_mtime_ns, stat.st_size))
-            except FileNotFoundError:
-                stamp.append((str(path), None, None))
-        return tuple(stamp)
+    def turn(self) -> Knowledge:
+        """The knowledge of one turn (see :meth:`LiveKnowledge.now`)."""
+        return self.knowledge.now()
 
-    def get(self) -> T:
-        now = time.monotonic()
+    def stores(self):
+        """The stores (SQLite under var/, or Redis when REDIS_URL is set)."""
+        from bot.stores import open_stores
+
         with self._lock:
-            if self._value is not None and now - self._checked < _CHECK_INTERVAL:
-                return self._value
-            self._checked = now
-            stamp = self._current_stamp()
-            if self._value is None or stamp != self._stamp:
-                try:
-                    self._value = self._build()
-                    self._stamp = stamp
-                except Exception:
-                    if self._value is None:
-                        raise
-                    # A broken edit must not take the running bot down: keep serving the last good copy.
-                    logger.exception("reload failed; keeping the previous version")
-            return self._value
+            if self._stores is None:
+                self._stores = open_stores(self.settings, clock=self.knowledge.clock)
+            return self._stores
+
+    def close(self) -> None:
+        """Closes the stores if they were opened."""
+        with self._lock:
+            if self._stores is not None:
+                self._stores.close()
+                self._stores = None
 
 
-class Messages:
-    """Texts residents read that actions compose (``data/messages.yml``)."""
-
-    def __init__(self, data: dict[str, Any]) -> None:
-        self._data = data
-
-    def raw(self, path: str) -> Any:
-        """Returns the raw value at a dotted path such as ``procedure.where_labels``."""
-        node: Any = self._data
-        for part in path.split("."):
-            if not isinstance(node, dict) or part not in node:
-                raise KeyError(f"data/messages.yml has no entry {path!r}")
-            node = node[part]
-        return node
-
-    def text(self, path: str, **values: Any) -> str:
-        """Returns the text at a dotted path with its {placeholders} filled in."""
-        return str(self.raw(path)).format(**values)
+@functools.cache
+def default() -> Context:
+    """The action server's context (settings from the environment), made on first use."""
+    return Context(settings_module.load())
 
 
-def _settings():
-    return settings_module.load()
+class UsesContext:
+    """Mixin of the actions: ``self.context`` is the one given, else the process's :func:`default`."""
 
+    def __init__(self, context: Context | None = None, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._context = context
 
-def _catalog_paths() -> list[Path]:
-    data_dir = _settings().data_dir
-    return sorted((data_dir / "catalog").glob("*.yml")) + [
-        data_dir / "departments.yml",
-        data_dir / "life_events.yml",
-    ]
-
-
-def _load_messages() -> Messages:
-    path = _settings().data_dir / "messages.yml"
-    return Messages(yaml.safe_load(path.read_text(encoding="utf-8")) or {})
-
-
-def _load_menu() -> list[str]:
-    path = _settings().data_dir / "menu.yml"
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    return [str(pid) for pid in data.get("popular") or []]
-
-
-def _data_file(name: str) -> Callable[[], list[Path]]:
-    return lambda: [_settings().data_dir / name]
-
-
-_catalog: _Reloading[Catalog]
-_messages: _Reloading[Messages]
-_menu: _Reloading[list[str]]
-
-
-def _new_reloaders() -> None:
-    """(Re)creates the file-backed values; nothing is read until first use."""
-    global _catalog, _messages, _menu
-    _catalog = _Reloading(lambda: load_catalog(_settings().data_dir), _catalog_paths)
-    _messages = _Reloading(_load_messages, _data_file("messages.yml"))
-    _menu = _Reloading(_load_menu, _data_file("menu.yml"))
-
-
-_new_reloaders()
-_singletons: dict[str, Any] = {}
-_singleton_lock = threading.Lock()
-
-
-def menu() -> list[str]:
-    """Procedure ids offered when a resident asks for procedures without naming one (data/menu.yml)."""
-    return _menu.get()
-
-
-def catalog() -> Catalog:
-    """The procedure catalog (reloaded when its files change)."""
-    return _catalog.get()
-
-
-def messages() -> Messages:
-    """The message texts (reloaded when the file changes)."""
-    return _messages.get()
-
-
-def _singleton(name: str, factory: Callable[[], Any]) -> Any:
-    with _singleton_lock:
-        if name not in _singletons:
-            _singletons[name] = factory()
-        return _singletons[name]
-
-
-def stores():
-    """The stores (SQLite under var/, or Redis when REDIS_URL is set)."""
-    from bot.stores import open_stores
-
-    return _singleton("stores", lambda: open_stores(_settings()))
-
-
-def faq_snapshot():
-    """The current FAQ version (reloaded after ``madoguchi faq import``; empty before the first import)."""
-    from bot.knowledge.faq.base import shared_live_faq
-
-    return shared_live_faq(_settings().faq_dir).snapshot()
-
-
-def reset() -> None:
-    """Forgets everything opened so far (tests point the settings elsewhere, then call this)."""
-    with _singleton_lock:
-        stores_ = _singletons.pop("stores", None)
-        if stores_ is not None:
-            stores_.close()
-        _singletons.clear()
-    _new_reloaders()
+    @property
+    def context(self) -> Context:
+        return self._context or default()

@@ -8,9 +8,9 @@ from typing import Any, Dict, List
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import context
-from actions.answers import record_review
-from actions.base import latest_entity
+from actions.adapter import latest_entity, record_review
+from actions.context import UsesContext
+from bot.dialogue.replies import ReviewNote
 
 logger = logging.getLogger(__name__)
 
@@ -23,7 +23,7 @@ def _as_bool(value: Any) -> bool | None:
     return None
 
 
-class ActionRecordFeedback(Action):
+class ActionRecordFeedback(UsesContext, Action):
     """Records a vote; a "役に立たなかった" also sends the question to the staff review list."""
 
     def name(self) -> str:
@@ -41,13 +41,13 @@ class ActionRecordFeedback(Action):
             dispatcher.utter_message(response="utter_ask_feedback")
             return []
         try:
-            context.stores().feedback.record(helpful, question, answer)
+            self.context.stores().feedback.record(helpful, question, answer)
         except Exception as error:
             logger.error("could not record feedback: %s", type(error).__name__)
         if helpful:
             dispatcher.utter_message(response="utter_feedback_thanks")
         else:
             if question:
-                record_review(question, "unhelpful", [answer] if answer else [])
+                record_review(self.context, ReviewNote(question, "unhelpful", (answer,) if answer else ()))
             dispatcher.utter_message(response="utter_feedback_sorry")
         return []

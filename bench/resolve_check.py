@@ -1,6 +1,6 @@
-"""Fast check of the catalog resolver (no Rasa model): does ``actions.resolve.resolve`` name what is needed?
+"""Fast check of the catalog resolver (no Rasa model): does ``bot.dialogue.resolve`` name what is needed?
 
-Runs :func:`actions.resolve.resolve` directly over a questions file (format of
+Runs :func:`bot.dialogue.resolve.resolve` directly over a questions file (format of
 ``tests/nlu/dev_questions.yml``), with one intent for every question (default ``ask_procedure``) and no FAQ
 snapshot, and prints the accuracy per half and the misses. The halves are fixed by a hash of the question
 text (``sha256(text)[0] % 2``: 0 = "tune", 1 = "check"): tune data and rules on "tune" only and read
@@ -94,7 +94,7 @@ PHONE_INTENTS = frozenset({"ask_phone", "request_callback"})
 
 def nlu_classifier(model_path: Path):
     """A function text -> intent name, from a trained Rasa model (NLU part only), read as the actions
-    read it (``actions.resolve.understood_intent``)."""
+    read it (``bot.dialogue.resolve.understood_intent``)."""
     import asyncio
 
     from rasa.core.agent import Agent
@@ -107,7 +107,7 @@ def nlu_classifier(model_path: Path):
     agent = Agent.load(str(model_path))
 
     def classify(text: str) -> str:
-        from actions.resolve import understood_intent
+        from bot.dialogue.resolve import understood_intent
 
         parsed = loop.run_until_complete(agent.parse_message(text))
         return understood_intent(parsed["intent"]["name"], parsed.get("intent_ranking") or [])
@@ -117,9 +117,9 @@ def nlu_classifier(model_path: Path):
 
 def check_with_nlu(questions: list[dict], classify) -> list[Verdict]:
     """Judges every question after routing it by the NLU intent (see the module docstring)."""
-    from actions.procedures import ONLINE_OVERVIEW_ID
-    from actions.resolve import named_in_text, resolve
     from bot import settings
+    from bot.dialogue.decide import ONLINE_OVERVIEW_ID
+    from bot.dialogue.resolve import named_in_text, resolve
     from bot.knowledge.catalog import load_catalog
 
     catalog = load_catalog(settings.load().data_dir)
@@ -150,8 +150,8 @@ def check_with_nlu(questions: list[dict], classify) -> list[Verdict]:
 
 def check(questions: list[dict], intent: str, with_safety: bool = False) -> list[Verdict]:
     """Judges every question."""
-    from actions.resolve import resolve
     from bot import settings
+    from bot.dialogue.resolve import resolve
     from bot.knowledge.catalog import load_catalog
 
     data_dir = settings.load().data_dir
@@ -164,7 +164,7 @@ def check(questions: list[dict], intent: str, with_safety: bool = False) -> list
             verdicts.append(Verdict(text, expect, "safety", False, False, "not checked (--safety)"))
         elif "safety" in expect:
             if rules is None:
-                from bot.nlu.safety import load_rules
+                from bot.crisis import load_rules
 
                 rules = load_rules(data_dir / "safety.yml")
             got = safety_intent(rules, text)

@@ -88,19 +88,40 @@ def judge(expect: dict, messages: list[dict]) -> tuple[bool, bool]:
     raise ValueError(f"unknown expectation {expect}")
 
 
+def kind_of(expect: dict) -> str:
+    """The route kind a question expects: procedure, life_event, safety or phone."""
+    (kind,) = expect
+    return kind
+
+
 def evaluate(send: Callable[[str], list[dict]], questions: list[dict]) -> dict:
-    """Runs every question; returns the rates and the misses."""
+    """Runs every question; returns the rates, the strict counts per kind and per style, and the misses."""
     strict = lenient = 0
     misses = []
+    groups: dict[str, list[int]] = {}
     for q in questions:
         messages = send(q["text"])
         ok, near = judge(q["expect"], messages)
         strict += ok
         lenient += near
+        for group in (
+            f"half {half(q['text'])}",
+            f"kind {kind_of(q['expect'])}",
+            f"style {q.get('style', '-')}",
+        ):
+            tally = groups.setdefault(group, [0, 0])
+            tally[0] += ok
+            tally[1] += 1
         if not ok:
             misses.append({"text": q["text"], "expect": q["expect"], "got": cards(messages)})
     n = len(questions)
-    return {"questions": n, "strict": strict / n, "lenient": lenient / n, "misses": misses}
+    return {
+        "questions": n,
+        "strict": strict / n,
+        "lenient": lenient / n,
+        "groups": {k: tuple(v) for k, v in sorted(groups.items())},
+        "misses": misses,
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -132,6 +153,8 @@ def main(argv: list[str] | None = None) -> int:
         f"strict {result['strict']:.1%}  "
         f"lenient (incl. suggestions) {result['lenient']:.1%}"
     )
+    for group, (ok, n) in result["groups"].items():
+        print(f"  {group:<24} {ok:>3}/{n:<3} {ok / n:6.1%}")
     if args.show_misses:
         for miss in result["misses"]:
             print(json.dumps(miss, ensure_ascii=False))

@@ -16,11 +16,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta
 from typing import Any, Mapping
 
-#: Japan Standard Time (no DST).
-JST = timezone(timedelta(hours=9), name="JST")
+from bot.clock import JST
 
 #: Keys staff use for days of the week, Monday first (index = ``date.weekday()``).
 WEEKDAY_KEYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -181,11 +180,6 @@ def to_jst(moment: datetime) -> datetime:
     if moment.tzinfo is None:
         return moment.replace(tzinfo=JST)
     return moment.astimezone(JST)
-
-
-def now_jst() -> datetime:
-    """The current time in Japan."""
-    return datetime.now(JST)
 
 
 def is_open(hours: OfficeHours, now: datetime) -> bool:

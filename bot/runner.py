@@ -74,11 +74,11 @@ def endpoints(config: Config) -> dict:
     data: dict = {"action_endpoint": {"url": f"http://127.0.0.1:{config.actions_port}/webhook"}}
     if config.settings.redis_url:
         url = config.settings.redis_url
-        tracker = redis_endpoint(url, "bot.stores.rasa_redis.TimeoutRedisTrackerStore")
+        tracker = redis_endpoint(url, "bot.rasa_stores.TimeoutRedisTrackerStore")
         # conversations expire by themselves after the retention period
         tracker["record_exp"] = config.settings.retention_days * 86400
         data["tracker_store"] = tracker
-        data["lock_store"] = redis_endpoint(url, "bot.stores.rasa_redis.AtomicRedisLockStore")
+        data["lock_store"] = redis_endpoint(url, "bot.rasa_stores.AtomicRedisLockStore")
     else:
         db = config.settings.conversations_db
         data["tracker_store"] = {"type": "SQL", "dialect": "sqlite", "db": str(db)}
@@ -228,7 +228,7 @@ class Supervisor:
 
 def prepare(config: Config) -> None:
     """Creates var/ and imports the sample FAQ when there is no live knowledge base yet."""
-    from bot.knowledge.faq.base import ensure_live_base
+    from bot.knowledge.faq.transfer import ensure_live_base
 
     config.settings.var_dir.mkdir(parents=True, exist_ok=True)
     ensure_live_base(config.settings.faq_dir, config.settings.data_dir / "faq" / "sample_faq.csv")

@@ -8,6 +8,7 @@ with a unique key prefix that is deleted afterwards).
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import socket
 import subprocess
@@ -49,9 +50,9 @@ def _wait_for_redis(port: int, process: subprocess.Popen) -> None:
         client.close()
 
 
-@pytest.fixture(scope="session")
-def redis_url() -> Iterator[str]:
-    """URL of a private ``redis-server`` (``redis://127.0.0.1:PORT/0``) for the test session."""
+@contextlib.contextmanager
+def private_redis() -> Iterator[tuple[str, subprocess.Popen]]:
+    """A throwaway ``redis-server`` (no persistence) on a free port: its URL and its process."""
     binary = shutil.which("redis-server")
     if binary is None:
         pytest.fail(
@@ -62,7 +63,7 @@ def redis_url() -> Iterator[str]:
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         _wait_for_redis(port, process)
-        yield f"redis://127.0.0.1:{port}/0"
+        yield f"redis://127.0.0.1:{port}/0", process
     finally:
         process.terminate()
         try:
@@ -70,6 +71,13 @@ def redis_url() -> Iterator[str]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    """URL of a private ``redis-server`` (``redis://127.0.0.1:PORT/0``) for the test session."""
+    with private_redis() as (url, _):
+        yield url
 
 
 def make_settings(var_dir: Path, redis_url: str | None = None, retention_days: int = 90) -> Settings:

@@ -14,7 +14,6 @@ import pytest
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import context
 from actions.callback import (
     ActionAskCallbackSlot,
     ActionSubmitCallback,
@@ -23,17 +22,43 @@ from actions.callback import (
     find_slot,
 )
 from actions.contact import ActionContactPhone
+from actions.context import Context
 from actions.feedback import ActionRecordFeedback
 from actions.procedures import ActionAnswerOnline, ActionAnswerProcedure, ActionProcedureDetails
+from bot import settings as settings_module
+
+
+@pytest.fixture()
+def process_context(tmp_path):
+    """The actions' context over a private var dir (SQLite stores), the repository's data."""
+    ctx = Context(settings_module.load({"MADOGUCHI_VAR": str(tmp_path / "var")}))
+    yield ctx
+    ctx.close()
+
+
+class _Ctx:
+    """What the tests read of the context (catalog, stores, menu)."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+
+    def catalog(self):
+        return self.ctx.knowledge.catalog()
+
+    def menu(self):
+        return self.ctx.knowledge.menu()
+
+    def stores(self):
+        return self.ctx.stores()
 
 
 @pytest.fixture(autouse=True)
-def isolated_var(tmp_path, monkeypatch):
-    monkeypatch.setenv("MADOGUCHI_VAR", str(tmp_path / "var"))
-    monkeypatch.delenv("REDIS_URL", raising=False)
-    context.reset()
-    yield
-    context.reset()
+def context(process_context, monkeypatch):
+    """Actions made without a context (as the action server makes them) use the test's."""
+    import actions.context
+
+    monkeypatch.setattr(actions.context, "default", lambda: process_context)
+    return _Ctx(process_context)
 
 
 def tracker(text: str = "", intent: str = "ask_procedure", entities=None, slots=None, metadata=None):
@@ -93,7 +118,7 @@ def test_procedure_question_gets_the_catalog_answer(text, procedure):
     assert slot_events(events)["procedure"] == procedure
 
 
-def test_easy_japanese_uses_the_catalogs_easy_summary():
+def test_easy_japanese_uses_the_catalogs_easy_summary(context):
     catalog = context.catalog()
     easy = catalog.get("juminhyo").summary_easy
     messages, _ = run(ActionAnswerProcedure(), tracker("住民票がほしい", metadata={"yasashii": True}))
@@ -137,7 +162,7 @@ def test_birth_gives_a_checklist_without_question():
     assert card["kind"] == "checklist" and "birth" in card["procedures"]
 
 
-def test_online_answer_gives_the_form_and_card_requirement():
+def test_online_answer_gives_the_form_and_card_requirement(context):
     catalog = context.catalog()
     online = next(p for p in catalog.procedures.values() if p.online)
     messages, _ = run(
@@ -165,8 +190,8 @@ def test_online_question_answers_the_procedure_it_names(text, procedure):
     assert cards(messages)[0]["procedure"] == procedure
 
 
-def test_a_generic_entry_gives_way_only_to_a_close_specific_match():
-    from actions.resolve import GENERIC_MARGIN, named_in_text
+def test_a_generic_entry_gives_way_only_to_a_close_specific_match(context):
+    from bot.dialogue.resolve import GENERIC_MARGIN, named_in_text
 
     catalog = context.catalog()
     text = "オンライン申請で出ていく届けもできますか"
@@ -177,7 +202,7 @@ def test_a_generic_entry_gives_way_only_to_a_close_specific_match():
     assert named_in_text(catalog, "明日の天気", generic="online_list") is None
 
 
-def test_online_answer_is_honest_when_there_is_no_form():
+def test_online_answer_is_honest_when_there_is_no_form(context):
     catalog = context.catalog()
     offline = next(p for p in catalog.procedures.values() if not p.online and p.where.counter)
     messages, _ = run(
@@ -197,7 +222,7 @@ def test_details_use_the_remembered_procedure():
     assert cards(messages)[0] == {"kind": "details", "procedure": "jido_teate"}
 
 
-def test_phone_gives_the_departments_number():
+def test_phone_gives_the_departments_number(context):
     catalog = context.catalog()
     messages, _ = run(
         ActionContactPhone(), tracker("電話で聞きたい", intent="ask_phone", slots={"procedure": "sodai_gomi"})
@@ -208,7 +233,7 @@ def test_phone_gives_the_departments_number():
     assert messages[0]["buttons"][0]["payload"] == "/request_callback"
 
 
-def test_phone_without_topic_gives_the_main_number():
+def test_phone_without_topic_gives_the_main_number(context):
     catalog = context.catalog()
     messages, _ = run(ActionContactPhone(), tracker("人と話したい", intent="ask_phone"))
     assert cards(messages)[0]["phone"] == catalog.city.phone
@@ -224,7 +249,7 @@ def test_phone_numbers_in_any_common_writing_are_accepted(raw):
     assert dispatcher.messages == []
 
 
-def test_invalid_phone_is_re_asked_then_given_up_after_three_tries():
+def test_invalid_phone_is_re_asked_then_given_up_after_three_tries(context):
     form = ValidateCallbackForm()
     attempts = 0
     for expected_attempts in (1, 2):
@@ -261,16 +286,16 @@ def test_names_are_cleaned(raw, name):
     assert clean_name(raw) == name
 
 
-def test_time_slots_come_from_the_data():
+def test_time_slots_come_from_the_data(context):
     slots = context.catalog().city.callback_slots
-    assert find_slot(slots[0].id) == slots[0]
-    assert find_slot("午後がいいです").start.hour >= 12
-    assert find_slot("夜中") is None
+    assert find_slot(slots, slots[0].id) == slots[0]
+    assert find_slot(slots, "午後がいいです").start.hour >= 12
+    assert find_slot(slots, "夜中") is None
     messages, _ = run(ActionAskCallbackSlot(), tracker())
     assert len(messages[0]["buttons"]) == len(slots)
 
 
-def test_confirmed_callback_is_stored_before_the_ticket_is_told():
+def test_confirmed_callback_is_stored_before_the_ticket_is_told(context):
     slots = {
         "callback_phone": "09012345678",
         "callback_name": "山田太郎",
@@ -290,13 +315,13 @@ def test_confirmed_callback_is_stored_before_the_ticket_is_told():
     assert cleared["callback_phone"] is None and cleared["callback_name"] is None
 
 
-def test_gave_up_callback_stores_nothing():
+def test_gave_up_callback_stores_nothing(context):
     messages, _ = run(ActionSubmitCallback(), tracker(slots={"callback_gave_up": True}))
     assert messages == []
     assert context.stores().callbacks.list() == []
 
 
-def test_unhelpful_vote_goes_to_the_review_log_masked():
+def test_unhelpful_vote_goes_to_the_review_log_masked(context):
     slots = {"last_question": "090-1111-2222の山田ですが粗大ごみの件", "last_answer": "procedure:sodai_gomi"}
     t = tracker("/feedback", "feedback", entities=[entity("helpful", False)], slots=slots)
     messages, _ = run(ActionRecordFeedback(), t)
@@ -306,7 +331,7 @@ def test_unhelpful_vote_goes_to_the_review_log_masked():
     assert groups[0].kinds == ["unhelpful"]
 
 
-def test_bare_procedure_button_offers_the_popular_procedures():
+def test_bare_procedure_button_offers_the_popular_procedures(context):
     messages, _ = run(ActionAnswerProcedure(), tracker("/ask_procedure"))
     card = cards(messages)[0]
     assert card["kind"] == "menu"
@@ -314,7 +339,7 @@ def test_bare_procedure_button_offers_the_popular_procedures():
     assert len(messages[0]["buttons"]) == len(card["procedures"])
 
 
-def test_menu_lists_only_known_procedures():
+def test_menu_lists_only_known_procedures(context):
     unknown = [pid for pid in context.menu() if context.catalog().get(pid) is None]
     assert unknown == []
 
@@ -358,8 +383,8 @@ def test_the_name_is_only_taken_from_the_opening_request():
     assert asyncio.run(form.extract_callback_name(CollectingDispatcher(), t, {})) == {}
 
 
-def test_a_fallback_between_two_topic_intents_is_still_a_topic_question():
-    from actions.resolve import understood_intent
+def test_a_fallback_between_two_topic_intents_is_still_a_topic_question(context):
+    from bot.dialogue.resolve import understood_intent
 
     close = [
         {"name": "nlu_fallback", "confidence": 0.45},
@@ -399,7 +424,7 @@ def test_a_fallback_between_two_topic_intents_is_still_a_topic_question():
 def test_fallback_thresholds_match_config():
     import yaml
 
-    from actions.resolve import AMBIGUITY_THRESHOLD, FALLBACK_THRESHOLD
+    from bot.dialogue.resolve import AMBIGUITY_THRESHOLD, FALLBACK_THRESHOLD
 
     config = yaml.safe_load(
         (Path(__file__).resolve().parent.parent / "config.yml").read_text(encoding="utf-8")

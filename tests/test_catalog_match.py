@@ -158,7 +158,7 @@ def test_direction_words_alone_are_not_a_move(catalog, text: str) -> None:
 
 @pytest.mark.parametrize("text", ["今夜のテレビ番組は", "冷蔵庫にある材料で何が作れる", "お金がなくなった"])
 def test_everyday_words_are_no_answer(catalog, text: str) -> None:
-    from actions.resolve import resolve
+    from bot.dialogue.resolve import resolve
 
     assert resolve(text, "ask_procedure", catalog).kind in ("none", "close"), text
 
@@ -208,7 +208,7 @@ def test_not_a_death(catalog, text: str) -> None:
     ],
 )
 def test_resolves_to_procedure(catalog, text: str, expected: str) -> None:
-    from actions.resolve import resolve
+    from bot.dialogue.resolve import resolve
 
     resolution = resolve(text, "ask_procedure", catalog)
     assert resolution.kind == "procedure", (text, resolution.kind, resolution.guesses)

@@ -248,9 +248,3 @@ def test_current_that_is_not_a_pointer_is_a_clear_error(tmp_path: Path) -> None:
     (kb / "current").write_text("oops")
     with pytest.raises(base.FaqBaseError, match="not a version pointer"):
         base.load_current(kb, ranker=TinyIndex)
-
-
-def test_shared_live_faq_is_one_per_directory(tmp_path: Path) -> None:
-    first = base.shared_live_faq(tmp_path / "kb")
-    assert base.shared_live_faq(tmp_path / "kb") is first
-    assert base.shared_live_faq(tmp_path / "other") is not first

@@ -172,7 +172,7 @@ def test_safety_rules_win_over_other_intents(safety, text, expected):
 
 
 def test_bad_safety_pattern_is_reported_with_its_rule(tmp_path):
-    from bot.nlu.safety import load_rules
+    from bot.crisis import load_rules
 
     path = tmp_path / "safety.yml"
     path.write_text('rules:\n  - intent: emergency\n    patterns: ["(unclosed"]\n', encoding="utf-8")

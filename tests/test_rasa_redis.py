@@ -21,7 +21,7 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from bot.stores.rasa_redis import AtomicRedisLockStore, TimeoutRedisTrackerStore
+from bot.rasa_stores import AtomicRedisLockStore, TimeoutRedisTrackerStore
 
 pytestmark = pytest.mark.integration
 
@@ -147,7 +147,7 @@ def test_lock_store_loads_from_endpoints_yml(redis_url: str, lock_prefix: str, t
     endpoints = _endpoints(
         tmp_path,
         "lock_store:\n"
-        "  type: bot.stores.rasa_redis.AtomicRedisLockStore\n"
+        "  type: bot.rasa_stores.AtomicRedisLockStore\n"
         f"  url: 127.0.0.1\n  port: {port}\n  db: 3\n  password: null\n"
         f"  key_prefix: {lock_prefix}\n  socket_timeout: 2\n",
     )
@@ -162,7 +162,7 @@ def test_lock_store_loads_from_endpoints_yml(redis_url: str, lock_prefix: str, t
 def test_lock_store_accepts_redis_url(redis_url: str, lock_prefix: str, tmp_path: Path):
     endpoints = _endpoints(
         tmp_path,
-        f"lock_store:\n  type: bot.stores.rasa_redis.AtomicRedisLockStore\n  redis_url: {redis_url}\n"
+        f"lock_store:\n  type: bot.rasa_stores.AtomicRedisLockStore\n  redis_url: {redis_url}\n"
         f"  key_prefix: {lock_prefix}\n",
     )
     store = LockStore.create(endpoints.lock_store)
@@ -206,7 +206,7 @@ async def test_tracker_round_trip(redis_url: str, tmp_path: Path):
     sender = f"user-{uuid.uuid4().hex}"
     endpoints = _endpoints(
         tmp_path,
-        "tracker_store:\n  type: bot.stores.rasa_redis.TimeoutRedisTrackerStore\n"
+        "tracker_store:\n  type: bot.rasa_stores.TimeoutRedisTrackerStore\n"
         f"  url: {redis_url}\n  socket_timeout: 2\n  socket_connect_timeout: 1\n  record_exp: 60\n",
     )
     store = TrackerStore.create(endpoints.tracker_store, _domain())

@@ -33,8 +33,8 @@ def test_redis_url_switches_tracker_and_lock_store(tmp_path):
     env = {"REDIS_URL": "redis://:s%40cret@redis.internal:6380/2", "MADOGUCHI_RETENTION_DAYS": "30"}
     data = endpoints(config(env, tmp_path))
     tracker, lock = data["tracker_store"], data["lock_store"]
-    assert tracker["type"] == "bot.stores.rasa_redis.TimeoutRedisTrackerStore"
-    assert lock["type"] == "bot.stores.rasa_redis.AtomicRedisLockStore"
+    assert tracker["type"] == "bot.rasa_stores.TimeoutRedisTrackerStore"
+    assert lock["type"] == "bot.rasa_stores.AtomicRedisLockStore"
     for entry in (tracker, lock):
         assert (entry["url"], entry["port"], entry["db"], entry["password"]) == (
             "redis.internal",

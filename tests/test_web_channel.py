@@ -23,6 +23,7 @@ from rasa.core.processor import MessageProcessor
 from rasa.server import configure_cors
 from sanic import Sanic
 
+from bot import settings
 from bot.channels.web import (
     ACTION_FAILURE_PREFIX,
     PROCESSOR_LOGGER,
@@ -31,8 +32,10 @@ from bot.channels.web import (
     RequestError,
     parse_body,
 )
+from bot.knowledge.catalog import load_catalog
 
 SECRET_TEXT = "山田太郎です、電話は090-1234-5678"
+CITY_PHONE = load_catalog(settings.load({}).data_dir).city.phone
 
 
 class _StandInAgent:
@@ -220,7 +223,8 @@ async def test_failing_turn_answers_an_error_without_text(exc, status, code, cap
     async with _serve(handler) as srv:
         got_status, body = await srv.post({"sender": "s1", "message": SECRET_TEXT})
     assert got_status == status
-    assert set(body) == {"error", "code"} and body["code"] == code
+    assert set(body) == {"error", "code", "phone", "emergency"} and body["code"] == code
+    assert body["phone"] == CITY_PHONE and body["emergency"] == ["119", "110"]
     assert "090" not in caplog.text and "山田" not in caplog.text
     assert f"code={code}" in caplog.text
 
@@ -250,7 +254,7 @@ def test_installed_rasa_still_reports_action_failures_the_way_the_channel_watche
 
 async def test_slow_turn_times_out_with_503():
     async def handler(message: UserMessage) -> None:
-        await asyncio.sleep(5)
+        await asyncio.Event().wait()  # never answers
 
     async with _serve(handler, turn_timeout_s=0.2) as srv:
         status, body = await srv.post({"sender": "s1", "message": "住民票"})
@@ -292,3 +296,71 @@ async def test_answer_is_still_sent_when_furigana_cannot_be_computed(monkeypatch
     assert status == 200
     assert body[0]["text"] and all("furigana" not in m for m in body)
     assert "code=furigana_failed" in caplog.text
+
+
+# --- a crisis is answered even when the turn cannot be ------------------------------------------------
+
+
+def _safety(body) -> list[dict]:
+    return [m["custom"]["madoguchi"] for m in body if (m.get("custom") or {}).get("madoguchi")]
+
+
+@pytest.mark.parametrize(
+    "exc", [ConnectionError("redis is down"), LockError("locked"), RuntimeError("action server")]
+)
+async def test_a_crisis_is_answered_from_data_when_the_turn_fails(exc, caplog):
+    async def handler(message: UserMessage) -> None:
+        raise exc
+
+    async with _serve(handler) as srv:
+        status, body = await srv.post({"sender": "s1", "message": "家が燃えてる！助けて"})
+    assert status == 200
+    [card] = _safety(body)
+    assert (card["kind"], card["category"]) == ("safety", "emergency") and "119" in card["phones"]
+    assert body[0]["recipient_id"] == "s1" and "119" in body[0]["text"]
+    assert "crisis was answered from the data files" in caplog.text and "燃え" not in caplog.text
+
+
+async def test_a_crisis_is_answered_while_the_model_is_not_loaded():
+    async with _serve(_answer, agent=Agent()) as srv:
+        status, body = await srv.post({"sender": "s1", "message": "もう死にたい"})
+    assert status == 200 and _safety(body)[0]["category"] == "self_harm"
+
+
+async def test_a_crisis_is_answered_when_the_action_server_fails():
+    async def handler(message: UserMessage) -> None:
+        logging.getLogger(PROCESSOR_LOGGER).error(f"{ACTION_FAILURE_PREFIX} 'action_x'.")
+
+    async with _serve(handler) as srv:
+        status, body = await srv.post({"sender": "s1", "message": "夫に殴られています"})
+    assert status == 200 and _safety(body)[0]["category"] == "dv"
+
+
+async def test_a_hung_turn_does_not_hold_back_a_crisis_answer():
+    release, recorded = asyncio.Event(), asyncio.Event()
+
+    async def handler(message: UserMessage) -> None:
+        await release.wait()  # e.g. a hung tracker store
+        recorded.set()
+
+    channel = MadoguchiRestInput(crisis_timeout_s=0.05, turn_timeout_s=30)
+    async with _Server(channel, _StandInAgent(handler)) as srv:
+        status, body = await asyncio.wait_for(srv.post({"sender": "s1", "message": "火事です"}), timeout=10)
+        assert status == 200 and _safety(body)[0]["category"] == "emergency"
+        assert len(channel.background) == 1  # the turn goes on, to be recorded
+        release.set()
+        await asyncio.wait_for(recorded.wait(), timeout=10)
+
+
+async def test_an_ordinary_question_still_gets_the_error_when_the_turn_fails():
+    async def handler(message: UserMessage) -> None:
+        raise ConnectionError("redis is down")
+
+    async with _serve(handler) as srv:
+        status, body = await srv.post({"sender": "s1", "message": "住民票がほしい"})
+    assert (status, body["code"], body["phone"]) == (500, "internal_error", CITY_PHONE)
+
+
+def test_from_credentials_reads_the_crisis_timeout():
+    assert MadoguchiRestInput.from_credentials({"crisis_timeout_s": 1.5}).crisis_timeout_s == 1.5
+    assert MadoguchiRestInput.from_credentials(None).crisis_timeout_s == 3.0

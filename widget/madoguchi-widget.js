@@ -29,7 +29,35 @@
   var PHONE_PAYLOAD = "/ask_phone";
   var FEEDBACK_PAYLOAD = /^\/feedback\s*\{\s*"helpful"\s*:\s*(true|false)\s*\}\s*$/;
   var URL_PATTERN = /https?:\/\/[^\s<>"'`、。「」（）()［］\[\]{}]+/g;
+  // Phone numbers in message text (no lookbehind: older Safari cannot parse it). Group 1 is the character
+  // before the number (or nothing), group 2 the number: a Japanese number with hyphens (012-345-6701,
+  // 0570-783-556, 090-1234-5678), a # short number (#8008, #7119), or 110 / 119 / 189 / 118 / 171 written
+  // as 「119番」「119 番へ」. Digits inside dates, prices, postal codes (two groups), 受付番号 (after a
+  // letter or hyphen) and URLs (matched first) are not phone numbers.
+  var PHONE_PATTERN =
+    /(^|[^0-9A-Za-z\-－_\/#＃.])(0\d{1,4}[-－]\d{1,4}[-－]\d{3,4}|[#＃]\d{4}|(?:110|119|189|118|171)(?=\s?番))(?![0-9０-９\-－])/g;
+  var PHONE_DIGITS = { min: 10, max: 11 }; // a Japanese number with an area or service code has 10 or 11 digits
+  var CARD_PHONE = /^[#＃]?[0-9][0-9\-－]{1,15}$/;
   var ID = "mdg-" + Math.random().toString(36).slice(2, 8);
+  // How the widget shows each custom.madoguchi card kind (bot/dialogue/cards.py CARD_TYPES;
+  // tests/test_cards.py fails when a kind is missing). "text": the card's own message (text + buttons,
+  // which Rasa sends just before the card) is what the resident sees; "calls": large tel: buttons for the
+  // card's phones under that text. A kind not listed here is ignored.
+  var CARD_RENDERING = {
+    procedure: "text",
+    details: "text",
+    online: "text",
+    checklist: "text",
+    clarify: "text",
+    menu: "text",
+    faq: "text",
+    suggestions: "text",
+    fallback: "text",
+    safety: "calls",
+    callback_form: "text",
+    callback: "text",
+    phone: "text",
+  };
 
   var baseUrl = new URL(".", script.src);
   var config = {
@@ -171,13 +199,71 @@
       });
   }
 
+  function shortText(value, limit) {
+    return typeof value === "string" && value.length <= limit ? value : null;
+  }
+
+  function cleanPhones(value) {
+    var list = Array.isArray(value) ? value : [value];
+    return list
+      .filter(function (p) { return typeof p === "string" && CARD_PHONE.test(p); })
+      .slice(0, 6);
+  }
+
+  /**
+   * The structured part of a bot message (``custom.madoguchi``), reduced to the few fields the widget
+   * shows; anything else in ``custom`` is dropped. Returns null when there is no usable card.
+   */
+  function cleanCard(custom) {
+    var raw = custom && typeof custom === "object" ? custom.madoguchi : null;
+    if (!raw || typeof raw !== "object" || typeof raw.kind !== "string" ||
+        !Object.prototype.hasOwnProperty.call(CARD_RENDERING, raw.kind)) {
+      return null;
+    }
+    var card = { kind: raw.kind };
+    ["category", "procedure", "ticket"].forEach(function (name) {
+      var value = shortText(raw[name], 80);
+      if (value) {
+        card[name] = value;
+      }
+    });
+    var phones = cleanPhones(raw.phones || raw.phone || []);
+    if (phones.length) {
+      card.phones = phones;
+    }
+    return card;
+  }
+
   function cleanBotMessage(raw) {
     var text = raw && typeof raw.text === "string" ? raw.text : "";
     var buttons = cleanButtons(raw && raw.buttons);
-    if (!text && !buttons.length) {
+    var card = cleanCard(raw && raw.custom);
+    if (!text && !buttons.length && !card) {
       return null;
     }
-    return { from: "bot", text: text, furigana: cleanFurigana(raw.furigana, text), buttons: buttons };
+    var message = { from: "bot", text: text, furigana: cleanFurigana(raw.furigana, text), buttons: buttons };
+    if (card) {
+      message.card = card;
+    }
+    return message;
+  }
+
+  /**
+   * Rasa's REST channel sends a response's ``custom`` as a message of its own, right after the text:
+   * such a card-only message is joined to the text message before it, so the call buttons sit under the
+   * text they belong to.
+   */
+  function joinCards(messages) {
+    var joined = [];
+    messages.forEach(function (m) {
+      var previous = joined[joined.length - 1];
+      if (m.card && !m.text && !m.buttons.length && previous && previous.text && !previous.card) {
+        previous.card = m.card;
+      } else {
+        joined.push(m);
+      }
+    });
+    return joined;
   }
 
   // --- rendering of message text -------------------------------------------------------------------
@@ -231,6 +317,44 @@
     appendPlain(parent, text.slice(pos));
   }
 
+  /** ``tel:`` URI of a number as written (digits kept, # escaped: 「#8008」 is ``tel:%238008``). */
+  function telHref(number) {
+    var plain = number.replace(/＃/g, "#").replace(/[^0-9#+]/g, "");
+    return "tel:" + plain.replace(/#/g, "%23");
+  }
+
+  /** The phone numbers in a piece of text: [{start, end, number}], in order. */
+  function phoneRanges(text) {
+    var found = [];
+    var match;
+    PHONE_PATTERN.lastIndex = 0;
+    while ((match = PHONE_PATTERN.exec(text)) !== null) {
+      var number = match[2];
+      var digits = number.replace(/[^0-9]/g, "").length;
+      var hyphenated = /[-－]/.test(number);
+      if (!hyphenated || (digits >= PHONE_DIGITS.min && digits <= PHONE_DIGITS.max)) {
+        var start = match.index + match[1].length;
+        found.push({ start: start, end: start + number.length, number: number });
+      }
+    }
+    return found;
+  }
+
+  function appendTel(parent, number) {
+    parent.appendChild(el("a", { href: telHref(number), className: "mdg-tel", text: number }));
+  }
+
+  /** Text with its phone numbers as tel: links (readings kept for the rest). */
+  function appendWithPhones(parent, text, offset, ranges) {
+    var pos = 0;
+    phoneRanges(text).forEach(function (p) {
+      appendAnnotated(parent, text.slice(pos, p.start), offset + pos, ranges);
+      appendTel(parent, p.number);
+      pos = p.end;
+    });
+    appendAnnotated(parent, text.slice(pos), offset + pos, ranges);
+  }
+
   function renderRichText(parent, text, segments, strings) {
     var ranges = rubyRanges(segments);
     var pos = 0;
@@ -241,11 +365,11 @@
       if (!href) {
         continue;
       }
-      appendAnnotated(parent, text.slice(pos, match.index), pos, ranges);
+      appendWithPhones(parent, text.slice(pos, match.index), pos, ranges);
       appendLink(parent, href, match[0], strings);
       pos = match.index + match[0].length;
     }
-    appendAnnotated(parent, text.slice(pos), pos, ranges);
+    appendWithPhones(parent, text.slice(pos), pos, ranges);
   }
 
   // --- the widget ----------------------------------------------------------------------------------
@@ -482,8 +606,25 @@
       renderRichText(p, message.text, message.furigana, s);
       node.appendChild(p);
     }
+    if (message.card && CARD_RENDERING[message.card.kind] === "calls" && message.card.phones) {
+      node.classList.add("mdg-safety");
+      node.appendChild(this.renderCalls(message.card.phones));
+    }
     this.renderButtons(node, message);
     return node;
+  };
+
+  /** Large call buttons (one per number) for a safety answer, right under its text. */
+  Widget.prototype.renderCalls = function (phones) {
+    var s = this.strings;
+    var group = el("div", { className: "mdg-calls", role: "group", "aria-label": s.callsLabel });
+    phones.forEach(function (phone) {
+      group.appendChild(el("a", { href: telHref(phone), className: "mdg-call" }, [
+        icon("phone"),
+        el("span", { text: s.callButton.replace("{phone}", phone) }),
+      ]));
+    });
+    return group;
   };
 
   Widget.prototype.renderButtons = function (node, message) {
@@ -641,12 +782,9 @@
       })
       .then(function (body) {
         var first = null;
-        body.forEach(function (raw) {
-          var m = cleanBotMessage(raw);
-          if (m) {
-            var node = self.addMessage(m, true);
-            first = first || node;
-          }
+        joinCards(body.map(cleanBotMessage).filter(Boolean)).forEach(function (m) {
+          var node = self.addMessage(m, true);
+          first = first || node;
         });
         if (!first) {
           self.addNotice(self.strings.noAnswer);
@@ -673,10 +811,13 @@
     var box = el("div", { className: "mdg-msg mdg-notice-msg mdg-error" }, [el("p", { text: s.errorUnreachable })]);
     if (config.phone) {
       var phoneLine = el("p", { text: s.errorPhone });
-      var digits = config.phone.replace(/[^0-9+]/g, "");
-      phoneLine.appendChild(el("a", { href: "tel:" + digits, className: "mdg-tel", text: config.phone }));
+      appendTel(phoneLine, config.phone);
       box.appendChild(phoneLine);
     }
+    // the server may be down while a resident types a crisis: 119 / 110 are always one tap away
+    var emergency = el("p", { className: "mdg-emergency" });
+    renderRichText(emergency, s.errorEmergency, null, s);
+    box.appendChild(emergency);
     var retry = el("button", { type: "button", className: "mdg-retry", text: s.retry });
     retry.addEventListener("click", function () {
       if (self.pending) {

@@ -10,6 +10,12 @@ response shape on success, but:
   server fails, the conversation is locked, the turn times out, or anything else breaks — never a
   tracker, never the resident's text;
 * never logs the resident's text (only the error code and exception type/frames);
+* answers a crisis itself when the turn fails or is slow: a message that matches the safety rules gets the
+  119/110, crisis-line or DV answer from the data files (:mod:`bot.crisis`) with status 200 when the model
+  is not loaded, Redis or the action server fails, the conversation is locked or no answer came within
+  ``crisis_timeout_s`` (the turn then goes on in the background and is recorded as usual);
+* every error body carries the city's phone number (``phone``) and the emergency numbers
+  (``emergency``), so any client can show a way out;
 * passes ``metadata`` (the widget sends ``{"yasashii": bool, "furigana": bool}``) on to the tracker;
 * when ``metadata.furigana`` is true, adds ``"furigana": [[surface, reading_or_null], ...]`` to each bot
   text message (see :mod:`bot.furigana`).
@@ -19,6 +25,7 @@ Configure it in ``credentials.yml``::
     bot.channels.web.MadoguchiRestInput:
       max_message_chars: 1000   # optional
       turn_timeout_s: 30        # optional
+      crisis_timeout_s: 3       # optional: how long a crisis message waits for the normal turn
 
 The ``?stream=true`` mode of Rasa's channel is not offered: the answer is always one JSON array.
 """
@@ -40,7 +47,8 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot import furigana
+from bot import furigana, settings
+from bot.crisis import BackgroundTurns, CrisisDesk, load_desk
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +56,9 @@ logger = logging.getLogger(__name__)
 #: (it swallows the exception and goes on, so the failure is only visible in its log record).
 PROCESSOR_LOGGER = "rasa.core.processor"
 ACTION_FAILURE_PREFIX = "Encountered an exception while running action"
+
+#: Numbers every error body names beside the city's own: fire/ambulance and police.
+EMERGENCY_NUMBERS = ("119", "110")
 
 _SENDER = re.compile(r"^[A-Za-z0-9_.:@-]{1,128}$")
 _METADATA_FLAGS = ("yasashii", "furigana")
@@ -85,9 +96,12 @@ class Inbound:
         return self.metadata.get("furigana") is True
 
 
-def error_body(code: str, message: str) -> dict[str, str]:
-    """The JSON body of every error answer."""
-    return {"error": message, "code": code}
+def error_body(code: str, message: str, phone: str = "") -> dict[str, Any]:
+    """The JSON body of every error answer: a code, a developer message and the numbers to call."""
+    body: dict[str, Any] = {"error": message, "code": code, "emergency": list(EMERGENCY_NUMBERS)}
+    if phone:
+        body["phone"] = phone
+    return body
 
 
 def _json_object(body: bytes, limits: Limits) -> dict[str, Any]:
@@ -207,9 +221,27 @@ def _agent_ready(request: Request) -> bool:
 class MadoguchiRestInput(InputChannel):
     """Rasa input channel for the web widget: ``POST /webhooks/rest/webhook``."""
 
-    def __init__(self, limits: Limits = Limits(), turn_timeout_s: float = 30.0) -> None:
+    def __init__(
+        self,
+        limits: Limits = Limits(),
+        turn_timeout_s: float = 30.0,
+        crisis_timeout_s: float = 3.0,
+        crisis: CrisisDesk | None = None,
+    ) -> None:
+        """Creates the channel.
+
+        Args:
+            limits: request size limits.
+            turn_timeout_s: how long a turn may take before the resident gets a ``timeout`` error.
+            crisis_timeout_s: how long a crisis message waits for the normal turn before the channel
+                answers it from data (the turn goes on in the background).
+            crisis: the crisis desk (default: built from the data files when the routes are made).
+        """
         self.limits = limits
         self.turn_timeout_s = turn_timeout_s
+        self.crisis_timeout_s = crisis_timeout_s
+        self._crisis = crisis
+        self.background = BackgroundTurns(lambda exc: _log_failure("background_turn_failed", exc))
 
     @classmethod
     def name(cls) -> str:
@@ -226,9 +258,18 @@ class MadoguchiRestInput(InputChannel):
             max_metadata_bytes=int(creds.pop("max_metadata_bytes", defaults.max_metadata_bytes)),
         )
         timeout = float(creds.pop("turn_timeout_s", 30.0))
+        crisis_timeout = float(creds.pop("crisis_timeout_s", 3.0))
         if creds:
             raise ValueError(f"unknown keys for {cls.__name__} in credentials.yml: {sorted(creds)}")
-        return cls(limits=limits, turn_timeout_s=timeout)
+        return cls(limits=limits, turn_timeout_s=timeout, crisis_timeout_s=crisis_timeout)
+
+    @property
+    def crisis(self) -> CrisisDesk:
+        """The crisis desk (built from ``data/safety.yml`` and ``domain.yml`` on first use)."""
+        if self._crisis is None:
+            conf = settings.load()
+            self._crisis = load_desk(conf.data_dir, conf.home / "domain.yml")
+        return self._crisis
 
     async def run_turn(
         self, on_new_message: Callable[[UserMessage], Awaitable[Any]], inbound: Inbound
@@ -245,7 +286,7 @@ class MadoguchiRestInput(InputChannel):
         watch = _TurnWatch()
         token = _current_turn.set(watch)
         try:
-            await asyncio.wait_for(on_new_message(user_message), timeout=self.turn_timeout_s)
+            await self._wait_for_turn(on_new_message(user_message), inbound)
         except asyncio.TimeoutError as exc:
             _log_failure("timeout", exc)
             raise RequestError(503, "timeout", "the assistant did not answer in time") from None
@@ -262,17 +303,38 @@ class MadoguchiRestInput(InputChannel):
             raise RequestError(503, "action_failed", "a back-end service of the assistant is unavailable")
         return collector.messages
 
+    async def _wait_for_turn(self, turn: Awaitable[Any], inbound: Inbound) -> None:
+        """Awaits the turn; a crisis message waits only ``crisis_timeout_s``, and then the turn is left to
+        finish in the background (its answer is dropped: the channel answers the crisis from data)."""
+        if self.crisis.intent_of(inbound.message) is None:
+            await asyncio.wait_for(turn, timeout=self.turn_timeout_s)
+            return
+        await self.background.wait(turn, self.crisis_timeout_s)
+
+    def crisis_answer(self, inbound: Inbound, code: str) -> list[dict[str, Any]] | None:
+        """The data-only answer to a crisis message whose turn failed with ``code`` (``None``: no crisis)."""
+        messages = self.crisis.answer(inbound.message)
+        if messages is None:
+            return None
+        logger.warning("web turn failed: code=%s; the crisis was answered from the data files", code)
+        return [{"recipient_id": inbound.sender, **m} for m in messages]
+
     async def handle(
         self, request: Request, on_new_message: Callable[[UserMessage], Awaitable[Any]]
     ) -> HTTPResponse:
-        """Answers one webhook request (validation, readiness, turn, furigana)."""
+        """Answers one webhook request (validation, readiness, turn, crisis fallback, furigana)."""
         try:
             inbound = parse_body(request.body or b"", self.limits)
+        except RequestError as err:
+            return self._error(err)
+        try:
             if not _agent_ready(request):
                 raise RequestError(503, "not_ready", "the assistant is starting or has no model loaded")
             messages = await self.run_turn(on_new_message, inbound)
         except RequestError as err:
-            return response.json(error_body(err.code, err.message), status=err.status)
+            messages = self.crisis_answer(inbound, err.code)
+            if messages is None:
+                return self._error(err)
         if inbound.wants_furigana:
             try:
                 messages = add_furigana(messages)
@@ -280,9 +342,13 @@ class MadoguchiRestInput(InputChannel):
                 _log_failure("furigana_failed", exc)
         return response.json(messages, ensure_ascii=False)
 
+    def _error(self, err: RequestError) -> HTTPResponse:
+        return response.json(error_body(err.code, err.message, self.crisis.city_phone), status=err.status)
+
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         """The Sanic routes: ``GET /`` (health) and ``POST /webhook``."""
         install_action_failure_watch()
+        self.crisis  # noqa: B018 — read the data files now: a broken safety file stops the start, loudly
         bp = Blueprint(f"madoguchi_rest_{id(self)}", __name__)
 
         @bp.route("/", methods=["GET"])

@@ -7,19 +7,17 @@ matches one of the patterns in the safety file (``data/safety.yml``, reviewed by
 message's intent to that safety intent with full confidence. The classifier's own prediction is
 kept in the intent ranking.
 
-The patterns are read at training time and stored inside the trained model.
+The patterns are read at training time and stored inside the trained model. The rules themselves live in
+:mod:`bot.crisis` (plain Python), which the channels also use to answer a crisis when a turn fails.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, List, Type
 
-import yaml
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
@@ -35,71 +33,11 @@ from rasa.shared.nlu.constants import (
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.text import normalize
+from bot.crisis import SafetyRule, load_rules, match_rules, parse_rules, rules_to_plain
 
 logger = logging.getLogger(__name__)
 
 _RULES_FILE = "safety_rules.json"
-
-
-@dataclass(frozen=True)
-class SafetyRule:
-    """Patterns that route a message to one safety intent."""
-
-    intent: str
-    patterns: tuple[re.Pattern, ...]
-    exceptions: tuple[re.Pattern, ...] = ()
-
-    def matches(self, normalized_text: str) -> bool:
-        """Whether the (normalized) text matches this rule and none of its exceptions."""
-        if any(p.search(normalized_text) for p in self.exceptions):
-            return False
-        return any(p.search(normalized_text) for p in self.patterns)
-
-
-def load_rules(path: Path) -> List[SafetyRule]:
-    """Reads and validates the safety rules file.
-
-    Raises:
-        ValueError: naming the rule and pattern when the file is malformed.
-    """
-    raw = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
-    return parse_rules(raw.get("rules"), str(path))
-
-
-def parse_rules(raw_rules: Any, source: str = "safety rules") -> List[SafetyRule]:
-    """Builds rules from their plain data form (as in the YAML file)."""
-    if not isinstance(raw_rules, list) or not raw_rules:
-        raise ValueError(f"{source}: 'rules' must be a non-empty list")
-    rules = []
-    for index, item in enumerate(raw_rules, start=1):
-        intent = item.get("intent") if isinstance(item, dict) else None
-        if not intent:
-            raise ValueError(f"{source}: rule {index}: 'intent' is missing")
-        patterns = tuple(_compile(p, source, intent) for p in item.get("patterns") or [])
-        if not patterns:
-            raise ValueError(f"{source}: rule {intent}: 'patterns' is empty")
-        exceptions = tuple(_compile(p, source, intent) for p in item.get("exceptions") or [])
-        rules.append(SafetyRule(intent, patterns, exceptions))
-    return rules
-
-
-def _compile(pattern: str, source: str, intent: str) -> re.Pattern:
-    try:
-        return re.compile(pattern)
-    except re.error as error:
-        raise ValueError(f"{source}: rule {intent}: bad pattern {pattern!r}: {error}") from error
-
-
-def _to_plain(rules: List[SafetyRule]) -> list:
-    return [
-        {
-            "intent": r.intent,
-            "patterns": [p.pattern for p in r.patterns],
-            "exceptions": [p.pattern for p in r.exceptions],
-        }
-        for r in rules
-    ]
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
@@ -149,7 +87,7 @@ class SafetyOverride(GraphComponent, IntentClassifier):
         self._rules = load_rules(Path(self.component_config["rules_file"]))
         with self._model_storage.write_to(self._resource) as directory:
             (Path(directory) / _RULES_FILE).write_text(
-                json.dumps(_to_plain(self._rules), ensure_ascii=False), encoding="utf-8"
+                json.dumps(rules_to_plain(self._rules), ensure_ascii=False), encoding="utf-8"
             )
         return self._resource
 
@@ -180,11 +118,7 @@ class SafetyOverride(GraphComponent, IntentClassifier):
 
     def match(self, text: str) -> str | None:
         """Returns the safety intent the text matches, if any (first rule wins)."""
-        normalized = normalize(text)
-        for rule in self._rules:
-            if rule.matches(normalized):
-                return rule.intent
-        return None
+        return match_rules(self._rules, text)
 
     @staticmethod
     def _override(message: Message, intent: str) -> None:

@@ -1,8 +1,8 @@
 """The memory layer: callback queue, review log, feedback, webhook de-duplication.
 
 One interface (:mod:`bot.stores.base`), two back ends: SQLite under ``settings.var_dir`` (default)
-and Redis (when ``settings.redis_url`` is set). Plain Python: only :mod:`bot.stores.rasa_redis`
-imports Rasa, and nothing here imports it.
+and Redis (when ``settings.redis_url`` is set). Plain Python, no Rasa import (checked by ``make layers``);
+Rasa's own tracker and lock stores over Redis are in :mod:`bot.rasa_stores`.
 
 Example::
 
@@ -15,15 +15,14 @@ Example::
 
 from __future__ import annotations
 
+from bot.clock import Clock, now_jst
 from bot.settings import Settings
 from bot.stores.base import CallbackQueue, EventDeduplicator, FeedbackLog, ReviewLog, Stores
 from bot.stores.models import (
     REVIEW_KINDS,
     CallbackRequest,
-    Clock,
     ReviewGroup,
     StoreError,
-    now_jst,
 )
 
 __all__ = [

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timedelta, timezone
-from typing import Any, Callable, Iterable
+from datetime import datetime
+from typing import Any, Iterable
 
+from bot.clock import JST
 from bot.phone import parse_phone
 from bot.privacy import mask
 from bot.text import normalize
-
-#: Japan Standard Time (no daylight saving): ticket dates follow the city's calendar.
-JST = timezone(timedelta(hours=9), "JST")
 
 #: Kinds of question the review log accepts.
 REVIEW_KINDS = frozenset({"low_confidence", "fallback", "unhelpful"})
@@ -20,16 +18,9 @@ CALLBACK_STATUSES = ("open", "done")
 _MAX_FIELD = 500
 _MAX_QUESTION = 2000
 
-Clock = Callable[[], datetime]
-
 
 class StoreError(ValueError):
     """A value a store refuses; the message names the field."""
-
-
-def now_jst() -> datetime:
-    """The current time, aware, in JST."""
-    return datetime.now(JST)
 
 
 def ticket_for(day: datetime, sequence: int) -> str:

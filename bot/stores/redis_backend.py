@@ -18,11 +18,11 @@ from typing import Any
 
 import redis
 
+from bot.clock import Clock
 from bot.stores.base import CallbackQueue, EventDeduplicator, FeedbackLog, ReviewLog
 from bot.stores.models import (
     CALLBACK_STATUSES,
     CallbackRequest,
-    Clock,
     FeedbackEntry,
     ReviewEntry,
     ReviewGroup,

@@ -17,11 +17,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Iterator
 
+from bot.clock import Clock
 from bot.stores.base import CallbackQueue, EventDeduplicator, FeedbackLog, ReviewLog
 from bot.stores.models import (
     CALLBACK_STATUSES,
     CallbackRequest,
-    Clock,
     FeedbackEntry,
     ReviewEntry,
     ReviewGroup,

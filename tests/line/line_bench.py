@@ -216,7 +216,7 @@ class EchoBot:
 
     Commands: ``slow:<seconds> ...`` waits first; ``many:<n>`` answers n texts; ``long:<n>`` one text of
     n characters; ``buttons:<n>`` n buttons; ``card`` a procedure answer (``cards:<n>`` n of them);
-    ``boom`` fails. Anything else: ``echo: <text>`` with one button.
+    ``boom`` (alone or before other words) fails. Anything else: ``echo: <text>`` with one button.
     """
 
     def __init__(self, tracker_store: TrackerStore) -> None:
@@ -239,7 +239,7 @@ class EchoBot:
     @staticmethod
     def answers(text: str) -> list[dict[str, Any]]:
         command, _, arg = text.partition(":")
-        if text == "boom":
+        if text.split(" ")[0] == "boom":
             raise RuntimeError("the bot broke")
         if command == "many":
             return [{"text": f"answer {i}"} for i in range(int(arg))]

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+import yaml
 from line_bench import PROCEDURE_CARD
 
-from bot.channels.line.flex import procedure_bubble, procedure_card
+from bot.channels.line.flex import call_phones, procedure_bubble, procedure_card, tel_uri
 from bot.channels.line.render import (
     MAX_TEXT,
     batches,
@@ -188,3 +190,64 @@ def test_easy_japanese_summary_when_the_card_asks_for_it():
     plain = procedure_bubble(card, LABELS, "x")["contents"]["body"]["contents"][0]["text"]
     easy = procedure_bubble(dict(card, easy=True), LABELS, "x")["contents"]["body"]["contents"][0]["text"]
     assert (plain, easy) == (PROCEDURE_CARD["summary"], card["summary_easy"])
+
+
+# --- call buttons: safety answers and phone answers ---------------------------------------------------
+
+DOMAIN = yaml.safe_load((Path(__file__).parents[2] / "domain.yml").read_text(encoding="utf-8"))
+SAFETY = ("utter_emergency", "utter_self_harm", "utter_dv")
+
+
+def _footer_actions(flex: dict) -> list[dict]:
+    return [b["action"] for b in flex["contents"]["footer"]["contents"]]
+
+
+@pytest.mark.parametrize("response", SAFETY)
+def test_safety_answer_carries_a_tel_button_per_number(response):
+    message = dict(DOMAIN["responses"][response][0])  # text + custom, as the LINE collector keeps it
+    phones = message["custom"]["madoguchi"]["phones"]
+    [flex] = render_turn([message], LABELS)
+    assert flex["type"] == "flex"
+    assert flex["altText"] == message["text"]
+    assert flex["contents"]["body"]["contents"][0]["text"] == message["text"]
+    actions = _footer_actions(flex)
+    assert [a["type"] for a in actions] == ["uri"] * len(phones)
+    assert [a["uri"] for a in actions] == ["tel:" + p.replace("-", "").replace("#", "%23") for p in phones]
+    assert [a["label"] for a in actions] == [LABELS["call"].format(phone=p) for p in phones]
+    assert all(len(a["label"]) <= 40 for a in actions)
+
+
+def test_dv_short_number_is_percent_encoded():
+    assert tel_uri("#8008") == "tel:%238008"
+    assert tel_uri("0570-783-556") == "tel:0570783556"
+    assert tel_uri("119") == "tel:119"
+    assert tel_uri("javascript:alert(1)") is None
+    assert tel_uri("12 34") is None
+
+
+def test_phone_answer_keeps_its_tel_button_and_quick_replies():
+    message = {
+        "text": "市民課の電話番号は 012-345-6701 です。",
+        "buttons": [{"title": "折り返し電話を申し込む", "payload": "/request_callback"}],
+        "custom": {"madoguchi": {"kind": "phone", "department": "市民課", "phone": "012-345-6701"}},
+    }
+    [flex] = render_turn([message], LABELS)
+    assert _footer_actions(flex) == [
+        {"type": "uri", "label": LABELS["call"].format(phone="012-345-6701"), "uri": "tel:0123456701"}
+    ]
+    assert flex["quickReply"]["items"][0]["action"]["data"] == "/request_callback"
+
+
+def test_procedure_card_phone_button_is_a_tel_uri():
+    [flex] = render_turn([{"text": "x", "custom": {"madoguchi": PROCEDURE_CARD}}], LABELS)
+    tel = [a for a in _footer_actions(flex) if a["uri"].startswith("tel:")]
+    assert len(tel) == 1 and tel[0]["uri"] == "tel:" + PROCEDURE_CARD["department"]["phone"].replace("-", "")
+
+
+def test_unusable_phones_leave_a_plain_text():
+    bad = {"kind": "safety", "phones": ["javascript:x", 119, None]}
+    assert render_turn([{"text": "本文", "custom": {"madoguchi": bad}}], LABELS) == [
+        {"type": "text", "text": "本文"}
+    ]
+    assert call_phones({"madoguchi": {"kind": "faq", "phones": ["119"]}}) == []
+    assert call_phones({"madoguchi": {"kind": "safety", "phones": "119"}}) == []

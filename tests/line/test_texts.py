@@ -43,6 +43,8 @@ def _broken(tmp_path: Path, edit) -> Path:
     [
         (lambda raw: raw["unsupported"].pop("sticker"), "unsupported.sticker"),
         (lambda raw: raw["card"].update(fee="  "), "card.fee"),
+        (lambda raw: raw["card"].update(call="電話する"), "card.call"),
+        (lambda raw: raw["card"].update(call="{phone} {number}"), "card.call"),
         (lambda raw: raw.pop("error"), "'error'"),
         (lambda raw: raw["follow"]["buttons"][1].pop("payload"), "follow.buttons[1].payload"),
     ],

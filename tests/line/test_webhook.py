@@ -19,11 +19,13 @@ from bot.channels.line import LineInput
 from bot.channels.line.config import LineConfig
 from bot.channels.line.dedup import EventMemory
 from bot.channels.line.identity import conversation_id
+from bot.knowledge.catalog import load_catalog
 from bot.stores import open_stores
 
 MESSAGES = yaml.safe_load((Path(__file__).parents[2] / "data/line/messages.yml").read_text(encoding="utf-8"))
 REPLY, PUSH, LOADING = "/v2/bot/message/reply", "/v2/bot/message/push", "/v2/bot/chat/loading/start"
 SENDER = conversation_id(SECRET, USER_ID)
+CITY_PHONE = load_catalog(settings_module.load({}).data_dir).city.phone
 
 
 def _payload(*events: dict) -> dict:
@@ -89,11 +91,21 @@ async def test_unsupported_messages_get_a_kind_text(line, kind):
     assert line.bot.seen == []
 
 
-async def test_a_failing_turn_sends_the_error_text(line):
+async def test_a_failing_turn_sends_the_error_text_with_the_city_number(line):
     await line.post(_payload(text_event("boom", "EV-BOOM")))
     await line.settle()
     [call] = line.platform.sends
-    assert call.json["messages"] == [{"type": "text", "text": MESSAGES["error"].strip()}]
+    expected = MESSAGES["error"].strip().replace("{city_phone}", CITY_PHONE)
+    assert call.json["messages"] == [{"type": "text", "text": expected}]
+    assert CITY_PHONE in expected and "119" in expected and "{" not in expected
+
+
+async def test_a_failing_turn_still_answers_a_crisis_from_data(line):
+    await line.post(_payload(text_event("boom 家が燃えてる", "EV-FIRE")))
+    await line.settle()
+    [call] = line.platform.sends
+    texts = [m.get("text") or m.get("altText") or "" for m in call.json["messages"]]
+    assert any("119" in t for t in texts), call.json["messages"]
 
 
 async def test_group_chat_answers_the_group_without_loading_animation(line):

@@ -18,6 +18,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot import settings
 from bot.channels.line.client import LineApiClient
 from bot.channels.line.config import LineConfig
 from bot.channels.line.dedup import EventMemory
@@ -26,6 +27,7 @@ from bot.channels.line.processor import CHANNEL_NAME, HANDLED_EVENTS, EventProce
 from bot.channels.line.serial import SerialJobs
 from bot.channels.line.signature import verify_signature
 from bot.channels.line.texts import LineTexts, load_texts
+from bot.crisis import CrisisDesk, load_desk
 
 logger = logging.getLogger(__name__)
 
@@ -53,6 +55,7 @@ class LineInput(InputChannel):
         texts: LineTexts | None = None,
         memory: EventMemory | None = None,
         client: LineApiClient | None = None,
+        crisis: CrisisDesk | None = None,
     ) -> None:
         """Creates the channel; nothing is opened until the server runs.
 
@@ -61,9 +64,11 @@ class LineInput(InputChannel):
             texts: the channel's own texts (default: ``data/line/messages.yml`` of the settings).
             memory: event-id memory (default: the project's stores).
             client: Messaging API client (default: one for ``config``).
+            crisis: answers crises from data when a turn fails (default: from the data files).
         """
         self.config = config or LineConfig.from_sources(None)
         self._texts = texts
+        self._crisis = crisis
         self._memory = memory or EventMemory()
         self.client = client or LineApiClient(self.config)
         self.jobs = SerialJobs(self.config.max_pending_per_user)
@@ -108,12 +113,19 @@ class LineInput(InputChannel):
         await self.client.close()
 
     def _processor(self, on_new_message: OnNewMessage) -> EventProcessor:
+        conf = settings.load()
         if self._texts is None:
-            from bot import settings
-
-            self._texts = load_texts(settings.load().data_dir / "line")
+            self._texts = load_texts(conf.data_dir / "line")
+        if self._crisis is None:
+            self._crisis = load_desk(conf.data_dir, conf.home / "domain.yml")
         return EventProcessor(
-            self.config, self.client, self._texts, self._memory, on_new_message, self._tracker_store
+            self.config,
+            self.client,
+            self._texts,
+            self._memory,
+            on_new_message,
+            self._tracker_store,
+            crisis=self._crisis,
         )
 
     def _tracker_store(self) -> TrackerStore | None:

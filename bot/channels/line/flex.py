@@ -7,18 +7,74 @@ files): ``name`` (required), ``summary`` and/or ``summary_easy`` (``easy: true``
 ``fee``, ``where`` (list or text), ``online`` (``{"url", "requires_mynumber_card"}``; flat ``online_url`` /
 ``requires_mynumber_card`` also accepted), ``department`` (``{"name", "phone"}`` or a name) and ``phone``.
 Labels come from ``data/line/messages.yml`` (``card:``).
+
+A safety answer (``kind: safety`` with ``phones``) and a phone answer (``kind: phone`` with ``phone``)
+become a bubble with the answer's text and one ``tel:`` button per number (:func:`call_bubble`): LINE
+links numbers in plain text by itself, but a resident in danger gets buttons, not a long press.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
+from urllib.parse import quote
 
 MAX_ALT_TEXT = 1500
 MAX_BUTTON_LABEL = 40
 MAX_URI = 1000
 ACCENT = "#1F4E79"
 MUTED = "#555555"
+ALERT = "#A1201A"
+MAX_CALL_BUTTONS = 4  # the longest safety answer names three numbers; a bubble stays short on a phone
+_PHONE = re.compile(r"^#?[0-9][0-9-]{1,15}$")
+CALL_KINDS = ("safety", "phone")
+
+
+def tel_uri(phone: str) -> str | None:
+    """``tel:`` URI of a number as written (``012-345-6701`` → ``tel:0123456701``, ``#8008`` →
+    ``tel:%238008``), or ``None`` when it is not a phone number."""
+    phone = phone.strip().replace("＃", "#").replace("－", "-")
+    if not _PHONE.match(phone):
+        return None
+    return "tel:" + quote(phone.replace("-", ""), safe="")
+
+
+def call_phones(custom: Any) -> list[str]:
+    """The numbers a safety or phone answer offers to call (``custom["madoguchi"]``), in order."""
+    card = custom.get("madoguchi") if isinstance(custom, Mapping) else None
+    if not isinstance(card, Mapping) or card.get("kind") not in CALL_KINDS:
+        return []
+    raw = card.get("phones") if card.get("kind") == "safety" else [card.get("phone")]
+    if not isinstance(raw, Sequence) or isinstance(raw, str):
+        return []
+    phones = [p.strip() for p in raw if isinstance(p, str) and tel_uri(p)]
+    return list(dict.fromkeys(phones))[:MAX_CALL_BUTTONS]
+
+
+def call_bubble(text: str, phones: Sequence[str], labels: Mapping[str, str], urgent: bool) -> dict[str, Any]:
+    """A Flex message: the answer's text, then one call button per number (red when ``urgent``).
+
+    Args:
+        text: the answer as written (shown whole, and as the notification's alt text).
+        phones: numbers as written (see :func:`call_phones`).
+        labels: card labels; ``call`` has a ``{phone}`` placeholder.
+        urgent: a safety answer (the first button is the primary one, in the alert colour).
+    """
+    buttons = []
+    for index, phone in enumerate(phones):
+        style = "primary" if urgent or index == 0 else "secondary"
+        button = _button(labels["call"].format(phone=phone), tel_uri(phone) or "", style=style)
+        button["height"] = "md"
+        if style == "primary":
+            button["color"] = ALERT if urgent else ACCENT
+        buttons.append(button)
+    bubble = {
+        "type": "bubble",
+        "body": _box([{"type": "text", "text": text, "wrap": True}], spacing="md"),
+        "footer": _box(buttons, spacing="sm"),
+    }
+    return {"type": "flex", "altText": text[:MAX_ALT_TEXT], "contents": bubble}
 
 
 def procedure_card(custom: Any) -> Mapping[str, Any] | None:
@@ -83,10 +139,9 @@ def _footer(online_url: str | None, phone: str | None, labels: Mapping[str, str]
     buttons = []
     if online_url:
         buttons.append(_button(labels["online"], online_url, style="primary"))
-    if phone:
-        digits = "".join(ch for ch in phone if ch.isdigit() or ch == "+")
-        if digits:
-            buttons.append(_button(f"{labels['phone']} {phone}", "tel:" + digits, style="secondary"))
+    uri = tel_uri(phone) if phone else None
+    if uri:
+        buttons.append(_button(f"{labels['phone']} {phone}", uri, style="secondary"))
     return buttons
 
 

@@ -13,7 +13,7 @@ import logging
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from bot.channels.line.flex import procedure_bubble, procedure_card
+from bot.channels.line.flex import call_bubble, call_phones, procedure_bubble, procedure_card
 
 logger = logging.getLogger(__name__)
 
@@ -24,6 +24,7 @@ MAX_QUICK_REPLY_LABEL = 20
 MAX_POSTBACK_DATA = 300
 MAX_DISPLAY_TEXT = 300
 MAX_URI = 1000
+MAX_CALL_TEXT = 2000  # a call card's text in one Flex bubble; safety and phone answers are < 300
 ELLIPSIS = "…"
 
 Message = dict[str, Any]
@@ -61,15 +62,60 @@ def batches(objects: Sequence[Message], size: int = MAX_MESSAGES_PER_CALL) -> li
     return [list(objects[i : i + size]) for i in range(0, len(objects), size)]
 
 
+def _procedure_objects(custom: Any, text: str, card_labels: Mapping[str, str]) -> list[dict[str, Any]]:
+    card = procedure_card(custom)
+    if card is None:
+        return _text_objects(custom, text, card_labels)
+    return [procedure_bubble(card, card_labels, text)]
+
+
+def _text_objects(custom: Any, text: str, card_labels: Mapping[str, str]) -> list[dict[str, Any]]:
+    return [text_message(part) for part in split_text(text.strip())] if text.strip() else []
+
+
+def _call_objects(custom: Any, text: str, card_labels: Mapping[str, str]) -> list[dict[str, Any]]:
+    """Safety and phone answers: the text in a Flex bubble with one tel: button per number."""
+    phones = call_phones(custom)
+    if not phones or not text.strip() or utf16_len(text.strip()) > MAX_CALL_TEXT:
+        return _text_objects(custom, text, card_labels)
+    urgent = custom["madoguchi"]["kind"] == "safety"
+    return [call_bubble(text.strip(), phones, card_labels, urgent)]
+
+
+#: How LINE shows each ``custom.madoguchi`` card kind (bot.dialogue.cards.CARD_TYPES; tests/test_cards.py
+#: fails when a kind is missing): a Flex bubble, or the message's text (its buttons become quick replies).
+CARD_RENDERERS = {
+    "procedure": _procedure_objects,
+    "safety": _call_objects,
+    "phone": _call_objects,
+    **dict.fromkeys(
+        (
+            "details",
+            "online",
+            "checklist",
+            "clarify",
+            "menu",
+            "faq",
+            "suggestions",
+            "fallback",
+            "callback_form",
+            "callback",
+        ),
+        _text_objects,
+    ),
+}
+
+
+def _card_kind(custom: Any) -> str:
+    card = custom.get("madoguchi") if isinstance(custom, Mapping) else None
+    return str(card.get("kind") or "") if isinstance(card, Mapping) else ""
+
+
 def _objects_for(message: Mapping[str, Any], card_labels: Mapping[str, str]) -> list[dict[str, Any]]:
     text = message.get("text") if isinstance(message.get("text"), str) else ""
     custom = message.get("custom")
-    card = procedure_card(custom)
-    objects: list[dict[str, Any]] = []
-    if card is not None:
-        objects.append(procedure_bubble(card, card_labels, text))
-    elif text.strip():
-        objects.extend(text_message(part) for part in split_text(text.strip()))
+    render = CARD_RENDERERS.get(_card_kind(custom), _text_objects)
+    objects = render(custom, text, card_labels)
     objects.extend(_passthrough(custom))
     image = message.get("image")
     if isinstance(image, str) and image:

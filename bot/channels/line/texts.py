@@ -11,7 +11,7 @@ import yaml
 
 MESSAGES_FILE = "messages.yml"
 UNSUPPORTED_KINDS = ("sticker", "image", "video", "audio", "file", "location", "other")
-CARD_LABELS = ("deadline", "bring", "fee", "where", "online", "phone", "mynumber_card")
+CARD_LABELS = ("deadline", "bring", "fee", "where", "online", "phone", "mynumber_card", "call")
 
 
 class TextsError(ValueError):
@@ -56,8 +56,15 @@ def load_texts(line_data_dir: Path) -> LineTexts:
         follow=_follow(path, raw.get("follow")),
         unsupported=_labels(path, "unsupported", raw.get("unsupported"), UNSUPPORTED_KINDS),
         error=_text(path, "error", raw.get("error")),
-        card=_labels(path, "card", raw.get("card"), CARD_LABELS),
+        card=_card(path, raw.get("card")),
     )
+
+
+def _card(path: Path, value: Any) -> dict[str, str]:
+    labels = _labels(path, "card", value, CARD_LABELS)
+    if labels["call"].count("{phone}") != 1 or "{" in labels["call"].replace("{phone}", ""):
+        raise TextsError(f"{path}: 'card.call' must contain '{{phone}}' once and no other placeholder")
+    return labels
 
 
 def _text(path: Path, where: str, value: Any) -> str:

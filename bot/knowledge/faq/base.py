@@ -437,25 +437,3 @@ class LiveFaq:
         log.info("faq base %s loaded (%d entries)", snapshot.version, len(snapshot))
         self._snapshot, self._target = snapshot, target
         return snapshot
-
-
-_shared: dict[Path, LiveFaq] = {}
-_shared_lock = threading.Lock()
-
-
-def shared_live_faq(kb_dir: str | os.PathLike[str], check_interval: float = 2.0) -> LiveFaq:
-    """One :class:`LiveFaq` per base directory and process (what the action server uses per request)."""
-    key = Path(kb_dir).resolve()
-    with _shared_lock:
-        if key not in _shared:
-            _shared[key] = LiveFaq(key, check_interval=check_interval)
-        return _shared[key]
-
-
-def ensure_live_base(
-    kb_dir: str | os.PathLike[str], seed_csv: str | os.PathLike[str], **kwargs
-) -> str | None:
-    """Imports ``seed_csv`` when no live base exists (``make run``); see :mod:`.transfer`."""
-    from bot.knowledge.faq.transfer import ensure_live_base as _ensure
-
-    return _ensure(kb_dir, seed_csv, **kwargs)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
+from bot.dialogue.replies import payload
 from bot.knowledge.catalog import Catalog, LifeEvent, LifeEventOption, Procedure
 
 logger = logging.getLogger(__name__)
@@ -65,8 +66,6 @@ def resolve(
     faq_snapshot=None,
 ) -> Resolution:
     """Resolves free text to an answer (see the module docstring for the order)."""
-    from actions.base import payload
-
     matches = catalog.match(text, top_k=3, min_score=PROCEDURE_SUGGEST) if text else []
     top_id, top_score = matches[0] if matches else (None, 0.0)
     life = catalog.match_life_event_scored(text) if text else None

@@ -13,14 +13,14 @@
 endpoints.yml::
 
     tracker_store:
-      type: bot.stores.rasa_redis.TimeoutRedisTrackerStore
+      type: bot.rasa_stores.TimeoutRedisTrackerStore
       url: ${REDIS_HOST}          # a host name, or a whole redis:// URL
       port: 6379
       db: 0
       password: ${REDIS_PASSWORD}
       socket_timeout: 5
     lock_store:
-      type: bot.stores.rasa_redis.AtomicRedisLockStore
+      type: bot.rasa_stores.AtomicRedisLockStore
       redis_url: ${REDIS_URL}     # alternatively url/port/db/password as above
 """
 

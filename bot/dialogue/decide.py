@@ -1,0 +1,137 @@
+"""The one entry point: what to answer to a message the NLU understood, given the knowledge of the turn.
+
+``decide(ask, understood, knowledge) -> Turn``. ``ask`` is what the dialogue policy chose to do with the
+message (answer the question, give details, the online form, a phone number, …: one per action); the
+core decides the content. Resolution order: see :mod:`bot.dialogue.resolve`.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+
+from bot.dialogue import compose, contact
+from bot.dialogue.knowledge import Knowledge
+from bot.dialogue.replies import Reply, Turn
+from bot.dialogue.resolve import (
+    PROCEDURE_SURE,
+    Resolution,
+    named_in_text,
+    resolve,
+    understood_intent,
+)
+from bot.dialogue.understood import Understood
+from bot.knowledge.catalog import Procedure
+
+#: Catalog entry answered when someone asks "what can I do online?" without naming a procedure.
+ONLINE_OVERVIEW_ID = "online_list"
+
+
+class Ask(str, Enum):
+    """What the policy asked the core for (one per Rasa action)."""
+
+    ANSWER = "answer"  # action_answer_procedure: a procedure, a life event, the FAQ, or suggestions
+    FAQ = "faq"  # action_answer_faq: an FAQ entry (a button's), else as ANSWER
+    DETAILS = "details"  # action_procedure_details
+    ONLINE = "online"  # action_answer_online
+    PHONE = "phone"  # action_contact_phone
+    SAFETY_FOLLOWUP = "safety_followup"  # action_safety_followup: after a crisis answer
+
+
+def decide(ask: Ask, understood: Understood, knowledge: Knowledge) -> Turn:
+    """The replies, slot changes and review note for one message."""
+    return _DECIDERS[Ask(ask)](understood, knowledge)
+
+
+def named_procedure(
+    u: Understood, k: Knowledge, use_text: bool = True, generic: str | None = None
+) -> Procedure | None:
+    """The procedure the resident means: a button's entity, else their words, else the last topic.
+
+    ``generic``: a catalog entry the question's framing matches (``online_list`` for "can I do it
+    online?"); see :func:`bot.dialogue.resolve.named_in_text`.
+    """
+    catalog = k.catalog
+    explicit = u.entity("procedure")
+    if explicit and catalog.get(explicit):
+        return catalog.get(explicit)
+    if use_text and u.text:
+        pid = named_in_text(catalog, u.text, generic)
+        if pid:
+            return catalog.get(pid)
+    remembered = u.slots.get("procedure")
+    return catalog.get(remembered) if remembered else None
+
+
+def _resolved(u: Understood, k: Knowledge) -> Turn:
+    resolution = resolve(u.text, understood_intent(u.intent, list(u.ranking)), k.catalog, k.faq)
+    return compose.answer_resolution(k, resolution, u.text, u.easy)
+
+
+def _answer(u: Understood, k: Knowledge) -> Turn:
+    catalog = k.catalog
+    asked = Turn(slots=(("last_question", u.text or None),))
+    explicit = u.entity("procedure")
+    if explicit and catalog.get(explicit):
+        return asked.then(compose.answer_procedure(k, catalog.get(explicit), u.easy))
+    event_id = u.entity("life_event")
+    if not u.text and not event_id:
+        return asked.then(compose.menu(k))
+    event = catalog.life_event(event_id) if event_id else None
+    if event is not None:
+        resolution = Resolution("life_event", event=event, option=event.option(u.entity("move_type") or ""))
+        return asked.then(compose.answer_resolution(k, resolution, u.text, u.easy))
+    return asked.then(_resolved(u, k))
+
+
+def _faq(u: Understood, k: Knowledge) -> Turn:
+    chosen = u.entity("faq_id")
+    if chosen and k.faq is not None and chosen in k.faq.entries:
+        return compose.answer_faq_entry(k, k.faq.entries[chosen])
+    return Turn(slots=(("last_question", u.text or None),)).then(_resolved(u, k))
+
+
+def _details(u: Understood, k: Knowledge) -> Turn:
+    procedure = named_procedure(u, k)
+    if procedure is None:
+        return compose.say(k, "details.which")
+    return compose.details(k, procedure)
+
+
+def _online(u: Understood, k: Knowledge) -> Turn:
+    procedure = named_procedure(u, k, generic=ONLINE_OVERVIEW_ID)
+    if procedure is not None:
+        return compose.online(k, procedure)
+    overview = k.catalog.get(ONLINE_OVERVIEW_ID)
+    if overview is None:
+        return compose.say(k, "online.which_procedure")
+    return compose.answer_procedure(k, overview, u.easy)
+
+
+def _phone(u: Understood, k: Knowledge) -> Turn:
+    return contact.phone(k, named_procedure(u, k))
+
+
+def _safety_followup(u: Understood, k: Knowledge) -> Turn:
+    """After a crisis answer: the card of a procedure the message names clearly; nothing otherwise.
+
+    The crisis answer always comes first and is never taken back (「飼っていた犬が死んでしまいました」 →
+    crisis lines, then 犬の死亡の届出); no "was this helpful?" follows.
+    """
+    if not u.text:
+        return Turn()
+    matches = k.catalog.match(u.text, top_k=1, min_score=PROCEDURE_SURE)
+    if not matches:
+        return Turn()
+    procedure = k.catalog.get(matches[0][0])
+    intro = Reply(text=k.messages.text("safety.procedure_too", name=procedure.name))
+    return Turn((intro,)).then(compose.procedure_reply(k, procedure, u.easy))
+
+
+_DECIDERS = {
+    Ask.ANSWER: _answer,
+    Ask.FAQ: _faq,
+    Ask.DETAILS: _details,
+    Ask.ONLINE: _online,
+    Ask.PHONE: _phone,
+    Ask.SAFETY_FOLLOWUP: _safety_followup,
+}

@@ -1,0 +1,31 @@
+"""The resident's message as the NLU understood it: what the core needs of a tracker, nothing more."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+
+@dataclass(frozen=True)
+class Understood:
+    """One message of the resident.
+
+    Attributes:
+        text: the words ("" for a button payload such as ``/ask_procedure{...}``).
+        intent: the predicted intent name.
+        ranking: the NLU's intent ranking ({"name", "confidence"} mappings), best first.
+        entities: the first value of each entity in the message (buttons carry entities).
+        slots: the conversation's slots that matter (``procedure``: the topic so far).
+        easy: the resident switched on やさしい日本語 (widget metadata ``yasashii``).
+    """
+
+    text: str = ""
+    intent: str = ""
+    ranking: tuple[Mapping[str, Any], ...] = ()
+    entities: Mapping[str, Any] = field(default_factory=dict)
+    slots: Mapping[str, Any] = field(default_factory=dict)
+    easy: bool = False
+
+    def entity(self, name: str) -> Any:
+        """The entity's value, or None."""
+        return self.entities.get(name)

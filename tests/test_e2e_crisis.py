@@ -1,0 +1,73 @@
+"""End to end: a crisis is answered with its numbers while the storage behind the bot is gone.
+
+A real madoguchi (Rasa + action server) on a private Redis; the Redis process is then stopped, as in an
+outage. Ordinary questions fail honestly (a coded error carrying the city's number); a crisis still gets the
+119/110, crisis-line or DV answer, from the data files.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.error
+import urllib.request
+import uuid
+
+import pytest
+
+from bot import settings
+from bot.knowledge.catalog import load_catalog
+from tests.conftest import private_redis
+from tests.servers import start_bot, stop_bot
+
+pytestmark = pytest.mark.e2e
+
+#: A crisis answer must not wait for storage timeouts to run out (the channel's crisis timeout is 3 s).
+CRISIS_ANSWER_SECONDS = 10.0
+
+
+@pytest.fixture(scope="module")
+def bot_without_redis():
+    with private_redis() as (url, process):
+        bot = start_bot({"REDIS_URL": url})
+        try:
+            assert _post(bot, "住民票の写しがほしい")[0] == 200  # working while Redis is up
+            process.terminate()
+            process.wait(timeout=10)
+            yield bot
+        finally:
+            stop_bot(bot)
+
+
+def _post(bot, message: str) -> tuple[int, object]:
+    body = json.dumps({"sender": f"e2e-{uuid.uuid4().hex}", "message": message}).encode()
+    request = urllib.request.Request(
+        f"{bot.rasa_url}/webhooks/rest/webhook", data=body, headers={"Content-Type": "application/json"}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=60) as reply:  # noqa: S310 - loopback
+            return reply.status, json.loads(reply.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+@pytest.mark.parametrize(
+    ("message", "category", "number"),
+    [("家が燃えてる！助けて", "emergency", "119"), ("もう死にたい", "self_harm", "0120-279-338")],
+)
+def test_a_crisis_is_answered_while_redis_is_down(bot_without_redis, message, category, number):
+    started = time.monotonic()
+    status, body = _post(bot_without_redis, message)
+    elapsed = time.monotonic() - started
+    cards = [m["custom"]["madoguchi"] for m in body if (m.get("custom") or {}).get("madoguchi")]
+    assert status == 200, body
+    assert cards[0]["kind"] == "safety" and cards[0]["category"] == category
+    assert number in cards[0]["phones"]
+    assert elapsed < CRISIS_ANSWER_SECONDS
+
+
+def test_an_ordinary_question_gets_a_coded_error_with_the_city_number(bot_without_redis):
+    status, body = _post(bot_without_redis, "住民票の写しがほしい")
+    assert status >= 500 and body["code"]
+    assert body["phone"] == load_catalog(settings.load({}).data_dir).city.phone
+    assert body["emergency"] == ["119", "110"]
