@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,10 +27,14 @@ from bot.text import normalize
 from bot.understanding.linear import LinearClassifier
 
 #: A message is a crisis, surely, when the classifier gives "ordinary" less than this probability.
-#: Chosen on the tune half of the safety evaluation sets (bench/safety_bench.py --sweep; bench/README.md).
-SURE_ORDINARY = 0.3
-#: Below this (or when one sentence of a longer message is surely a crisis) the crisis line of the most
-#: likely category goes beside the answer: "when unsure, the reply carries the crisis line".
+#: Chosen on the tune half of the safety evaluation sets (``python -m bench.safety_bench --sweep``): the
+#: highest setting whose tune false alarms (safety answer to an ordinary sentence) stay <= 0.02 —
+#: 0.2: recall 0.710 / alarms 0.009, 0.3: 0.746 / 0.014, 0.4: 0.769 / 0.020, 0.5: 0.781 / 0.029.
+SURE_ORDINARY = 0.4
+#: Below this (or when one sentence of a longer message is surely a crisis, or a rule's exception
+#: matches) the crisis line of the likely category goes beside the answer ("when unsure, the reply
+#: carries the crisis line"). Equal to SURE_ORDINARY: a wider band (0.5) added 0.012 recall for 0.008
+#: more crisis lines beside ordinary answers on the tune half.
 UNSURE_ORDINARY = 0.4
 #: Regularisation of the classifier (inverse strength), chosen on the tune half with the thresholds.
 CLASSIFIER_C = 0.03
@@ -200,7 +205,18 @@ class CrisisDetector:
             return Assessment()
         if vector is None:
             vector = self._encoder.query(text)
-        return self._judge(np.asarray(vector).reshape(1, -1), sentences(text))
+        found = self._judge(np.asarray(vector).reshape(1, -1), sentences(text))
+        if found.level == "sure" and self._excepted(found.intent, normalized):
+            return dataclasses.replace(found, level="unsure")
+        return found
+
+    def _excepted(self, intent: str | None, normalized: str) -> bool:
+        """Whether a staff-reviewed exception of the intent's rule matches (防犯講習, 自殺対策の講演…):
+        the meaning alone is then not sure enough for the safety answer, only for its line."""
+        return any(
+            rule.intent == intent and any(p.search(normalized) for p in getattr(rule, "exceptions", ()))
+            for rule in self._rules
+        )
 
     def _judge(self, whole: np.ndarray, parts: list[str]) -> Assessment:
         probs = self._classifier.probabilities(whole)[0]
