@@ -175,13 +175,32 @@ class _Memo:
         return np.stack([self._seen[t] for t in texts])
 
 
+def cost(detector, items) -> int:
+    """Time of ``assess`` per message, the sentence embedding included (as the NLU pays it), and RSS."""
+    import resource
+
+    detector.assess("ウォームアップ")
+    times = []
+    for item in items:
+        started = time.perf_counter()
+        detector.assess(item["text"])
+        times.append((time.perf_counter() - started) * 1000)
+    p50, p95 = np.percentile(times, [50, 95])
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"crisis detector: {len(times)} messages, {p50:.1f} ms p50, {p95:.1f} ms p95; peak RSS {rss:.0f} MB")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rules", default=str(REPO / "data" / "safety.yml"))
     parser.add_argument("--rules-only", action="store_true", help="today's detector: the rules alone")
     parser.add_argument("--show-misses", action="store_true", help="print the tune half's misses")
     parser.add_argument("--sweep", action="store_true", help="tune-half grid of the thresholds")
+    parser.add_argument("--cost", action="store_true", help="ms per message (no cache) and peak RSS")
     args = parser.parse_args(argv)
+    if args.cost:
+        return cost(make_detector(args), load_set(ORDINARY)[:150] + load_set(CRISIS)[:50])
     crisis_set, ordinary_set = load_set(CRISIS), load_set(ORDINARY)
     detector = make_detector(args)
     vectors = None

@@ -13,9 +13,7 @@ The patterns are read at training time and stored inside the trained model. The 
 Beside the rules, the meaning of the message is judged (:mod:`bot.understanding.crisis`): a classifier over
 sentence vectors, trained with the model on ``data/safety_examples.yml`` and the NLU training examples, and
 stored inside it. Sure: the intent is overridden as for a rule. Unsure: the intent stays, and the parse data
-carries ``crisis: {intent, category, level: "unsure"}`` so the answer comes with that crisis line; when the
-classifier's intent is not a topic the resident asked about (out of scope, small talk), the crisis answer
-is given instead. Every crisis finding is also in the parse data under ``crisis`` (``category`` says 119
+carries ``crisis: {intent, category, level: "unsure"}`` so the answer comes with that crisis line. Every crisis finding is also in the parse data under ``crisis`` (``category`` says 119
 or 110 apart when the classifier judged it: ``emergency`` or ``crime``).
 """
 
@@ -53,17 +51,6 @@ _CLASSIFIER_FILE = "crisis_classifier.npz"
 _META_FILE = "crisis_meta.json"
 #: Parse-data key of the crisis finding (read by the conversation core).
 CRISIS_KEY = "crisis"
-#: Intents the resident asks something under: an unsure crisis keeps them and adds the crisis line.
-TOPIC_INTENTS = (
-    "ask_procedure",
-    "ask_online",
-    "ask_details",
-    "life_event",
-    "ask_phone",
-    "request_callback",
-    "inform",
-    "nlu_fallback",
-)
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
@@ -186,8 +173,7 @@ class SafetyOverride(GraphComponent, IntentClassifier):
             found = self._detector.assess(text)
             if found.level is None:
                 continue
-            current = (message.get(INTENT) or {}).get(INTENT_NAME_KEY)
-            sure = found.level == "sure" or current not in TOPIC_INTENTS
+            sure = found.level == "sure"
             if sure:
                 self._override(message, found.intent)
             message.set(
