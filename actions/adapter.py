@@ -15,6 +15,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.context import Context, UsesContext
 from bot.dialogue.decide import Ask, decide
+from bot.dialogue.knowledge import Knowledge, Messages
 from bot.dialogue.replies import Reply, ReviewNote, Turn
 from bot.dialogue.understood import Understood
 
@@ -72,10 +73,10 @@ def _crisis(tracker: Tracker) -> dict[str, Any] | None:
     return found if isinstance(found, dict) else None
 
 
-def utter(dispatcher: CollectingDispatcher, reply: Reply) -> None:
+def utter(dispatcher: CollectingDispatcher, reply: Reply, messages: Messages) -> None:
     """Sends one reply (text + buttons + ``custom.madoguchi``, or a domain.yml response)."""
     dispatcher.utter_message(
-        text=reply.text,
+        text=reply.text(messages),
         buttons=[b.to_json() for b in reply.buttons] or None,
         json_message={"madoguchi": reply.card.to_json()} if reply.card else None,
         response=reply.response,
@@ -83,10 +84,13 @@ def utter(dispatcher: CollectingDispatcher, reply: Reply) -> None:
     )
 
 
-def send(dispatcher: CollectingDispatcher, turn: Turn, context: Context) -> list[dict[str, Any]]:
-    """Utters the turn's replies, records its review note, returns its slot changes as events."""
+def send(
+    dispatcher: CollectingDispatcher, turn: Turn, knowledge: Knowledge, context: Context
+) -> list[dict[str, Any]]:
+    """Utters the turn's replies (texts from ``knowledge.messages``), records its review note, returns its
+    slot changes as events."""
     for reply in turn.replies:
-        utter(dispatcher, reply)
+        utter(dispatcher, reply, knowledge.messages)
     if turn.review is not None:
         record_review(context, turn.review)
     return [SlotSet(name, value) for name, value in turn.slots]
@@ -110,5 +114,5 @@ class Decided(UsesContext):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        turn = decide(self.ask, understood(tracker), self.context.turn())
-        return send(dispatcher, turn, self.context)
+        knowledge = self.context.turn()
+        return send(dispatcher, decide(self.ask, understood(tracker), knowledge), knowledge, self.context)

@@ -50,10 +50,18 @@ class Context:
                 self._stores = None
 
 
+_default_lock = threading.Lock()
+
+
 @functools.cache
-def default() -> Context:
-    """The action server's context (settings from the environment), made on first use."""
+def _made_once() -> Context:
     return Context(settings_module.load())
+
+
+def default() -> Context:
+    """The action server's context (settings from the environment), made once, on first use."""
+    with _default_lock:
+        return _made_once()
 
 
 class UsesContext:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from bot.knowledge.faq.model import FaqEntry
+from bot.knowledge.faq.entry import FaqEntry
 from bot.knowledge.faq.rank_bm25 import BM25Field
 from bot.text import content_lemmas
 

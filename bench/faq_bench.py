@@ -27,8 +27,8 @@ from pathlib import Path
 from bench import localgov
 from bench.baseline import BaselineBM25
 from bench.metrics import evaluate
-from bot.knowledge.faq import base
-from bot.knowledge.faq.model import FaqEntry
+from bot.knowledge.faq import live_base
+from bot.knowledge.faq.entry import FaqEntry
 from bot.knowledge.faq.ranking import FaqIndex, confidence
 
 REPO = Path(__file__).resolve().parent.parent
@@ -170,7 +170,7 @@ def run(dataset: Path) -> dict:
         kb_dir = Path(tmp) / "kb"
         write_staff_csv(ds.entries, table)
         import_s = cli_import(table, kb_dir)
-        snapshot = base.load_current(kb_dir)
+        snapshot = live_base.load_current(kb_dir)
     index = snapshot.index
     if not isinstance(index, FaqIndex):
         raise RuntimeError(f"the CLI built a {type(index).__name__}, not a FaqIndex")

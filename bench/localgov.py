@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.splits import half as half  # the dev questions are split by query id
-from bot.knowledge.faq.model import FaqEntry
+from bot.knowledge.faq.entry import FaqEntry
 
 #: Default location: ``shared/datasets/localgovfaq`` beside the repository.
 DEFAULT_DIR = Path(__file__).resolve().parent.parent.parent / "shared" / "datasets" / "localgovfaq"

@@ -187,7 +187,7 @@ def cost(detector, items) -> int:
         times.append((time.perf_counter() - started) * 1000)
     p50, p95 = np.percentile(times, [50, 95])
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"crisis detector: {len(times)} messages, {p50:.1f} ms p50, {p95:.1f} ms p95; peak RSS {rss:.0f} MB")
+    print(f"crisis detector: {len(times)} messages, {p50:.1f} ms p50, {p95:.1f} ms p95; RSS {rss:.0f} MB")
     return 0
 
 

@@ -215,3 +215,24 @@ def closes_at(hours: OfficeHours, now: datetime) -> datetime | None:
         if period.contains(local.time()):
             return datetime.combine(local.date(), period.close, tzinfo=JST)
     return None
+
+
+def next_weekday_window(hours: OfficeHours, start: time, end: time, after: datetime) -> date:
+    """The first weekday after ``after``'s date (Japan time) on which the counter is open for the whole of
+    ``start``–``end`` (its weekday hours cover it; holidays and the year-end break are skipped).
+
+    Used for the day of a call back: a request made today is called back from the next business day, when
+    staff work through the queue (the promise the reply makes must be one the counter can keep).
+
+    Raises:
+        ValueError: if no such day comes within :data:`SEARCH_DAYS` days (the window lies outside the
+            weekday hours, which ``madoguchi catalog check`` already rejects).
+    """
+    first = to_jst(after).date() + timedelta(days=1)
+    period = hours.weekdays
+    if period is not None and period.open <= start and end <= period.close:
+        for offset in range(SEARCH_DAYS):
+            day = first + timedelta(days=offset)
+            if day.weekday() < 5 and not is_closed_day(day):
+                return day
+    raise ValueError(f"no weekday opening covers {start:%H:%M}-{end:%H:%M} after {first:%Y-%m-%d}")

@@ -59,6 +59,12 @@ def _clean(text: str) -> str:
     return _DASHES.sub("-", folded).strip()
 
 
+def without_phone(text: str) -> str:
+    """The text with every digit run that could be a phone number taken out (width-folded): what is left of
+    「山田花子、090-1234-5678」 is 「山田花子、」."""
+    return _CANDIDATE.sub("", _clean(text or ""))
+
+
 def parse_phone(text: str) -> PhoneNumber | None:
     """Parses a Japanese phone number written in any common way.
 

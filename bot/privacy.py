@@ -8,8 +8,9 @@ sentence is kept exactly as the resident wrote it.
 
 Phrases that introduce a name (名前は…, 氏名：…, …と申します) always mask what they introduce; the looser
 forms (私は…です, 氏名… without a separator) are masked when Sudachi tags a person's name there, or
-when the tokenizer fails (masking fails closed). Every pattern has bounded repetition, so the time
-is linear in the text length.
+when the tokenizer fails (masking fails closed). Every self-introduction the callback form takes a name
+from (:mod:`bot.names`: 「山田です」「私は山田」「山田太郎、090-…」) is masked too. Every pattern has
+bounded repetition, so the time is linear in the text length.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ import threading
 from dataclasses import dataclass
 from typing import Callable, Iterator
 
-from bot.text import analyze, normalize_with_offsets
+from bot.names import introduced_spans
+from bot.text import analyze, is_person_name, normalize_with_offsets
 
 PHONE = "[電話番号]"
 EMAIL = "[メール]"
@@ -93,7 +95,7 @@ def _looks_like_person(candidate: str) -> bool:
             morphs = analyze(candidate)
     except Exception:  # noqa: BLE001 - any tokenizer failure must still hide the text
         return True
-    return any(len(m.pos) > 2 and m.pos[2] == "人名" for m in morphs)
+    return any(is_person_name(m) for m in morphs)
 
 
 def _group_spans(pattern: re.Pattern[str], norm: str, keep: Callable[[str], bool] | None = None):
@@ -113,7 +115,18 @@ def _find(norm: str) -> list[_Span]:
     found += [_Span(s, e, NAME) for s, e in _group_spans(_NAME_BARE_RE, norm, _looks_like_person)]
     found += [_Span(s, e, NAME) for s, e in _group_spans(_NAME_BEFORE_RE, norm)]
     found += [_Span(s, e, NAME) for s, e in _group_spans(_I_AM_RE, norm, _looks_like_person)]
+    found += [_Span(s, e, NAME) for s, e in _introduced(norm)]
     return found
+
+
+def _introduced(norm: str) -> list[tuple[int, int]]:
+    """Names the writer introduces themself with (:mod:`bot.names`, the callback form's own rule)."""
+    try:
+        with _sudachi_lock:
+            return introduced_spans(norm)
+    except Exception:  # noqa: BLE001 - the regular expressions above still apply
+        logging.getLogger(__name__).warning("privacy: name detection unavailable")
+        return []
 
 
 def _is_phone(candidate: str) -> bool:

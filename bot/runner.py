@@ -1,6 +1,7 @@
 """``make run``: starts the Rasa server, the action server and the widget demo site together.
 
-Ports come from ``PORT`` (Rasa, 5005), ``ACTIONS_PORT`` (5055) and ``WIDGET_PORT`` (8080). Storage is
+Ports come from ``PORT`` (Rasa, 5005), ``ACTIONS_PORT`` (5055), ``WIDGET_PORT`` (8080) and ``STAFF_PORT``
+(the staff console, 5080, on ``STAFF_HOST``, 127.0.0.1 by default). Storage is
 SQLite under ``var/`` unless ``REDIS_URL`` is set. Ctrl-C or SIGTERM stops every process cleanly; if one
 of them dies, the others are stopped too and the exit code says so.
 """
@@ -36,8 +37,16 @@ class Config:
     actions_port: int
     widget_port: int
     host: str
+    staff_port: int
+    staff_host: str
     cors_origins: list[str]
     settings: settings_module.Settings
+
+    def __post_init__(self) -> None:
+        if self.staff_port in (self.rasa_port, self.actions_port, self.widget_port):
+            raise ValueError(
+                f"STAFF_PORT {self.staff_port}: the staff console never shares the residents' ports"
+            )
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Config:
@@ -49,6 +58,8 @@ class Config:
             actions_port=int(env.get("ACTIONS_PORT") or 5055),
             widget_port=widget_port,
             host=env.get("HOST") or "127.0.0.1",
+            staff_port=int(env.get("STAFF_PORT") or 5080),
+            staff_host=env.get("STAFF_HOST") or "127.0.0.1",
             cors_origins=(env.get("CORS_ORIGINS") or default_origins).replace(",", " ").split(),
             settings=settings_module.load(env),
         )
@@ -132,6 +143,7 @@ def commands(config: Config, endpoints_path: Path) -> dict[str, list[str]]:
             "--rasa-url",
             f"http://localhost:{config.rasa_port}",
         ],  # fmt: skip
+        "staff": [python, "-m", "bot.staff", "--host", config.staff_host, "--port", str(config.staff_port)],
     }
 
 
@@ -141,6 +153,7 @@ def ready_urls(config: Config) -> dict[str, str]:
         "actions": f"http://127.0.0.1:{config.actions_port}/health",
         "rasa": f"http://127.0.0.1:{config.rasa_port}/webhooks/rest/",
         "widget": f"http://127.0.0.1:{config.widget_port}/",
+        "staff": f"http://127.0.0.1:{config.staff_port}/login",
     }
 
 
@@ -228,7 +241,7 @@ class Supervisor:
 
 def prepare(config: Config) -> None:
     """Creates var/ and imports the sample FAQ when there is no live knowledge base yet."""
-    from bot.knowledge.faq.transfer import ensure_live_base
+    from bot.knowledge.faq.import_export import ensure_live_base
 
     config.settings.var_dir.mkdir(parents=True, exist_ok=True)
     ensure_live_base(config.settings.faq_dir, config.settings.data_dir / "faq" / "sample_faq.csv")
@@ -246,6 +259,7 @@ def banner(config: Config) -> str:
             f"  socket.io          http://localhost:{config.rasa_port}/socket.io",
             f"  LINE webhook       http://localhost:{config.rasa_port}/webhooks/line/webhook",
             f"  action server      http://127.0.0.1:{config.actions_port}/webhook",
+            f"  staff console      http://{config.staff_host}:{config.staff_port}/  (職員用画面)",
             f"  storage            {storage}",
             "Press Ctrl-C to stop.",
             "",
@@ -265,14 +279,17 @@ def main(argv: list[str] | None = None) -> int:
     except EncoderUnavailable as error:
         sys.stderr.write(f"madoguchi: {error}\n")
         return 2
-    prepare(config)
     supervisor = Supervisor(config)
 
     def on_signal(signum, _frame):
         supervisor.stop()
 
+    # before prepare(): seeding the FAQ base takes seconds, and Ctrl-C meanwhile must be a clean stop too
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
+    prepare(config)
+    if supervisor.stopping:
+        return 0
     supervisor.start()
     try:
         supervisor.wait_ready()

@@ -20,8 +20,21 @@ from typing import Iterable
 #: Sudachi split modes by name: A (shortest units), B (middle), C (named entities, longest).
 SPLIT_MODES = ("A", "B", "C")
 
+# --- Sudachi parts of speech (the one home of these sets; pos[0] unless said otherwise) -----------------
 #: Parts of speech whose normalized forms carry meaning for matching and ranking.
 CONTENT_POS = frozenset({"名詞", "動詞", "形容詞", "副詞", "接頭辞", "形状詞"})
+#: Punctuation and white space (skipped by the NLU tokenizer when asked to).
+PUNCTUATION_POS = frozenset({"補助記号", "空白"})
+#: Punctuation, white space and symbols: never part of a word that is matched or ranked.
+SYMBOL_POS = PUNCTUATION_POS | {"記号"}
+#: Particles and auxiliaries plus :data:`SYMBOL_POS`: words that carry no topic of their own.
+FUNCTION_POS = SYMBOL_POS | {"助詞", "助動詞"}
+#: Words a matched phrase never starts with (:data:`FUNCTION_POS` and suffixes).
+NO_START_POS = FUNCTION_POS | {"接尾辞"}
+#: pos[2] of counters (人, 枚, 回), read after a numeral.
+COUNTER_POS = frozenset({"助数詞", "助数詞可能"})
+#: pos[2] of a person's name (姓, 名).
+PERSON_NAME_POS = "人名"
 
 # Sudachi refuses very long inputs; analyse long texts in chunks cut at sentence ends.
 _MAX_CHUNK = 2000
@@ -177,6 +190,11 @@ def is_content_pos(pos: tuple[str, ...]) -> bool:
     """Whether a Sudachi part of speech is a content word (noun, verb, adjective, adverb, prefix,
     adjectival noun; numerals excluded)."""
     return bool(pos) and pos[0] in CONTENT_POS and pos[1] != "数詞"
+
+
+def is_person_name(morph: Morph) -> bool:
+    """Whether Sudachi tags a word as (part of) a person's name."""
+    return len(morph.pos) > 2 and morph.pos[2] == PERSON_NAME_POS
 
 
 def is_content(morph: Morph) -> bool:

@@ -45,6 +45,7 @@ class RunningBot:
     env: dict[str, str]
     process: subprocess.Popen = field(repr=False)
     log_path: Path = field(repr=False)
+    staff_url: str = ""
 
     def rest(
         self, sender: str, message: str, metadata: dict | None = None, timeout: float = 60
@@ -99,7 +100,12 @@ def start_bot(extra_env: dict[str, str] | None = None, wait: bool = True) -> Run
     if not model_path().exists():
         pytest.fail(f"no trained model at {model_path()}: run `make model` first (make test does)")
     var_dir = Path(tempfile.mkdtemp(prefix="madoguchi-e2e-"))
-    ports = {"PORT": free_port(), "ACTIONS_PORT": free_port(), "WIDGET_PORT": free_port()}
+    ports = {
+        "PORT": free_port(),
+        "ACTIONS_PORT": free_port(),
+        "WIDGET_PORT": free_port(),
+        "STAFF_PORT": free_port(),
+    }
     env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "LINE_CHANNEL_SECRET")}
     env.update({k: str(v) for k, v in ports.items()})
     env.update({"MADOGUCHI_VAR": str(var_dir), "PYTHONUNBUFFERED": "1"})
@@ -122,9 +128,15 @@ def start_bot(extra_env: dict[str, str] | None = None, wait: bool = True) -> Run
         env=env,
         process=process,
         log_path=log_path,
+        staff_url=f"http://127.0.0.1:{ports['STAFF_PORT']}",
     )
     deadline = time.monotonic() + START_TIMEOUT
-    urls = [f"{bot.rasa_url}/webhooks/rest/", f"{bot.actions_url}/health", f"{bot.widget_url}/"]
+    urls = [
+        f"{bot.rasa_url}/webhooks/rest/",
+        f"{bot.actions_url}/health",
+        f"{bot.widget_url}/",
+        f"{bot.staff_url}/login",
+    ]
     while wait and not all(_ready(u) for u in urls):
         if process.poll() is not None or time.monotonic() > deadline:
             stop_bot(bot, keep_files=True)  # keep the log for whoever investigates

@@ -15,17 +15,19 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.callback import (
+    ActionAskCallbackConfirmed,
+    ActionAskCallbackPhone,
     ActionAskCallbackSlot,
     ActionSubmitCallback,
     ValidateCallbackForm,
-    clean_name,
-    find_slot,
 )
 from actions.contact import ActionContactPhone
 from actions.context import Context
 from actions.feedback import ActionRecordFeedback
 from actions.procedures import ActionAnswerOnline, ActionAnswerProcedure, ActionProcedureDetails
 from bot import settings as settings_module
+from bot.dialogue.form_answers import clean_name, find_slot
+from bot.knowledge.routing import department_for
 
 
 @pytest.fixture()
@@ -257,8 +259,15 @@ def test_invalid_phone_is_re_asked_then_given_up_after_three_tries(context):
         t = tracker("12", "inform", slots={"callback_phone_attempts": attempts})
         result = form.validate_callback_phone("12", dispatcher, t, {})
         assert result["callback_phone"] is None and result["callback_phone_attempts"] == expected_attempts
-        assert dispatcher.messages[0]["response"] == "utter_invalid_phone"
+        assert result["callback_retry"] == "invalid" and dispatcher.messages == []
         attempts = result["callback_phone_attempts"]
+        # the ask action says why and gives an example, and forgets the reason
+        dispatcher = CollectingDispatcher()
+        events = asyncio.run(
+            ActionAskCallbackPhone().run(dispatcher, tracker(slots={"callback_retry": "invalid"}), {})
+        )
+        assert cards(dispatcher.messages)[0] == {"kind": "callback_form", "step": "phone"}
+        assert slot_events(events) == {"callback_retry": None}
     dispatcher = CollectingDispatcher()
     result = form.validate_callback_phone(
         "12", dispatcher, tracker("12", "inform", slots={"callback_phone_attempts": 2}), {}
@@ -270,6 +279,36 @@ def test_invalid_phone_is_re_asked_then_given_up_after_three_tries(context):
         form.required_slots(["callback_phone"], dispatcher, tracker(slots={"callback_gave_up": True}), {})
     )
     assert required == []
+
+
+def test_the_phone_step_takes_the_name_beside_the_number(context):
+    said = "山田です、03-1234-5678"
+    result = ValidateCallbackForm().validate_callback_phone(
+        said, CollectingDispatcher(), tracker(said, "inform"), {}
+    )
+    assert (result["callback_phone"], result["callback_name"]) == ("0312345678", "山田")
+
+
+def test_the_number_typed_again_at_the_read_back_keeps_the_form(context):
+    read_back = {
+        "callback_phone": "09012345678",
+        "callback_name": "山田花子",
+        "callback_slot": "weekday_am",
+        "callback_topic": "児童手当のこと",
+    }
+    said = "090-1234-5678"
+    t = tracker(said, "inform", slots=read_back)
+    result = ValidateCallbackForm().validate_callback_confirmed(said, CollectingDispatcher(), t, {})
+    assert result == {"callback_confirmed": None, "callback_retry": "same_phone"}
+    dispatcher = CollectingDispatcher()
+    asked = tracker(said, "inform", slots={**read_back, **result})
+    asyncio.run(ActionAskCallbackConfirmed().run(dispatcher, asked, {}))
+    assert cards(dispatcher.messages) == [{"kind": "callback_form", "step": "confirm"}]
+    assert [b["payload"] for b in dispatcher.messages[0]["buttons"]] == ["/affirm", "/deny"]
+    # a 「わかりません」 the classifier heard as a yes does not send the request
+    t = tracker("わかりません", "affirm", slots=read_back)
+    result = ValidateCallbackForm().validate_callback_confirmed(True, CollectingDispatcher(), t, {})
+    assert result["callback_confirmed"] is None
 
 
 @pytest.mark.parametrize(
@@ -305,14 +344,22 @@ def test_confirmed_callback_is_stored_before_the_ticket_is_told(context):
         "procedure": "jido_teate",
     }
     messages, events = run(ActionSubmitCallback(), tracker("/affirm", "affirm", slots=slots))
-    ticket = cards(messages)[0]["ticket"]
+    card = cards(messages)[0]
+    ticket = card["ticket"]
     assert messages[0]["response"] == "utter_callback_done" and messages[0]["ticket"] == ticket
+    assert card["slot"] == slots["callback_slot"] and card["call_date"] > stored_day(ticket)
     stored = context.stores().callbacks.get(ticket)
     assert stored.phone == "09012345678" and stored.status == "open"
     assert stored.department == context.catalog().get("jido_teate").department
     # personal details leave the conversation
     cleared = slot_events(events)
     assert cleared["callback_phone"] is None and cleared["callback_name"] is None
+
+
+def stored_day(ticket: str) -> str:
+    """The ISO date a ticket CB-YYYYMMDD-NNNN was made on."""
+    day = ticket.split("-")[1]
+    return f"{day[:4]}-{day[4:6]}-{day[6:]}"
 
 
 def test_gave_up_callback_stores_nothing(context):
@@ -447,3 +494,36 @@ def test_after_a_crisis_answer_a_clearly_named_procedure_follows():
     # nothing is added when no procedure is named
     assert run(ActionSafetyFollowup(), tracker("もう死にたい", "self_harm")) == ([], [])
     assert run(ActionSafetyFollowup(), tracker("", "self_harm")) == ([], [])
+
+
+# --- a callback request goes to the department of its topic (the issue's 担当課 `-` defect) ----------
+
+
+@pytest.mark.parametrize(
+    ("procedure", "topic", "department"),
+    [
+        ("jido_teate", "介護保険のことで相談したい", "kodomo"),  # the conversation's procedure decides
+        (None, "介護保険のことで相談したい", "kaigo"),
+        (None, "住民票の写しについて", "shimin"),
+        ("no_such_procedure", "ゴミの出し方", "kankyo"),
+        (None, "よくわからない", None),
+        (None, None, None),
+    ],
+)
+def test_department_for(context, procedure, topic, department):
+    found = department_for(context.catalog(), procedure, topic)
+    assert (found.id if found else None) == department
+
+
+def test_a_callback_about_介護保険_without_a_procedure_goes_to_介護保険課(context):
+    slots = {
+        "callback_phone": "09012345678",
+        "callback_name": "山田太郎",
+        "callback_slot": context.catalog().city.callback_slots[0].id,
+        "callback_topic": "介護保険のことで相談したい",
+        "callback_confirmed": True,
+    }
+    messages, _ = run(ActionSubmitCallback(), tracker("/affirm", "affirm", slots=slots))
+    stored = context.stores().callbacks.get(messages[0]["ticket"])
+    assert stored.department == "kaigo"
+    assert messages[0]["department_name"] == context.catalog().department("kaigo").name

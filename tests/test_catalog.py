@@ -357,3 +357,15 @@ def test_unquoted_times_and_numbers_stay_readable(tmp_path) -> None:
     assert "open: 8:30" in files["departments.yml"]
     catalog = load_catalog(_write(tmp_path, files))
     assert catalog.department("shimin").hours.weekdays.open.strftime("%H:%M") == "08:30"
+
+
+def test_catalog_and_faq_share_one_link_rule():
+    from bot.knowledge.catalog import is_valid_url
+    from bot.knowledge.faq.validate import check_url
+    from bot.links import LinkProblem, link_problem
+
+    for url in ("https://www.city-sample.example/a", "https://-bad-.example/", "https://a b.example/"):
+        assert is_valid_url(url) == (check_url(url) is None)
+    assert link_problem("http://www.city-sample.example/a") is None  # FAQ: a warning only
+    assert link_problem("http://www.city-sample.example/a", https_only=True) is LinkProblem.NOT_HTTPS
+    assert not is_valid_url("http://www.city-sample.example/a")  # an online form must be https

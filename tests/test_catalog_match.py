@@ -216,7 +216,7 @@ def test_resolves_to_procedure(catalog, text: str, expected: str) -> None:
 
 
 def test_reading_match_starts_at_a_word() -> None:
-    from bot.knowledge.catalog_matching import PhraseIndex
+    from bot.knowledge.catalog.matching import PhraseIndex
 
     index = PhraseIndex.build({"death": ["父がなくなった"], "lost": ["なくなった"]})
     assert "death" in index.scores("ちちがなくなった")
@@ -225,7 +225,7 @@ def test_reading_match_starts_at_a_word() -> None:
 
 
 def test_short_kanji_reading_needs_kanji() -> None:
-    from bot.knowledge.catalog_matching import PhraseIndex
+    from bot.knowledge.catalog.matching import PhraseIndex
 
     # 亡くなった reads like 無くなった: its reading alone is too short to tell them apart
     index = PhraseIndex.build({"death": ["亡くなった"]})

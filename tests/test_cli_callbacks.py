@@ -131,6 +131,7 @@ def test_data_stats_and_purge(env, capsys):
             "callbacks": 1,
             "review": 1,
             "feedback": 1,
+            "callback_work": 0,
         }
         assert [r.ticket for r in stores.callbacks.list()] == [second]
 

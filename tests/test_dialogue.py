@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 import pytest
@@ -12,8 +13,8 @@ from bot.dialogue.decide import Ask, decide
 from bot.dialogue.knowledge import Knowledge
 from bot.dialogue.live import LiveKnowledge
 from bot.dialogue.understood import Understood
-from bot.knowledge.faq.base import EMPTY_SNAPSHOT, Snapshot
-from bot.knowledge.faq.model import FaqEntry
+from bot.knowledge.faq.entry import FaqEntry
+from bot.knowledge.faq.live_base import EMPTY_SNAPSHOT, Snapshot
 from bot.knowledge.faq.ranking import CLOSE_SCORE
 
 TUESDAY_10 = datetime.fromisoformat("2026-11-24T10:00:00+09:00")
@@ -64,7 +65,7 @@ class _FixedIndex:
 def test_close_faq_entries_are_suggested_and_noted_for_review(knowledge):
     entries = {f: FaqEntry(id=f, question=f"{f} の質問", answer="…") for f in ("F1", "F2")}
     faq = Snapshot(version="t", entries=entries, index=_FixedIndex())
-    close = Knowledge(**{**knowledge.__dict__, "faq": faq})
+    close = replace(knowledge, faq=faq)
     turn = decide(Ask.FAQ, Understood(text="よくわからない質問", intent="nlu_fallback"), close)
     card = turn.replies[0].card
     assert isinstance(card, SuggestionsCard) and card.count == 2
@@ -81,16 +82,21 @@ def test_nothing_found_offers_the_people_and_is_noted(knowledge):
     turn = decide(Ask.FAQ, Understood(text="明日の天気はどうですか", intent="nlu_fallback"), knowledge)
     assert turn.replies[0].card.kind == "fallback"
     assert [b.payload for b in turn.replies[0].buttons] == ["/ask_phone", "/request_callback"]
+    assert turn.replies[0].keys() == ["fallback.nothing", "fallback.rephrase_hint"]
     assert turn.review.kind == "fallback"
 
 
 def test_open_now_follows_the_clock(live):
     understood = Understood(text="電話で聞きたい", intent="ask_phone", slots={"procedure": "sodai_gomi"})
     weekday = decide(Ask.PHONE, understood, live.now())
-    saturday = decide(Ask.PHONE, understood, Knowledge(**{**live.now().__dict__, "now": SATURDAY_10}))
+    saturday = decide(Ask.PHONE, understood, replace(live.now(), now=SATURDAY_10))
     assert isinstance(weekday.replies[0].card, PhoneCard)
     assert weekday.replies[0].card.open_now is True and saturday.replies[0].card.open_now is False
-    assert weekday.replies[0].text != saturday.replies[0].text
+    assert "phone.open_now" in weekday.replies[0].keys()
+    assert (
+        "phone.closed_now" in saturday.replies[0].keys()
+        and "phone.open_now" not in saturday.replies[0].keys()
+    )
 
 
 def test_the_safety_followup_adds_a_clearly_named_procedure_only(knowledge):
@@ -126,3 +132,14 @@ def test_the_core_imports_no_rasa():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_texts_are_message_keys_rendered_from_the_data(knowledge):
+    """A reply names its data/messages.yml texts; rendering fills them from the turn's messages."""
+    turn = decide(Ask.ANSWER, Understood(text="住民票の写しを取りたい", intent="ask_procedure"), knowledge)
+    reply = turn.replies[0]
+    assert reply.keys()[0] == "procedure.title" and "procedure.department" in reply.keys()
+    procedure = knowledge.catalog.get("juminhyo")
+    rendered = reply.text(knowledge.messages).split("\n")
+    assert rendered[0] == knowledge.messages.text("procedure.title", name=procedure.name)
+    assert rendered[1] == procedure.summary  # catalog words are shown as they are

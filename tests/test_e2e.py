@@ -83,6 +83,57 @@ def test_a_request_with_number_and_name_asks_only_what_is_missing(bot):
     assert bot.madoguchi_cli("callbacks", "done", ticket).returncode == 0
 
 
+def texts(messages: list[dict]) -> list[str]:
+    return [m["text"] for m in messages if m.get("text")]
+
+
+def buttons(messages: list[dict]) -> list[dict]:
+    return [b for m in messages for b in m.get("buttons") or []]
+
+
+def steps(messages: list[dict]) -> list[str]:
+    return [c.get("step") for c in kinds(messages) if c["kind"] == "callback_form"]
+
+
+def test_answers_that_do_not_fit_re_ask_the_step_and_keep_the_form(bot):
+    sender = new_sender()
+    bot.rest(sender, "折り返し電話をお願いしたいです")
+    # a question about the number asked for (read as ask_phone) asks for the number again
+    assert steps(bot.rest(sender, "電話番号は何に使うんですか？")) == ["phone"]
+    # the number and the name in one answer: the name is not asked again
+    assert steps(bot.rest(sender, "山田です、03-1234-5678")) == ["slot"]
+    assert steps(bot.rest(sender, "夜中がいいです")) == ["slot"]  # no such slot: the buttons again
+    asked = bot.rest(sender, '/inform{"time_slot":"weekday_am"}')
+    unsure = bot.rest(sender, "わからない")
+    assert steps(unsure) == ["topic"] and texts(unsure) != texts(asked)  # asked again, saying why
+    read_back = bot.rest(sender, "児童手当のこと")
+    assert steps(read_back) == ["confirm"]
+    # the number typed again at the read-back: read back again (with why), the form goes on
+    again = bot.rest(sender, "03-1234-5678")
+    assert steps(again) == ["confirm"], again
+    assert texts(again) != texts(read_back) and any(b["payload"] == "/affirm" for b in buttons(again))
+    done = bot.rest(sender, "/affirm")
+    card = next(c for c in kinds(done) if c["kind"] == "callback")
+    assert card["slot"] == "weekday_am"
+    made = card["ticket"].split("-")[1]
+    assert card["call_date"] > f"{made[:4]}-{made[4:6]}-{made[6:]}"  # the next business day, never the same
+    listed = bot.madoguchi_cli("callbacks", "list", "--json")
+    request = next(r for r in json.loads(listed.stdout) if r["ticket"] == card["ticket"])
+    assert (request["phone"], request["name"]) == ("0312345678", "山田")
+    assert bot.madoguchi_cli("callbacks", "done", card["ticket"]).returncode == 0
+
+
+def test_a_crisis_at_the_read_back_still_wins(bot):
+    sender = new_sender()
+    bot.rest(sender, "折り返しお電話いただけますか。佐藤一郎、090-1234-5678です")
+    bot.rest(sender, '/inform{"time_slot":"weekday_pm"}')
+    assert steps(bot.rest(sender, "国民健康保険について")) == ["confirm"]
+    cards = bot.madoguchi(sender, "もう死にたい")
+    assert cards[0]["kind"] == "safety"
+    # the form is over: nothing was queued, the next question is answered as a question
+    assert not any(c.get("kind") == "callback" for c in bot.madoguchi(sender, "/affirm"))
+
+
 def test_invalid_phone_is_re_asked_then_the_main_number_is_given(bot):
     sender = new_sender()
     bot.rest(sender, "電話をかけてほしい")

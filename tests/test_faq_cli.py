@@ -13,7 +13,7 @@ import openpyxl
 import pytest
 
 from bot.cli import main
-from bot.knowledge.faq import base
+from bot.knowledge.faq import live_base
 
 CSV = (
     "番号,質問,回答,分類,言い換え,担当課,URL,確認日\n"
@@ -44,7 +44,7 @@ def staff_csv(tmp_path: Path) -> Path:
 def test_import_without_kb_updates_the_running_bots_base(env: Path, staff_csv: Path, capsys) -> None:
     assert main(["faq", "import", str(staff_csv)]) == 0
     assert "3 件" in capsys.readouterr().out
-    snapshot = base.load_current(env / "var" / "faq")
+    snapshot = live_base.load_current(env / "var" / "faq")
     assert snapshot.get("F0001").paraphrases == ("住民票がほしい", "住民票の発行")
     assert snapshot.get("F0001").verified_on == "2025-04-01"
 
@@ -70,12 +70,12 @@ def test_undecodable_file_exits_1(env: Path, tmp_path: Path, capsys) -> None:
     bad.write_bytes(b"id,question,answer\n\x81\x20,x,y\n")
     assert main(["faq", "import", str(bad), "--kb", str(tmp_path / "kb")]) == 1
     assert "2 行目" in capsys.readouterr().err
-    assert base.current_version(tmp_path / "kb") is None
+    assert live_base.current_version(tmp_path / "kb") is None
 
 
 def test_dry_run_does_not_publish(env: Path, staff_csv: Path, tmp_path: Path) -> None:
     assert main(["faq", "import", str(staff_csv), "--kb", str(tmp_path / "kb"), "--dry-run"]) == 0
-    assert base.current_version(tmp_path / "kb") is None
+    assert live_base.current_version(tmp_path / "kb") is None
 
 
 @pytest.mark.parametrize("name", ["out.csv", "out.xlsx"])
@@ -93,7 +93,7 @@ def test_export_edit_import_round_trip(env: Path, staff_csv: Path, tmp_path: Pat
         text = out.read_text(encoding="utf-8-sig").replace("子どもが生まれたら", "出生後")
         out.write_text(text, encoding="utf-8-sig")
     assert main(["faq", "import", str(out), "--kb", str(kb)]) == 0
-    snapshot = base.load_current(kb)
+    snapshot = live_base.load_current(kb)
     assert snapshot.get("F0003").answer.startswith("出生後15日以内")
     assert snapshot.get("F0001").answer == "市民課の窓口で取れます。\n本人確認書類を持ってきてください。"
 
@@ -182,9 +182,9 @@ def test_status_and_ensure(env: Path, staff_csv: Path, capsys) -> None:
     (seed_dir / "sample_faq.csv").write_text(CSV, encoding="utf-8")
     assert main(["faq", "status"]) == 1
     assert main(["faq", "ensure"]) == 0
-    version = base.current_version(env / "var" / "faq")
+    version = live_base.current_version(env / "var" / "faq")
     assert version
-    assert main(["faq", "ensure"]) == 0 and base.current_version(env / "var" / "faq") == version
+    assert main(["faq", "ensure"]) == 0 and live_base.current_version(env / "var" / "faq") == version
     capsys.readouterr()
     assert main(["faq", "status"]) == 0
     out = capsys.readouterr().out
@@ -212,7 +212,7 @@ def _cli(*args: str) -> subprocess.CompletedProcess:
 def test_running_reader_sees_an_import_from_another_process(staff_csv: Path, tmp_path: Path) -> None:
     kb = tmp_path / "kb"
     assert _cli("faq", "import", str(staff_csv), "--kb", str(kb)).returncode == 0
-    live = base.LiveFaq(kb, check_interval=2.0)
+    live = live_base.LiveFaq(kb, check_interval=2.0)
     held = live.snapshot()  # a conversation in progress
     changed = tmp_path / "changed.csv"
     changed.write_text(
@@ -239,20 +239,20 @@ def test_two_imports_at_once_do_not_interleave(staff_csv: Path, tmp_path: Path) 
         for path in (staff_csv, other)
     ]
     assert [p.wait(timeout=120) for p in procs] == [0, 0]
-    assert len(base.list_versions(kb)) == 2
-    ids = set(base.load_current(kb).entries)
+    assert len(live_base.list_versions(kb)) == 2
+    ids = set(live_base.load_current(kb).entries)
     assert ids in ({"F0001", "F0002", "F0003"}, {"G0001", "G0002", "G0003"})
 
 
 def test_rollback_command(staff_csv: Path, tmp_path: Path, capsys) -> None:
     kb = tmp_path / "kb"
     assert main(["faq", "import", str(staff_csv), "--kb", str(kb)]) == 0
-    first = base.current_version(kb)
+    first = live_base.current_version(kb)
     changed = tmp_path / "changed.csv"
     changed.write_text(CSV.replace("事前の申込みが必要です。", "変更後"), encoding="utf-8")
     assert main(["faq", "import", str(changed), "--kb", str(kb)]) == 0
     assert main(["faq", "rollback", first, "--kb", str(kb)]) == 0
-    assert base.load_current(kb).get("F0002").answer == "事前の申込みが必要です。"
+    assert live_base.load_current(kb).get("F0002").answer == "事前の申込みが必要です。"
     assert main(["faq", "rollback", "nope", "--kb", str(kb)]) == 1
 
 

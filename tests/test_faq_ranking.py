@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from bot.knowledge.faq import rank_latent, ranking
-from bot.knowledge.faq.model import FaqEntry
+from bot.knowledge.faq.entry import FaqEntry
 from bot.knowledge.faq.rank_bm25 import BM25Field
 from bot.knowledge.faq.rank_latent import LatentField
 from bot.knowledge.faq.rank_synonyms import SynonymError, SynonymMatcher, default_groups, load_groups

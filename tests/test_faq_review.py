@@ -10,8 +10,8 @@ import pytest
 
 from bot import settings as settings_module
 from bot.cli import main
-from bot.knowledge.faq import base
-from bot.knowledge.faq.model import FaqEntry
+from bot.knowledge.faq import live_base
+from bot.knowledge.faq.entry import FaqEntry
 from bot.knowledge.faq.review import (
     REVIEW_COLUMNS,
     REVIEW_JA_HEADERS,
@@ -49,7 +49,7 @@ def _group(question: str, count: int = 1, guesses=("F0001",), kinds=("low_confid
 @pytest.fixture
 def kb(tmp_path: Path) -> Path:
     path = tmp_path / "kb"
-    base.publish(ENTRIES, path)
+    live_base.publish(ENTRIES, path)
     return path
 
 
@@ -70,7 +70,7 @@ def test_export_writes_one_row_per_question_with_empty_staff_columns(kb: Path, t
         _group("犬の登録はどこ", count=5, guesses=(), kinds=("fallback", "unhelpful")),
         _group("住民票がほしい"),  # already a paraphrase: resolved earlier, left out
     ]
-    written, skipped = write_review_workbook(groups, path, base.load_current(kb))
+    written, skipped = write_review_workbook(groups, path, live_base.load_current(kb))
     assert (written, skipped) == (2, 1)
     rows = list(openpyxl.load_workbook(path).active.iter_rows(values_only=True))
     assert list(rows[0]) == [REVIEW_JA_HEADERS[c] for c in REVIEW_COLUMNS]
@@ -90,7 +90,7 @@ def test_staff_edits_add_paraphrases_and_create_entries(kb: Path, tmp_path: Path
         _group("犬の登録ってどうやるの", count=1, guesses=()),
         _group("よくわからない質問", count=1),
     ]
-    write_review_workbook(groups, path, base.load_current(kb))
+    write_review_workbook(groups, path, live_base.load_current(kb))
     new = {"question": "犬の登録はどうすればいいですか", "answer": "飼い始めて30日以内に登録してください。"}
     _fill(
         path,
@@ -104,8 +104,10 @@ def test_staff_edits_add_paraphrases_and_create_entries(kb: Path, tmp_path: Path
     assert outcome.report.ok, [str(e) for e in outcome.report.errors]
     assert outcome.paraphrases_added == [("F0001", "住民票 コンビニで取れる？")]
     assert outcome.created == ["F0003"] and outcome.undecided == 1
-    version = base.publish(outcome.entries, kb.parent / "kb", expected_version=base.current_version(kb))
-    snapshot = base.load_current(kb)
+    version = live_base.publish(
+        outcome.entries, kb.parent / "kb", expected_version=live_base.current_version(kb)
+    )
+    snapshot = live_base.load_current(kb)
     assert snapshot.version == version
     assert snapshot.get("F0001").paraphrases == ("住民票がほしい", "住民票 コンビニで取れる？")
     created = snapshot.get("F0003")
@@ -121,7 +123,9 @@ def test_staff_edits_add_paraphrases_and_create_entries(kb: Path, tmp_path: Path
 
 def test_review_errors_name_the_review_rows(kb: Path, tmp_path: Path) -> None:
     path = tmp_path / "review.xlsx"
-    write_review_workbook([_group(f"質問{i}", count=9 - i) for i in range(6)], path, base.load_current(kb))
+    write_review_workbook(
+        [_group(f"質問{i}", count=9 - i) for i in range(6)], path, live_base.load_current(kb)
+    )
     _fill(
         path,
         {
@@ -148,7 +152,7 @@ def test_review_import_cli_end_to_end_with_real_stores(tmp_path: Path, monkeypat
     monkeypatch.delenv("MADOGUCHI_VAR", raising=False)
     monkeypatch.delenv("REDIS_URL", raising=False)
     settings = settings_module.load()
-    base.publish(ENTRIES, settings.faq_dir)
+    live_base.publish(ENTRIES, settings.faq_dir)
     stores = open_stores(settings)
     try:
         stores.review.record("住民票をコンビニで取りたい 電話は090-1234-5678", "low_confidence", ["F0001"])
@@ -163,12 +167,12 @@ def test_review_import_cli_end_to_end_with_real_stores(tmp_path: Path, monkeypat
     by_question = {r[0]: n for n, r in enumerate(rows, start=2)}
     phone_row = next(n for q, n in by_question.items() if q.startswith("住民票"))
     _fill(path, {phone_row: {"faq_id": "F0001"}})
-    before = base.current_version(settings.faq_dir)
+    before = live_base.current_version(settings.faq_dir)
     assert main(["review", "import", str(path), "--dry-run"]) == 0
-    assert base.current_version(settings.faq_dir) == before
+    assert live_base.current_version(settings.faq_dir) == before
     assert main(["review", "import", str(path)]) == 0
     assert "言い換え追加 1 件" in capsys.readouterr().out
-    entry = base.load_current(settings.faq_dir).get("F0001")
+    entry = live_base.load_current(settings.faq_dir).get("F0001")
     assert len(entry.paraphrases) == 2 and entry.paraphrases[1].startswith("住民票をコンビニで取りたい")
     # The resolved question no longer comes back in the next export.
     assert main(["review", "export", str(path)]) == 0
@@ -178,17 +182,17 @@ def test_review_import_cli_end_to_end_with_real_stores(tmp_path: Path, monkeypat
 
 def test_review_import_with_errors_changes_nothing(kb: Path, tmp_path: Path, capsys) -> None:
     path = tmp_path / "review.xlsx"
-    write_review_workbook([_group("質問A"), _group("質問B")], path, base.load_current(kb))
+    write_review_workbook([_group("質問A"), _group("質問B")], path, live_base.load_current(kb))
     _fill(path, {2: {"faq_id": "F0002"}, 3: {"faq_id": "F7777"}})
-    before = base.current_version(kb)
+    before = live_base.current_version(kb)
     assert main(["review", "import", str(path), "--kb", str(kb)]) == 1
     assert "3行目" in capsys.readouterr().err
-    assert base.current_version(kb) == before
+    assert live_base.current_version(kb) == before
 
 
 def test_multiline_resident_question_becomes_one_paraphrase(kb: Path, tmp_path: Path) -> None:
     path = tmp_path / "review.xlsx"
-    write_review_workbook([_group("住民票を\nコンビニで")], path, base.load_current(kb))
+    write_review_workbook([_group("住民票を\nコンビニで")], path, live_base.load_current(kb))
     _fill(path, {2: {"faq_id": "f0001"}})  # ids are matched case-insensitively, as Excel users type them
     outcome = apply_review(read_review_workbook(path), ENTRIES)
     assert outcome.report.ok
@@ -197,7 +201,7 @@ def test_multiline_resident_question_becomes_one_paraphrase(kb: Path, tmp_path: 
 
 def test_wording_clash_with_an_older_entry_is_reported_on_the_review_row(kb: Path, tmp_path: Path) -> None:
     path = tmp_path / "review.xlsx"
-    write_review_workbook([_group("粗大ごみの出し方を教えてください？")], path, base.load_current(kb))
+    write_review_workbook([_group("粗大ごみの出し方を教えてください？")], path, live_base.load_current(kb))
     _fill(path, {2: {"faq_id": "F0001"}})  # staff chose the wrong entry: it is F0002's question
     outcome = apply_review(read_review_workbook(path), ENTRIES)
     assert outcome.report.ok

@@ -8,7 +8,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from bot.knowledge.faq.model import FaqEntry
+from bot.knowledge.faq.entry import FaqEntry
 from bot.knowledge.faq.tables import TableError, read_table, write_faq_table
 from bot.knowledge.faq.validate import validate
 

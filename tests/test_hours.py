@@ -140,3 +140,20 @@ def test_bad_hours_name_the_field(data: dict, field: str, fragment: str) -> None
     with pytest.raises(HoursError) as info:
         OfficeHours.from_mapping(data)
     assert any(f == field and fragment in m for f, m in info.value.problems), info.value.problems
+
+
+def test_the_next_weekday_window_skips_weekends_holidays_and_the_year_end():
+    from datetime import date, time
+
+    from bot.hours import next_weekday_window
+
+    am = (time(9), time(12))
+    assert next_weekday_window(CITY, *am, jst(2026, 11, 24, 10)) == date(2026, 11, 25)  # never the same day
+    assert next_weekday_window(CITY, *am, jst(2026, 11, 27, 10)) == date(2026, 11, 30)  # Friday -> Monday
+    assert next_weekday_window(CITY, *am, jst(2026, 11, 20, 10)) == date(2026, 11, 24)  # 11/23 勤労感謝の日
+    assert next_weekday_window(CITY, *am, jst(2026, 12, 28, 16)) == date(2027, 1, 4)  # year-end break
+    assert next_weekday_window(SHIMIN, *am, jst(2026, 12, 11, 10)) == date(
+        2026, 12, 14
+    )  # not the 2nd Saturday
+    with pytest.raises(ValueError):
+        next_weekday_window(CITY, time(18), time(19), jst(2026, 11, 24, 10))  # outside the weekday hours

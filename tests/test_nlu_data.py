@@ -115,6 +115,27 @@ TOPIC_PATTERNS = {
     "kaichojikan": r"開庁|何時|土曜|日曜|年末年始|受付時間|しやくしょ",
     "seikatsu_sodan": r"生活|家賃|借金|食べるもの",
     "konbini_kofu": r"コンビニ|セブン",
+    # data/nlu/procedures_more.yml: what older residents and newcomers ask at the counters
+    "kouki_iryo": r"後期高齢|75歳|こうきこうれい",
+    "kaigo_hokensho": r"介護保険証|介護保険の被保険者証|負担割合証",
+    "hokensho_saikofu": r"保険証|資格確認書",
+    "nouzei_sodan": r"払えない|分割|督促|滞納|待ってもら",
+    "kogaku_ryoyohi": r"高額|限度額|上限",
+    "zairyu_card_jusho": r"在留カード|外国|住居地|特別永住",
+    "yobo_sesshu": r"予防接種|ワクチン|予診票",
+    "gan_kenshin": r"検診|健診",
+    "nenkin_jukyu": r"年金をもらう|年金請求|繰り下げ|老齢",
+    "nenkin_izoku": r"遺族年金|未支給|年金を止め|年金の手続き",
+    "sousai_hi": r"葬祭費|葬儀|葬式",
+    "koureisha_fukushi": r"見守り|緊急通報|配食|おむつ|敬老",
+    "kaigo_hokenryo": r"介護保険料",
+    "mynumber_hokensho": r"マイナ保険証|保険証として|保険証が廃止",
+    "mynumber_address": r"(マイナンバーカード|マイナカード)の(住所|名前)|継続利用",
+    "jido_teate_change": r"児童手当の(振込|届|現況|額)|児童手当をやめる",
+    "shien_sochi": r"住民票を見られ|住所を知られ|支援措置",
+    "suido": r"水道",
+    "jitensha": r"自転車|駐輪",
+    "passport": r"パスポート",
 }
 MIN_PER_TOPIC = 4
 

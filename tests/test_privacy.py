@@ -214,3 +214,26 @@ def test_install_log_masking_covers_child_loggers_once():
 @pytest.mark.parametrize(("text", "expected"), MASKED)
 def test_masking_twice_changes_nothing(text: str, expected: str):
     assert mask(expected) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "私は山田",
+        "山田です。折り返しください",
+        "担当の方から折り返しお電話いただけますか。山田太郎、090-0000-1234です",
+        "佐藤花子といいます。電話をかけ直してほしいです",
+        "折り返し電話ください、きむらです",
+    ],
+)
+def test_every_name_the_callback_form_would_take_is_masked(text):
+    from actions.callback import introduced_name
+
+    name = introduced_name(text)
+    assert name, "the callback form takes a name from this text"
+    masked = mask(text)
+    assert name not in masked and NAME in masked
+
+
+def test_someone_elses_name_is_not_an_introduction():
+    assert mask("高橋さんに折り返してほしい") == "高橋さんに折り返してほしい"

@@ -11,7 +11,7 @@ import urllib.parse
 import pytest
 import yaml
 
-from bot.runner import Config, endpoints, write_endpoints
+from bot.runner import Config, banner, commands, endpoints, ready_urls, write_endpoints
 
 
 def config(env: dict[str, str], tmp_path) -> Config:
@@ -53,6 +53,18 @@ def test_ports_and_origins_come_from_the_environment(tmp_path):
     assert yaml.safe_load(path.read_text())["action_endpoint"]["url"].endswith(":6001/webhook")
 
 
+def test_the_staff_console_has_its_own_port_on_loopback(tmp_path):
+    cfg = config({}, tmp_path)
+    assert (cfg.staff_host, cfg.staff_port) == ("127.0.0.1", 5080)
+    cfg = config({"STAFF_PORT": "6003", "STAFF_HOST": "10.0.0.5"}, tmp_path)
+    assert commands(cfg, tmp_path / "endpoints.yml")["staff"][-4:] == ["--host", "10.0.0.5", "--port", "6003"]
+    assert ready_urls(cfg)["staff"] == "http://127.0.0.1:6003/login"
+    assert "http://10.0.0.5:6003/" in banner(cfg)
+    for residents in ("PORT", "WIDGET_PORT", "ACTIONS_PORT"):
+        with pytest.raises(ValueError, match="STAFF_PORT"):
+            config({"STAFF_PORT": "7000", residents: "7000"}, tmp_path)
+
+
 def _listening(url: str) -> bool:
     parts = urllib.parse.urlparse(url)
     with socket.socket() as sock:
@@ -66,7 +78,7 @@ def test_sigterm_to_the_process_group_stops_everything():
 
     bot = start_bot()
     try:
-        urls = [bot.rasa_url, bot.actions_url, bot.widget_url]
+        urls = [bot.rasa_url, bot.actions_url, bot.widget_url, bot.staff_url]
         assert all(_listening(u) for u in urls)
         os.killpg(bot.process.pid, signal.SIGTERM)
         code = bot.process.wait(timeout=60)

@@ -17,7 +17,7 @@ import pytest
 
 from bot.privacy import PHONE
 from bot.stores import REVIEW_KINDS, StoreError, Stores, open_stores
-from bot.stores.models import JST
+from bot.stores.records import JST
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -256,11 +256,37 @@ def test_dedup_check_and_set(stores: Stores):
         stores.dedup.seen_before("evt-3", 0)
 
 
-def test_dedup_expires(stores: Stores):
-    assert stores.dedup.seen_before("evt-short", ttl_seconds=1) is False
-    assert stores.dedup.seen_before("evt-short", ttl_seconds=1) is True
-    time.sleep(1.3)
-    assert stores.dedup.seen_before("evt-short", ttl_seconds=1) is False
+def test_dedup_expires_on_sqlite_by_the_stores_clock(tmp_path):
+    from bot.stores import open_stores
+    from tests.conftest import make_settings
+
+    now = [datetime(2026, 11, 24, 10, 0, tzinfo=JST)]
+    with open_stores(make_settings(tmp_path / "var"), clock=lambda: now[0]) as stores:
+        assert stores.dedup.seen_before("evt-short", ttl_seconds=60) is False
+        now[0] += timedelta(seconds=59)
+        assert stores.dedup.seen_before("evt-short", ttl_seconds=60) is True
+        now[0] += timedelta(seconds=1)
+        assert stores.dedup.seen_before("evt-short", ttl_seconds=60) is False
+
+
+def test_dedup_expires_on_redis_by_its_ttl(redis_url, tmp_path):
+    """Redis expires the key itself: the key carries the TTL asked for (no waiting for it)."""
+    import uuid
+
+    import redis
+
+    from tests.conftest import drop_redis_prefix, make_settings
+
+    settings, prefix = make_settings(tmp_path / "var", redis_url), f"test:{uuid.uuid4().hex}:"
+    with open_stores(settings, prefix=prefix) as stores:
+        assert stores.dedup.seen_before("evt-short", ttl_seconds=60) is False
+        assert stores.dedup.seen_before("evt-short", ttl_seconds=60) is True
+    client = redis.Redis.from_url(settings.redis_url)
+    try:
+        assert 59_000 <= client.pttl(f"{prefix}dedup:evt-short") <= 60_000
+    finally:
+        client.close()
+        drop_redis_prefix(redis_url, prefix)
 
 
 def test_dedup_only_one_thread_wins(stores: Stores):
@@ -289,8 +315,9 @@ def test_purge_expired_uses_retention(clocked: Stores, clock: FakeClock):
         "callbacks": 0,
         "review": 0,
         "feedback": 0,
+        "callback_work": 0,
     }
-    assert clocked.purge_expired() == {"callbacks": 1, "review": 1, "feedback": 1}
+    assert clocked.purge_expired() == {"callbacks": 1, "review": 1, "feedback": 1, "callback_work": 0}
     assert [r.ticket for r in clocked.callbacks.list()] == [kept_open.ticket]
     with pytest.raises(ValueError, match="^days:"):
         clocked.purge_expired(days=-1)

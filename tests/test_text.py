@@ -103,3 +103,21 @@ def test_long_input_is_analysed_completely():
 
 def test_readings_make_kana_spellings_comparable():
     assert reading("住民票") == to_katakana("じゅうみんひょう") == "ジュウミンヒョウ"
+
+
+def test_one_home_for_atomic_writes(tmp_path):
+    """A failed write leaves the old file and no temporary file behind."""
+    import pytest as _pytest
+
+    from bot.files import atomic_write, atomic_write_bytes
+
+    target = tmp_path / "sub" / "f.bin"
+    atomic_write_bytes(target, b"old")
+
+    def broken(handle):
+        handle.write(b"half")
+        raise RuntimeError("disk full")
+
+    with _pytest.raises(RuntimeError):
+        atomic_write(target, broken)
+    assert target.read_bytes() == b"old" and [p.name for p in target.parent.iterdir()] == ["f.bin"]

@@ -26,18 +26,31 @@
   var MAX_KEPT_MESSAGES = 200;
   var MAX_MESSAGE_CHARS = 1000;
   var REQUEST_TIMEOUT_MS = 30000;
+  // A growing text box stops at a quarter of the panel: at 390×480 (a phone with its keyboard open) with
+  // 文字 大 that is 5 lines and still leaves the message area over half the panel.
+  var MAX_INPUT_SHARE = 0.25;
   var PHONE_PAYLOAD = "/ask_phone";
+  var STARTER_PAYLOAD = "/ask_procedure"; // 「手続きをさがす」 with nothing named: the menu of data/menu.yml
   var FEEDBACK_PAYLOAD = /^\/feedback\s*\{\s*"helpful"\s*:\s*(true|false)\s*\}\s*$/;
   var URL_PATTERN = /https?:\/\/[^\s<>"'`、。「」（）()［］\[\]{}]+/g;
   // Phone numbers in message text (no lookbehind: older Safari cannot parse it). Group 1 is the character
   // before the number (or nothing), group 2 the number: a Japanese number with hyphens (012-345-6701,
-  // 0570-783-556, 090-1234-5678), a # short number (#8008, #7119), or 110 / 119 / 189 / 118 / 171 written
-  // as 「119番」「119 番へ」. Digits inside dates, prices, postal codes (two groups), 受付番号 (after a
-  // letter or hyphen) and URLs (matched first) are not phone numbers.
-  var PHONE_PATTERN =
-    /(^|[^0-9A-Za-z\-－_\/#＃.])(0\d{1,4}[-－]\d{1,4}[-－]\d{3,4}|[#＃]\d{4}|(?:110|119|189|118|171)(?=\s?番))(?![0-9０-９\-－])/g;
+  // 0570-783-556, 090-1234-5678, 0570-078374), a # short number (#8008, #7119), or 110 / 119 / 189 / 118 /
+  // 171 written as 「119番」「119 番へ」. Digits inside dates, prices, postal codes (two groups, 7 digits),
+  // 受付番号 (after a letter or hyphen) and URLs (matched first) are not phone numbers.
+  var PHONE_PATTERN = new RegExp(
+    "(^|[^0-9A-Za-z\\-－_/#＃.])" +
+      "(0\\d{1,4}[-－]\\d{1,4}[-－]\\d{3,4}|0\\d{3}[-－]\\d{6}|[#＃]\\d{4}|(?:110|119|189|118|171)(?=\\s?番))" +
+      "(?![0-9０-９\\-－])",
+    "g"
+  );
   var PHONE_DIGITS = { min: 10, max: 11 }; // a Japanese number with an area or service code has 10 or 11 digits
+  // ASCII spaces after a Japanese sentence end (「取れます。 詳しくは」): shown as nothing. Spaces between
+  // words, as やさしい日本語 writes them (「市民課で もらえます」), are kept.
+  var STRAY_SPACE = /([。！？」）])[ \t]+(?=[^\x00-\x7F])/g;
+  var TICKET_PATTERN = /[A-Z]{2,4}-[0-9]{8}-[0-9]{3,6}/g;
   var CARD_PHONE = /^[#＃]?[0-9][0-9\-－]{1,15}$/;
+  var CHOICE_SELECTOR = ".mdg-call, .mdg-choices button:not([disabled]), .mdg-choices a[href]";
   var ID = "mdg-" + Math.random().toString(36).slice(2, 8);
   // How the widget shows each custom.madoguchi card kind (bot/dialogue/cards.py CARD_TYPES;
   // tests/test_cards.py fails when a kind is missing). "text": the card's own message (text + buttons,
@@ -227,6 +240,15 @@
         card[name] = value;
       }
     });
+    if (card.kind === "procedure") {
+      // both versions of the summary sentence, so that the やさしい日本語 switch can swap them in place
+      ["summary", "summary_easy"].forEach(function (name) {
+        var value = shortText(raw[name], 600);
+        if (value) {
+          card[name] = value;
+        }
+      });
+    }
     var phones = cleanPhones(raw.phones || raw.phone || []);
     if (phones.length) {
       card.phones = phones;
@@ -268,11 +290,30 @@
 
   // --- rendering of message text -------------------------------------------------------------------
 
+  /**
+   * The text of a bot message as the やさしい日本語 switch wants it now: a procedure answer carries both
+   * summary sentences in its card, and the one in the text is swapped for the other when the switch
+   * changed since (the readings then no longer match that text and are left out for it).
+   */
+  function shownText(message, easy) {
+    var card = message.card;
+    if (!card || !card.summary || !card.summary_easy || card.summary === card.summary_easy) {
+      return { text: message.text, furigana: message.furigana };
+    }
+    var want = easy ? card.summary_easy : card.summary;
+    var other = easy ? card.summary : card.summary_easy;
+    if (message.text.indexOf(want) !== -1 || message.text.indexOf(other) === -1) {
+      return { text: message.text, furigana: message.furigana };
+    }
+    return { text: message.text.replace(other, want), furigana: null };
+  }
+
   function appendPlain(parent, text) {
     text.split("\n").forEach(function (line, i) {
       if (i > 0) {
         parent.appendChild(el("br"));
       }
+      line = line.replace(STRAY_SPACE, "$1");
       if (line) {
         parent.appendChild(document.createTextNode(line));
       }
@@ -355,6 +396,19 @@
     appendAnnotated(parent, text.slice(pos), offset + pos, ranges);
   }
 
+  /** Text with 受付番号 (CB-20261202-0001) emphasised and kept on one line, and phone numbers as links. */
+  function appendTokens(parent, text, offset, ranges) {
+    var pos = 0;
+    var match;
+    TICKET_PATTERN.lastIndex = 0;
+    while ((match = TICKET_PATTERN.exec(text)) !== null) {
+      appendWithPhones(parent, text.slice(pos, match.index), offset + pos, ranges);
+      parent.appendChild(el("strong", { className: "mdg-ticket", text: match[0] }));
+      pos = match.index + match[0].length;
+    }
+    appendWithPhones(parent, text.slice(pos), offset + pos, ranges);
+  }
+
   function renderRichText(parent, text, segments, strings) {
     var ranges = rubyRanges(segments);
     var pos = 0;
@@ -365,11 +419,11 @@
       if (!href) {
         continue;
       }
-      appendWithPhones(parent, text.slice(pos, match.index), pos, ranges);
+      appendTokens(parent, text.slice(pos, match.index), pos, ranges);
       appendLink(parent, href, match[0], strings);
       pos = match.index + match[0].length;
     }
-    appendWithPhones(parent, text.slice(pos), pos, ranges);
+    appendTokens(parent, text.slice(pos), pos, ranges);
   }
 
   // --- the widget ----------------------------------------------------------------------------------
@@ -424,21 +478,28 @@
   };
 
   Widget.prototype.buildHeader = function () {
+    var s = this.strings;
     var self = this;
     var close = el("button", { type: "button", className: "mdg-close" }, [
       el("span", { "aria-hidden": "true", text: "×" }),
-      el("span", { text: this.strings.close }),
+      el("span", { text: s.close }),
     ]);
     close.addEventListener("click", function () { self.close(); });
-    var clear = el("button", { type: "button", className: "mdg-clear", text: this.strings.clear });
-    clear.addEventListener("click", function () { self.clearConversation(); });
+    this.settingsToggle = el("button", {
+      type: "button",
+      className: "mdg-settings-toggle",
+      "aria-expanded": "false",
+      "aria-controls": ID + "-settings",
+    }, [el("span", { text: s.settingsLabel })]);
+    this.settingsToggle.addEventListener("click", function () { self.toggleSettings(); });
     return el("div", { className: "mdg-header" }, [
-      el("h2", { id: ID + "-title", className: "mdg-title", text: this.strings.title }),
-      clear,
+      el("h2", { id: ID + "-title", className: "mdg-title", text: s.title }),
+      this.settingsToggle,
       close,
     ]);
   };
 
+  /** The display settings, folded behind one 「表示の設定」 button; 会話を消去 lives here, far from 閉じる. */
   Widget.prototype.buildSettings = function () {
     var s = this.strings;
     var self = this;
@@ -463,11 +524,62 @@
       self.switches[name] = sw;
     });
 
-    return el("div", { className: "mdg-settings", role: "group", "aria-label": s.settingsLabel }, [
-      sizeGroup,
-      this.switches.yasashii,
-      this.switches.furigana,
+    this.settings = el("div", {
+      id: ID + "-settings",
+      className: "mdg-settings",
+      role: "group",
+      "aria-label": s.settingsLabel,
+      hidden: true,
+    }, [sizeGroup, this.switches.yasashii, this.switches.furigana, this.buildClear()]);
+    return this.settings;
+  };
+
+  /** 会話を消去, which asks first (a resident may be in the middle of a callback request). */
+  Widget.prototype.buildClear = function () {
+    var s = this.strings;
+    var self = this;
+    var clear = el("button", { type: "button", className: "mdg-clear", text: s.clear });
+    var yes = el("button", { type: "button", className: "mdg-clear-yes", text: s.clearYes });
+    var no = el("button", { type: "button", className: "mdg-clear-no", text: s.clearNo });
+    var confirm = el("div", {
+      className: "mdg-clear-confirm",
+      role: "group",
+      "aria-labelledby": ID + "-clearq",
+      hidden: true,
+    }, [
+      el("span", { id: ID + "-clearq", className: "mdg-clear-q", text: s.clearQuestion }),
+      yes,
+      no,
     ]);
+    clear.addEventListener("click", function () {
+      clear.hidden = true;
+      confirm.hidden = false;
+      no.focus(); // the safe answer is the one under the finger
+    });
+    function fold() {
+      confirm.hidden = true;
+      clear.hidden = false;
+    }
+    no.addEventListener("click", function () {
+      fold();
+      clear.focus();
+    });
+    yes.addEventListener("click", function () {
+      fold();
+      self.clearConversation();
+    });
+    this.foldClear = fold;
+    return el("div", { className: "mdg-clear-box" }, [clear, confirm]);
+  };
+
+  Widget.prototype.toggleSettings = function (open) {
+    var show = open === undefined ? this.settings.hidden : open;
+    this.settings.hidden = !show;
+    this.settingsToggle.setAttribute("aria-expanded", String(show));
+    if (!show) {
+      this.foldClear();
+    }
+    this.showNewest();
   };
 
   Widget.prototype.buildComposer = function () {
@@ -479,22 +591,43 @@
     this.input = el("textarea", {
       id: ID + "-input",
       className: "mdg-input",
-      rows: "2",
+      rows: "1",
       maxlength: String(MAX_MESSAGE_CHARS),
       placeholder: s.placeholder,
       autocomplete: "off",
+      "aria-describedby": ID + "-hint",
     });
     this.input.addEventListener("keydown", function (event) { self.onInputKey(event); });
+    this.input.addEventListener("input", function () { self.fitInput(); });
     this.sendButton = el("button", { type: "submit", className: "mdg-send", text: s.send });
+    this.skipButton = el("button", { type: "button", className: "mdg-skip", text: s.skipToChoices, hidden: true });
+    this.skipButton.addEventListener("click", function () { self.focusNewestChoice(); });
     var form = el("form", { className: "mdg-form", novalidate: true }, [
-      el("label", { className: "mdg-input-label", for: ID + "-input", text: s.inputLabel }),
-      el("div", { className: "mdg-input-row" }, [this.input, this.sendButton]),
+      el("div", { className: "mdg-composer-top" }, [
+        el("label", { className: "mdg-input-label", for: ID + "-input" }, [
+          el("span", { text: s.inputLabel }),
+          el("span", { id: ID + "-hint", className: "mdg-input-hint", text: s.inputHint }),
+        ]),
+        phone,
+      ]),
+      el("div", { className: "mdg-input-row" }, [this.skipButton, this.input, this.sendButton]),
     ]);
     form.addEventListener("submit", function (event) {
       event.preventDefault();
       self.sendTyped();
     });
-    return el("div", { className: "mdg-composer" }, [phone, form]);
+    return el("div", { className: "mdg-composer" }, [form]);
+  };
+
+  /** The text box is one line until the resident types more; it grows up to MAX_INPUT_SHARE of the panel. */
+  Widget.prototype.fitInput = function () {
+    var input = this.input;
+    input.style.height = "";
+    if (!input.value) {
+      return;
+    }
+    var limit = Math.max(input.offsetHeight, this.panel.clientHeight * MAX_INPUT_SHARE);
+    input.style.height = Math.min(input.scrollHeight + 4, limit) + "px";
   };
 
   // --- settings ------------------------------------------------------------------------------------
@@ -502,6 +635,10 @@
   Widget.prototype.setSetting = function (name, value) {
     this.state.settings[name] = value;
     saveState(this.state);
+    if (name === "yasashii") {
+      this.rerenderSummaries();
+      this.addNotice(value ? this.strings.yasashiiOn : this.strings.yasashiiOff);
+    }
     this.applySettings();
   };
 
@@ -516,6 +653,29 @@
     Object.keys(this.switches).forEach(function (name) {
       self.switches[name].setAttribute("aria-checked", String(!!settings[name]));
     });
+    this.fitInput();
+    this.showNewest(); // a larger text pushes the newest message down: bring it back into view
+  };
+
+  /** Scrolls the log so that the newest message is in view (its start, when it is taller than the log). */
+  Widget.prototype.showNewest = function () {
+    var last = this.log.lastElementChild;
+    if (!last) {
+      return;
+    }
+    var view = this.log.clientHeight;
+    this.log.scrollTop = last.offsetHeight > view ? last.offsetTop - 8 : this.log.scrollHeight;
+  };
+
+  /** Renders again the procedure answers already shown, with the summary the switch now asks for. */
+  Widget.prototype.rerenderSummaries = function () {
+    var self = this;
+    Array.prototype.forEach.call(this.log.querySelectorAll(".mdg-bot"), function (node) {
+      var message = node.mdgMessage;
+      if (message && message.card && message.card.summary_easy) {
+        node.replaceWith(self.renderMessage(message));
+      }
+    });
   };
 
   // --- dialog behaviour ----------------------------------------------------------------------------
@@ -527,6 +687,7 @@
     document.documentElement.classList.add("mdg-dialog-open");
     this.scrollToEnd();
     this.input.focus();
+    this.offerStarters();
   };
 
   Widget.prototype.close = function () {
@@ -600,10 +761,14 @@
         el("p", { className: "mdg-text", text: message.text }),
       ]);
     }
-    var node = el("div", { className: "mdg-msg mdg-bot" }, [hiddenText(s.speakerBot)]);
+    var node = el("div", { className: "mdg-msg mdg-bot" + (message.starter ? " mdg-starter" : "") }, [
+      hiddenText(s.speakerBot),
+    ]);
+    node.mdgMessage = message;
     if (message.text) {
+      var shown = shownText(message, !!this.state.settings.yasashii);
       var p = el("p", { className: "mdg-text" });
-      renderRichText(p, message.text, message.furigana, s);
+      renderRichText(p, shown.text, shown.furigana, s);
       node.appendChild(p);
     }
     if (message.card && CARD_RENDERING[message.card.kind] === "calls" && message.card.phones) {
@@ -681,10 +846,9 @@
       var button = el("button", {
         type: "button",
         className: "mdg-feedback-btn",
-        title: name,
         "aria-pressed": message.feedbackGiven === f.helpful ? "true" : "false",
         disabled: message.feedbackGiven !== undefined,
-      }, [icon("thumb", !f.helpful), hiddenText(name)]);
+      }, [icon("thumb", !f.helpful), el("span", { text: name })]);
       button.addEventListener("click", function () {
         message.feedbackGiven = f.helpful;
         saveState(self.state);
@@ -728,6 +892,7 @@
       return;
     }
     this.input.value = "";
+    this.fitInput();
     this.addMessage({ from: "user", text: text }, true);
     this.deliver(text);
   };
@@ -753,19 +918,19 @@
     }
   };
 
-  Widget.prototype.deliver = function (message) {
-    var self = this;
+  Widget.prototype.request = function (message) {
     var settings = this.state.settings;
     var controller = new AbortController();
     var timer = window.setTimeout(function () { controller.abort(); }, REQUEST_TIMEOUT_MS);
-    this.setPending(true);
     return fetch(config.server + "/webhooks/rest/webhook", {
       method: "POST",
       headers: { "Content-Type": "application/json" },
       body: JSON.stringify({
         sender: this.state.sender,
         message: message,
-        metadata: { yasashii: !!settings.yasashii, furigana: !!settings.furigana },
+        // readings are always asked for, so that the ふりがな switch shows them on every message already
+        // in the log (it only shows or hides them); yasashii is the resident's choice for the next answers
+        metadata: { yasashii: !!settings.yasashii, furigana: true },
       }),
       signal: controller.signal,
       credentials: "omit",
@@ -777,15 +942,29 @@
             error.code = body && typeof body.code === "string" ? body.code : "http_" + response.status;
             throw error;
           }
-          return body;
+          return joinCards(body.map(cleanBotMessage).filter(Boolean));
         });
       })
-      .then(function (body) {
-        var first = null;
-        joinCards(body.map(cleanBotMessage).filter(Boolean)).forEach(function (m) {
-          var node = self.addMessage(m, true);
-          first = first || node;
-        });
+      .then(
+        function (messages) {
+          window.clearTimeout(timer);
+          return messages;
+        },
+        function (error) {
+          window.clearTimeout(timer);
+          throw error;
+        }
+      );
+  };
+
+  Widget.prototype.deliver = function (message) {
+    var self = this;
+    this.setPending(true);
+    return this.request(message)
+      .then(function (messages) {
+        var nodes = messages.map(function (m) { return self.addMessage(m, true); });
+        var first = nodes[0];
+        self.offerChoices(nodes);
         if (!first) {
           self.addNotice(self.strings.noAnswer);
         } else if (self.log.scrollHeight - first.offsetTop > self.log.clientHeight) {
@@ -796,9 +975,62 @@
         self.showError(error && error.code, message);
       })
       .then(function () {
-        window.clearTimeout(timer);
         self.setPending(false);
       });
+  };
+
+  /**
+   * Starter buttons on first opening: the bot's own 「手続きをさがす」 answer (the procedures of
+   * data/menu.yml, named as in the catalog), asked once per conversation and shown without a question
+   * bubble. It never blocks typing; if the resident asks first, or the server does not answer, the
+   * starters are simply not shown.
+   */
+  Widget.prototype.offerStarters = function () {
+    var self = this;
+    if (this.state.startersShown || this.startersAsked || this.state.messages.length) {
+      return;
+    }
+    this.startersAsked = true;
+    this.request(STARTER_PAYLOAD)
+      .then(function (messages) {
+        if (self.state.messages.length || !messages.length) {
+          return;
+        }
+        self.state.startersShown = true;
+        var nodes = messages.map(function (m) {
+          m.starter = true;
+          return self.addMessage(m, true);
+        });
+        self.offerChoices(nodes);
+      })
+      .catch(function () {
+        self.startersAsked = false; // asked again at the next opening
+      });
+  };
+
+  /**
+   * New choices in the answer just shown: they take the focus when the resident asked by pressing a
+   * button (focus is not in the text box); otherwise a 「選択肢へ」 shortcut, one Shift+Tab before the
+   * text box, leads to them.
+   */
+  Widget.prototype.offerChoices = function (nodes) {
+    var choice = null;
+    nodes.some(function (node) {
+      choice = node.querySelector(CHOICE_SELECTOR);
+      return !!choice;
+    });
+    this.latestChoice = choice;
+    this.skipButton.hidden = !choice;
+    if (choice && document.activeElement !== this.input) {
+      choice.focus();
+    }
+  };
+
+  Widget.prototype.focusNewestChoice = function () {
+    if (this.latestChoice && this.log.contains(this.latestChoice)) {
+      this.latestChoice.scrollIntoView({ block: "nearest" });
+      this.latestChoice.focus();
+    }
   };
 
   Widget.prototype.showError = function (code, message) {
@@ -843,9 +1075,13 @@
     this.state.settings = settings;
     saveState(this.state);
     this.log.textContent = "";
+    this.latestChoice = null;
+    this.skipButton.hidden = true;
     this.renderIntro();
     this.addNotice(this.strings.cleared);
     this.input.focus();
+    this.startersAsked = false;
+    this.offerStarters();
   };
 
   // --- start-up ------------------------------------------------------------------------------------

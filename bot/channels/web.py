@@ -17,6 +17,9 @@ response shape on success, but:
 * every error body carries the city's phone number (``phone``) and the emergency numbers
   (``emergency``), so any client can show a way out;
 * passes ``metadata`` (the widget sends ``{"yasashii": bool, "furigana": bool}``) on to the tracker;
+* answers a message not in Japanese itself, from ``data/languages/`` (:mod:`bot.language`): the English
+  card of the procedure it names, or a notice in the resident's language with the city's phone
+  (``metadata.lang``, the widget's language switch, is a hint when the text alone does not tell);
 * when ``metadata.furigana`` is true, adds ``"furigana": [[surface, reading_or_null], ...]`` to each bot
   text message (see :mod:`bot.furigana`).
 
@@ -47,7 +50,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot import furigana, settings
+from bot import furigana, language, settings
 from bot.crisis import BackgroundTurns, CrisisDesk, load_desk
 
 logger = logging.getLogger(__name__)
@@ -241,6 +244,8 @@ class MadoguchiRestInput(InputChannel):
         self.turn_timeout_s = turn_timeout_s
         self.crisis_timeout_s = crisis_timeout_s
         self._crisis = crisis
+        self._languages: language.LanguageDesk | None = None
+        self._languages_loaded = False
         self.background = BackgroundTurns(lambda exc: _log_failure("background_turn_failed", exc))
 
     @classmethod
@@ -270,6 +275,25 @@ class MadoguchiRestInput(InputChannel):
             conf = settings.load()
             self._crisis = load_desk(conf.data_dir, conf.home / "domain.yml")
         return self._crisis
+
+    @property
+    def languages(self) -> language.LanguageDesk | None:
+        """Answers messages not in Japanese (:mod:`bot.language`); None when its data files are broken
+        (logged once: Japanese residents are still answered)."""
+        if not self._languages_loaded:
+            self._languages_loaded = True
+            try:
+                self._languages = language.load_desk(settings.load().data_dir)
+            except Exception as exc:  # noqa: BLE001 — a broken translation must not stop the channel
+                _log_failure("languages_unavailable", exc)
+        return self._languages
+
+    def foreign_answer(self, inbound: Inbound) -> list[dict[str, Any]] | None:
+        """The answer from data to a message not in Japanese (English card or notice), else None."""
+        desk = self.languages
+        hint = inbound.metadata.get("lang")
+        messages = desk.answer(inbound.message, hint if isinstance(hint, str) else None) if desk else None
+        return [{"recipient_id": inbound.sender, **m} for m in messages] if messages else None
 
     async def run_turn(
         self, on_new_message: Callable[[UserMessage], Awaitable[Any]], inbound: Inbound
@@ -327,6 +351,9 @@ class MadoguchiRestInput(InputChannel):
             inbound = parse_body(request.body or b"", self.limits)
         except RequestError as err:
             return self._error(err)
+        foreign = self.foreign_answer(inbound)
+        if foreign is not None:
+            return response.json(foreign, ensure_ascii=False)
         try:
             if not _agent_ready(request):
                 raise RequestError(503, "not_ready", "the assistant is starting or has no model loaded")

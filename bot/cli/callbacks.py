@@ -19,7 +19,7 @@ import sys
 import unicodedata
 
 from bot import settings as settings_mod
-from bot.stores.models import CallbackRequest
+from bot.stores.records import CallbackRequest
 
 _COLUMNS = (
     ("ticket", "受付番号"),

@@ -1,8 +1,8 @@
 """``madoguchi catalog``: check the procedure catalog, show one procedure, try the matcher.
 
-Staff run ``madoguchi catalog check`` after editing ``data/departments.yml``, ``data/catalog/*.yml``
-or ``data/life_events.yml``; it lists every problem (``file: entry id: field: what is wrong``) and exits
-with status 1, or prints a summary.
+Staff run ``madoguchi catalog check`` after editing ``data/departments.yml``, ``data/catalog/*.yml``,
+``data/life_events.yml`` or ``data/furigana/*.yml``; it lists every problem (``file: entry id: field:
+what is wrong``) and exits with status 1, or prints a summary.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from bot import settings
+from bot import language, settings
 from bot.knowledge.catalog import Catalog, CatalogError, Procedure, load_catalog
 
 
@@ -61,14 +61,40 @@ def run_check(args: argparse.Namespace) -> int:
     catalog = _load(args)
     if catalog is None:
         return 1
+    data_dir = args.data or settings.load().data_dir
+    problems = language.check(data_dir, catalog)
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    if problems:
+        print(f"{len(problems)} problem(s) in {data_dir}", file=sys.stderr)
+        return 1
     procedures = catalog.procedures.values()
     by_category = Counter(p.category for p in procedures)
     online = sum(1 for p in procedures if p.where.online)
     aliases = sum(len(p.aliases) for p in procedures)
     print(f"OK: {len(catalog.procedures)} procedures, {aliases} aliases, {online} online")
     print(f"    {len(catalog.departments)} departments, {len(catalog.life_events)} life events")
+    print(
+        f"    English content for all {len(catalog.procedures)} procedures; notices: "
+        + ", ".join(language.NOTICE_LANGUAGES)
+    )
     for category, count in sorted(by_category.items(), key=lambda x: (-x[1], x[0])):
         print(f"    {category}: {count}")
+    return _check_furigana((args.data or settings.load().data_dir) / "furigana")
+
+
+def _check_furigana(folder: Path) -> int:
+    """Validates the ふりがな corrections and counters (read by the web channel on first use)."""
+    from bot import furigana, furigana_corrections, furigana_counters
+
+    try:
+        fixes = furigana_corrections.load(folder / furigana.CORRECTIONS_FILE)
+        counters = furigana_counters.load(folder / furigana.COUNTERS_FILE)
+    except ValueError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    sizes = f"{len(fixes.phrases)} phrases, {len(fixes.words)} word rules, {len(counters.counters)} counters"
+    print(f"    ふりがな: {sizes}")
     return 0
 
 
@@ -90,7 +116,8 @@ def format_procedure(catalog: Catalog, procedure: Procedure) -> str:
         "bring:",
         *(f"  - {item}" for item in procedure.bring),
         f"where:        counter={_yes_no(where.counter)} mail={_yes_no(where.mail)} "
-        f"convenience_store={_yes_no(where.convenience_store)} online={_yes_no(where.online)}",
+        f"convenience_store={_yes_no(where.convenience_store)} online={_yes_no(where.online)} "
+        f"phone={_yes_no(where.phone)}",
     ]
     if procedure.online:
         card = _yes_no(procedure.online.requires_mynumber_card)

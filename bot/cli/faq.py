@@ -21,9 +21,9 @@ from pathlib import Path
 from typing import Iterator
 
 from bot import settings as settings_mod
-from bot.knowledge.faq import base
+from bot.knowledge.faq import live_base
+from bot.knowledge.faq.import_export import ImportFailed, ensure_live_base, export_file, import_file
 from bot.knowledge.faq.tables import TableError
-from bot.knowledge.faq.transfer import ImportFailed, ensure_live_base, export_file, import_file
 from bot.knowledge.faq.validate import issues_text
 from bot.wordvec import table as wordvec_table
 
@@ -146,7 +146,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     try:
         version, count = export_file(_kb_dir(args), args.file, headers=args.headers, encoding=args.encoding)
-    except (base.FaqBaseError, TableError) as exc:
+    except (live_base.FaqBaseError, TableError) as exc:
         print(f"エラー / error: {exc}", file=sys.stderr)
         return 1
     print(f"書き出しました: {count} 件 (版 {version}) -> {args.file}")
@@ -161,9 +161,9 @@ def cmd_search(args: argparse.Namespace) -> int:
         print("error: --top must be at least 1", file=sys.stderr)
         return 2
     try:
-        snapshot = base.load_current(_kb_dir(args))
+        snapshot = live_base.load_current(_kb_dir(args))
         queries = list(_read_queries(args.queries)) if args.queries else [(None, args.query)]
-    except (base.FaqBaseError, ValueError, OSError) as exc:
+    except (live_base.FaqBaseError, ValueError, OSError) as exc:
         print(f"エラー / error: {exc}", file=sys.stderr)
         return 1
     if args.explain:
@@ -191,7 +191,7 @@ def _confidence(found: list) -> str:
     return confidence([(entry.id, score) for entry, score in found])
 
 
-def _explain(snapshot: base.Snapshot, args: argparse.Namespace) -> int:
+def _explain(snapshot: live_base.Snapshot, args: argparse.Namespace) -> int:
     explain = getattr(snapshot.index, "explain", None)
     if args.query is None or explain is None:
         print("error: --explain needs one question (and a ranker that explains)", file=sys.stderr)
@@ -223,22 +223,22 @@ def _read_queries(path: Path) -> Iterator[tuple[object, str]]:
 def cmd_status(args: argparse.Namespace) -> int:
     kb_dir = _kb_dir(args)
     try:
-        version, payload = base.read_entries(kb_dir)
-    except base.FaqBaseError as exc:
+        version, payload = live_base.read_entries(kb_dir)
+    except live_base.FaqBaseError as exc:
         print(f"エラー / error: {exc}", file=sys.stderr)
         return 1
     print(f"base:     {kb_dir}")
     print(f"version:  {version} ({payload.get('created_at', '')}, from {payload.get('source') or '-'})")
     print(f"entries:  {len(payload['entries'])}")
-    print(f"versions: {', '.join(base.list_versions(kb_dir))}")
+    print(f"versions: {', '.join(live_base.list_versions(kb_dir))}")
     return 0
 
 
 def cmd_rollback(args: argparse.Namespace) -> int:
     kb_dir = _kb_dir(args)
     try:
-        base.rollback(kb_dir, args.version)
-    except base.FaqBaseError as exc:
+        live_base.rollback(kb_dir, args.version)
+    except live_base.FaqBaseError as exc:
         print(f"エラー / error: {exc}", file=sys.stderr)
         return 1
     print(f"版 {args.version} に戻しました / rolled back -> {kb_dir}")
@@ -259,7 +259,7 @@ def cmd_ensure(args: argparse.Namespace) -> int:
         print(f"エラー / error: {exc}", file=sys.stderr)
         return 1
     if version is None:
-        print(f"FAQ base already present: {base.current_version(kb_dir)} ({kb_dir})")
+        print(f"FAQ base already present: {live_base.current_version(kb_dir)} ({kb_dir})")
     else:
         print(f"seeded FAQ base {version} from {seed} -> {kb_dir}")
     return 0

@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 from bot import settings as settings_mod
-from bot.knowledge.faq import base
+from bot.knowledge.faq import live_base
 from bot.knowledge.faq.review import apply_review, read_review_workbook, write_review_workbook
 from bot.knowledge.faq.tables import TableError
 from bot.knowledge.faq.validate import issues_text
@@ -63,11 +63,11 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
-def _snapshot(kb_dir: Path) -> base.Snapshot:
+def _snapshot(kb_dir: Path) -> live_base.Snapshot:
     try:
-        return base.load_current(kb_dir)
-    except base.NoLiveBase:
-        return base.EMPTY_SNAPSHOT
+        return live_base.load_current(kb_dir)
+    except live_base.NoLiveBase:
+        return live_base.EMPTY_SNAPSHOT
 
 
 def cmd_import(args: argparse.Namespace) -> int:
@@ -75,7 +75,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     try:
         table = read_review_workbook(args.file)
         snapshot = _snapshot(kb_dir)
-    except (TableError, base.FaqBaseError) as exc:
+    except (TableError, live_base.FaqBaseError) as exc:
         print(f"エラー / error: {exc}", file=sys.stderr)
         return 1
     outcome = apply_review(table, list(snapshot.entries.values()))
@@ -95,10 +95,10 @@ def cmd_import(args: argparse.Namespace) -> int:
         print(f"{'検証のみ' if args.dry_run else '変更なし'}: {summary}")
         return 0
     try:
-        version = base.publish(
+        version = live_base.publish(
             outcome.entries, kb_dir, source=args.file.name, expected_version=snapshot.version
         )
-    except base.VersionConflict as exc:
+    except live_base.VersionConflict as exc:
         print(f"エラー: FAQ が同時に更新されました。もう一度実行してください / {exc}", file=sys.stderr)
         return 1
     print(f"反映しました: {summary}; 版 {version}, 全 {len(outcome.entries)} 件")

@@ -104,9 +104,15 @@ class ChecklistCard(Card):
     """The procedures a life event calls for (``option``: 市外から / 市外へ / 市内で, or None)."""
 
     kind: ClassVar[str] = "checklist"
+    optional: ClassVar[tuple[str, ...]] = ("intro",)
     life_event: str
     option: str | None
     procedures: tuple[str, ...]
+    #: The deadline shown for each procedure, in the same order (the checklist's own wording or the
+    #: procedure's; None: no deadline).
+    deadlines: tuple[str | None, ...] = ()
+    #: A sentence before the list (condolences for 家族が亡くなった), or None.
+    intro: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -171,10 +177,14 @@ class CallbackFormCard(Card):
 
 @dataclass(frozen=True, kw_only=True)
 class CallbackCard(Card):
-    """A stored callback request and its 受付番号."""
+    """A stored callback request and its 受付番号; ``call_date`` (ISO date) and ``slot`` (a callback slot id)
+    say when the city will call."""
 
     kind: ClassVar[str] = "callback"
+    optional: ClassVar[tuple[str, ...]] = ("call_date", "slot")
     ticket: str
+    call_date: str | None = None
+    slot: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -23,7 +23,7 @@ from bot.dialogue.cards import (
     SuggestionsCard,
 )
 from bot.dialogue.knowledge import Knowledge
-from bot.dialogue.replies import ASK_FEEDBACK, Button, Reply, ReviewNote, Turn, payload
+from bot.dialogue.replies import ASK_FEEDBACK, Button, Line, Reply, ReviewNote, Turn, payload, text
 from bot.knowledge.catalog import LifeEvent, LifeEventOption, Procedure
 
 #: Most buttons a suggestion list shows (LINE quick replies and small screens stay readable).
@@ -32,7 +32,7 @@ MAX_SUGGESTIONS = 3
 MAX_MENU = 12
 #: Most related procedures a details answer links to.
 MAX_RELATED = 3
-_WHERE_ORDER = ("counter", "mail", "convenience_store", "online")
+_WHERE_ORDER = ("counter", "mail", "convenience_store", "online", "phone")
 
 
 def where_labels(k: Knowledge, procedure: Procedure) -> list[str]:
@@ -65,25 +65,24 @@ def procedure_card(k: Knowledge, procedure: Procedure, easy: bool = False) -> Pr
     )
 
 
-def procedure_text(k: Knowledge, procedure: Procedure, easy: bool) -> str:
+def procedure_lines(k: Knowledge, procedure: Procedure, easy: bool) -> tuple[Line, ...]:
     """The short answer: what, deadline, what to bring, where, who to call."""
-    msg = k.messages
-    sep = msg.text("procedure.list_separator")
-    lines = [msg.text("procedure.title", name=procedure.name)]
+    sep = k.messages.text("procedure.list_separator")
+    lines: list[Line] = [text("procedure.title", name=procedure.name)]
     lines.append(procedure.summary_easy if easy and procedure.summary_easy else procedure.summary)
     if procedure.deadline:
-        lines.append(msg.text("procedure.deadline", deadline=procedure.deadline))
+        lines.append(text("procedure.deadline", deadline=procedure.deadline))
     if procedure.bring:
-        lines.append(msg.text("procedure.bring", bring=sep.join(procedure.bring)))
+        lines.append(text("procedure.bring", bring=sep.join(procedure.bring)))
     if procedure.fee:
-        lines.append(msg.text("procedure.fee", fee=procedure.fee))
+        lines.append(text("procedure.fee", fee=procedure.fee))
     places = where_labels(k, procedure)
     if places:
-        lines.append(msg.text("procedure.where", where=sep.join(places)))
+        lines.append(text("procedure.where", where=sep.join(places)))
     department = k.catalog.department_of(procedure.id)
     if department:
-        lines.append(msg.text("procedure.department", department=department.name, phone=department.phone))
-    return "\n".join(lines)
+        lines.append(text("procedure.department", department=department.name, phone=department.phone))
+    return tuple(lines)
 
 
 def procedure_buttons(k: Knowledge, procedure: Procedure, leave_out: str = "") -> tuple[Button, ...]:
@@ -100,7 +99,7 @@ def procedure_buttons(k: Knowledge, procedure: Procedure, leave_out: str = "") -
 def procedure_reply(k: Knowledge, procedure: Procedure, easy: bool) -> Turn:
     """The short answer for one procedure (text, buttons, card), nothing else."""
     reply = Reply(
-        text=procedure_text(k, procedure, easy),
+        lines=procedure_lines(k, procedure, easy),
         buttons=procedure_buttons(k, procedure),
         card=procedure_card(k, procedure, easy),
     )
@@ -114,10 +113,9 @@ def answer_procedure(k: Knowledge, procedure: Procedure, easy: bool) -> Turn:
 
 def answer_life_event(k: Knowledge, event: LifeEvent, option: LifeEventOption | None) -> Turn:
     """A checklist of related procedures, or one clarifying question first."""
-    msg = k.messages
     if event.options and option is None:
         reply = Reply(
-            text=msg.text("life_event.clarify", question=event.question or event.name),
+            lines=(text("life_event.clarify", question=event.question or event.name),),
             buttons=tuple(
                 Button(o.label, payload("life_event", life_event=event.id, move_type=o.id))
                 for o in event.options
@@ -128,18 +126,22 @@ def answer_life_event(k: Knowledge, event: LifeEvent, option: LifeEventOption | 
     checklist = option.checklist if option else event.checklist
     name = f"{event.name}（{option.label}）" if option else event.name
     procedures = [p for p in (k.catalog.get(pid) for pid in checklist) if p is not None]
-    lines = [msg.text("life_event.checklist_heading", name=name)]
-    for p in procedures:
-        key = "life_event.checklist_item" if p.deadline else "life_event.checklist_item_no_deadline"
-        lines.append(msg.text(key, name=p.name, deadline=p.deadline or ""))
-    lines.append(msg.text("life_event.checklist_footer"))
+    deadlines = tuple((option or event).deadline_of(p) for p in procedures)
+    lines: list = [event.intro] if event.intro else []
+    lines.append(text("life_event.checklist_heading", name=name))
+    for p, deadline in zip(procedures, deadlines, strict=True):
+        key = "life_event.checklist_item" if deadline else "life_event.checklist_item_no_deadline"
+        lines.append(text(key, name=p.name, deadline=deadline or ""))
+    lines.append(text("life_event.checklist_footer"))
     reply = Reply(
-        text="\n".join(lines),
+        lines=tuple(lines),
         buttons=tuple(Button(p.name, payload("ask_procedure", procedure=p.id)) for p in procedures),
         card=ChecklistCard(
             life_event=event.id,
             option=option.id if option else None,
             procedures=tuple(p.id for p in procedures),
+            deadlines=deadlines,
+            intro=event.intro,
         ),
     )
     option_id = option.id if option else None
@@ -153,13 +155,12 @@ def answer_life_event(k: Knowledge, event: LifeEvent, option: LifeEventOption | 
 
 def answer_faq_entry(k: Knowledge, entry: Any) -> Turn:
     """One FAQ answer with its department, link and 確認日."""
-    msg = k.messages
-    lines = [msg.text("faq.answer", answer=entry.answer)]
+    lines = [text("faq.answer", answer=entry.answer)]
     if entry.department:
-        lines.append(msg.text("faq.meta_department", department=entry.department))
+        lines.append(text("faq.meta_department", department=entry.department))
     if entry.verified_on:
-        lines.append(msg.text("faq.meta_verified", verified_on=entry.verified_on))
-    buttons = (Button(msg.text("faq.more_link"), entry.url),) if entry.url else ()
+        lines.append(text("faq.meta_verified", verified_on=entry.verified_on))
+    buttons = (Button(k.messages.text("faq.more_link"), entry.url),) if entry.url else ()
     card = FaqCard(
         faq_id=entry.id,
         question=entry.question,
@@ -167,7 +168,7 @@ def answer_faq_entry(k: Knowledge, entry: Any) -> Turn:
         url=entry.url or None,
         verified_on=entry.verified_on or None,
     )
-    reply = Reply(text="\n".join(lines), buttons=buttons, card=card)
+    reply = Reply(lines=tuple(lines), buttons=buttons, card=card)
     return Turn((reply, ASK_FEEDBACK), (("last_answer", f"faq:{entry.id}"),))
 
 
@@ -187,17 +188,16 @@ def suggest(k: Knowledge, suggestions: list[tuple[str, str]], intro_key: str) ->
         suggestions: (title, payload) pairs, best first.
         intro_key: the messages.yml key of the text above the buttons.
     """
-    msg = k.messages
     if suggestions:
         shown = tuple(Button(title, p) for title, p in suggestions[:MAX_SUGGESTIONS])
         reply = Reply(
-            text=msg.text(intro_key),
+            lines=(text(intro_key),),
             buttons=shown + people_buttons(k),
             card=SuggestionsCard(count=len(shown)),
         )
     else:
         reply = Reply(
-            text=msg.text("fallback.nothing") + "\n" + msg.text("fallback.rephrase_hint"),
+            lines=(text("fallback.nothing"), text("fallback.rephrase_hint")),
             buttons=people_buttons(k),
             card=FallbackCard(),
         )
@@ -230,7 +230,7 @@ def menu(k: Knowledge) -> Turn:
     """Popular procedures as buttons (「手続きをさがす」 with nothing named yet)."""
     procedures = [k.catalog.get(pid) for pid in k.menu if k.catalog.get(pid)][:MAX_MENU]
     reply = Reply(
-        text=k.messages.text("procedure.menu_intro"),
+        lines=(text("procedure.menu_intro"),),
         buttons=tuple(Button(p.name, payload("ask_procedure", procedure=p.id)) for p in procedures),
         card=MenuCard(procedures=tuple(p.id for p in procedures)),
     )
@@ -239,10 +239,11 @@ def menu(k: Knowledge) -> Turn:
 
 def details(k: Knowledge, procedure: Procedure) -> Turn:
     """The longer explanation of a procedure, with related procedures as buttons."""
-    msg = k.messages
-    lines = [msg.text("procedure.details_heading", name=procedure.name), procedure.details]
+    lines: list[Line] = [text("procedure.details_heading", name=procedure.name)]
+    if procedure.details:
+        lines.append(procedure.details)
     if procedure.who:
-        lines.append(msg.text("procedure.who", who=procedure.who))
+        lines.append(text("procedure.who", who=procedure.who))
     if procedure.alternatives:
         lines.append(procedure.alternatives)
     related = [k.catalog.get(r) for r in procedure.related if k.catalog.get(r)]
@@ -250,7 +251,7 @@ def details(k: Knowledge, procedure: Procedure) -> Turn:
         Button(r.name, payload("ask_procedure", procedure=r.id)) for r in related[:MAX_RELATED]
     )
     reply = Reply(
-        text="\n".join(line for line in lines if line),
+        lines=tuple(lines),
         buttons=buttons,
         card=DetailsCard(procedure=procedure.id),
     )
@@ -263,25 +264,23 @@ def online(k: Knowledge, procedure: Procedure) -> Turn:
     msg = k.messages
     sep = msg.text("procedure.list_separator")
     buttons: tuple[Button, ...] = ()
+    lines: list[Line]
     if procedure.online:
-        lines = [msg.text("online.available", name=procedure.name, url=procedure.online.url)]
+        lines = [text("online.available", name=procedure.name, url=procedure.online.url)]
         key = "online.requires_card" if procedure.online.requires_mynumber_card else "online.no_card_needed"
-        lines.append(msg.text(key))
+        lines.append(text(key))
         if procedure.online.note:
-            lines.append(msg.text("online.note", note=procedure.online.note))
+            lines.append(text("online.note", note=procedure.online.note))
         buttons = (Button(msg.text("online.open_form_button"), procedure.online.url),)
     else:
-        lines = [
-            msg.text("online.not_available", name=procedure.name),
-            msg.text("online.alternatives_heading"),
-        ]
+        lines = [text("online.not_available", name=procedure.name), text("online.alternatives_heading")]
         places = [p for p in where_labels(k, procedure) if p]
         if places:
-            lines.append(msg.text("procedure.where", where=sep.join(places)))
+            lines.append(text("procedure.where", where=sep.join(places)))
         if procedure.alternatives:
             lines.append(procedure.alternatives)
     reply = Reply(
-        text="\n".join(lines),
+        lines=tuple(lines),
         buttons=buttons + procedure_buttons(k, procedure, leave_out="ask_online"),
         card=OnlineCard(procedure=procedure.id, online=online_form(procedure)),
     )
@@ -289,6 +288,6 @@ def online(k: Knowledge, procedure: Procedure) -> Turn:
     return Turn((reply, ASK_FEEDBACK), slots)
 
 
-def say(k: Knowledge, key: str, **values: Any) -> Turn:
+def say(key: str, **values: Any) -> Turn:
     """A single plain text from data/messages.yml."""
-    return Turn((Reply(text=k.messages.text(key, **values)),))
+    return Turn((Reply(lines=(text(key, **values),)),))

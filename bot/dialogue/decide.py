@@ -11,7 +11,7 @@ from enum import Enum
 
 from bot.dialogue import compose, contact
 from bot.dialogue.knowledge import Knowledge
-from bot.dialogue.replies import Reply, Turn
+from bot.dialogue.replies import Reply, Turn, text
 from bot.dialogue.resolve import (
     PROCEDURE_SURE,
     Resolution,
@@ -95,7 +95,7 @@ def _faq(u: Understood, k: Knowledge) -> Turn:
 def _details(u: Understood, k: Knowledge) -> Turn:
     procedure = named_procedure(u, k)
     if procedure is None:
-        return compose.say(k, "details.which")
+        return compose.say("details.which")
     return compose.details(k, procedure)
 
 
@@ -105,7 +105,7 @@ def _online(u: Understood, k: Knowledge) -> Turn:
         return compose.online(k, procedure)
     overview = k.catalog.get(ONLINE_OVERVIEW_ID)
     if overview is None:
-        return compose.say(k, "online.which_procedure")
+        return compose.say("online.which_procedure")
     return compose.answer_procedure(k, overview, u.easy)
 
 
@@ -125,7 +125,7 @@ def _safety_followup(u: Understood, k: Knowledge) -> Turn:
     if not matches:
         return Turn()
     procedure = k.catalog.get(matches[0][0])
-    intro = Reply(text=k.messages.text("safety.procedure_too", name=procedure.name))
+    intro = Reply(lines=(text("safety.procedure_too", name=procedure.name),))
     return Turn((intro,)).then(compose.procedure_reply(k, procedure, u.easy))
 
 

@@ -39,7 +39,7 @@ class Knowledge:
 
     Attributes:
         catalog: the procedure catalog (departments, hours, life events, callback slots).
-        faq: the current FAQ snapshot (``bot.knowledge.faq.base.Snapshot``), or None.
+        faq: the current FAQ snapshot (``bot.knowledge.faq.live_base.Snapshot``), or None.
         messages: the texts of data/messages.yml.
         menu: procedure ids offered when nothing is named (data/menu.yml).
         now: the moment of the turn (aware, Japan time), for "open now?".

@@ -129,7 +129,7 @@ class LiveKnowledge:
 
 
 def _live_faq(settings: Settings) -> Callable[[], Any]:
-    from bot.knowledge.faq.base import LiveFaq
+    from bot.knowledge.faq.live_base import LiveFaq
 
     return LiveFaq(settings.faq_dir, check_interval=CHECK_INTERVAL).snapshot
 

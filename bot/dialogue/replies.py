@@ -35,19 +35,60 @@ class Button:
 
 
 @dataclass(frozen=True)
+class Text:
+    """A text of data/messages.yml by its dotted key, with the values of its {placeholders}.
+
+    A value may itself be a :class:`Text` (「11月27日（金）8:30」 inside 「…は閉まっています。次は…」).
+    """
+
+    key: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+    def render(self, messages: Any) -> str:
+        """The text residents read (``messages``: :class:`bot.dialogue.knowledge.Messages`)."""
+        values = {name: render_line(value, messages) for name, value in self.params.items()}
+        return messages.text(self.key, **values)
+
+
+def text(key: str, **params: Any) -> Text:
+    """Shorthand for ``Text(key, params)``."""
+    return Text(key, params)
+
+
+#: A line of a reply: a data/messages.yml text, or words from the catalog/FAQ data shown as they are.
+Line = Text | str
+
+
+def render_line(line: Any, messages: Any) -> Any:
+    """A :class:`Text` rendered; anything else as it is."""
+    return line.render(messages) if isinstance(line, Text) else line
+
+
+@dataclass(frozen=True)
 class Reply:
     """One bot message.
 
-    Either composed here (``text`` from data/messages.yml and the catalog/FAQ, ``buttons``, ``card``) or
-    a fixed answer of domain.yml (``response`` with ``params`` for its {placeholders}, optionally a
-    ``card``).
+    Either composed by the core (``lines`` — message keys with their values, or catalog/FAQ words —
+    joined by line breaks when rendered; ``buttons``; ``card``) or a fixed answer of domain.yml
+    (``response`` with ``params`` for its {placeholders}, optionally a ``card``). Button titles are
+    labels, already in the resident's words.
     """
 
-    text: str | None = None
+    lines: tuple[Line, ...] = ()
     buttons: tuple[Button, ...] = ()
     card: Card | None = None
     response: str | None = None
     params: Mapping[str, Any] = field(default_factory=dict)
+
+    def text(self, messages: Any) -> str | None:
+        """The message text (None for a domain.yml response)."""
+        if not self.lines:
+            return None
+        return "\n".join(str(render_line(line, messages)) for line in self.lines)
+
+    def keys(self) -> list[str]:
+        """The data/messages.yml keys of the lines, in order (what tests assert on)."""
+        return [line.key for line in self.lines if isinstance(line, Text)]
 
 
 #: The "役に立ちましたか？" question every answer ends with (a domain.yml response with two buttons).

@@ -20,7 +20,7 @@ from bot.knowledge.catalog import Catalog, LifeEvent, LifeEventOption, Procedure
 
 logger = logging.getLogger(__name__)
 
-#: A procedure score (0..1, see bot.knowledge.catalog_matching) this high is an answer whatever the intent
+#: A procedure score (0..1, see bot.knowledge.catalog.matching) this high is an answer whatever the intent
 #: (e.g. nlu_fallback: the classifier is unsure, but a catalog phrase covers much of the text). 0.7 was
 #: chosen on the "tune" half of tests/nlu/dev_questions.yml with intent nlu_fallback (0.85: 54% named,
 #: 0.75: 81%, 0.7: 94%); of the 231 out-of-scope/small-talk training sentences none scores 0.7.

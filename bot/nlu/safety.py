@@ -13,7 +13,8 @@ The patterns are read at training time and stored inside the trained model. The 
 Beside the rules, the meaning of the message is judged (:mod:`bot.understanding.crisis`): a classifier over
 sentence vectors, trained with the model on ``data/safety_examples.yml`` and the NLU training examples, and
 stored inside it. Sure: the intent is overridden as for a rule. Unsure: the intent stays, and the parse data
-carries ``crisis: {intent, category, level: "unsure"}`` so the answer comes with that crisis line. Every crisis finding is also in the parse data under ``crisis`` (``category`` says 119
+carries ``crisis: {intent, category, level: "unsure"}`` so the answer comes with that crisis line. Every
+crisis finding is also in the parse data under ``crisis`` (``category`` says 119
 or 110 apart when the classifier judged it: ``emergency`` or ``crime``).
 """
 

@@ -34,7 +34,7 @@ POS_TAG_KEY = "pos"
 READING_KEY = "reading"
 _USER_DIC_NAME = "user.dic"
 # Parts of speech that carry no meaning for classification (punctuation, blanks).
-_SKIPPED_POS = frozenset({"補助記号", "空白"})
+_SKIPPED_POS = jtext.PUNCTUATION_POS
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER, is_trainable=True)

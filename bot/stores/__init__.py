@@ -1,6 +1,6 @@
 """The memory layer: callback queue, review log, feedback, webhook de-duplication.
 
-One interface (:mod:`bot.stores.base`), two back ends: SQLite under ``settings.var_dir`` (default)
+One interface (:mod:`bot.stores.interfaces`), two back ends: SQLite under ``settings.var_dir`` (default)
 and Redis (when ``settings.redis_url`` is set). Plain Python, no Rasa import (checked by ``make layers``);
 Rasa's own tracker and lock stores over Redis are in :mod:`bot.rasa_stores`.
 
@@ -15,17 +15,43 @@ Example::
 
 from __future__ import annotations
 
-from bot.clock import Clock, now_jst
+from bot.clock import JST, Clock, now_jst
 from bot.settings import Settings
-from bot.stores.base import CallbackQueue, EventDeduplicator, FeedbackLog, ReviewLog, Stores
-from bot.stores.models import (
+from bot.stores.interfaces import CallbackQueue, EventDeduplicator, FeedbackLog, ReviewLog, Stores
+from bot.stores.records import (
     REVIEW_KINDS,
     CallbackRequest,
     ReviewGroup,
     StoreError,
 )
+from bot.stores.staff_base import (
+    ROLES,
+    WORK_STATUSES,
+    AuditEntry,
+    AuditLog,
+    CallbackWork,
+    ClaimConflict,
+    LoginState,
+    StaffAccount,
+    StaffAccounts,
+    WorkState,
+    account_name,
+)
 
 __all__ = [
+    "ROLES",
+    "WORK_STATUSES",
+    "AuditEntry",
+    "AuditLog",
+    "CallbackWork",
+    "ClaimConflict",
+    "LoginState",
+    "StaffAccount",
+    "StaffAccounts",
+    "WorkState",
+    "account_name",
+    "JST",
+    "now_jst",
     "REVIEW_KINDS",
     "CallbackQueue",
     "CallbackRequest",
@@ -55,14 +81,19 @@ def open_stores(settings: Settings, *, prefix: str | None = None, clock: Clock |
 
 def _open_sqlite(settings: Settings, clock: Clock) -> Stores:
     from bot.stores import sqlite_backend as sq
+    from bot.stores import staff_sqlite as ss
 
     db = sq.SqliteDatabase(settings.var_dir / sq.DB_NAME)
+    ss.create_staff_schema(db)
     return Stores(
         backend="sqlite",
         callbacks=sq.SqliteCallbackQueue(db, clock),
         review=sq.SqliteReviewLog(db, clock),
         feedback=sq.SqliteFeedbackLog(db, clock),
-        dedup=sq.SqliteEventDeduplicator(db),
+        dedup=sq.SqliteEventDeduplicator(db, clock),
+        accounts=ss.SqliteStaffAccounts(db),
+        audit=ss.SqliteAuditLog(db, clock),
+        work=ss.SqliteCallbackWork(db, clock),
         retention_days=settings.retention_days,
         clock=clock,
         _close=db.close,
@@ -71,6 +102,7 @@ def _open_sqlite(settings: Settings, clock: Clock) -> Stores:
 
 def _open_redis(settings: Settings, prefix: str | None, clock: Clock) -> Stores:
     from bot.stores import redis_backend as rb
+    from bot.stores import staff_redis as sr
 
     client = rb.connect(settings.redis_url)
     key_prefix = rb.DEFAULT_PREFIX if prefix is None else prefix
@@ -80,6 +112,9 @@ def _open_redis(settings: Settings, prefix: str | None, clock: Clock) -> Stores:
         review=rb.RedisReviewLog(client, key_prefix, clock),
         feedback=rb.RedisFeedbackLog(client, key_prefix, clock),
         dedup=rb.RedisEventDeduplicator(client, key_prefix),
+        accounts=sr.RedisStaffAccounts(client, key_prefix),
+        audit=sr.RedisAuditLog(client, key_prefix, clock),
+        work=sr.RedisCallbackWork(client, key_prefix, clock),
         retention_days=settings.retention_days,
         clock=clock,
         _close=client.close,

@@ -19,8 +19,8 @@ from typing import Any
 import redis
 
 from bot.clock import Clock
-from bot.stores.base import CallbackQueue, EventDeduplicator, FeedbackLog, ReviewLog
-from bot.stores.models import (
+from bot.stores.interfaces import CallbackQueue, EventDeduplicator, FeedbackLog, ReviewLog
+from bot.stores.records import (
     CALLBACK_STATUSES,
     CallbackRequest,
     FeedbackEntry,
@@ -251,7 +251,10 @@ class RedisFeedbackLog(FeedbackLog):
 
 
 class RedisEventDeduplicator(EventDeduplicator):
-    """``SET key 1 NX EX ttl``: one atomic command decides who saw the event first."""
+    """``SET key 1 NX EX ttl``: one atomic command decides who saw the event first.
+
+    Redis itself expires the key (its own clock), so no :data:`~bot.clock.Clock` is needed here.
+    """
 
     def __init__(self, client: redis.Redis, prefix: str) -> None:
         self._r = client

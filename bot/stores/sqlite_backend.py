@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from bot.clock import Clock
-from bot.stores.base import CallbackQueue, EventDeduplicator, FeedbackLog, ReviewLog
-from bot.stores.models import (
+from bot.stores.interfaces import CallbackQueue, EventDeduplicator, FeedbackLog, ReviewLog
+from bot.stores.records import (
     CALLBACK_STATUSES,
     CallbackRequest,
     FeedbackEntry,
@@ -326,12 +326,13 @@ class SqliteFeedbackLog(FeedbackLog):
 class SqliteEventDeduplicator(EventDeduplicator):
     """``INSERT OR IGNORE`` of the event id, after dropping its expired entry, in one transaction."""
 
-    def __init__(self, db: SqliteDatabase) -> None:
+    def __init__(self, db: SqliteDatabase, clock: Clock) -> None:
         self._db = db
+        self._clock = clock
 
     def seen_before(self, event_id: str, ttl_seconds: int = 86400) -> bool:
         check_event_id(event_id, ttl_seconds)
-        now = time.time()
+        now = self._clock().timestamp()
         with self._db.transaction() as conn:
             conn.execute("DELETE FROM dedup WHERE expires_ts <= ?", (now,))
             inserted = conn.execute(

@@ -35,11 +35,28 @@ def open_widget(page: Page):
     page.get_by_role("button", name=STRINGS["launcher"]).click()
     dialog = page.get_by_role("dialog", name=STRINGS["title"])
     expect(dialog).to_be_visible()
+    # the starter buttons (asked from the server on first opening) are there before a test goes on
+    expect(page.locator(".mdg-starter").first).to_be_visible()
     return dialog
 
 
-def bot_messages(page: Page):
-    return page.locator(".mdg-log .mdg-bot:not(.mdg-welcome)")
+def open_settings(page: Page) -> None:
+    """Unfolds 「表示の設定」 (text size, やさしい日本語, ふりがな, 会話を消去)."""
+    toggle = page.get_by_role("button", name=STRINGS["settingsLabel"])
+    if toggle.get_attribute("aria-expanded") != "true":
+        toggle.click()
+    expect(toggle).to_have_attribute("aria-expanded", "true")
+
+
+def clear_conversation(page: Page) -> None:
+    open_settings(page)
+    page.get_by_role("button", name=STRINGS["clear"]).click()
+    page.get_by_role("button", name=STRINGS["clearYes"]).click()
+
+
+def bot_messages(page: Page):  # readings (rt) are in the DOM: compare texts with use_inner_text
+    """The bot's answers (not the greeting, not the starter buttons shown on opening)."""
+    return page.locator(".mdg-log .mdg-bot:not(.mdg-welcome):not(.mdg-starter)")
 
 
 def ask(page: Page, text: str) -> None:
@@ -109,12 +126,13 @@ def test_ask_with_keyboard_answer_then_click_a_suggestion(page, servers):
     expect(bot_messages(page)).to_have_count(2)
     expect(page.locator(".mdg-typing")).to_have_text("")
     first = bot_messages(page).first
-    expect(first).to_contain_text(JUMINHYO["reply"][0]["text"].split("\n")[0])
+    expect(first).to_contain_text(JUMINHYO["reply"][0]["text"].split("\n")[0], use_inner_text=True)
     expect(page.locator(".mdg-user").last).to_have_text(STRINGS["speakerUser"] + QUESTION)
 
-    sent = servers.standin.requests[0]
+    sent = servers.standin.asked()[0]
     assert sent["message"] == QUESTION
-    assert sent["metadata"] == {"yasashii": False, "furigana": False}
+    # readings are always asked for: the ふりがな switch shows them on answers already shown
+    assert sent["metadata"] == {"yasashii": False, "furigana": True}
     assert re.fullmatch(r"[0-9a-f-]{32,36}", sent["sender"])
 
     # the URL in the text and the url-button are links that say they open a new window
@@ -131,7 +149,9 @@ def test_ask_with_keyboard_answer_then_click_a_suggestion(page, servers):
     first.get_by_role("button", name=details["title"]).click()
     expect(bot_messages(page)).to_have_count(3)
     assert servers.standin.messages()[-1] == details["payload"]
-    expect(bot_messages(page).last).to_contain_text(_rule(payload=details["payload"])["reply"][0]["text"])
+    expect(bot_messages(page).last).to_contain_text(
+        _rule(payload=details["payload"])["reply"][0]["text"], use_inner_text=True
+    )
 
 
 def test_enter_during_ime_composition_never_sends_and_shift_enter_is_a_newline(page, servers):
@@ -149,15 +169,12 @@ def test_enter_during_ime_composition_never_sends_and_shift_enter_is_a_newline(p
             box.dispatchEvent(legacy);
         }"""
     )
-    page.wait_for_timeout(400)
-    assert servers.standin.requests == []
     expect(box).to_have_value("じゅうみんひょう")
 
     box.press("Shift+Enter")
     box.press_sequentially("住民票")
     expect(box).to_have_value("じゅうみんひょう\n住民票")
-    assert servers.standin.requests == []
-
+    # The sentinel: the plain Enter below sends. Had any Enter above sent, its message would come first.
     box.press("Enter")
     expect(bot_messages(page)).to_have_count(2)
     assert servers.standin.messages() == ["じゅうみんひょう\n住民票"]
@@ -187,7 +204,7 @@ def test_keyboard_only_phone_and_callback_path(page, servers):
     page.keyboard.press("Enter")
     expect(bot_messages(page)).to_have_count(1)
     assert servers.standin.messages() == ["/ask_phone"]
-    expect(bot_messages(page).first).to_contain_text(PHONE_RULE["reply"][0]["text"])
+    expect(bot_messages(page).first).to_contain_text(PHONE_RULE["reply"][0]["text"], use_inner_text=True)
 
     callback = PHONE_RULE["reply"][0]["buttons"][0]
     target = page.get_by_role("button", name=callback["title"])
@@ -209,7 +226,7 @@ def test_keyboard_only_phone_and_callback_path(page, servers):
     page.keyboard.type("090-1234-5678")
     page.keyboard.press("Enter")
     expect(bot_messages(page)).to_have_count(3)
-    expect(bot_messages(page).last).to_contain_text(TICKET_RULE["reply"][0]["text"])
+    expect(bot_messages(page).last).to_contain_text(TICKET_RULE["reply"][0]["text"], use_inner_text=True)
 
 
 def test_feedback_buttons_have_names_and_send_the_payload(page, servers):
@@ -239,7 +256,13 @@ def test_markup_and_javascript_urls_are_shown_as_text_never_run(page, servers):
     )
     ask(page, typed)
     expect(bot_messages(page)).to_have_count(1)
-    page.wait_for_timeout(300)
+    # The sentinel: a broken image of our own; once its onerror has run, one of the widget's would have too.
+    page.evaluate(
+        """() => { const img = document.createElement('img');
+                   img.onerror = () => { window.__sentinel = 1; };
+                   img.src = 'x'; document.body.appendChild(img); }"""
+    )
+    page.wait_for_function("() => window.__sentinel === 1")
     assert page.evaluate("() => window.__pwned") is None
 
     expect(page.locator(".mdg-user").last).to_contain_text(typed)
@@ -298,7 +321,7 @@ def test_conversation_survives_reload_and_clear_starts_afresh(page, servers):
     open_widget(page)
     ask(page, QUESTION)
     expect(bot_messages(page)).to_have_count(2)
-    sender = servers.standin.requests[0]["sender"]
+    sender = servers.standin.asked()[0]["sender"]
 
     page.reload()
     open_widget(page)
@@ -306,15 +329,16 @@ def test_conversation_survives_reload_and_clear_starts_afresh(page, servers):
     expect(page.locator(".mdg-user")).to_have_count(1)
     ask(page, "/ask_phone")
     expect(bot_messages(page)).to_have_count(3)
-    assert servers.standin.requests[-1]["sender"] == sender
+    assert servers.standin.asked()[-1]["sender"] == sender
 
-    page.get_by_role("button", name=STRINGS["clear"]).click()
+    clear_conversation(page)
     expect(bot_messages(page)).to_have_count(0)
     expect(page.locator(".mdg-user")).to_have_count(0)
     expect(page.get_by_role("log")).to_contain_text(STRINGS["cleared"])
+    expect(page.locator(".mdg-starter")).to_be_visible()  # a fresh conversation gets its starters again
     ask(page, QUESTION)
     expect(bot_messages(page)).to_have_count(2)
-    assert servers.standin.requests[-1]["sender"] != sender
+    assert servers.standin.asked()[-1]["sender"] != sender
 
     page.reload()
     open_widget(page)
@@ -341,6 +365,7 @@ def test_conversation_is_not_kept_after_the_tab_closes(context, servers):
 
 def test_yasashii_and_furigana_switches_reach_the_server_and_ruby_is_rendered(page, servers):
     open_widget(page)
+    open_settings(page)
     for name in ("yasashii", "furigana"):
         switch = page.get_by_role("switch", name=STRINGS[name])
         expect(switch).to_have_attribute("aria-checked", "false")
@@ -348,7 +373,7 @@ def test_yasashii_and_furigana_switches_reach_the_server_and_ruby_is_rendered(pa
         expect(switch).to_have_attribute("aria-checked", "true")
     ask(page, QUESTION)
     expect(bot_messages(page)).to_have_count(1)
-    assert servers.standin.requests[0]["metadata"] == {"yasashii": True, "furigana": True}
+    assert servers.standin.asked()[0]["metadata"] == {"yasashii": True, "furigana": True}
     bot = bot_messages(page).first
     without_readings = bot.locator(".mdg-text").evaluate(
         "p => { const c = p.cloneNode(true); c.querySelectorAll('rt, rp').forEach(n => n.remove());"
@@ -369,12 +394,14 @@ def test_yasashii_and_furigana_switches_reach_the_server_and_ruby_is_rendered(pa
     # settings survive a reload of the tab
     page.reload()
     open_widget(page)
+    open_settings(page)
     expect(page.get_by_role("switch", name=STRINGS["yasashii"])).to_have_attribute("aria-checked", "true")
     expect(page.get_by_role("switch", name=STRINGS["furigana"])).to_have_attribute("aria-checked", "false")
 
 
 def test_text_size_control(page):
     open_widget(page)
+    open_settings(page)
     group = page.get_by_role("group", name=STRINGS["textSize"])
     normal = group.get_by_role("button", name=STRINGS["sizeNormal"])
     large = group.get_by_role("button", name=STRINGS["sizeLarge"], exact=True)
@@ -402,6 +429,7 @@ def test_axe_finds_no_wcag_a_or_aa_violations(page, axe_source, variant):
     assert run_axe(page) == []  # the page with the launcher only
     if variant == "furigana":
         open_widget(page)
+        open_settings(page)
         page.get_by_role("switch", name=STRINGS["furigana"]).click()
         ask(page, QUESTION)
         expect(bot_messages(page)).to_have_count(2)
@@ -411,6 +439,7 @@ def test_axe_finds_no_wcag_a_or_aa_violations(page, axe_source, variant):
     else:
         _conversation(page)
         if variant == "large":
+            open_settings(page)
             page.get_by_role("button", name=STRINGS["sizeLarge"], exact=True).click()
             ARTIFACTS.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(ARTIFACTS / "widget-large-1280x800.png"))
@@ -476,7 +505,7 @@ def test_print_shows_the_transcript_only(page):
     _conversation(page)
     page.emulate_media(media="print")
     expect(page.locator(".mdg-log")).to_be_visible()
-    for hidden in (".site-header", ".site-main", ".mdg-composer", ".mdg-settings", ".mdg-launcher"):
+    for hidden in (".site-header", ".site-main", ".mdg-composer", ".mdg-settings-toggle", ".mdg-launcher"):
         expect(page.locator(hidden)).to_be_hidden()
     page.emulate_media(media="screen")
     expect(page.locator(".site-header")).to_be_visible()

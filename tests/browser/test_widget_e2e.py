@@ -30,7 +30,7 @@ def _responses() -> dict[str, str]:
 
 
 def _bot(page: Page):
-    return page.locator(".mdg-log .mdg-bot:not(.mdg-welcome)")
+    return page.locator(".mdg-log .mdg-bot:not(.mdg-welcome):not(.mdg-starter)")
 
 
 def _wait_for_more(page: Page, before: int) -> None:
@@ -87,7 +87,7 @@ def test_resident_asks_follows_a_suggestion_and_requests_a_callback_by_keyboard(
     page.screenshot(
         path=str(ARTIFACTS / "e2e-answer-1280x800.png")
     )  # the README's picture, from the real bot
-    suggestion = page.locator(".mdg-log .mdg-choice").first
+    suggestion = _bot(page).nth(first).locator(".mdg-choice").first
     _press(page, suggestion)
 
     _press(page, page.get_by_role("button", name="電話で相談"))
@@ -112,4 +112,26 @@ def test_resident_asks_follows_a_suggestion_and_requests_a_callback_by_keyboard(
         else:
             raise AssertionError(f"unexpected step in the callback path: {text}")
     assert TICKET.search(_bot(page).last.inner_text())
+    ticket = _bot(page).last.locator(".mdg-ticket")  # emphasised, on one line
+    expect(ticket).to_have_count(1)
+    assert TICKET.fullmatch(ticket.inner_text())
     assert "090-1234-5678" not in running_bot.log()  # the resident's number is not logged
+
+
+def test_crisis_answer_from_the_real_bot_has_call_buttons(e2e_page, running_bot):
+    page = e2e_page
+    domain = yaml.safe_load((REPO / "domain.yml").read_text(encoding="utf-8"))["responses"]
+    phones = domain["utter_self_harm"][0]["custom"]["madoguchi"]["phones"]
+    page.get_by_role("button", name="AIチャットで質問する").click()
+    # starter buttons from the real bot: the procedures of data/menu.yml (a resident who waits sees them)
+    menu = yaml.safe_load((REPO / "data" / "menu.yml").read_text(encoding="utf-8"))["popular"]
+    starters = page.locator(".mdg-starter .mdg-choice")
+    expect(starters).to_have_count(len(menu), timeout=ANSWER_TIMEOUT_MS)
+    first = _say(page, "もう生きていたくない")
+    answer = _bot(page).nth(first)
+    # Rasa's REST channel sends the custom part as a message of its own: the widget joins it to the text
+    calls = answer.locator("a.mdg-call")
+    expect(calls).to_have_count(len(phones))
+    hrefs = calls.evaluate_all("links => links.map(a => a.getAttribute('href'))")
+    assert hrefs == ["tel:" + p.replace("-", "").replace("#", "%23") for p in phones]
+    assert answer.locator(".mdg-text a.mdg-tel").count() >= 1

@@ -27,6 +27,8 @@ AXE_JS = REPO / "node_modules" / "axe-core" / "axe.min.js"
 ARTIFACTS = REPO / "tests" / "artifacts"
 REPLIES = Path(__file__).with_name("standin_replies.json")
 CITY_PHONE = "012-345-6700"
+#: What the widget sends, once per conversation, when it is first opened (its starter buttons).
+STARTER_PAYLOAD = "/ask_procedure"
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -148,6 +150,9 @@ class StandInRasa:
             resp.headers["Access-Control-Allow-Origin"] = request.headers.get("Origin", "*")
             resp.headers["Access-Control-Allow-Methods"] = "POST, OPTIONS"
             resp.headers["Access-Control-Allow-Headers"] = "Content-Type"
+            # no keep-alive: once the server stops listening, the next request fails as it would
+            # for a resident (a kept-alive connection from the starter request would still answer)
+            resp.force_close()
             return resp
 
         async def webhook(request: web.Request) -> web.Response:
@@ -164,8 +169,13 @@ class StandInRasa:
         app.router.add_route("*", "/webhooks/rest/webhook", webhook)
         return app
 
+    def asked(self) -> list[dict[str, Any]]:
+        """The requests a resident caused: all but the widget's starter request."""
+        return [r for r in self.requests if r["message"] != STARTER_PAYLOAD]
+
     def messages(self) -> list[str]:
-        return [r["message"] for r in self.requests]
+        """Messages of :meth:`asked` (the starter request left out)."""
+        return [r["message"] for r in self.asked()]
 
 
 @dataclass

@@ -28,6 +28,8 @@ from bot.channels.line.serial import SerialJobs
 from bot.channels.line.signature import verify_signature
 from bot.channels.line.texts import LineTexts, load_texts
 from bot.crisis import CrisisDesk, load_desk
+from bot.language import LanguageDesk
+from bot.language import load_desk as load_language_desk
 
 logger = logging.getLogger(__name__)
 
@@ -126,6 +128,7 @@ class LineInput(InputChannel):
             on_new_message,
             self._tracker_store,
             crisis=self._crisis,
+            languages=_language_desk(conf.data_dir),
         )
 
     def _tracker_store(self) -> TrackerStore | None:
@@ -186,3 +189,12 @@ async def _read_capped(request: Request, limit: int) -> bytes | None:
 
 def _error(status: int, code: str, detail: str) -> HTTPResponse:
     return response.json({"error": code, "detail": detail}, status=status)
+
+
+def _language_desk(data_dir) -> LanguageDesk | None:
+    """The desk answering messages not in Japanese; None (logged) when its data files are broken."""
+    try:
+        return load_language_desk(data_dir)
+    except Exception as error:  # noqa: BLE001 — a broken translation must not stop the channel
+        logger.error("line: answers in other languages are off (%s)", type(error).__name__)
+        return None

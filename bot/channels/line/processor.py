@@ -23,6 +23,7 @@ from bot.channels.line.identity import conversation_id
 from bot.channels.line.render import batches, render_turn, text_message
 from bot.channels.line.texts import LineTexts
 from bot.crisis import BackgroundTurns, CrisisDesk
+from bot.language import LanguageDesk
 
 logger = logging.getLogger(__name__)
 
@@ -66,6 +67,7 @@ class EventProcessor:
         on_new_message: OnNewMessage,
         tracker_store: TrackerStoreGetter,
         crisis: CrisisDesk | None = None,
+        languages: LanguageDesk | None = None,
     ) -> None:
         """Wires the processor.
 
@@ -77,6 +79,7 @@ class EventProcessor:
             on_new_message: Rasa's handler for a user message (``agent.handle_message``).
             tracker_store: returns the agent's tracker store (for deleting a conversation).
             crisis: answers a crisis from data when the turn fails or is slow (none: error text only).
+            languages: answers messages not in Japanese from data (none: every message goes to Rasa).
         """
         self._config = config
         self._client = client
@@ -85,6 +88,7 @@ class EventProcessor:
         self._on_new_message = on_new_message
         self._tracker_store = tracker_store
         self._crisis = crisis
+        self._languages = languages
         self._background = BackgroundTurns(
             lambda error: logger.error(
                 "line: a crisis turn failed in the background (%s)", type(error).__name__
@@ -137,6 +141,10 @@ class EventProcessor:
     async def _turn(self, event: LineEvent, text: str) -> None:
         sender = self.conversation_of(event)
         if sender is None:
+            return
+        foreign = self._languages.answer(text) if self._languages is not None else None
+        if foreign:  # not Japanese: the English card or the notice, from data (bot.language)
+            await self._send(event, render_turn(foreign, self._texts.card))
             return
         collector = TurnCollector()
         message = UserMessage(

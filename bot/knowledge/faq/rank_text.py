@@ -21,7 +21,7 @@ import unicodedata
 from typing import Collection, Iterable
 
 from bot.knowledge.faq.rank_synonyms import SynonymMatcher
-from bot.text import chunks, get_tokenizer, is_content_pos, normalize
+from bot.text import SYMBOL_POS, chunks, get_tokenizer, is_content_pos, normalize
 
 #: Field names, in the order the index keeps them.
 FIELDS = ("lem", "cmp", "syn", "grp", "chr", "kana")
@@ -39,7 +39,7 @@ STOP_LEMMAS = frozenset(
 
 _MAX_CHUNK = 1000
 _KATAKANA = re.compile(r"[\u30a1-\u30fa\u30fc]+")
-_SKIP_POS = frozenset({"補助記号", "空白", "記号"})
+_SKIP_POS = SYMBOL_POS
 
 
 def _is_word_char(ch: str) -> bool:

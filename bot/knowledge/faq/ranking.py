@@ -30,14 +30,13 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from bot.knowledge.faq.model import FaqEntry
+from bot.files import atomic_write
+from bot.knowledge.faq.entry import FaqEntry
 from bot.knowledge.faq.rank_bm25 import BM25Field
 from bot.knowledge.faq.rank_latent import LatentField
 from bot.knowledge.faq.rank_synonyms import SynonymMatcher, default_groups
@@ -448,10 +447,8 @@ class FaqIndex:
                 else None
             ),
         }
-        _atomic_write(directory / _ARRAYS_FILE, lambda f: np.savez(f, **arrays))
-        _atomic_write(
-            directory / _META_FILE, lambda f: f.write(json.dumps(meta, ensure_ascii=False).encode())
-        )
+        atomic_write(directory / _ARRAYS_FILE, lambda f: np.savez(f, **arrays))
+        atomic_write(directory / _META_FILE, lambda f: f.write(json.dumps(meta, ensure_ascii=False).encode()))
 
     @classmethod
     def load(cls, directory: Path, wordvec: WordVectors | None = None) -> FaqIndex:
@@ -527,19 +524,6 @@ def _build_latent(
 
 def _has_kanji(text: str) -> bool:
     return any("\u4e00" <= ch <= "\u9fff" or "\u3400" <= ch <= "\u4dbf" or ch == "\u3005" for ch in text)
-
-
-def _atomic_write(path: Path, write) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def confidence(results: list[tuple[str, float]]) -> str:

@@ -21,8 +21,8 @@ import unicodedata
 from dataclasses import dataclass, field, replace
 from typing import Any, Iterable, Protocol, Sequence
 
-from bot.knowledge.faq.base import Snapshot
-from bot.knowledge.faq.model import FaqEntry
+from bot.knowledge.faq.entry import FaqEntry
+from bot.knowledge.faq.live_base import Snapshot
 from bot.knowledge.faq.tables import Row, Table, header_map, read_table, write_rows
 from bot.knowledge.faq.validate import ID_PATTERN, Report, check_entries
 from bot.text import normalize

@@ -12,12 +12,12 @@ import csv
 import datetime as dt
 import io
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator, Mapping, Sequence
 
-from bot.knowledge.faq.model import FaqEntry
+from bot.files import atomic_write_bytes
+from bot.knowledge.faq.entry import FaqEntry
 from bot.text import normalize
 
 #: Columns of the FAQ table, in export order.
@@ -409,18 +409,3 @@ def _xlsx_bytes(
 def _is_multiline_header(header: str) -> bool:
     canonical = FAQ_HEADER_MAP.get(header_key(header), header)
     return canonical in MULTILINE_COLUMNS
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Writes a file so that readers see either the old or the whole new content."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

@@ -13,10 +13,10 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from typing import Collection, Iterable, Iterator, Mapping
-from urllib.parse import urlsplit
 
-from bot.knowledge.faq.model import FaqEntry
+from bot.knowledge.faq.entry import FaqEntry
 from bot.knowledge.faq.tables import FAQ_JA_HEADERS, FAQ_REQUIRED, Row, Table
+from bot.links import LinkProblem, link_problem
 from bot.text import normalize
 
 #: Near-duplicate threshold on normalized question text (difflib ratio).
@@ -30,9 +30,6 @@ _DATE_PATTERNS = (
     re.compile(r"^(\d{4})/(\d{1,2})/(\d{1,2})$"),
     re.compile(r"^(\d{4})\.(\d{1,2})\.(\d{1,2})$"),
     re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日$"),
-)
-_HOST = re.compile(
-    r"^(?=.{1,253}$)([a-z0-9]([a-z0-9\-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9\-]{0,61}[a-z0-9])?)*$"
 )
 _ALLOWED_CONTROLS = frozenset("\n\t")
 
@@ -160,25 +157,19 @@ def parse_date(text: str) -> str | None:
     return None
 
 
+#: What staff read for each :class:`bot.links.LinkProblem` (the FAQ accepts http with a warning).
+URL_MESSAGES = {
+    LinkProblem.SPACE: "URL に空白が含まれています",
+    LinkProblem.MALFORMED: "URL の形式が正しくありません",
+    LinkProblem.SCHEME: "URL は https:// で始めてください（http:// も使えますが、警告になります）",
+    LinkProblem.HOST: "URL のホスト名が正しくありません",
+}
+
+
 def check_url(url: str) -> str | None:
-    """Returns why a URL is malformed, or None when it is a usable http(s) URL."""
-    if any(c.isspace() for c in url):
-        return "URL に空白が含まれています"
-    try:
-        parts = urlsplit(url)
-        host = parts.hostname or ""
-        parts.port  # noqa: B018 - raises ValueError for a bad port
-    except ValueError:
-        return "URL の形式が正しくありません"
-    if parts.scheme not in ("http", "https"):
-        return "URL は https:// で始めてください"
-    try:
-        ascii_host = host if host.isascii() else host.encode("idna").decode("ascii")
-    except UnicodeError:
-        ascii_host = ""
-    if "." not in ascii_host or not _HOST.match(ascii_host):
-        return "URL のホスト名が正しくありません"
-    return None
+    """Returns why a URL is malformed (the rule of :mod:`bot.links`), or None when it is usable."""
+    problem = link_problem(url)
+    return URL_MESSAGES[problem] if problem else None
 
 
 def check_entries(

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from difflib import SequenceMatcher
 from typing import Iterable, Mapping
 
-from bot.text import Morph, analyze, is_content, normalize, to_katakana
+from bot.text import FUNCTION_POS, NO_START_POS, Morph, analyze, is_content, normalize, to_katakana
 
 SURFACE_WEIGHT = 1.0
 READING_WEIGHT = 0.95
@@ -45,7 +45,7 @@ MIN_FUZZY_SIMILARITY = 0.85
 MAX_FUZZY_DIFFERENCE = 2
 
 # Parts of speech, and light verbs, that carry no topic for lemma matching.
-_FUNCTION_POS = frozenset({"助詞", "助動詞", "補助記号", "空白", "記号"})
+_FUNCTION_POS = FUNCTION_POS
 _LIGHT_LEMMAS = frozenset({"為る", "居る", "有る", "成る", "言う", "思う", "下さる"})
 #: Particles kept as lemmas because they give a direction: 市外から (moving in) is not 市外に (moving out).
 _DIRECTION_PARTICLES = frozenset({"から"})
@@ -54,10 +54,10 @@ _DIRECTION_PARTICLES = frozenset({"から"})
 MIN_BARE_LEN = 6
 # Left out of the "bare" reading: particles, auxiliaries (ます, た) and symbols, which residents add,
 # drop or conjugate freely.
-_BARE_SKIPPED_POS = frozenset({"助詞", "助動詞", "補助記号", "空白", "記号"})
+_BARE_SKIPPED_POS = FUNCTION_POS
 _HIRAGANA_ONLY = re.compile(r"^[\u3041-\u309fー]+$")
 #: A reading match may not start at these parts of speech (なく in いらなくなった, 内 in 市内).
-_NO_START_POS = frozenset({"助詞", "助動詞", "接尾辞", "補助記号", "空白", "記号"})
+_NO_START_POS = NO_START_POS
 
 
 def _all_kana(text: str) -> bool:

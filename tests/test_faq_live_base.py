@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.knowledge.faq import base
-from bot.knowledge.faq.model import FaqEntry
-from bot.knowledge.faq.transfer import ImportFailed, ensure_live_base, export_file, import_file
+from bot.knowledge.faq import live_base
+from bot.knowledge.faq.entry import FaqEntry
+from bot.knowledge.faq.import_export import ImportFailed, ensure_live_base, export_file, import_file
 
 
 class TinyIndex:
@@ -59,9 +59,9 @@ def _state(kb: Path) -> tuple[str, bytes]:
 
 def test_publish_then_load(tmp_path: Path) -> None:
     kb = tmp_path / "kb"
-    version = base.publish(_entries("v1"), kb, source="a.csv", ranker=TinyIndex)
+    version = live_base.publish(_entries("v1"), kb, source="a.csv", ranker=TinyIndex)
     assert (kb / "current").is_symlink() and os.readlink(kb / "current") == f"versions/{version}"
-    snap = base.load_current(kb, ranker=TinyIndex)
+    snap = live_base.load_current(kb, ranker=TinyIndex)
     assert snap.version == version and snap.source == "a.csv"
     assert list(snap.entries) == ["F0001", "F0002", "F0003"]
     assert snap.search("質問2", top_k=1)[0][0].id == "F0002"
@@ -69,10 +69,10 @@ def test_publish_then_load(tmp_path: Path) -> None:
 
 
 def test_no_base_yet(tmp_path: Path) -> None:
-    with pytest.raises(base.NoLiveBase):
-        base.load_current(tmp_path / "kb", ranker=TinyIndex)
-    live = base.LiveFaq(tmp_path / "kb", ranker=TinyIndex)
-    assert live.snapshot() is base.EMPTY_SNAPSHOT and live.snapshot().search("住民票") == []
+    with pytest.raises(live_base.NoLiveBase):
+        live_base.load_current(tmp_path / "kb", ranker=TinyIndex)
+    live = live_base.LiveFaq(tmp_path / "kb", ranker=TinyIndex)
+    assert live.snapshot() is live_base.EMPTY_SNAPSHOT and live.snapshot().search("住民票") == []
     assert live.snapshot().index.search("住民票", top_k=3) == []
 
 
@@ -91,25 +91,25 @@ def test_bad_import_leaves_live_base_byte_identical(tmp_path: Path) -> None:
 
 def test_failure_while_writing_a_version_changes_nothing(tmp_path: Path) -> None:
     kb = tmp_path / "kb"
-    base.publish(_entries("v1"), kb, ranker=TinyIndex)
+    live_base.publish(_entries("v1"), kb, ranker=TinyIndex)
     before, listing = _state(kb), sorted(os.listdir(kb / "versions"))
     with pytest.raises(OSError, match="disk full"):
-        base.publish(_entries("v2"), kb, ranker=FailingIndex)
+        live_base.publish(_entries("v2"), kb, ranker=FailingIndex)
     assert _state(kb) == before and sorted(os.listdir(kb / "versions")) == listing
 
 
 def test_old_versions_are_pruned_keeping_five(tmp_path: Path) -> None:
     kb = tmp_path / "kb"
-    versions = [base.publish(_entries(f"v{i}"), kb, ranker=TinyIndex) for i in range(8)]
+    versions = [live_base.publish(_entries(f"v{i}"), kb, ranker=TinyIndex) for i in range(8)]
     assert versions == sorted(versions) and len(set(versions)) == 8
-    assert base.list_versions(kb) == versions[-5:]
-    assert base.current_version(kb) == versions[-1]
+    assert live_base.list_versions(kb) == versions[-5:]
+    assert live_base.current_version(kb) == versions[-1]
 
 
 def test_readers_never_see_a_mixed_or_missing_base_during_swaps(tmp_path: Path) -> None:
     kb = tmp_path / "kb"
-    base.publish(_entries("v0", 20), kb, ranker=TinyIndex)
-    live = base.LiveFaq(kb, check_interval=0.0, ranker=TinyIndex)
+    live_base.publish(_entries("v0", 20), kb, ranker=TinyIndex)
+    live = live_base.LiveFaq(kb, check_interval=0.0, ranker=TinyIndex)
     stop = threading.Event()
     problems: list[str] = []
     seen: set[str] = set()
@@ -117,7 +117,7 @@ def test_readers_never_see_a_mixed_or_missing_base_during_swaps(tmp_path: Path) 
     def reader() -> None:
         while not stop.is_set():
             try:
-                for snap in (live.snapshot(), base.load_current(kb, ranker=TinyIndex)):
+                for snap in (live.snapshot(), live_base.load_current(kb, ranker=TinyIndex)):
                     tags = {e.answer for e in snap.entries.values()}
                     if len(snap.entries) != 20 or len(tags) != 1:
                         problems.append(f"mixed snapshot {snap.version}: {tags}")
@@ -129,7 +129,7 @@ def test_readers_never_see_a_mixed_or_missing_base_during_swaps(tmp_path: Path) 
     for thread in threads:
         thread.start()
     for i in range(1, 12):
-        base.publish(_entries(f"v{i}", 20), kb, ranker=TinyIndex)
+        live_base.publish(_entries(f"v{i}", 20), kb, ranker=TinyIndex)
     stop.set()
     for thread in threads:
         thread.join()
@@ -139,11 +139,11 @@ def test_readers_never_see_a_mixed_or_missing_base_during_swaps(tmp_path: Path) 
 
 def test_live_faq_reloads_within_check_interval_and_keeps_held_snapshots(tmp_path: Path) -> None:
     kb = tmp_path / "kb"
-    base.publish(_entries("old"), kb, ranker=TinyIndex)
-    live = base.LiveFaq(kb, check_interval=0.3, ranker=TinyIndex)
+    live_base.publish(_entries("old"), kb, ranker=TinyIndex)
+    live = live_base.LiveFaq(kb, check_interval=0.3, ranker=TinyIndex)
     held = live.snapshot()  # a request in progress holds this one
     assert live.snapshot() is held  # no reload while nothing changed
-    new_version = base.publish(_entries("new"), kb, ranker=TinyIndex)
+    new_version = live_base.publish(_entries("new"), kb, ranker=TinyIndex)
     deadline = time.monotonic() + 0.3 + 2.0
     while live.snapshot().version != new_version:
         assert time.monotonic() < deadline, "the new version was not picked up"
@@ -154,11 +154,11 @@ def test_live_faq_reloads_within_check_interval_and_keeps_held_snapshots(tmp_pat
 
 def test_live_faq_checks_the_pointer_only_every_interval(tmp_path: Path) -> None:
     kb = tmp_path / "kb"
-    base.publish(_entries("a"), kb, ranker=TinyIndex)
+    live_base.publish(_entries("a"), kb, ranker=TinyIndex)
     now = [100.0]
-    live = base.LiveFaq(kb, check_interval=2.0, ranker=TinyIndex, clock=lambda: now[0])
+    live = live_base.LiveFaq(kb, check_interval=2.0, ranker=TinyIndex, clock=lambda: now[0])
     first = live.snapshot()
-    version = base.publish(_entries("b"), kb, ranker=TinyIndex)
+    version = live_base.publish(_entries("b"), kb, ranker=TinyIndex)
     now[0] += 1.9
     assert live.snapshot() is first
     now[0] += 0.2
@@ -167,48 +167,48 @@ def test_live_faq_checks_the_pointer_only_every_interval(tmp_path: Path) -> None
 
 def test_live_faq_keeps_serving_when_a_new_version_is_unreadable(tmp_path: Path) -> None:
     kb = tmp_path / "kb"
-    base.publish(_entries("a"), kb, ranker=TinyIndex)
-    live = base.LiveFaq(kb, check_interval=0.0, ranker=TinyIndex)
+    live_base.publish(_entries("a"), kb, ranker=TinyIndex)
+    live = live_base.LiveFaq(kb, check_interval=0.0, ranker=TinyIndex)
     first = live.snapshot()
-    version = base.publish(_entries("b"), kb, ranker=TinyIndex)
+    version = live_base.publish(_entries("b"), kb, ranker=TinyIndex)
     (kb / "versions" / version / "entries.json").write_text("{broken", encoding="utf-8")
     assert live.snapshot() is first
 
 
 def test_unreadable_index_is_rebuilt_from_entries(tmp_path: Path) -> None:
     kb = tmp_path / "kb"
-    version = base.publish(_entries("a"), kb, ranker=TinyIndex)
+    version = live_base.publish(_entries("a"), kb, ranker=TinyIndex)
     (kb / "versions" / version / "index" / "tiny.json").unlink()
-    snap = base.load_current(kb, ranker=TinyIndex)
+    snap = live_base.load_current(kb, ranker=TinyIndex)
     assert snap.search("質問3", top_k=1)[0][0].id == "F0003"
 
 
 def test_lock_serializes_publishers(tmp_path: Path) -> None:
     kb = tmp_path / "kb"
-    base.publish(_entries("a"), kb, ranker=TinyIndex)
+    live_base.publish(_entries("a"), kb, ranker=TinyIndex)
     done = threading.Event()
 
     def publish() -> None:
-        base.publish(_entries("b"), kb, ranker=TinyIndex)
+        live_base.publish(_entries("b"), kb, ranker=TinyIndex)
         done.set()
 
-    with base.base_lock(kb):
+    with live_base.base_lock(kb):
         thread = threading.Thread(target=publish)
         thread.start()
         assert not done.wait(0.5), "publish must wait for the lock"
-        assert base.load_current(kb, ranker=TinyIndex).get("F0001").answer == "回答 a"
+        assert live_base.load_current(kb, ranker=TinyIndex).get("F0001").answer == "回答 a"
     thread.join(10)
     assert done.is_set()
-    assert base.load_current(kb, ranker=TinyIndex).get("F0001").answer == "回答 b"
+    assert live_base.load_current(kb, ranker=TinyIndex).get("F0001").answer == "回答 b"
 
 
 def test_expected_version_detects_a_concurrent_change(tmp_path: Path) -> None:
     kb = tmp_path / "kb"
-    first = base.publish(_entries("a"), kb, ranker=TinyIndex)
-    base.publish(_entries("b"), kb, ranker=TinyIndex)
-    with pytest.raises(base.VersionConflict):
-        base.publish(_entries("c"), kb, expected_version=first, ranker=TinyIndex)
-    assert base.load_current(kb, ranker=TinyIndex).get("F0001").answer == "回答 b"
+    first = live_base.publish(_entries("a"), kb, ranker=TinyIndex)
+    live_base.publish(_entries("b"), kb, ranker=TinyIndex)
+    with pytest.raises(live_base.VersionConflict):
+        live_base.publish(_entries("c"), kb, expected_version=first, ranker=TinyIndex)
+    assert live_base.load_current(kb, ranker=TinyIndex).get("F0001").answer == "回答 b"
 
 
 def test_ensure_live_base_seeds_only_once(tmp_path: Path) -> None:
@@ -216,35 +216,35 @@ def test_ensure_live_base_seeds_only_once(tmp_path: Path) -> None:
     seed = tmp_path / "seed.csv"
     seed.write_text("id,question,answer\nS1,q,a\n", encoding="utf-8")
     version = ensure_live_base(kb, seed, ranker=TinyIndex)
-    assert version and base.current_version(kb) == version
+    assert version and live_base.current_version(kb) == version
     assert ensure_live_base(kb, seed, ranker=TinyIndex) is None
     bad = tmp_path / "bad.csv"
     bad.write_text("id,question\nS1,q\n", encoding="utf-8")
     with pytest.raises(ImportFailed):
         ensure_live_base(tmp_path / "other", bad, ranker=TinyIndex)
-    assert base.current_version(tmp_path / "other") is None
+    assert live_base.current_version(tmp_path / "other") is None
 
 
 def test_export_of_missing_base_is_a_clear_error(tmp_path: Path) -> None:
-    with pytest.raises(base.NoLiveBase, match="madoguchi faq import"):
+    with pytest.raises(live_base.NoLiveBase, match="madoguchi faq import"):
         export_file(tmp_path / "kb", tmp_path / "out.csv")
 
 
 def test_rollback_to_a_kept_version(tmp_path: Path) -> None:
     kb = tmp_path / "kb"
-    first = base.publish(_entries("a"), kb, ranker=TinyIndex)
-    base.publish(_entries("b"), kb, ranker=TinyIndex)
-    base.rollback(kb, first)
-    assert base.current_version(kb) == first
-    assert base.load_current(kb, ranker=TinyIndex).get("F0001").answer == "回答 a"
-    with pytest.raises(base.FaqBaseError, match="not kept"):
-        base.rollback(kb, "19990101T000000000000Z")
-    assert base.current_version(kb) == first
+    first = live_base.publish(_entries("a"), kb, ranker=TinyIndex)
+    live_base.publish(_entries("b"), kb, ranker=TinyIndex)
+    live_base.rollback(kb, first)
+    assert live_base.current_version(kb) == first
+    assert live_base.load_current(kb, ranker=TinyIndex).get("F0001").answer == "回答 a"
+    with pytest.raises(live_base.FaqBaseError, match="not kept"):
+        live_base.rollback(kb, "19990101T000000000000Z")
+    assert live_base.current_version(kb) == first
 
 
 def test_current_that_is_not_a_pointer_is_a_clear_error(tmp_path: Path) -> None:
     kb = tmp_path / "kb"
     kb.mkdir()
     (kb / "current").write_text("oops")
-    with pytest.raises(base.FaqBaseError, match="not a version pointer"):
-        base.load_current(kb, ranker=TinyIndex)
+    with pytest.raises(live_base.FaqBaseError, match="not a version pointer"):
+        live_base.load_current(kb, ranker=TinyIndex)

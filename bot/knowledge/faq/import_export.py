@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Collection
 
-from bot.knowledge.faq import base
+from bot.knowledge.faq import live_base
 from bot.knowledge.faq.tables import Table, read_table, write_faq_table
 from bot.knowledge.faq.validate import Report, validate
 
@@ -48,7 +48,7 @@ def import_file(
     *,
     dry_run: bool = False,
     known_departments: Collection[str] | None = None,
-    ranker: base.Ranker | None = None,
+    ranker: live_base.Ranker | None = None,
     expected_version: str | None = None,
 ) -> ImportResult:
     """Validates a staff table and, when it has no errors, makes it the live base.
@@ -69,7 +69,7 @@ def import_file(
     report = validate(table, known_departments=known_departments)
     if not report.ok or dry_run:
         return ImportResult(table, report, None)
-    version = base.publish(
+    version = live_base.publish(
         report.entries, kb_dir, source=Path(path).name, ranker=ranker, expected_version=expected_version
     )
     return ImportResult(table, report, version)
@@ -88,8 +88,8 @@ def export_file(
         NoLiveBase: nothing was imported yet.
         TableError: unsupported extension, or a character the chosen CSV encoding cannot hold.
     """
-    version, payload = base.read_entries(kb_dir)
-    entries = [base.entry_from_json(d) for d in payload["entries"]]
+    version, payload = live_base.read_entries(kb_dir)
+    entries = [live_base.entry_from_json(d) for d in payload["entries"]]
     return version, write_faq_table(entries, path, headers=headers, encoding=encoding)
 
 
@@ -97,7 +97,7 @@ def ensure_live_base(
     kb_dir: str | os.PathLike[str],
     seed_csv: str | os.PathLike[str],
     *,
-    ranker: base.Ranker | None = None,
+    ranker: live_base.Ranker | None = None,
 ) -> str | None:
     """Imports the seed table when no live base exists yet.
 
@@ -107,11 +107,11 @@ def ensure_live_base(
     Raises:
         ImportFailed: the seed table has errors.
     """
-    if base.current_version(kb_dir):
+    if live_base.current_version(kb_dir):
         return None
     try:
         result = import_file(seed_csv, kb_dir, ranker=ranker, expected_version="")
-    except base.VersionConflict:
+    except live_base.VersionConflict:
         return None  # another process seeded it at the same moment
     if result.version is None:
         raise ImportFailed(Path(seed_csv).name, result.report)

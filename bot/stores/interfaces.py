@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Callable
 
-from bot.stores.models import CallbackRequest, FeedbackEntry, ReviewGroup
+from bot.stores.records import CallbackRequest, FeedbackEntry, ReviewGroup
+from bot.stores.staff_base import AuditLog, CallbackWork, StaffAccounts
 
 
 class CallbackQueue(abc.ABC):
@@ -89,7 +90,7 @@ class FeedbackLog(abc.ABC):
 
     @abc.abstractmethod
     def summary(self) -> dict[str, Any]:
-        """Totals; see :func:`bot.stores.models.summarize_feedback`."""
+        """Totals; see :func:`bot.stores.records.summarize_feedback`."""
 
     @abc.abstractmethod
     def purge(self, older_than: datetime) -> int:
@@ -113,6 +114,9 @@ class Stores:
     review: ReviewLog
     feedback: FeedbackLog
     dedup: EventDeduplicator
+    accounts: StaffAccounts
+    audit: AuditLog
+    work: CallbackWork
     retention_days: int
     clock: Callable[[], datetime]
     _close: Callable[[], None]
@@ -125,7 +129,8 @@ class Stores:
             days: retention in days (default: ``settings.retention_days``).
 
         Returns:
-            Deleted counts: ``{"callbacks": n, "review": n, "feedback": n}`` (only done callbacks expire).
+            Deleted counts: ``{"callbacks": n, "review": n, "feedback": n, "callback_work": n}`` (only done
+            callbacks expire, and the staff's notes on them with them).
         """
         keep_days = self.retention_days if days is None else days
         if keep_days < 0:
@@ -135,6 +140,7 @@ class Stores:
             "callbacks": self.callbacks.purge(cutoff),
             "review": self.review.purge(cutoff),
             "feedback": self.feedback.purge(cutoff),
+            "callback_work": self.work.purge(cutoff),
         }
 
     def stats(self) -> dict[str, Any]:

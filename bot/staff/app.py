@@ -1,0 +1,491 @@
+"""The console's aiohttp application: sign-in, the 折り返し queue, one request's page, the audit log.
+
+Build it with :func:`create_app` from injected dependencies; the caller owns the stores' lifetime
+unless it passes ``close_stores=True`` (then the app closes them on cleanup).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Callable
+from urllib.parse import urlencode
+
+import aiohttp_jinja2
+import jinja2
+import yaml
+from aiohttp import web
+from aiohttp_session import setup as setup_session
+from aiohttp_session.cookie_storage import EncryptedCookieStorage
+from argon2 import PasswordHasher
+from cryptography.fernet import Fernet
+
+from bot.knowledge.catalog import Catalog
+from bot.knowledge.faq.live_base import LiveFaq, VersionConflict
+from bot.phone import parse_phone
+from bot.staff import passwords
+from bot.staff import queue as q
+from bot.staff import review as rv
+from bot.staff import usage as us
+from bot.staff.config import StaffConfig
+from bot.staff.security import (
+    AUTO_REFRESH_HEADER,
+    csrf_token,
+    headers_middleware,
+    make_auth_middleware,
+    requires,
+    start_session,
+)
+from bot.stores import JST, ClaimConflict, StaffAccount, StoreError, Stores, account_name
+
+HERE = Path(__file__).resolve().parent
+COOKIE_NAME = "madoguchi_staff"
+AUDIT_PAGE_SIZE = 200
+#: Rows of the CSV export (about a year of a small city's console use).
+AUDIT_EXPORT_SIZE = 100_000
+_MAX_FORM_BYTES = 64 * 1024
+
+
+@dataclass(frozen=True)
+class Deps:
+    """Everything the handlers use; injected so tests control time, stores and hashing cost."""
+
+    stores: Stores
+    catalog: Catalog
+    config: StaffConfig
+    ui: dict[str, Any]
+    clock: Callable[[], datetime]
+    hasher: PasswordHasher
+    dummy_hash: str
+    faq: LiveFaq | None = None
+
+
+DEPS = web.AppKey("deps", Deps)
+
+
+def load_ui(data_dir: Path) -> dict[str, Any]:
+    """The console's labels and messages (``data/staff/ui.yml``)."""
+    return yaml.safe_load((data_dir / "staff" / "ui.yml").read_text(encoding="utf-8"))
+
+
+def _deps(request: web.Request) -> Deps:
+    return request.app[DEPS]
+
+
+def _message(request: web.Request, key: str, **values: Any) -> str:
+    return _deps(request).ui["messages"][key].format(**values)
+
+
+def _render(request: web.Request, template: str, context: dict[str, Any], status: int = 200) -> web.Response:
+    return aiohttp_jinja2.render_template(template, request, {**_context(request), **context}, status=status)
+
+
+def _refuse(request: web.Request, status: int, key: str) -> web.Response:
+    return _render(request, "error.html", {"status": status, "message": _message(request, key)}, status)
+
+
+def _context(request: web.Request) -> dict[str, Any]:
+    """What every template may use: the account, its badge count, the CSRF token, labels."""
+    deps = _deps(request)
+    account: StaffAccount | None = request.get("account")
+    session = request.get("session")
+    badge = None
+    if account is not None and account.role in ("admin", "callback"):
+        badge = q.new_count(deps.stores.callbacks.list("open"), deps.stores.work.states(), account)
+    return {
+        "account": account,
+        "badge": badge,
+        "csrf": csrf_token(session) if session is not None else "",
+        "ui": deps.ui,
+        "path": request.path,
+        "departments": deps.catalog.departments,
+    }
+
+
+def _jst(value: datetime | None) -> str:
+    return value.astimezone(JST).strftime("%Y-%m-%d %H:%M") if value else ""
+
+
+# --- sign-in ---------------------------------------------------------------------------------------
+
+
+async def login_page(request: web.Request) -> web.Response:
+    notice = None
+    if request.query.get("timeout"):
+        notice = _message(request, "timed_out")
+    elif request.query.get("bye"):
+        notice = _message(request, "signed_out")
+    return _render(request, "login.html", {"notice": notice, "error": None, "name": ""})
+
+
+def _throttle_key(raw: str) -> str:
+    try:
+        return account_name(raw)
+    except StoreError:
+        return "-invalid-"  # names that cannot exist share one bucket
+
+
+def _check_password(deps: Deps, account: StaffAccount | None, password: str) -> bool:
+    """Verifies against the account, or against a dummy hash so unknown names take as long."""
+    ok = passwords.verify(deps.hasher, account.password_hash if account else deps.dummy_hash, password)
+    return ok and account is not None
+
+
+async def login_post(request: web.Request) -> web.Response:
+    deps = _deps(request)
+    form = await request.post()
+    raw, password = str(form.get("name", ""))[:100], str(form.get("password", ""))[: passwords.MAX_LENGTH]
+    key, now = _throttle_key(raw), deps.clock()
+    state = deps.stores.accounts.login_state(key)
+    if state.locked(now):
+        deps.stores.audit.record(key, "login.locked", key)
+        minutes = max(1, int((state.locked_until - now).total_seconds() // 60) + 1)
+        return _login_error(request, raw, _message(request, "locked", minutes=minutes), 429)
+    account = deps.stores.accounts.get(key)
+    ok = await asyncio.get_running_loop().run_in_executor(None, _check_password, deps, account, password)
+    if not ok:
+        state = deps.stores.accounts.record_failure(key, now, deps.config.lock_after, deps.config.lock_for)
+        deps.stores.audit.record(key, "login.failed", key)
+        if state.locked(now):
+            minutes = int(deps.config.lock_for.total_seconds() // 60)
+            return _login_error(request, raw, _message(request, "locked", minutes=minutes), 429)
+        return _login_error(request, raw, _message(request, "bad_login"), 401)
+    deps.stores.accounts.clear_failures(key)
+    deps.stores.audit.record(account.name, "login", account.name)
+    await start_session(request, account, now.timestamp())
+    raise web.HTTPSeeOther("/password" if account.must_change else "/")
+
+
+def _login_error(request: web.Request, name: str, error: str, status: int) -> web.Response:
+    return _render(request, "login.html", {"notice": None, "error": error, "name": name}, status)
+
+
+@requires("editor", "callback", "viewer")
+async def logout(request: web.Request) -> web.Response:
+    account = request["account"]
+    _deps(request).stores.audit.record(account.name, "logout", account.name)
+    request["session"].invalidate()
+    raise web.HTTPSeeOther("/login?bye=1")
+
+
+@requires("editor", "callback", "viewer")
+async def password_page(request: web.Request) -> web.Response:
+    notice = _message(request, "must_change") if request["account"].must_change else None
+    return _render(request, "password.html", {"notice": notice, "error": None})
+
+
+@requires("editor", "callback", "viewer")
+async def password_post(request: web.Request) -> web.Response:
+    deps, account = _deps(request), request["account"]
+    form = await request.post()
+    current, new, again = (str(form.get(k, "")) for k in ("current", "new", "again"))
+    error = passwords.problem(new) or ("password_mismatch" if new != again else None)
+    loop = asyncio.get_running_loop()
+    if error is None and not await loop.run_in_executor(None, _check_password, deps, account, current):
+        error = "password_wrong"  # counted like a failed sign-in: a left-open screen is no guessing oracle
+        now = deps.clock()
+        state = deps.stores.accounts.record_failure(
+            account.name, now, deps.config.lock_after, deps.config.lock_for
+        )
+        deps.stores.audit.record(account.name, "login.failed", account.name)
+        if state.locked(now):
+            request["session"].invalidate()
+            raise web.HTTPSeeOther("/login")
+    if error:
+        return _render(request, "password.html", {"notice": None, "error": _message(request, error)}, 400)
+    new_hash = await loop.run_in_executor(None, deps.hasher.hash, new)
+    deps.stores.accounts.set_password(account.name, new_hash, must_change=False)
+    deps.stores.audit.record(account.name, "password.change", account.name)
+    await start_session(request, deps.stores.accounts.get(account.name), deps.clock().timestamp())
+    raise web.HTTPSeeOther("/?changed=1")
+
+
+@requires("editor", "callback", "viewer")
+async def home(request: web.Request) -> web.Response:
+    notice = _message(request, "password_changed") if request.query.get("changed") else None
+    return _render(request, "home.html", {"notice": notice})
+
+
+# --- 折り返し -------------------------------------------------------------------------------------
+
+
+@requires("callback")
+async def callback_list(request: web.Request) -> web.Response:
+    deps, account = _deps(request), request["account"]
+    status = request.query.get("status", "active")
+    status = status if status in q.STATUS_FILTERS else "active"
+    only = q.visible_departments(account)
+    department = only or request.query.get("department") or None
+    rows = q.rows(
+        deps.catalog,
+        deps.stores.callbacks.list(),
+        deps.stores.work.states(),
+        account,
+        deps.clock(),
+        status=status,
+        department=department,
+    )
+    context = {
+        "rows": rows,
+        "status": status,
+        "department": department or "",
+        "only_department": only,
+        "filters": q.STATUS_FILTERS,
+        "no_department": q.NO_DEPARTMENT,
+        "refresh_seconds": deps.config.refresh_seconds,
+        "jst": _jst,
+        "auto": bool(request.headers.get(AUTO_REFRESH_HEADER)),
+    }
+    deleted = request.query.get("deleted", "")
+    if deleted and deps.stores.callbacks.get(deleted) is None:
+        context["notice"] = _message(request, "deleted", ticket=deleted)
+    return _render(request, "callbacks.html", context)
+
+
+def _visible_request(request: web.Request):
+    """The request of the URL, or None when it does not exist or this account may not see it."""
+    deps, account = _deps(request), request["account"]
+    found = deps.stores.callbacks.get(request.match_info["ticket"])
+    return found if found is not None and q.may_see(account, found) else None
+
+
+def _detail(request: web.Request, found, notice: str | None = None, error: str | None = None, status=200):
+    deps = _deps(request)
+    work = deps.stores.work.get(found.ticket)
+    phone = parse_phone(found.phone)
+    context = {
+        "r": found,
+        "work": work,
+        "state": q.status_of(found, work),
+        "phone": phone.formatted if phone else found.phone,
+        "phone_e164": phone.e164 if phone else "",
+        "in_slot": q.inside_slot(deps.catalog, found.slot, deps.clock()),
+        "jst": _jst,
+        "notice": notice,
+        "error": error,
+    }
+    return _render(request, "callback.html", context, status)
+
+
+@requires("callback")
+async def callback_page(request: web.Request) -> web.Response:
+    found = _visible_request(request)
+    if found is None:
+        return _refuse(request, 404, "not_found")
+    account = request["account"]
+    deps = _deps(request)
+    deps.stores.audit.record(account.name, "callback.view", found.ticket)
+    updated = deps.ui["statuses"].get(request.query.get("updated", ""))
+    return _detail(request, found, notice=_message(request, "updated", status=updated) if updated else None)
+
+
+@requires("callback")
+async def callback_post(request: web.Request) -> web.Response:
+    deps, account = _deps(request), request["account"]
+    found = _visible_request(request)
+    if found is None:
+        return _refuse(request, 404, "not_found")
+    form = await request.post()
+    status, note = str(form.get("status", "")), str(form.get("note", ""))
+    try:
+        state = deps.stores.work.update(found.ticket, account.name, status, note)
+    except ClaimConflict as conflict:
+        key = "already_done" if conflict.state.status == "done" else "taken_by"
+        text = _message(request, key, clerk=conflict.state.holder, since=_jst(conflict.state.updated_at))
+        return _detail(request, found, error=text, status=409)
+    except StoreError as problem:
+        key = "note_too_long" if str(problem).startswith("note:") else "forbidden"
+        return _detail(request, found, error=_message(request, key), status=400)
+    if state.status == "done":
+        deps.stores.callbacks.mark_done(found.ticket)
+    deps.stores.audit.record(account.name, f"callback.{status}", found.ticket)
+    raise web.HTTPSeeOther(f"/callbacks/{found.ticket}?{urlencode({'updated': status})}")
+
+
+@requires()
+async def callback_delete(request: web.Request) -> web.Response:
+    """管理者 only: deletes a request and the staff's notes on it, after an explicit confirmation."""
+    deps, account = _deps(request), request["account"]
+    found = _visible_request(request)
+    if found is None:
+        return _refuse(request, 404, "not_found")
+    form = await request.post()
+    if form.get("confirm") != "yes":
+        return _detail(request, found, error=_message(request, "delete_confirm"), status=400)
+    deps.stores.callbacks.delete(found.ticket)
+    deps.stores.work.delete(found.ticket)
+    deps.stores.audit.record(account.name, "callback.delete", found.ticket)
+    raise web.HTTPSeeOther(f"/callbacks?{urlencode({'deleted': found.ticket})}")
+
+
+# --- 見直し --------------------------------------------------------------------------------------
+
+
+def _review(request: web.Request, notice: str | None = None, error: str | None = None, status: int = 200):
+    deps = _deps(request)
+    if deps.faq is None:
+        return _refuse(request, 404, "not_found")
+    snapshot = deps.faq.snapshot()
+    query = request.query.get("q", "").strip()[:200]
+    context = {
+        "items": rv.items(deps.stores.review.distinct(), snapshot),
+        "q": query,
+        "results": snapshot.search(query, top_k=rv.SEARCH_RESULTS) if query else [],
+        "entries": len(snapshot),
+        "jst": _jst,
+        "notice": notice,
+        "error": error,
+    }
+    return _render(request, "review.html", context, status)
+
+
+@requires("editor")
+async def review_page(request: web.Request) -> web.Response:
+    added = request.query.get("added", "")
+    notice = _message(request, "review_added", faq_id=added) if added else None
+    return _review(request, notice=notice)
+
+
+@requires("editor")
+async def review_post(request: web.Request) -> web.Response:
+    deps, account = _deps(request), request["account"]
+    if deps.faq is None:
+        return _refuse(request, 404, "not_found")
+    form = await request.post()
+    group = rv.find(deps.stores.review.distinct(), str(form.get("key", "")))
+    faq_id = str(form.get("faq_id", "")).strip()[:64]
+    if group is None:
+        return _review(request, error=_message(request, "review_gone"), status=400)
+    loop = asyncio.get_running_loop()
+    snapshot = deps.faq.snapshot()
+    today = deps.clock().astimezone(JST).date()
+    try:
+        outcome, version = await loop.run_in_executor(
+            None, rv.add_paraphrase, deps.faq.kb_dir, snapshot, group.question, faq_id, today
+        )
+    except VersionConflict:
+        return _review(request, error=_message(request, "review_conflict"), status=409)
+    if not outcome.report.ok:
+        return _review(request, error=" ".join(i.message for i in outcome.report.errors), status=400)
+    if version is not None:
+        await loop.run_in_executor(None, deps.faq.refresh)
+        deps.stores.audit.record(account.name, "review.paraphrase", version, faq_id)  # target: rollback point
+    raise web.HTTPSeeOther(f"/review?{urlencode({'added': faq_id})}")
+
+
+# --- 利用状況 --------------------------------------------------------------------------------------
+
+
+@requires("viewer", "editor")
+async def usage_page(request: web.Request) -> web.Response:
+    deps = _deps(request)
+    stores = deps.stores
+    usage = us.summarize(
+        deps.clock(),
+        stores.callbacks.list(),
+        stores.feedback.entries(),
+        stores.review.distinct(),
+        stores.review.count(),
+        {d.id: d.name for d in deps.catalog.departments.values()},
+        deps.ui["no_department"],
+    )
+    return _render(request, "usage.html", {"usage": usage, "days": us.DAYS})
+
+
+# --- 監査ログ ------------------------------------------------------------------------------------
+
+
+@requires()
+async def audit_page(request: web.Request) -> web.Response:
+    entries = _deps(request).stores.audit.entries(AUDIT_PAGE_SIZE)
+    return _render(request, "audit.html", {"entries": entries, "jst": _jst})
+
+
+def _cell(value: str) -> str:
+    """A CSV cell Excel will not run as a formula."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@") else value
+
+
+@requires()
+async def audit_csv(request: web.Request) -> web.Response:
+    """The latest entries as CSV (UTF-8 with BOM, so Excel opens the Japanese correctly)."""
+    deps, account = _deps(request), request["account"]
+    entries = deps.stores.audit.entries(AUDIT_EXPORT_SIZE)
+    deps.stores.audit.record(account.name, "audit.export", "", str(len(entries)))
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(deps.ui["audit_columns"])
+    actions = deps.ui["audit_actions"]
+    for e in entries:
+        writer.writerow(
+            [_cell(v) for v in (_jst(e.at), e.actor, actions.get(e.action, e.action), e.target, e.detail)]
+        )
+    stamp = deps.clock().astimezone(JST).strftime("%Y%m%d-%H%M")
+    return web.Response(
+        body=("\ufeff" + out.getvalue()).encode("utf-8"),
+        content_type="text/csv",
+        charset="utf-8",
+        headers={"Content-Disposition": f'attachment; filename="audit-{stamp}.csv"'},
+    )
+
+
+# --- the application ------------------------------------------------------------------------------
+
+
+def create_app(
+    stores: Stores,
+    catalog: Catalog,
+    config: StaffConfig,
+    ui: dict[str, Any],
+    *,
+    clock: Callable[[], datetime],
+    hasher: PasswordHasher | None = None,
+    faq: LiveFaq | None = None,
+    close_stores: bool = False,
+) -> web.Application:
+    """The console. ``config.session_key`` must be a Fernet key (see :mod:`bot.staff.config`)."""
+    hasher = hasher or passwords.default_hasher()
+    deps = Deps(stores, catalog, config, ui, clock, hasher, hasher.hash(passwords.generate()), faq)
+    app = web.Application(client_max_size=_MAX_FORM_BYTES, middlewares=[headers_middleware])
+    app[DEPS] = deps
+    storage = EncryptedCookieStorage(
+        Fernet(config.session_key),
+        cookie_name=COOKIE_NAME,
+        httponly=True,
+        samesite="Strict",
+        secure=config.secure_cookie,
+    )
+    setup_session(app, storage)
+    app.middlewares.append(make_auth_middleware(deps, _refuse))
+    aiohttp_jinja2.setup(
+        app,
+        loader=jinja2.FileSystemLoader(HERE / "templates"),
+        autoescape=True,
+    )
+    app.router.add_get("/login", login_page, name="login")
+    app.router.add_post("/login", login_post, name="login_post")
+    app.router.add_post("/logout", logout, name="logout")
+    app.router.add_get("/password", password_page, name="password")
+    app.router.add_post("/password", password_post, name="password_post")
+    app.router.add_get("/", home, name="home")
+    app.router.add_get("/callbacks", callback_list, name="callbacks")
+    app.router.add_get("/callbacks/{ticket}", callback_page, name="callback")
+    app.router.add_post("/callbacks/{ticket}", callback_post, name="callback_post")
+    app.router.add_post("/callbacks/{ticket}/delete", callback_delete, name="callback_delete")
+    app.router.add_get("/review", review_page, name="review")
+    app.router.add_post("/review", review_post, name="review_post")
+    app.router.add_get("/usage", usage_page, name="usage")
+    app.router.add_get("/audit", audit_page, name="audit")
+    app.router.add_get("/audit.csv", audit_csv, name="audit_csv")
+    app.router.add_static("/static", HERE / "static", name="static")
+    if close_stores:
+
+        async def close(_app: web.Application) -> None:
+            stores.close()
+
+        app.on_cleanup.append(close)
+    return app
