@@ -10,7 +10,6 @@ import pytest
 
 from bot.understanding import cache, crisis, encoder
 from bot.understanding.linear import LinearClassifier
-from bot.understanding.neighbours import LabelledIndex
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -102,15 +101,6 @@ def test_linear_classifier_round_trips_through_arrays():
     assert again.classes == ("a", "b")
     assert probs[0, 0] > 0.9 and probs[1, 1] > 0.9
     assert np.allclose(probs.sum(axis=1), 1.0)
-
-
-def test_labelled_index_best_and_top_mean():
-    vectors = np.eye(3, dtype=np.float32)
-    index = LabelledIndex(["x", "x", "y"], ["a", "b", "c"], vectors)
-    q = np.array([1.0, 0.5, 0.0], dtype=np.float32)
-    assert index.best_by_label(q) == {"x": 1.0, "y": 0.0}
-    assert index.top_mean_by_label(q, 2)["x"] == pytest.approx(0.75)
-    assert [n.text for n in index.nearest(q, 2)] == ["a", "b"]
 
 
 def test_examples_file_is_parsed_and_malformed_files_are_named():
