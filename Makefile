@@ -12,7 +12,8 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export PYTHONDONTWRITEBYTECODE := 1
 
 .PHONY: help run serve test lint layers format model venv validate pytest conversation-test browser-deps \
-        bench bench-faq bench-nlu bench-nlu-pipelines bench-unseen bench-understanding lock clean wordvec
+        bench bench-faq bench-safety bench-nlu bench-nlu-pipelines bench-unseen bench-understanding lock clean \
+        wordvec
 
 help:
 	@echo "make run    - set up .venv and word vectors, train if needed, start Rasa + actions + widget demo"
@@ -91,7 +92,13 @@ conversation-test: model
 test: lint layers validate pytest conversation-test
 
 # --- benchmarks ---------------------------------------------------------------------------------
-bench: bench-faq bench-nlu bench-unseen
+bench: bench-faq bench-nlu bench-unseen bench-safety
+
+# Recall per crisis category and false alarms of the crisis detector, before (rules only) and now.
+bench-safety: $(STAMP)
+	$(PY) -m bench.safety_bench --rules-only
+	$(PY) -m bench.safety_bench
+	$(PY) -m bench.safety_bench --cost
 
 bench-faq: $(STAMP) $(WORDVEC)
 	$(PY) -m bench.faq_bench

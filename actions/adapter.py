@@ -63,7 +63,14 @@ def understood(tracker: Tracker) -> Understood:
         entities=entities,
         slots={name: tracker.get_slot(name) for name in SLOTS},
         easy=bool(metadata(tracker).get("yasashii")),
+        crisis=_crisis(tracker),
     )
+
+
+def _crisis(tracker: Tracker) -> dict[str, Any] | None:
+    """What the safety component (bot.nlu.safety, parse-data key ``crisis``) found, if anything."""
+    found = (tracker.latest_message or {}).get("crisis")
+    return found if isinstance(found, dict) else None
 
 
 def utter(dispatcher: CollectingDispatcher, reply: Reply, messages: Messages) -> None:

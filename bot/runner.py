@@ -27,6 +27,7 @@ import yaml
 
 from bot import settings as settings_module
 from bot.training import model_path
+from bot.understanding.encoder import EncoderUnavailable, check_cpu
 
 READY_TIMEOUT = float(os.environ.get("MADOGUCHI_READY_TIMEOUT", 180))
 #: How often the supervisor looks at its processes.
@@ -404,6 +405,11 @@ def main(argv: list[str] | None = None) -> int:
     os.umask(0o077)  # conversations and requests under var/ are readable by the service user only
     if not model_path().exists():
         sys.stderr.write("no trained model: run `make run` (it trains one) or `python -m bot.training`\n")
+        return 2
+    try:
+        check_cpu()  # the sentence encoder needs AVX2: say so now, not on the first message
+    except EncoderUnavailable as error:
+        sys.stderr.write(f"madoguchi: {error}\n")
         return 2
     supervisor = Supervisor(config)
 

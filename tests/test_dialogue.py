@@ -106,6 +106,22 @@ def test_the_safety_followup_adds_a_clearly_named_procedure_only(knowledge):
     assert decide(Ask.SAFETY_FOLLOWUP, Understood(text="もう死にたい"), knowledge).replies == ()
 
 
+def test_an_unsure_crisis_puts_its_crisis_line_before_the_answer(knowledge):
+    unsure = {"intent": "dv", "category": "dv", "level": "unsure", "source": "semantic"}
+    turn = decide(
+        Ask.ANSWER,
+        Understood(text="住民票の写しを取りたい", intent="ask_procedure", crisis=unsure),
+        knowledge,
+    )
+    assert turn.replies[0].response == "utter_dv"
+    assert turn.replies[1].card.kind == "procedure"
+    sure = {**unsure, "level": "sure"}
+    plain = decide(
+        Ask.ANSWER, Understood(text="住民票の写しを取りたい", intent="ask_procedure", crisis=sure), knowledge
+    )
+    assert plain.replies[0].card.kind == "procedure"
+
+
 def test_the_core_imports_no_rasa():
     import subprocess
     import sys

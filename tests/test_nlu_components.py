@@ -115,12 +115,24 @@ def test_missing_user_dictionary_fails_training_clearly(storage, context):
 # --- safety override ----------------------------------------------------------------------------
 
 
+@pytest.fixture(scope="module")
+def nlu_training_data() -> TrainingData:
+    from rasa.shared.nlu.training_data.loading import load_data
+
+    return load_data(str(REPO / "data" / "nlu"))
+
+
 @pytest.fixture()
-def safety(tmp_path, context):
+def safety(tmp_path, context, nlu_training_data):
     storage = new_storage(tmp_path / "model")
     resource = Resource("safety")
-    config = {"rules_file": str(REPO / "data" / "safety.yml")}
-    SafetyOverride.create(config, storage, resource, context).train(TrainingData())
+    config = {
+        **SafetyOverride.get_default_config(),
+        "rules_file": str(REPO / "data" / "safety.yml"),
+        "examples_file": str(REPO / "data" / "safety_examples.yml"),
+        "embedding_cache": str(REPO / "var" / "embeddings"),
+    }
+    SafetyOverride.create(config, storage, resource, context).train(nlu_training_data)
     return SafetyOverride.load(config, storage, resource, context)  # from the model, like the server
 
 
@@ -136,7 +148,7 @@ SAFETY = [
     ("父が倒れて意識がない", "emergency"),
     ("救急車を呼びたい", "emergency"),
     ("もう死にたい", "self_harm"),
-    ("ｼﾆﾀｲ", None),  # katakana only: left to the classifier, which is trained on such spellings
+    ("ｼﾆﾀｲ", None),  # katakana only, no rule: meaning puts the crisis line beside the answer
     ("消えたいと思うことがある、住民票も取りたいけど", "self_harm"),
     ("夫に殴られています", "dv"),
     ("彼氏から暴力を受けて逃げたい、助けてくれるところはある?", "dv"),  # not a cry for help: DV support
@@ -147,7 +159,8 @@ SAFETY = [
     ("夜中に誰かが窓を何度も叩いている", "emergency"),
     ("帰り道で知らない男の人がずっとついて来る", "emergency"),
     ("部屋に誰かいる気がする", "emergency"),
-    ("ひったくり防止のカバーを配っていますか", None),  # a crime-prevention question
+    # a crime-prevention question: the rule's exceptions keep the meaning classifier from being sure
+    ("ひったくり防止のカバーを配っていますか", None),
     ("防犯カメラの補助金はありますか", None),
     ("玄関のドアの修理は市でやってもらえますか", None),
     ("火事の時の避難所はどこ", None),
@@ -178,3 +191,27 @@ def test_bad_safety_pattern_is_reported_with_its_rule(tmp_path):
     path.write_text('rules:\n  - intent: emergency\n    patterns: ["(unclosed"]\n', encoding="utf-8")
     with pytest.raises(ValueError, match="emergency"):
         load_rules(path)
+
+
+# Sentences written for these tests (not from the safety evaluation sets).
+def test_a_crisis_said_without_rule_words_is_found_by_meaning(safety):
+    message = classified("おばあちゃんが廊下でうずくまったまま、声をかけても目を開けない", "out_of_scope")
+    safety.process([message])
+    assert message.get(INTENT)["name"] == "emergency"
+    assert message.get("crisis")["level"] == "sure" and message.get("crisis")["source"] == "semantic"
+
+
+def test_an_ordinary_question_gets_no_crisis_mark(safety):
+    message = classified("粗大ごみの申し込みはどこでできますか")
+    safety.process([message])
+    assert message.get(INTENT)["name"] == "ask_procedure" and message.get("crisis") is None
+
+
+def test_an_unsure_crisis_keeps_a_topic_intent_and_is_marked(safety):
+    # nothing is sure, everything the classifier judges is unsure
+    safety._detector.sure, safety._detector.unsure = 0.0, 1.0
+    message = classified("夫が生活費をくれなくて、どなられてばかりです。児童扶養手当はもらえますか")
+    safety.process([message])
+    assert message.get(INTENT)["name"] == "ask_procedure"
+    assert message.get("crisis")["level"] == "unsure"
+    assert message.get("crisis")["intent"] in ("dv", "abuse", "emergency", "self_harm")

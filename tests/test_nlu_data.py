@@ -44,6 +44,7 @@ INTENTS = {
     "emergency",
     "self_harm",
     "dv",
+    "abuse",
     "out_of_scope",
     "inform",
     "feedback",
@@ -53,6 +54,8 @@ INTENTS = {
 MIN_TRAIN = {
     "ask_procedure": 250,
     "feedback": 10,
+    # a safety intent found mostly by data/safety.yml and the crisis examples (data/safety_examples.yml)
+    "abuse": 12,
     **{name: 20 for name in ("greet", "goodbye", "thank", "affirm", "deny")},
 }
 MIN_TRAIN_DEFAULT = 40

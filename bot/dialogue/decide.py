@@ -19,7 +19,7 @@ from bot.dialogue.resolve import (
     resolve,
     understood_intent,
 )
-from bot.dialogue.understood import Understood
+from bot.dialogue.understood import Understood, crisis_line
 from bot.knowledge.catalog import Procedure
 
 #: Catalog entry answered when someone asks "what can I do online?" without naming a procedure.
@@ -38,8 +38,10 @@ class Ask(str, Enum):
 
 
 def decide(ask: Ask, understood: Understood, knowledge: Knowledge) -> Turn:
-    """The replies, slot changes and review note for one message."""
-    return _DECIDERS[Ask(ask)](understood, knowledge)
+    """The replies, slot changes and review note for one message (a possible crisis's line first)."""
+    turn = _DECIDERS[Ask(ask)](understood, knowledge)
+    line = crisis_line(understood) if Ask(ask) != Ask.SAFETY_FOLLOWUP else None
+    return Turn((Reply(response=line),)).then(turn) if line else turn
 
 
 def named_procedure(

@@ -1,0 +1,235 @@
+"""Recall per crisis category and the false-alarm rate of the crisis detector (``make bench-safety``).
+
+Sets (written by writers who saw only the category definitions, never the rules, examples or detector):
+``tests/nlu/safety_eval_crisis.yml`` (categories 119, 110, self_harm, dv, child_abuse, elder_abuse) and
+``tests/nlu/safety_eval_ordinary.yml`` (ordinary sentences and near misses, category none). Each is split
+by :func:`bench.splits.half` of the sentence; misses may be read on ``tune`` only (``--show-misses``),
+``check`` is reported as totals.
+
+A crisis sentence counts when the detector gives the intent that answers its category (119 and 110:
+``emergency``; child and elder abuse: ``abuse``); "any" counts any safety answer. An ordinary sentence is
+a false alarm when the detector gives any safety intent.
+
+``python -m bench.safety_bench [--rules-only] [--rules FILE] [--show-misses] [--sweep]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+from bench.splits import half
+
+REPO = Path(__file__).resolve().parent.parent
+CRISIS = REPO / "tests" / "nlu" / "safety_eval_crisis.yml"
+ORDINARY = REPO / "tests" / "nlu" / "safety_eval_ordinary.yml"
+EXPECTED_INTENT = {
+    "119": "emergency",
+    "110": "emergency",
+    "self_harm": "self_harm",
+    "dv": "dv",
+    "child_abuse": "abuse",
+    "elder_abuse": "abuse",
+}
+HALVES = ("tune", "check")
+
+
+def load_set(path: Path) -> list[dict]:
+    """The sentences of one evaluation file, each with its half."""
+    items = yaml.safe_load(path.read_text(encoding="utf-8"))["sentences"]
+    return [{**item, "half": half(item["text"])} for item in items]
+
+
+def make_detector(args):
+    """The detector under test: today's rules alone, or rules + meaning."""
+    from bot.understanding import crisis
+
+    rules = _rules(Path(args.rules))
+    if args.rules_only:
+        return crisis.CrisisDetector(rules)
+    from bot.understanding.encoder import default_encoder
+
+    return crisis.build_detector(
+        rules,
+        REPO / "data" / "safety_examples.yml",
+        REPO / "data" / "nlu",
+        default_encoder(),
+        REPO / "var" / "embeddings",
+    )
+
+
+def _rules(path: Path):
+    try:
+        from bot.crisis import load_rules
+    except ImportError:
+        from bot.nlu.safety import load_rules
+    return load_rules(path)
+
+
+def evaluate(detector, crisis_set, ordinary_set, vectors=None):
+    """Counts per (half, category): [safety answer of the right category, right crisis line beside the
+    answer or as the answer, any crisis line, total]; per half: [safety answers, crisis lines, total]."""
+    recall = defaultdict(lambda: [0, 0, 0, 0])
+    alarms = defaultdict(lambda: [0, 0, 0])
+    misses = []
+    for i, item in enumerate(crisis_set):
+        found = detector.assess(item["text"], None if vectors is None else vectors[0][i])
+        right = found.intent == EXPECTED_INTENT[item["category"]]
+        row = recall[item["half"], item["category"]]
+        row[0] += right and found.is_crisis
+        row[1] += right and found.needs_crisis_line
+        row[2] += found.needs_crisis_line
+        row[3] += 1
+        if not (right and found.is_crisis):
+            misses.append((item, found))
+    for i, item in enumerate(ordinary_set):
+        found = detector.assess(item["text"], None if vectors is None else vectors[1][i])
+        alarms[item["half"]][0] += found.is_crisis
+        alarms[item["half"]][1] += found.needs_crisis_line
+        alarms[item["half"]][2] += 1
+        if found.needs_crisis_line:
+            misses.append((item, found))
+    return recall, alarms, misses
+
+
+def _rate(part: int, total: int) -> str:
+    return f"{part}/{total} = {part / max(total, 1):.3f}"
+
+
+def print_table(recall, alarms) -> None:
+    """The recall and false-alarm table (markdown).
+
+    "answer": the safety answer of the right category; "line": its crisis line, as the answer or beside
+    another answer (unsure); "any": some crisis line.
+    """
+    head = " | ".join(f"{h} answer | {h} line | {h} any" for h in HALVES)
+    print(f"| category | {head} |")
+    print("|---|" + "---|" * 3 * len(HALVES))
+    rows = [(c, [recall[h, c] for h in HALVES]) for c in EXPECTED_INTENT]
+    rows.append(
+        (
+            "**all crisis**",
+            [[sum(recall[h, c][k] for c in EXPECTED_INTENT) for k in range(4)] for h in HALVES],
+        )
+    )
+    for name, cells in rows:
+        print(
+            f"| {name} | " + " | ".join(" | ".join(_rate(r[k], r[3]) for k in range(3)) for r in cells) + " |"
+        )
+    cells = [f"{_rate(a[0], a[2])} | {_rate(a[1], a[2])} | " for a in (alarms[h] for h in HALVES)]
+    print("| **false alarms** (ordinary) | " + " | ".join(cells) + " |")
+
+
+def print_tune_misses(misses) -> None:
+    """Misses of the tune half only (the check half stays unread)."""
+    for item, found in misses:
+        if item["half"] != "tune":
+            continue
+        print(
+            f"  [{item['category']}/{item.get('style') or item.get('near')}] {item['text']}"
+            f"  -> {found.intent} {found.category} {found.level} {found.score:.3f}"
+        )
+
+
+def sweep(detector, crisis_set, ordinary_set, vectors) -> None:
+    """Tune-half totals over a grid of the two thresholds (for choosing them)."""
+    tune_c = [it for it in crisis_set if it["half"] == "tune"]
+    tune_o = [it for it in ordinary_set if it["half"] == "tune"]
+    print("sure unsure | answer recall | line recall | answer alarms | line alarms")
+    for sure in (0.2, 0.3, 0.4, 0.5):
+        for unsure in (sure, sure + 0.1, sure + 0.2, sure + 0.3):
+            detector.sure, detector.unsure = sure, unsure
+            recall, alarms, _ = evaluate(detector, tune_c, tune_o, _subset(vectors, crisis_set, ordinary_set))
+            r = [sum(recall["tune", c][k] for c in EXPECTED_INTENT) for k in range(4)]
+            a = alarms["tune"]
+            rates = (r[0] / r[3], r[1] / r[3], a[0] / a[2], a[1] / a[2])
+            print(f"{sure:.1f} {unsure:.1f} | " + " | ".join(f"{x:.3f}" for x in rates))
+
+
+def _subset(vectors, crisis_set, ordinary_set):
+    keep_c = [i for i, it in enumerate(crisis_set) if it["half"] == "tune"]
+    keep_o = [i for i, it in enumerate(ordinary_set) if it["half"] == "tune"]
+    return vectors[0][keep_c], vectors[1][keep_o]
+
+
+class _Memo:
+    """The encoder with a memory (the sweep judges the same sentences many times)."""
+
+    def __init__(self, encoder) -> None:
+        self._encoder, self._seen = encoder, {}
+        self.model_id, self.dim = encoder.model_id, encoder.dim
+
+    def query(self, texts):
+        if isinstance(texts, str):
+            return self.query([texts])[0]
+        missing = [t for t in dict.fromkeys(texts) if t not in self._seen]
+        if missing:
+            self._seen.update(zip(missing, self._encoder.query(missing), strict=True))
+        return np.stack([self._seen[t] for t in texts])
+
+
+def cost(detector, items) -> int:
+    """Time of ``assess`` per message, the sentence embedding included (as the NLU pays it), and RSS."""
+    import resource
+
+    detector.assess("ウォームアップ")
+    times = []
+    for item in items:
+        started = time.perf_counter()
+        detector.assess(item["text"])
+        times.append((time.perf_counter() - started) * 1000)
+    p50, p95 = np.percentile(times, [50, 95])
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"crisis detector: {len(times)} messages, {p50:.1f} ms p50, {p95:.1f} ms p95; RSS {rss:.0f} MB")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rules", default=str(REPO / "data" / "safety.yml"))
+    parser.add_argument("--rules-only", action="store_true", help="today's detector: the rules alone")
+    parser.add_argument("--show-misses", action="store_true", help="print the tune half's misses")
+    parser.add_argument("--sweep", action="store_true", help="tune-half grid of the thresholds")
+    parser.add_argument("--cost", action="store_true", help="ms per message (no cache) and peak RSS")
+    args = parser.parse_args(argv)
+    if args.cost:
+        return cost(make_detector(args), load_set(ORDINARY)[:150] + load_set(CRISIS)[:50])
+    crisis_set, ordinary_set = load_set(CRISIS), load_set(ORDINARY)
+    detector = make_detector(args)
+    vectors = None
+    if detector.semantic:
+        from bot.understanding.encoder import default_encoder
+
+        encoder = _Memo(default_encoder())
+        detector._encoder = encoder
+        started = time.perf_counter()
+        from bot.understanding.cache import embed_cached
+
+        cache = REPO / "var" / "embeddings"  # git-ignored; keyed by content hash
+        vectors = tuple(
+            embed_cached(encoder, [it["text"] for it in s], cache) for s in (crisis_set, ordinary_set)
+        )
+        n = len(crisis_set) + len(ordinary_set)
+        print(f"embedded {n} sentences in {time.perf_counter() - started:.1f} s", file=sys.stderr)
+    if args.sweep:
+        sweep(detector, crisis_set, ordinary_set, vectors)
+        return 0
+    recall, alarms, misses = evaluate(detector, crisis_set, ordinary_set, vectors)
+    what = "rules only" if args.rules_only else "rules + meaning"
+    print(f"crisis detector ({what}; {os.path.relpath(args.rules, REPO)})\n")
+    print_table(recall, alarms)
+    if args.show_misses:
+        print("\ntune-half misses and false alarms:")
+        print_tune_misses(misses)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

