@@ -1,11 +1,14 @@
-"""Writing a file so that readers see either the old or the whole new content (temp file, fsync, rename)."""
+"""Data files: writing so that readers see either the old or the whole new content (temp file, fsync,
+rename), and reading a YAML file staff edit with an error that names it."""
 
 from __future__ import annotations
 
 import os
 import tempfile
 from pathlib import Path
-from typing import BinaryIO, Callable
+from typing import Any, BinaryIO, Callable
+
+import yaml
 
 
 def atomic_write(path: Path, write: Callable[[BinaryIO], object]) -> None:
@@ -31,3 +34,19 @@ def atomic_write(path: Path, write: Callable[[BinaryIO], object]) -> None:
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     """Writes ``data`` to ``path`` atomically (see :func:`atomic_write`)."""
     atomic_write(path, lambda handle: handle.write(data))
+
+
+def read_yaml(path: Path, error: type[Exception], missing: str) -> Any:
+    """The parsed content of a YAML data file.
+
+    Raises:
+        error: ``"{path}: {missing}"`` when the file does not exist, or naming the file and the YAML
+            problem when it cannot be parsed.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise error(f"{path}: {missing}")
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise error(f"{path}: not valid YAML: {exc}") from exc

@@ -26,8 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from bot.files import read_yaml
 from bot.furigana_counters import Counters
 
 #: Sudachi's first-level parts of speech, the values ``after_pos`` may name.
@@ -198,14 +197,8 @@ def load(path: Path) -> Corrections:
         CorrectionsError: naming the entry when the file is malformed, or when it is missing (a city
             that wants none keeps an empty file).
     """
-    path = Path(path)
-    if not path.is_file():
-        raise CorrectionsError(f"{path}: the ふりがな corrections file is missing (an empty file means none)")
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise CorrectionsError(f"{path}: not valid YAML: {exc}") from exc
-    return parse(raw, str(path))
+    missing = "the ふりがな corrections file is missing (an empty file means none)"
+    return parse(read_yaml(path, CorrectionsError, missing), str(path))
 
 
 @functools.cache

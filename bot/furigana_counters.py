@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
+from bot.files import read_yaml
 
 _HIRAGANA = re.compile("^[\u3041-\u3096\u30fc]+$")
 _KEYS = frozenset({"reading", "endings", "numbers", "words", "dates"})
@@ -119,14 +119,7 @@ def load(path: Path) -> Counters:
     Raises:
         CountersError: naming the counter when the file is malformed or missing.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise CountersError(f"{path}: the ふりがな counters file is missing")
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise CountersError(f"{path}: not valid YAML: {exc}") from exc
-    return parse(raw, str(path))
+    return parse(read_yaml(path, CountersError, "the ふりがな counters file is missing"), str(path))
 
 
 @functools.cache
