@@ -4,7 +4,7 @@ Every question goes to a running madoguchi in a fresh conversation through the R
 counts when its structured part (``custom.madoguchi``) names the expected thing:
 - ``procedure: ID``: a procedure answer for ID, or a life-event checklist/clarification that leads to it
   (lenient count also accepts ID among the "もしかして" buttons);
-- ``safety: 119|110|inochi|dv``: the matching safety routing;
+- ``safety: 119|110|inochi|dv|189``: the matching safety routing (189: abuse of a child or an elder);
 - ``phone: true``: the phone answer, or the callback form's first question;
 - ``life_event: ID``: that event's checklist or its clarifying question.
 
@@ -30,7 +30,13 @@ from bench.splits import half
 
 REPO = Path(__file__).resolve().parent.parent
 QUESTIONS = REPO / "tests" / "nlu" / "unseen_questions.yml"
-SAFETY_CATEGORY = {"119": "emergency", "110": "emergency", "inochi": "self_harm", "dv": "dv"}
+SAFETY_CATEGORY = {
+    "119": "emergency",
+    "110": "emergency",
+    "inochi": "self_harm",
+    "dv": "dv",
+    "189": "abuse",
+}
 
 
 def load_questions(path: Path = QUESTIONS) -> list[dict]:
