@@ -7,7 +7,16 @@ from pathlib import Path
 
 import pytest
 from aiohttp import web
-from line_bench import FakeLinePlatform, LineHarness, free_port, line_config, serve_line
+from line_bench import (
+    SECRET,
+    TOKEN,
+    FakeLinePlatform,
+    LineHarness,
+    ThreadedPlatform,
+    free_port,
+    line_config,
+    serve_line,
+)
 from sanic import Sanic
 
 from bot import settings as settings_module
@@ -51,3 +60,22 @@ async def line(platform: FakeLinePlatform, sqlite_memory: EventMemory) -> AsyncI
     """The channel with a real SQLite event memory and an in-memory tracker store."""
     async with serve_line(LineInput(line_config(platform), memory=sqlite_memory), platform) as harness:
         yield harness
+
+
+@pytest.fixture(scope="module")
+def threaded_platform() -> Iterator[ThreadedPlatform]:
+    """The stand-in LINE platform in its own thread, for tests against the real servers."""
+    with ThreadedPlatform() as fake:
+        yield fake
+
+
+@pytest.fixture(scope="module")
+def line_bot(bot_factory, threaded_platform):
+    """The real Rasa + action servers with the LINE channel pointed at ``threaded_platform``."""
+    return bot_factory(
+        {
+            "LINE_CHANNEL_SECRET": SECRET,
+            "LINE_CHANNEL_ACCESS_TOKEN": TOKEN,
+            "LINE_API_BASE_URL": threaded_platform.url,
+        }
+    )

@@ -20,6 +20,8 @@ import json
 import socket
 import threading
 import time
+import urllib.error
+import urllib.request
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -377,3 +379,18 @@ class ThreadedPlatform:
         port = free_port()
         await web.TCPSite(self._runner, "127.0.0.1", port).start()
         self.platform.url = f"http://127.0.0.1:{port}"
+
+
+def post(bot, payload: dict, signed: bool = True) -> tuple[int, float]:
+    """POSTs a webhook body to the real bot's LINE channel; (status, seconds until the ack)."""
+    body = json.dumps(payload, ensure_ascii=False).encode()
+    headers = {"Content-Type": "application/json"}
+    if signed:
+        headers["X-Line-Signature"] = compute_signature(SECRET, body)
+    request = urllib.request.Request(f"{bot.rasa_url}/webhooks/line/webhook", data=body, headers=headers)
+    started = time.perf_counter()
+    try:
+        with urllib.request.urlopen(request, timeout=10) as reply:  # noqa: S310 - loopback
+            return reply.status, time.perf_counter() - started
+    except urllib.error.HTTPError as error:
+        return error.code, time.perf_counter() - started

@@ -9,36 +9,22 @@ from __future__ import annotations
 import time
 
 import pytest
-from line_bench import SECRET, TOKEN, ThreadedPlatform, text_event
-from test_line_e2e import post
+from line_bench import post, text_event
 
 pytestmark = pytest.mark.e2e
 
 RESIDENTS = 100
 #: Issue 13: "the ack stays < 200 ms at p99 while turns queue".
 ACK_P99_S = 0.2
-ANSWER_TIMEOUT = 180
-
-
-@pytest.fixture(scope="module")
-def platform():
-    with ThreadedPlatform() as fake:
-        yield fake
-
-
-@pytest.fixture(scope="module")
-def line_bot(bot_factory, platform):
-    return bot_factory(
-        {"LINE_CHANNEL_SECRET": SECRET, "LINE_CHANNEL_ACCESS_TOKEN": TOKEN, "LINE_API_BASE_URL": platform.url}
-    )
+ANSWER_TIMEOUT = 300  # a wait, not a target: 100 turns on 2 busy cores
 
 
 def _body(events: list[dict]) -> dict:
     return {"destination": "U0123456789abcdef0123456789abcde", "events": events}
 
 
-def test_acks_stay_fast_while_a_hundred_turns_run(line_bot, platform):
-    start = len(platform.sends)
+def test_acks_stay_fast_while_a_hundred_turns_run(line_bot, threaded_platform):
+    start = len(threaded_platform.sends)
     users = [f"U{i:032x}" for i in range(RESIDENTS)]
     events = [text_event("住民票の写しがほしい", f"LOAD-{i}", user_id=u) for i, u in enumerate(users)]
     started = time.monotonic()
@@ -46,12 +32,12 @@ def test_acks_stay_fast_while_a_hundred_turns_run(line_bot, platform):
     assert status == 200
     acks = [first_ack]
     deadline = time.monotonic() + ANSWER_TIMEOUT
-    while len(platform.sends) - start < RESIDENTS and time.monotonic() < deadline:
+    while len(threaded_platform.sends) - start < RESIDENTS and time.monotonic() < deadline:
         status, took = post(line_bot, _body([]))  # what LINE's verification and empty deliveries look like
         assert status == 200
         acks.append(took)
         time.sleep(0.05)
-    answered = len(platform.sends) - start
+    answered = len(threaded_platform.sends) - start
     all_answered_s = time.monotonic() - started
     assert answered >= RESIDENTS, f"only {answered} of {RESIDENTS} answered"
     acks.sort()

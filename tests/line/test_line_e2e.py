@@ -1,68 +1,36 @@
 """End to end: the real Rasa server + action server (``running_bot`` machinery from tests/servers.py) with
-the LINE channel pointed at the stand-in platform. Needs the trained model (``make model``)."""
+the LINE channel pointed at the stand-in threaded_platform. Needs the trained model (``make model``)."""
 
 from __future__ import annotations
 
-import json
 import time
-import urllib.error
-import urllib.request
 
 import pytest
-from line_bench import SECRET, TOKEN, USER_ID, ThreadedPlatform, load_payload, text_event
-
-from bot.channels.line.signature import compute_signature
+from line_bench import USER_ID, load_payload, post, text_event
 
 pytestmark = pytest.mark.e2e
 
 ANSWER_TIMEOUT = 60
 
 
-@pytest.fixture(scope="module")
-def platform():
-    with ThreadedPlatform() as fake:
-        yield fake
-
-
-@pytest.fixture(scope="module")
-def line_bot(bot_factory, platform):
-    return bot_factory(
-        {"LINE_CHANNEL_SECRET": SECRET, "LINE_CHANNEL_ACCESS_TOKEN": TOKEN, "LINE_API_BASE_URL": platform.url}
-    )
-
-
-def post(bot, payload: dict, signed: bool = True) -> tuple[int, float]:
-    body = json.dumps(payload, ensure_ascii=False).encode()
-    headers = {"Content-Type": "application/json"}
-    if signed:
-        headers["X-Line-Signature"] = compute_signature(SECRET, body)
-    request = urllib.request.Request(f"{bot.rasa_url}/webhooks/line/webhook", data=body, headers=headers)
-    started = time.perf_counter()
-    try:
-        with urllib.request.urlopen(request, timeout=10) as reply:  # noqa: S310 - loopback
-            return reply.status, time.perf_counter() - started
-    except urllib.error.HTTPError as error:
-        return error.code, time.perf_counter() - started
-
-
-def wait_for_sends(platform, count: int) -> list:
+def wait_for_sends(threaded_platform, count: int) -> list:
     deadline = time.monotonic() + ANSWER_TIMEOUT
     while time.monotonic() < deadline:
-        if len(platform.sends) >= count:
-            return platform.sends
+        if len(threaded_platform.sends) >= count:
+            return threaded_platform.sends
         time.sleep(0.2)
-    pytest.fail(f"expected {count} send(s) to LINE, got {len(platform.sends)}")
+    pytest.fail(f"expected {count} send(s) to LINE, got {len(threaded_platform.sends)}")
 
 
 def _payload(event: dict) -> dict:
     return {"destination": "U0123456789abcdef0123456789abcde", "events": [event]}
 
 
-def test_question_is_answered_once_like_on_the_web(line_bot, platform):
+def test_question_is_answered_once_like_on_the_web(line_bot, threaded_platform):
     question = "住民票の写しがほしい"
     status, elapsed = post(line_bot, _payload(text_event(question, "E2E-TEXT-1")))
     assert status == 200 and elapsed < 1.0
-    [call] = wait_for_sends(platform, 1)
+    [call] = wait_for_sends(threaded_platform, 1)
     assert call.path == "/v2/bot/message/reply" and call.json["replyToken"] == "rt-E2E-TEXT-1"
     messages = call.json["messages"]
     assert 1 <= len(messages) <= 5
@@ -78,11 +46,11 @@ def test_question_is_answered_once_like_on_the_web(line_bot, platform):
     redelivery["deliveryContext"]["isRedelivery"] = True
     assert post(line_bot, _payload(redelivery))[0] == 200
     time.sleep(3)
-    assert len(platform.sends) == 1
+    assert len(threaded_platform.sends) == 1
 
 
-def test_rich_menu_and_greeting_buttons_get_answers(line_bot, platform):
-    before = len(platform.sends)
+def test_rich_menu_and_greeting_buttons_get_answers(line_bot, threaded_platform):
+    before = len(threaded_platform.sends)
     follow = load_payload("follow")
     follow["events"][0]["webhookEventId"] = "E2E-FOLLOW-1"
     assert post(line_bot, follow)[0] == 200
@@ -91,14 +59,14 @@ def test_rich_menu_and_greeting_buttons_get_answers(line_bot, platform):
         webhookEventId="E2E-POSTBACK-1", replyToken="rt-E2E-POSTBACK-1", postback={"data": "/ask_phone"}
     )
     assert post(line_bot, postback)[0] == 200
-    sends = wait_for_sends(platform, before + 2)[before:]
+    sends = wait_for_sends(threaded_platform, before + 2)[before:]
     assert all(call.json["messages"] for call in sends)
     assert any(call.json.get("replyToken") == "rt-E2E-POSTBACK-1" for call in sends)
 
 
-def test_unsigned_webhook_is_refused(line_bot, platform):
-    before = len(platform.calls)
+def test_unsigned_webhook_is_refused(line_bot, threaded_platform):
+    before = len(threaded_platform.calls)
     assert post(line_bot, _payload(text_event("署名なし", "E2E-UNSIGNED")), signed=False)[0] == 401
     time.sleep(1)
-    assert len(platform.calls) == before
+    assert len(threaded_platform.calls) == before
     assert USER_ID not in line_bot.log()
