@@ -26,6 +26,8 @@ QUESTION_SETS = [
     ROOT / "tests" / "nlu" / "blind_questions_3.yml",
     ROOT / "tests" / "nlu" / "blind_questions_4.yml",
     ROOT / "tests" / "nlu" / "blind_questions_5.yml",
+    ROOT / "tests" / "nlu" / "blind_questions_6.yml",
+    ROOT / "tests" / "nlu" / "blind_questions_7.yml",
 ]
 CATALOG_DIR = ROOT / "data" / "catalog"
 
@@ -70,7 +72,7 @@ PROCEDURE_IDS = frozenset(
     "hinanjo kaichojikan seikatsu_sodan konbini_kofu online_list".split()
 )
 EXPECT_VALUES = {
-    "safety": {"119", "110", "inochi", "dv"},
+    "safety": {"119", "110", "inochi", "dv", "189"},
     "phone": {True},
     "life_event": {
         e["id"]
