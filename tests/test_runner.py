@@ -7,6 +7,7 @@ import signal
 import socket
 import time
 import urllib.parse
+from pathlib import Path
 
 import pytest
 import yaml
@@ -65,6 +66,22 @@ def test_the_staff_console_has_its_own_port_on_loopback(tmp_path):
             config({"STAFF_PORT": "7000", residents: "7000"}, tmp_path)
 
 
+def _children(pid: int) -> list[int]:
+    """The child processes of ``pid`` (Linux /proc)."""
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found += [int(c) for c in (task / "children").read_text().split()]
+    return found
+
+
+def _wait_for_children(pid: int, count: int, timeout: float = 120.0) -> None:
+    """Until the runner has started ``count`` servers (a condition, not a fixed wait)."""
+    deadline = time.monotonic() + timeout
+    while len(_children(pid)) < count:
+        assert time.monotonic() < deadline, f"the runner started {len(_children(pid))} of {count} servers"
+        time.sleep(0.1)
+
+
 def _listening(url: str) -> bool:
     parts = urllib.parse.urlparse(url)
     with socket.socket() as sock:
@@ -95,7 +112,7 @@ def test_sigterm_while_starting_is_a_clean_stop():
 
     bot = start_bot(wait=False)
     try:
-        time.sleep(3)  # the three servers are starting; Rasa needs far longer to load its model
+        _wait_for_children(bot.process.pid, 4)  # started; Rasa needs far longer to load its model
         assert bot.process.poll() is None, bot.log()[-4000:]
         os.killpg(bot.process.pid, signal.SIGTERM)
         code = bot.process.wait(timeout=60)
