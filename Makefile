@@ -79,7 +79,7 @@ validate: $(STAMP)
 	$(RASA) data validate --domain domain.yml --data data/nlu data/rules.yml --config config.yml
 
 browser-deps:
-	@command -v chromium >/dev/null || { echo "chromium is missing: run .ci/run once as root, or apt-get install -y chromium"; exit 1; }
+	@scripts/system-deps.sh
 	@[ -f node_modules/axe-core/axe.min.js ] && [ -f node_modules/socket.io-client/package.json ] || npm ci --no-audit --no-fund
 
 pytest: $(STAMP) model $(WORDVEC) browser-deps
