@@ -30,6 +30,8 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import threading
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -38,6 +40,7 @@ import numpy as np
 from bot.files import atomic_write
 from bot.knowledge.faq.entry import FaqEntry
 from bot.knowledge.faq.rank_bm25 import BM25Field
+from bot.knowledge.faq.rank_dense import DenseField, Encoder, fuse
 from bot.knowledge.faq.rank_latent import LatentField
 from bot.knowledge.faq.rank_synonyms import SynonymMatcher, default_groups
 from bot.knowledge.faq.rank_text import FIELDS, analyze_fields
@@ -46,11 +49,14 @@ from bot.wordvec import table as wordvec_table
 from bot.wordvec.table import WordVectors
 
 #: Version of the saved index layout; a different version is rebuilt, never misread.
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 _META_FILE = "ranking.json"
 _ARRAYS_FILE = "ranking.npz"
 _LATENT = "latent"
 _VECTORS = "vectors"
+_DENSE = "dense"
+#: Query embeddings kept per index (``explain`` and ``search`` of the same turn embed once).
+_QUERY_MEMO = 64
 _TUPLE_SETTINGS = ("prf_fields", "coord_fields", "latent_fields")
 
 #: Thresholds of :func:`confidence` (normalized scores; measured, see ``bench/README.md``).
@@ -90,6 +96,12 @@ class RankConfig:
         latent_dims: its number of dimensions (fewer for a small FAQ).
         latent_fields: the word fields (question and answer together) it is learned from.
         vectors: weight of the word-vector cosine (see :mod:`rank_vectors`); 0 = off.
+        dense: weight of the e5 sentence-embedding field (see :mod:`rank_dense`); 0 = off.
+        dense_floor: e5 cosine at or below which the field adds nothing (:func:`rank_dense.calibrated`).
+        dense_question_kind: e5 prefix the question variants are embedded with (``query``/``passage``).
+        dense_answer_share: weight of the answer opening's cosine in an entry's e5 similarity (0 = the
+            answers are not embedded).
+        dense_answer_chars: characters of an answer's opening that are embedded.
     """
 
     weights: dict[str, float] = field(
@@ -118,6 +130,11 @@ class RankConfig:
     latent_dims: int = 600
     latent_fields: tuple[str, ...] = ("lem", "grp")
     vectors: float = 0.3
+    dense: float = 1.0
+    dense_floor: float = 0.8
+    dense_question_kind: str = "query"
+    dense_answer_share: float = 0.0
+    dense_answer_chars: int = 100
 
     def active(self) -> dict[str, float]:
         """The fields with a non-zero weight, validated."""
@@ -157,11 +174,17 @@ class FaqIndex:
         latent: LatentField | None = None,
         vectors: VectorField | None = None,
         wordvec: WordVectors | None = None,
+        dense: DenseField | None = None,
+        encoder: Encoder | None = None,
     ):
         self.ids = ids
         self.latent = latent
         self.vectors = vectors if wordvec is not None else None
         self._wordvec = wordvec
+        self.dense = dense if encoder is not None else None
+        self._encoder = encoder
+        self._query_memo: dict[str, np.ndarray] = {}
+        self._memo_lock = threading.Lock()
         self.fields = fields
         self.config = config
         self.synonyms = synonyms or []
@@ -177,8 +200,10 @@ class FaqIndex:
         config: RankConfig | None = None,
         synonyms: list[list[str]] | None = None,
         wordvec: WordVectors | None = None,
+        encoder: Encoder | None = None,
+        embedding_cache: Path | None = None,
     ) -> FaqIndex:
-        """Analyses every entry and builds the BM25 fields.
+        """Analyses every entry and builds the BM25 fields and the meaning fields.
 
         Args:
             entries: the FAQ.
@@ -187,6 +212,10 @@ class FaqIndex:
                 kept inside the index.
             wordvec: word vectors for the ``vectors`` field (default: the table of ``make wordvec``,
                 :func:`bot.wordvec.table.load_default`; without one the field is left out).
+            encoder: sentence encoder of the ``dense`` field (default: the process's one e5 encoder,
+                :func:`default_encoder`; on a machine that cannot run it the field is left out, logged).
+            embedding_cache: directory of cached e5 vectors (default :func:`default_embedding_cache`):
+                a re-import embeds only the texts it has not seen.
 
         Raises:
             ValueError: two entries share an id; a synonym file is malformed.
@@ -236,7 +265,12 @@ class FaqIndex:
                 vectors = VectorField.build(
                     [d["lem"] for d in docs["q"]], row_entry["q"], [d["lem"] for d in docs["a"]], wordvec
                 )
-        return cls(ids, fields, config, labels, synonyms, latent, vectors, wordvec)
+        dense = None
+        if config.dense > 0:
+            encoder = encoder or default_encoder()
+            if encoder is not None:
+                dense = _build_dense(entries, config, encoder, embedding_cache or default_embedding_cache())
+        return cls(ids, fields, config, labels, synonyms, latent, vectors, wordvec, dense, encoder)
 
     # -- searching ----------------------------------------------------------------------------------
 
@@ -252,8 +286,34 @@ class FaqIndex:
         }
 
     def _scores(self, query: str) -> np.ndarray:
-        """Normalized entry scores: lexical score / idf mass + the meaning fields where lexical > 0."""
+        """Normalized entry scores: lexical score / idf mass + the word-meaning fields where lexical > 0,
+        fused with the sentence-embedding field (:func:`rank_dense.fuse`, every entry)."""
         tokens = self._analyze(query)
+        if not tokens["lem"] and not tokens["grp"]:
+            return np.zeros(len(self.ids), dtype=np.float32)  # only boilerplate: nothing asked yet
+        scores = self._word_scores(tokens, query)
+        if self.dense is not None and self.config.dense > 0:
+            scores = fuse(scores, self._dense_cosines(query), self.config.dense, self.config.dense_floor)
+        return scores.astype(np.float32)
+
+    def _dense_cosines(self, query: str) -> np.ndarray:
+        return self.dense.cosines(self._query_vector(query), len(self.ids))
+
+    def _query_vector(self, query: str) -> np.ndarray:
+        """The question's e5 ``query`` embedding (memoized: a turn's search and explain embed once)."""
+        with self._memo_lock:
+            found = self._query_memo.get(query)
+        if found is not None:
+            return found
+        vector = np.asarray(self._encoder.query(query), dtype=np.float32).reshape(-1)
+        with self._memo_lock:
+            if len(self._query_memo) >= _QUERY_MEMO:
+                self._query_memo.pop(next(iter(self._query_memo)))
+            self._query_memo[query] = vector
+        return vector
+
+    def _word_scores(self, tokens: dict[str, list[str]], query: str) -> np.ndarray:
+        """Lexical score / idf mass, plus the latent and word-vector fields where it is > 0."""
         lexical, mass = self._lexical(tokens, query)
         if mass <= 0:
             return lexical * 0
@@ -359,9 +419,11 @@ class FaqIndex:
         Returns:
             ``{"faq_id", "score", "rank", "coverage", "query_tokens": {field: tokens}, "fields":
             {name: {"weight", "score", "row", "matched": {term: weight}}}, "latent": {"weight", "score",
-            "dims"}, "vectors": {"weight", "score", "source"}}``. ``score`` = sum of weight x field score,
-            times coverage ** ``config.coord``, plus latent weight x latent score and vectors weight x
-            vectors score (cosines; 0 when no word matched); a field's ``row`` names the
+            "dims"}, "vectors": {"weight", "score", "source"}, "dense": {"weight", "floor", "cosine",
+            "model"}}``. ``score`` = sum of weight x field score, times coverage ** ``config.coord``,
+            plus latent weight x latent score and vectors weight x vectors score (cosines; 0 when no
+            word matched), plus dense weight x the e5 cosine rescaled above its floor (every entry);
+            a field's ``row`` names the
             question variant or answer that scored; ``rank`` is 1-based among all entries (None when the
             entry does not match).
 
@@ -412,6 +474,15 @@ class FaqIndex:
             "score": round(vector_score, 6),
             "source": self.vectors.source if self.vectors is not None else None,
         }
+        dense_cosine = 0.0
+        if self.dense is not None:
+            dense_cosine = float(self._dense_cosines(query)[entry])
+        report["dense"] = {
+            "weight": self.config.dense if self.dense is not None else 0.0,
+            "floor": self.config.dense_floor,
+            "cosine": round(dense_cosine, 6),
+            "model": self.dense.model_id if self.dense is not None else None,
+        }
         return report
 
     # -- persistence --------------------------------------------------------------------------------
@@ -429,6 +500,8 @@ class FaqIndex:
             arrays.update(self.latent.to_arrays(_LATENT))
         if self.vectors is not None:
             arrays.update(self.vectors.to_arrays(_VECTORS))
+        if self.dense is not None:
+            arrays.update(self.dense.to_arrays(_DENSE))
         meta = {
             "format": FORMAT_VERSION,
             "config": asdict(self.config),
@@ -446,12 +519,15 @@ class FaqIndex:
                 if self.vectors is not None
                 else None
             ),
+            "dense": {"model": self.dense.model_id} if self.dense is not None else None,
         }
         atomic_write(directory / _ARRAYS_FILE, lambda f: np.savez(f, **arrays))
         atomic_write(directory / _META_FILE, lambda f: f.write(json.dumps(meta, ensure_ascii=False).encode()))
 
     @classmethod
-    def load(cls, directory: Path, wordvec: WordVectors | None = None) -> FaqIndex:
+    def load(
+        cls, directory: Path, wordvec: WordVectors | None = None, encoder: Encoder | None = None
+    ) -> FaqIndex:
         """Reads an index written by :meth:`save` (no text analysis: loads in milliseconds).
 
         Args:
@@ -459,6 +535,9 @@ class FaqIndex:
             wordvec: the word vectors to embed questions with (default: the table of ``make wordvec``);
                 when it is missing or not the table the index was built with, the ``vectors`` field is
                 left out (logged).
+            encoder: the sentence encoder to embed questions with (default: the process's one e5
+                encoder); when it cannot run or is not the model the index was built with, the ``dense``
+                field is left out (logged).
 
         Raises:
             FileNotFoundError: the directory holds no index.
@@ -505,8 +584,18 @@ class FaqIndex:
                     "none" if wordvec is None else repr(wordvec.source),
                 )
                 vectors = None
+        dense, encoder = _load_dense(meta, arrays, config, encoder)
         return cls(
-            meta["ids"], fields, config, meta["rows"], meta.get("synonyms", []), latent, vectors, wordvec
+            meta["ids"],
+            fields,
+            config,
+            meta["rows"],
+            meta.get("synonyms", []),
+            latent,
+            vectors,
+            wordvec,
+            dense,
+            encoder,
         )
 
 
@@ -520,6 +609,68 @@ def _build_latent(
             for kind in config.latent_fields:
                 words[entry].extend(fields[kind])
     return LatentField.build(words, config.latent_dims)
+
+
+def _load_dense(
+    meta: dict, arrays: dict, config: RankConfig, encoder: Encoder | None
+) -> tuple[DenseField | None, Encoder | None]:
+    saved = meta.get("dense")
+    if saved is None:
+        return None, encoder
+    dense = DenseField.from_arrays(_DENSE, arrays, saved["model"], config.dense_answer_share)
+    if len(dense.question_entry) and int(dense.question_entry.max()) >= len(meta["ids"]):
+        raise ValueError("dense field: question rows point outside the entries")
+    encoder = encoder or default_encoder()
+    if encoder is None or encoder.model_id != dense.model_id:
+        log.warning(
+            "FAQ index built with the sentence encoder %r, %s here: ranking without it",
+            dense.model_id,
+            "none" if encoder is None else repr(encoder.model_id),
+        )
+        return None, encoder
+    return dense, encoder
+
+
+def _build_dense(
+    entries: list[FaqEntry], config: RankConfig, encoder: Encoder, cache_dir: Path | None
+) -> DenseField:
+    """The e5 field: every question variant, and the answers' openings when they count."""
+    questions, owner = [], []
+    for i, entry in enumerate(entries):
+        for text in _question_variants(entry):
+            questions.append(text)
+            owner.append(i)
+    return DenseField.build(
+        questions,
+        owner,
+        [e.answer for e in entries],
+        encoder,
+        question_kind=config.dense_question_kind,
+        answer_chars=config.dense_answer_chars,
+        answer_share=config.dense_answer_share,
+        cache_dir=cache_dir,
+    )
+
+
+def default_encoder() -> Encoder | None:
+    """The process's one e5 encoder (shared with the NLU's crisis detector), or None where it cannot run
+    (no AVX2: the runner refuses to start there, see ``bot.runner``; tools then rank without it, logged)."""
+    from bot.understanding.encoder import EncoderUnavailable, check_cpu
+    from bot.understanding.encoder import default_encoder as shared
+
+    try:
+        check_cpu()
+    except EncoderUnavailable as error:
+        log.warning("FAQ ranking without the sentence encoder: %s", error)
+        return None
+    return shared()
+
+
+def default_embedding_cache() -> Path:
+    """Where e5 vectors of FAQ texts are cached: ``$MADOGUCHI_VAR/embeddings`` (see ``bot.settings``)."""
+    from bot import settings
+
+    return settings.load(dict(os.environ)).var_dir / "embeddings"
 
 
 def _has_kanji(text: str) -> bool:
