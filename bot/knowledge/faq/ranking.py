@@ -459,7 +459,8 @@ class FaqIndex:
                 "matched": matched,
             }
         cosine = 0.0
-        if self.latent is not None and norm[entry] > 0:
+        words_matched = bool(mass > 0 and self._word_scores(tokens, query)[entry] > 0)
+        if self.latent is not None and words_matched:
             cosine = float(self.latent.scores(self._latent_terms(tokens))[entry])
         report["latent"] = {
             "weight": self.config.latent if self.latent is not None else 0.0,
@@ -467,7 +468,7 @@ class FaqIndex:
             "dims": self.latent.dims if self.latent is not None else 0,
         }
         vector_score = 0.0
-        if self.vectors is not None and norm[entry] > 0:
+        if self.vectors is not None and words_matched:
             vector_score = float(self.vectors.scores(tokens["lem"], self._wordvec)[entry])
         report["vectors"] = {
             "weight": self.config.vectors if self.vectors is not None else 0.0,
@@ -667,10 +668,11 @@ def default_encoder() -> Encoder | None:
 
 
 def default_embedding_cache() -> Path:
-    """Where e5 vectors of FAQ texts are cached: ``$MADOGUCHI_VAR/embeddings`` (see ``bot.settings``)."""
+    """Where e5 vectors of FAQ texts are cached: ``$MADOGUCHI_EMBEDDINGS``, else ``$MADOGUCHI_VAR/embeddings``
+    (``bot.settings``)."""
     from bot import settings
 
-    return settings.load(dict(os.environ)).var_dir / "embeddings"
+    return settings.load(dict(os.environ)).embeddings_dir
 
 
 def _has_kanji(text: str) -> bool:
