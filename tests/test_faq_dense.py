@@ -157,6 +157,7 @@ def test_boilerplate_query_finds_nothing_even_by_meaning():
 def test_explain_reports_the_dense_part():
     enc = ToyEncoder(TOY)
     index = _toy_index(enc)
+    enc.calls.clear()
     report = index.explain("いらなくなった家具はどう捨てる", "F2")
     assert report["dense"]["model"] == "toy-3d" and report["dense"]["cosine"] > 0.99
     assert report["rank"] == 1
@@ -234,7 +235,9 @@ def test_rebuilt_index_on_a_read_only_base_is_served_anyway(tmp_path, monkeypatc
     cfg = RankConfig(latent=0.0, vectors=0.0)
 
     class Ranker:
-        build = staticmethod(lambda entries: FaqIndex.build(entries, cfg, synonyms=[], encoder=enc))
+        build = staticmethod(
+            lambda entries: FaqIndex.build(entries, cfg, synonyms=[], encoder=enc, embedding_cache=None)
+        )
         load = staticmethod(lambda d: FaqIndex.load(d, encoder=enc))
 
     kb = tmp_path / "kb"

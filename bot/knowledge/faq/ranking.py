@@ -130,8 +130,8 @@ class RankConfig:
     latent_dims: int = 600
     latent_fields: tuple[str, ...] = ("lem", "grp")
     vectors: float = 0.3
-    dense: float = 1.0
-    dense_floor: float = 0.8
+    dense: float = 2.0
+    dense_floor: float = 0.80
     dense_question_kind: str = "query"
     dense_answer_share: float = 0.0
     dense_answer_chars: int = 100
@@ -201,7 +201,7 @@ class FaqIndex:
         synonyms: list[list[str]] | None = None,
         wordvec: WordVectors | None = None,
         encoder: Encoder | None = None,
-        embedding_cache: Path | None = None,
+        embedding_cache: Path | None | str = "default",
     ) -> FaqIndex:
         """Analyses every entry and builds the BM25 fields and the meaning fields.
 
@@ -214,8 +214,8 @@ class FaqIndex:
                 :func:`bot.wordvec.table.load_default`; without one the field is left out).
             encoder: sentence encoder of the ``dense`` field (default: the process's one e5 encoder,
                 :func:`default_encoder`; on a machine that cannot run it the field is left out, logged).
-            embedding_cache: directory of cached e5 vectors (default :func:`default_embedding_cache`):
-                a re-import embeds only the texts it has not seen.
+            embedding_cache: directory of cached e5 vectors (``"default"``: :func:`default_embedding_cache`;
+                None: no cache): a re-import embeds only the texts it has not seen.
 
         Raises:
             ValueError: two entries share an id; a synonym file is malformed.
@@ -269,7 +269,8 @@ class FaqIndex:
         if config.dense > 0:
             encoder = encoder or default_encoder()
             if encoder is not None:
-                dense = _build_dense(entries, config, encoder, embedding_cache or default_embedding_cache())
+                cache = default_embedding_cache() if embedding_cache == "default" else embedding_cache
+                dense = _build_dense(entries, config, encoder, cache)
         return cls(ids, fields, config, labels, synonyms, latent, vectors, wordvec, dense, encoder)
 
     # -- searching ----------------------------------------------------------------------------------
