@@ -40,10 +40,10 @@ def _vectors(weight: float) -> RankConfig:
     return RankConfig(weights=GRP, vectors=weight, dense=0.0)
 
 
-def _dense(weight: float, floor: float, kind: str = "query", share: float = 0.0) -> RankConfig:
+def _dense(weight: float, z0: float, kind: str = "query", share: float = 0.5) -> RankConfig:
     """The fourth round's default + the e5 sentence-embedding field (fifth round)."""
     return RankConfig(
-        weights=GRP, dense=weight, dense_floor=floor, dense_question_kind=kind, dense_answer_share=share
+        weights=GRP, dense=weight, dense_z=z0, dense_question_kind=kind, dense_answer_share=share
     )
 
 
@@ -80,10 +80,11 @@ SETTINGS: list[tuple[str, RankConfig, bool]] = [
     ("latent default + word vectors 0.4", _vectors(0.4), True),
     ("latent default + word vectors 0.5", _vectors(0.5), True),
     # fifth round: + e5 (see bench/README.md for the grid these were taken from)
-    ("vectors default + e5 questions (query:) 0.5, floor 0.85", _dense(0.5, 0.85), True),
-    ("vectors default + e5 questions (query:) 1.0, floor 0.85", _dense(1.0, 0.85), True),
-    ("vectors default + e5 questions (query:) 2.0, floor 0.85", _dense(2.0, 0.85), True),
-    ("vectors default + e5 questions (passage:) 1.0, floor 0.85", _dense(1.0, 0.85, "passage"), True),
+    ("vectors default + e5 questions only, 0.5, z 2.5", _dense(0.5, 2.5, share=0.0), True),
+    ("vectors default + e5 questions and answers, 0.5, z 1.5", _dense(0.5, 1.5), True),
+    ("vectors default + e5 questions and answers, 1.0, z 1.5", _dense(1.0, 1.5), True),
+    ("vectors default + e5 questions and answers, 0.5, z 2.5 (default)", _dense(0.5, 2.5), True),
+    ("vectors default + e5 questions and answers, 1.0, z 2.5", _dense(1.0, 2.5), True),
 ]
 
 

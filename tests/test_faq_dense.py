@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import shutil
 from pathlib import Path
 
@@ -13,73 +14,108 @@ import pytest
 
 from bot.knowledge.faq import live_base, ranking
 from bot.knowledge.faq.entry import FaqEntry
-from bot.knowledge.faq.rank_dense import DenseField, calibrated, fuse
+from bot.knowledge.faq import rank_dense
+from bot.knowledge.faq.rank_dense import DenseField
 from bot.knowledge.faq.ranking import FaqIndex, RankConfig
 
 # -- fusion: pure functions ----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("cosine", "floor", "expected"),
-    [
-        (0.80, 0.80, 0.0),  # at the floor: nothing
-        (0.70, 0.80, 0.0),  # below: nothing, never negative
-        (-0.5, 0.80, 0.0),
-        (0.90, 0.80, 0.5),  # half-way to 1
-        (1.00, 0.80, 1.0),  # identical sentence
-        (0.95, 0.90, 0.5),
-        (0.50, 0.00, 0.5),  # floor 0: the plain cosine
-    ],
-)
-def test_calibrated_rescales_above_the_floor(cosine, floor, expected):
-    assert calibrated(np.array([cosine]), floor)[0] == pytest.approx(expected, abs=1e-6)
+def reference_standardized(cosines: list[float], z0: float) -> list[float]:
+    """The documented formula written out in plain Python (shrunk mean and variance, z above z0, / span)."""
+    n, k = len(cosines), rank_dense.PRIOR_ENTRIES
+    mean = (sum(cosines) + k * rank_dense.PRIOR_MEAN) / (n + k)
+    var = (
+        sum((c - mean) ** 2 for c in cosines)
+        + k * (rank_dense.PRIOR_STD**2 + (rank_dense.PRIOR_MEAN - mean) ** 2)
+    ) / (n + k)
+    return [max(0.0, (c - mean) / math.sqrt(var) - z0) / rank_dense.Z_SPAN for c in cosines]
 
 
-@pytest.mark.parametrize("floor", [1.0, 1.5])
-def test_calibrated_rejects_a_floor_of_one_or_more(floor):
-    with pytest.raises(ValueError, match="below 1"):
-        calibrated(np.array([0.9]), floor)
+#: A FAQ of 200 entries at e5's usual similarity with a little spread, and entry 0 standing out.
+BAND = [0.82 + 0.02 * math.sin(i) for i in range(200)]
+OUTSTANDING = [0.93, *BAND[1:]]
 
 
 @pytest.mark.parametrize(
-    ("lexical", "cosine", "weight", "floor", "expected"),
+    ("cosines", "z0"),
     [
-        # weight 0: the lexical ranking unchanged, even for a near-identical sentence
-        ([0.5, 0.0], [0.99, 0.99], 0.0, 0.8, [0.5, 0.0]),
-        # an entry sharing no word enters on meaning alone
-        ([0.0, 0.0], [0.95, 0.70], 1.0, 0.8, [0.75, 0.0]),
-        # meaning reorders two lexical candidates
-        ([0.40, 0.50], [0.96, 0.82], 1.0, 0.8, [1.20, 0.60]),
-        # below the floor the lexical score stands
-        ([0.40, 0.50], [0.79, 0.60], 2.0, 0.8, [0.40, 0.50]),
-        # the weight scales the meaning part only
-        ([0.10], [0.90], 0.5, 0.8, [0.35]),
+        (OUTSTANDING, 2.5),
+        (OUTSTANDING, 0.0),
+        (BAND, 2.5),
+        ([0.95, 0.80, 0.81], 2.5),  # tiny FAQ: judged against the prior band
+        ([0.5] * 10, 1.0),  # an odd question far from everything: nothing stands out
     ],
 )
-def test_fuse_table(lexical, cosine, weight, floor, expected):
-    out = fuse(np.array(lexical, dtype=np.float32), np.array(cosine, dtype=np.float32), weight, floor)
-    assert out.dtype == np.float32
-    assert out.tolist() == pytest.approx(expected, abs=1e-5)
+def test_standardized_matches_the_formula(cosines, z0):
+    got = rank_dense.standardized(np.array(cosines), z0)
+    assert got.dtype == np.float32
+    assert got.tolist() == pytest.approx(reference_standardized(cosines, z0), abs=1e-5)
+
+
+@pytest.mark.parametrize(
+    ("case", "lexical", "cosines", "weight", "expect"),
+    [
+        # weight 0: the lexical scores exactly as they were
+        ("weight 0", [0.5, 0.2, 0.0], OUTSTANDING[:3] + BAND[3:], 0.0, "unchanged"),
+        # a flat band of cosines adds nothing anywhere: lexical order and values stand
+        ("flat band", [0.5, 0.2, 0.0], [0.82] * 200, 0.5, "unchanged"),
+        # an entry that shares no word enters on meaning alone, and only that one
+        ("meaning alone", [0.0, 0.0, 0.0], OUTSTANDING, 0.5, "only entry 0"),
+        # meaning reorders: entry 0 stands out and overtakes entry 1's lexical lead
+        ("reorders", [0.3, 0.4, 0.0], OUTSTANDING, 0.5, "entry 0 first"),
+    ],
+)
+def test_fuse_table(case, lexical, cosines, weight, expect):
+    n = len(cosines)
+    lex = np.zeros(n, dtype=np.float32)
+    lex[: len(lexical)] = lexical
+    out = rank_dense.fuse(lex, np.array(cosines, dtype=np.float32), weight, 2.5)
+    assert out.dtype == np.float32 and out.shape == (n,)
+    assert np.all(out >= lex)  # meaning only ever adds
+    if expect == "unchanged":
+        np.testing.assert_array_equal(out, lex)
+    elif expect == "only entry 0":
+        assert out[0] > 0 and np.count_nonzero(out) == 1
+    elif expect == "entry 0 first":
+        assert int(np.argmax(out)) == 0 and out[1] == pytest.approx(0.4)
+    extra = weight * np.array(reference_standardized(list(cosines), 2.5))
+    np.testing.assert_allclose(out, lex + extra, atol=1e-5)
+
+
+def test_fuse_of_an_empty_faq():
+    assert rank_dense.fuse(np.zeros(0), np.zeros(0), 0.5, 2.5).shape == (0,)
 
 
 # -- the field with a toy encoder (vectors chosen by hand) -------------------------------------------
 
 
 class ToyEncoder:
-    """Embeds by looking the text up in a table of 3-d directions (unit length); unknown: one equally far from all."""
+    """Embeds by looking the text up in a table of 3-d directions (unit length).
 
-    dim = 3
+    With ``band`` the vectors look like e5's: a large shared component plus the topic, so that
+    different topics still score about 0.83 and the same topic 1.0; an unknown text scores about 0.5
+    against everything. Without it, unknown texts are equally far from all three directions.
+    """
 
-    def __init__(self, table: dict[str, list[float]], model_id: str = "toy-3d") -> None:
+    def __init__(self, table: dict[str, list[float]], model_id: str = "toy-3d", band: bool = False) -> None:
         self.model_id = model_id
         self.table = table
+        self.band = band
+        self.dim = 5 if band else 3
         self.calls: list[tuple[str, tuple[str, ...]]] = []
+
+    def _vector(self, text: str) -> list[float]:
+        topic = self.table.get(text)
+        if not self.band:
+            return topic or [1.0, 1.0, 1.0]
+        return [2.2, *topic, 0.0] if topic else [1.0, 0.0, 0.0, 0.0, 1.5]
 
     def _embed(self, kind, texts):
         single = isinstance(texts, str)
         items = [texts] if single else list(texts)
         self.calls.append((kind, tuple(items)))
-        rows = np.array([self.table.get(t, [1.0, 1.0, 1.0]) for t in items], dtype=np.float32)
+        rows = np.array([self._vector(t) for t in items], dtype=np.float32)
         rows /= np.linalg.norm(rows, axis=1, keepdims=True)
         return rows[0] if single else rows
 
@@ -138,24 +174,24 @@ TOY_ENTRIES = [
 
 
 def _toy_index(enc, **config) -> FaqIndex:
-    cfg = RankConfig(latent=0.0, vectors=0.0, **config)
+    cfg = RankConfig(**{"latent": 0.0, "vectors": 0.0, "dense_answer_share": 0.0, **config})
     return FaqIndex.build(TOY_ENTRIES, cfg, synonyms=[], encoder=enc, embedding_cache=None)
 
 
 def test_index_finds_an_entry_by_meaning_alone():
-    enc = ToyEncoder(TOY)
+    enc = ToyEncoder(TOY, band=True)
     results = _toy_index(enc).search("いらなくなった家具はどう捨てる")
     assert results[0][0] == "F2"
     assert _toy_index(enc, dense=0.0).search("いらなくなった家具はどう捨てる") == []  # lexical alone: none
 
 
 def test_boilerplate_query_finds_nothing_even_by_meaning():
-    enc = ToyEncoder({**TOY, "教えてください": [0, 1, 0]})
+    enc = ToyEncoder({**TOY, "教えてください": [0, 1, 0]}, band=True)
     assert _toy_index(enc).search("教えてください") == []
 
 
 def test_explain_reports_the_dense_part():
-    enc = ToyEncoder(TOY)
+    enc = ToyEncoder(TOY, band=True)
     index = _toy_index(enc)
     enc.calls.clear()
     report = index.explain("いらなくなった家具はどう捨てる", "F2")
@@ -165,7 +201,7 @@ def test_explain_reports_the_dense_part():
 
 
 def test_index_round_trip_keeps_embeddings_and_rankings(tmp_path):
-    enc = ToyEncoder(TOY)
+    enc = ToyEncoder(TOY, band=True)
     built = _toy_index(enc, dense_answer_share=0.3)
     built.save(tmp_path)
     meta = json.loads((tmp_path / "ranking.json").read_text(encoding="utf-8"))
@@ -180,31 +216,31 @@ def test_index_round_trip_keeps_embeddings_and_rankings(tmp_path):
 
 
 def test_index_loaded_with_another_model_ranks_without_the_field(tmp_path, caplog):
-    _toy_index(ToyEncoder(TOY)).save(tmp_path)
+    _toy_index(ToyEncoder(TOY, band=True)).save(tmp_path)
     with caplog.at_level(logging.WARNING):
-        loaded = FaqIndex.load(tmp_path, encoder=ToyEncoder(TOY, model_id="other"))
+        loaded = FaqIndex.load(tmp_path, encoder=ToyEncoder(TOY, model_id="other", band=True))
     assert loaded.dense is None and "ranking without it" in caplog.text
     assert loaded.search("住民票")[0][0] == "F1"
 
 
 def test_load_refuses_inconsistent_dense_arrays(tmp_path):
-    _toy_index(ToyEncoder(TOY)).save(tmp_path)
+    _toy_index(ToyEncoder(TOY, band=True)).save(tmp_path)
     with np.load(tmp_path / "ranking.npz") as npz:
         arrays = {k: npz[k] for k in npz.files}
     arrays["dense.question_entry"] = arrays["dense.question_entry"][:1]
     np.savez(tmp_path / "ranking.npz", **arrays)
     with pytest.raises(ValueError, match="dense"):
-        FaqIndex.load(tmp_path, encoder=ToyEncoder(TOY))
+        FaqIndex.load(tmp_path, encoder=ToyEncoder(TOY, band=True))
 
 
 def test_index_of_an_older_format_is_rebuilt_and_saved(tmp_path, monkeypatch, caplog):
     """A base published before this format (v3: no e5 field) is rebuilt on load, and the rebuilt index is
     written back so the next process reads it instead of rebuilding."""
-    enc = ToyEncoder(TOY)
+    enc = ToyEncoder(TOY, band=True)
     monkeypatch.setattr(ranking, "default_encoder", lambda: enc)
     monkeypatch.setattr(ranking, "default_embedding_cache", lambda: None)
     kb = tmp_path / "kb"
-    cfg = RankConfig(latent=0.0, vectors=0.0)
+    cfg = RankConfig(latent=0.0, vectors=0.0, dense_answer_share=0.0)
 
     class Ranker:
         build = staticmethod(lambda entries: FaqIndex.build(entries, cfg, synonyms=[]))
@@ -231,8 +267,8 @@ def test_index_of_an_older_format_is_rebuilt_and_saved(tmp_path, monkeypatch, ca
 
 
 def test_rebuilt_index_on_a_read_only_base_is_served_anyway(tmp_path, monkeypatch, caplog):
-    enc = ToyEncoder(TOY)
-    cfg = RankConfig(latent=0.0, vectors=0.0)
+    enc = ToyEncoder(TOY, band=True)
+    cfg = RankConfig(latent=0.0, vectors=0.0, dense_answer_share=0.0)
 
     class Ranker:
         build = staticmethod(

@@ -77,9 +77,7 @@ def explained_score(index: FaqIndex, report: dict) -> float:
     total = sum(f["weight"] * f["score"] for f in report["fields"].values())
     latent = report["latent"]["weight"] * report["latent"]["score"]
     vectors = report["vectors"]["weight"] * report["vectors"]["score"]
-    dense = report["dense"]["weight"] * max(0.0, report["dense"]["cosine"] - report["dense"]["floor"])
-    dense /= 1.0 - report["dense"]["floor"]
-    return total * report["coverage"] ** index.config.coord + latent + vectors + dense
+    return total * report["coverage"] ** index.config.coord + latent + vectors + report["dense"]["part"]
 
 
 def top_id(index: FaqIndex, query: str) -> str | None:
@@ -192,7 +190,10 @@ def test_explain_names_matched_terms_and_fields(index):
     with pytest.raises(KeyError):
         index.explain("住民票", "NOPE")
     unrelated = index.explain("犬の登録", "F001")
-    assert unrelated["rank"] is None and unrelated["score"] == 0
+    assert all(f["score"] == 0 for f in unrelated["fields"].values())  # no word shared
+    assert unrelated["latent"]["score"] == unrelated["vectors"]["score"] == 0  # gated by the words
+    assert unrelated["rank"] is None or unrelated["rank"] > 1  # meaning alone may keep it, far below
+    assert explained_score(index, unrelated) == pytest.approx(unrelated["score"], abs=1e-5)
 
 
 def test_confidence_classes(index):

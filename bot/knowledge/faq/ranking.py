@@ -40,7 +40,7 @@ import numpy as np
 from bot.files import atomic_write
 from bot.knowledge.faq.entry import FaqEntry
 from bot.knowledge.faq.rank_bm25 import BM25Field
-from bot.knowledge.faq.rank_dense import DenseField, Encoder, fuse
+from bot.knowledge.faq.rank_dense import DenseField, Encoder, fuse, standardized
 from bot.knowledge.faq.rank_latent import LatentField
 from bot.knowledge.faq.rank_synonyms import SynonymMatcher, default_groups
 from bot.knowledge.faq.rank_text import FIELDS, analyze_fields
@@ -97,7 +97,8 @@ class RankConfig:
         latent_fields: the word fields (question and answer together) it is learned from.
         vectors: weight of the word-vector cosine (see :mod:`rank_vectors`); 0 = off.
         dense: weight of the e5 sentence-embedding field (see :mod:`rank_dense`); 0 = off.
-        dense_floor: e5 cosine at or below which the field adds nothing (:func:`rank_dense.calibrated`).
+        dense_z: how far (z-score over the FAQ's entries) an entry's e5 cosine must stand out before the
+            field adds anything (:func:`rank_dense.standardized`).
         dense_question_kind: e5 prefix the question variants are embedded with (``query``/``passage``).
         dense_answer_share: weight of the answer opening's cosine in an entry's e5 similarity (0 = the
             answers are not embedded).
@@ -130,10 +131,10 @@ class RankConfig:
     latent_dims: int = 600
     latent_fields: tuple[str, ...] = ("lem", "grp")
     vectors: float = 0.3
-    dense: float = 2.0
-    dense_floor: float = 0.80
+    dense: float = 0.5
+    dense_z: float = 2.5
     dense_question_kind: str = "query"
-    dense_answer_share: float = 0.0
+    dense_answer_share: float = 0.5
     dense_answer_chars: int = 100
 
     def active(self) -> dict[str, float]:
@@ -294,7 +295,7 @@ class FaqIndex:
             return np.zeros(len(self.ids), dtype=np.float32)  # only boilerplate: nothing asked yet
         scores = self._word_scores(tokens, query)
         if self.dense is not None and self.config.dense > 0:
-            scores = fuse(scores, self._dense_cosines(query), self.config.dense, self.config.dense_floor)
+            scores = fuse(scores, self._dense_cosines(query), self.config.dense, self.config.dense_z)
         return scores.astype(np.float32)
 
     def _dense_cosines(self, query: str) -> np.ndarray:
@@ -420,10 +421,10 @@ class FaqIndex:
         Returns:
             ``{"faq_id", "score", "rank", "coverage", "query_tokens": {field: tokens}, "fields":
             {name: {"weight", "score", "row", "matched": {term: weight}}}, "latent": {"weight", "score",
-            "dims"}, "vectors": {"weight", "score", "source"}, "dense": {"weight", "floor", "cosine",
+            "dims"}, "vectors": {"weight", "score", "source"}, "dense": {"weight", "z", "part", "cosine",
             "model"}}``. ``score`` = sum of weight x field score, times coverage ** ``config.coord``,
             plus latent weight x latent score and vectors weight x vectors score (cosines; 0 when no
-            word matched), plus dense weight x the e5 cosine rescaled above its floor (every entry);
+            word matched), plus the dense ``part`` (weight x how far the e5 cosine stands out);
             a field's ``row`` names the
             question variant or answer that scored; ``rank`` is 1-based among all entries (None when the
             entry does not match).
@@ -476,12 +477,16 @@ class FaqIndex:
             "score": round(vector_score, 6),
             "source": self.vectors.source if self.vectors is not None else None,
         }
-        dense_cosine = 0.0
+        dense_cosine = dense_part = 0.0
         if self.dense is not None:
-            dense_cosine = float(self._dense_cosines(query)[entry])
+            cosines = self._dense_cosines(query)
+            dense_cosine = float(cosines[entry])
+            if tokens["lem"] or tokens["grp"]:
+                dense_part = self.config.dense * float(standardized(cosines, self.config.dense_z)[entry])
         report["dense"] = {
             "weight": self.config.dense if self.dense is not None else 0.0,
-            "floor": self.config.dense_floor,
+            "z": self.config.dense_z,
+            "part": round(float(dense_part), 6),
             "cosine": round(dense_cosine, 6),
             "model": self.dense.model_id if self.dense is not None else None,
         }
