@@ -52,10 +52,10 @@ def write_staff_csv(entries: list[FaqEntry], path: Path) -> None:
             writer.writerow([e.id, e.question, e.answer])
 
 
-def cli_import(table: Path, kb_dir: Path, var_dir: Path) -> float:
+def cli_import(table: Path, kb_dir: Path, embeddings: Path) -> float:
     """Runs ``madoguchi faq import TABLE --kb KB_DIR`` in a child process; returns its wall time.
 
-    ``var_dir`` is the child's ``MADOGUCHI_VAR`` (its e5 embedding cache is ``var_dir/embeddings``).
+    ``embeddings`` is the child's e5 vector cache (``MADOGUCHI_EMBEDDINGS``).
 
     Raises:
         RuntimeError: the import failed (its stderr is included).
@@ -66,7 +66,7 @@ def cli_import(table: Path, kb_dir: Path, var_dir: Path) -> float:
     else:
         cmd = [sys.executable, "-c", "import sys; from bot.cli import main; sys.exit(main())"]
     cmd += ["faq", "import", str(table), "--kb", str(kb_dir)]
-    env = {**os.environ, "PYTHONPATH": str(REPO), "MADOGUCHI_VAR": str(var_dir)}
+    env = {**os.environ, "PYTHONPATH": str(REPO), "MADOGUCHI_EMBEDDINGS": str(embeddings)}
     start = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=REPO, check=False)
     elapsed = time.perf_counter() - start
@@ -102,9 +102,7 @@ def padded(entries: list[FaqEntry], size: int) -> list[FaqEntry]:
     return out[:size] if len(entries) < size else out
 
 
-def speed(
-    entries: list[FaqEntry], queries: dict[str, str], cache: Path, size: int = SPEED_BASE_SIZE
-) -> dict:
+def speed(entries: list[FaqEntry], queries: dict[str, str], cache: Path, size: int = SPEED_BASE_SIZE) -> dict:
     """Build time (e5 vectors from ``cache``: a warm rebuild) and search latency on ``size`` entries."""
     base_entries = padded(entries, size)
     start = time.perf_counter()
@@ -153,12 +151,12 @@ def confidence_report(results: dict[str, list[tuple[str, float]]], ds: localgov.
     return report
 
 
-def serving_cost(kb_dir: Path, var_dir: Path, queries: list[str]) -> dict:
+def serving_cost(kb_dir: Path, embeddings: Path, queries: list[str]) -> dict:
     """``bench.faq_cost`` in a child process: RSS and search latency of a process serving ``kb_dir``."""
     with tempfile.NamedTemporaryFile("w", suffix=".json", encoding="utf-8", delete=False) as f:
         json.dump(queries, f, ensure_ascii=False)
     try:
-        env = {**os.environ, "PYTHONPATH": str(REPO), "MADOGUCHI_VAR": str(var_dir)}
+        env = {**os.environ, "PYTHONPATH": str(REPO), "MADOGUCHI_EMBEDDINGS": str(embeddings)}
         cmd = [sys.executable, "-m", "bench.faq_cost", "--kb", str(kb_dir), "--queries", f.name]
         proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=REPO, check=False)
     finally:
@@ -200,8 +198,8 @@ def print_table(result: dict) -> None:
     )
     for name, imp in result["import"].items():
         print(
-            f"import of {imp['entries']} entries ({name}) through the CLI: cold {imp['cold_s']} s, "
-            f"warm {imp['warm_s']} s"
+            f"import of {imp['entries']} entries ({name}) through the CLI: {imp['first_s']} s, "
+            f"again {imp['again_s']} s"
         )
     for name, c in result["serving"].items():
         print(
@@ -218,30 +216,35 @@ def print_table(result: dict) -> None:
         )
 
 
-def import_twice(table: Path, kb_dir: Path, var_dir: Path, entries: int) -> dict:
-    """Cold import (empty embedding cache), then the same table again (warm cache)."""
-    cold = cli_import(table, kb_dir, var_dir)
-    warm = cli_import(table, kb_dir, var_dir)
-    return {"entries": entries, "cold_s": round(cold, 2), "warm_s": round(warm, 2)}
+def import_twice(table: Path, kb_dir: Path, embeddings: Path, entries: int) -> dict:
+    """Imports a table, then the same table again (the second run finds every e5 vector in the cache)."""
+    first = cli_import(table, kb_dir, embeddings)
+    again = cli_import(table, kb_dir, embeddings)
+    return {"entries": entries, "first_s": round(first, 2), "again_s": round(again, 2)}
 
 
-def run(dataset: Path) -> dict:
-    """The whole benchmark; returns the result document."""
+def run(dataset: Path, embeddings: Path) -> dict:
+    """The whole benchmark; returns the result document.
+
+    The localgovFAQ import uses the e5 cache ``embeddings`` (its first run embeds all 3,572 texts, a
+    quarter of an hour on 2 busy cores; later runs read them); the shipped FAQ is imported with an empty
+    cache of its own (cold), then again (warm).
+    """
     ds = localgov.load(dataset)
     queries = list(ds.queries.values())
     with tempfile.TemporaryDirectory() as tmp:
         table = Path(tmp) / "localgovfaq.csv"
-        kb_dir, var_dir = Path(tmp) / "kb", Path(tmp) / "var"
+        kb_dir = Path(tmp) / "kb"
         write_staff_csv(ds.entries, table)
-        imports = {"localgovfaq": import_twice(table, kb_dir, var_dir, len(ds.entries))}
+        imports = {"localgovfaq": import_twice(table, kb_dir, embeddings, len(ds.entries))}
         snapshot = live_base.load_current(kb_dir)
-        shipped_kb, shipped_var = Path(tmp) / "shipped-kb", Path(tmp) / "shipped-var"
-        imports["shipped"] = import_twice(SHIPPED_FAQ, shipped_kb, shipped_var, 0)
+        shipped_kb, shipped_cache = Path(tmp) / "shipped-kb", Path(tmp) / "shipped-embeddings"
+        imports["shipped (empty cache first)"] = import_twice(SHIPPED_FAQ, shipped_kb, shipped_cache, 0)
         shipped = live_base.load_current(shipped_kb)
-        imports["shipped"]["entries"] = len(shipped)
+        imports["shipped (empty cache first)"]["entries"] = len(shipped)
         serving = {
-            "shipped": serving_cost(shipped_kb, shipped_var, queries),
-            "localgovfaq": serving_cost(kb_dir, var_dir, queries),
+            "shipped": serving_cost(shipped_kb, shipped_cache, queries),
+            "localgovfaq": serving_cost(kb_dir, embeddings, queries),
         }
         index = snapshot.index
         if not isinstance(index, FaqIndex):
@@ -250,7 +253,7 @@ def run(dataset: Path) -> dict:
         previous = rank_all(without_dense(index).search, ds.queries)
         baseline = BaselineBM25(ds.entries)
         theirs = rank_all(baseline.search, ds.queries)
-        speed_result = speed(ds.entries, ds.queries, var_dir / "embeddings")
+        speed_result = speed(ds.entries, ds.queries, embeddings)
     peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     return {
         "dataset": str(dataset),
@@ -273,11 +276,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.faq_bench", description=__doc__.splitlines()[0])
     parser.add_argument("--dataset", type=Path, default=localgov.DEFAULT_DIR, help="localgovFAQ directory")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="result JSON file")
+    parser.add_argument(
+        "--embeddings", type=Path, default=REPO / "var" / "embeddings", help="e5 vector cache of the corpus"
+    )
     args = parser.parse_args(argv)
     if not (args.dataset / "corpus.json").is_file():
         print(f"error: no localgovFAQ dataset at {args.dataset}", file=sys.stderr)
         return 2
-    result = run(args.dataset)
+    result = run(args.dataset, args.embeddings)
     print_table(result)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")

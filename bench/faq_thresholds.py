@@ -15,9 +15,9 @@ from pathlib import Path
 from bench import localgov
 from bot.knowledge.faq.ranking import FaqIndex
 
-CONFIDENT_SCORES = (0.6, 0.7, 0.8, 0.9, 1.0, 1.1, 1.2)
-CONFIDENT_MARGINS = (0.2, 0.25, 0.3)
-NONE_SCORES = (0.3, 0.4, 0.5, 0.6, 0.7)
+CONFIDENT_SCORES = (0.6, 0.7, 0.8, 0.9, 1.0)
+CONFIDENT_MARGINS = (0.2, 0.25, 0.3, 0.35)
+NONE_SCORES = (0.25, 0.3, 0.35, 0.4, 0.5)
 
 
 def rank(index: FaqIndex, ds: localgov.Dataset, qids: list[str]) -> dict[str, list[tuple[str, float]]]:
@@ -25,16 +25,18 @@ def rank(index: FaqIndex, ds: localgov.Dataset, qids: list[str]) -> dict[str, li
     return {q: index.search(ds.queries[q], 10) for q in qids}
 
 
+def _lead(res: list[tuple[str, float]]) -> float:
+    """How far the top score leads the second, as a share of the top score."""
+    second = res[1][1] if len(res) > 1 else 0.0
+    return (res[0][1] - second) / res[0][1]
+
+
 def confident_rows(results: dict, qrels: dict) -> list[tuple[float, float, int, float]]:
     """(score, margin, questions selected, share whose top 1 is grade 2) for every rule of the grid."""
     rows = []
     for score in CONFIDENT_SCORES:
         for margin in CONFIDENT_MARGINS:
-            chosen = [
-                q
-                for q, res in results.items()
-                if res and res[0][1] >= score and res[0][1] - (res[1][1] if len(res) > 1 else 0) >= margin * res[0][1]
-            ]
+            chosen = [q for q, res in results.items() if res and res[0][1] >= score and _lead(res) >= margin]
             right = sum(qrels.get(q, {}).get(results[q][0][0], 0) >= 2 for q in chosen)
             rows.append((score, margin, len(chosen), right / len(chosen) if chosen else 0.0))
     return rows
@@ -62,7 +64,9 @@ def none_rows(results: dict, qrels: dict) -> list[tuple[float, int, float, float
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.faq_thresholds", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.faq_thresholds", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("--dataset", type=Path, default=localgov.DEFAULT_DIR)
     parser.add_argument("--split", choices=("tune", "check", "all"), default="tune")
     args = parser.parse_args(argv)

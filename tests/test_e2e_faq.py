@@ -35,9 +35,10 @@ def faq_offered(messages: list[dict], faq_id: str) -> bool:
     """The entry is answered (its FAQ card) or offered among the 「もしかして」 buttons."""
     if faq_id in faq_ids(messages):
         return True
+    wanted = f'"faq_id":"{faq_id}"'
     return any(
         (m.get("custom") or {}).get("madoguchi", {}).get("kind") == "suggestions"
-        and any(f'"faq_id":"{faq_id}"' in b.get("payload", "").replace(" ", "") for b in m.get("buttons") or [])
+        and any(wanted in b.get("payload", "").replace(" ", "") for b in m.get("buttons") or [])
         for m in messages
     )
 

@@ -12,9 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bot.knowledge.faq import live_base, ranking
+from bot.knowledge.faq import live_base, rank_dense, ranking
 from bot.knowledge.faq.entry import FaqEntry
-from bot.knowledge.faq import rank_dense
 from bot.knowledge.faq.rank_dense import DenseField
 from bot.knowledge.faq.ranking import FaqIndex, RankConfig
 
