@@ -15,9 +15,9 @@ from pathlib import Path
 from bench import localgov
 from bot.knowledge.faq.ranking import FaqIndex
 
-CONFIDENT_SCORES = (0.6, 0.7, 0.8, 0.9, 1.0)
-CONFIDENT_MARGINS = (0.2, 0.25, 0.3, 0.35)
-NONE_SCORES = (0.25, 0.3, 0.35, 0.4, 0.5)
+CONFIDENT_SCORES = (0.6, 0.7, 0.8, 0.9, 1.0, 1.1, 1.2, 1.4)
+CONFIDENT_MARGINS = (0.2, 0.25, 0.3, 0.35, 0.4, 0.5)
+NONE_SCORES = (0.3, 0.35, 0.4, 0.45, 0.5, 0.6)
 
 
 def rank(index: FaqIndex, ds: localgov.Dataset, qids: list[str]) -> dict[str, list[tuple[str, float]]]:
