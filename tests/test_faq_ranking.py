@@ -131,6 +131,11 @@ def test_save_load_round_trip_gives_identical_rankings(index, tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ranking.json", "ranking.npz"]
     loaded = FaqIndex.load(tmp_path)
     assert loaded.synonyms == index.synonyms
+    # the real e5 vectors travel with the index: nothing is embedded again at load
+    assert index.dense is not None and loaded.dense is not None
+    assert loaded.dense.model_id == index.dense.model_id
+    np.testing.assert_array_equal(loaded.dense.question_vectors, index.dense.question_vectors)
+    np.testing.assert_array_equal(loaded.dense.answer_vectors, index.dense.answer_vectors)
     queries = [e.question for e in ENTRIES] + ["じゅうみんひょう", "犬を飼い始めた", "子供の手当", "ごみ"]
     for q in queries:
         assert loaded.search(q, top_k=8) == index.search(q, top_k=8)
