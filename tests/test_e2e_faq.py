@@ -36,11 +36,10 @@ def faq_offered(messages: list[dict], faq_id: str) -> bool:
     if faq_id in faq_ids(messages):
         return True
     wanted = f'"faq_id":"{faq_id}"'
-    return any(
-        (m.get("custom") or {}).get("madoguchi", {}).get("kind") == "suggestions"
-        and any(wanted in b.get("payload", "").replace(" ", "") for b in m.get("buttons") or [])
-        for m in messages
-    )
+    kinds = {(m.get("custom") or {}).get("madoguchi", {}).get("kind") for m in messages}
+    suggested = "suggestions" in kinds
+    buttons = [b.get("payload", "").replace(" ", "") for m in messages for b in m.get("buttons") or []]
+    return suggested and any(wanted in b for b in buttons)
 
 
 #: Says what T9001 is about without one of its content words (マラソン, 大会, 参加, 申込, 出る, 方法):
