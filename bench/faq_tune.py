@@ -27,17 +27,24 @@ GRP = {**KANA, "q.grp": 1.0, "a.grp": 1.0}
 
 def _lexical(**settings) -> RankConfig:
     """A configuration without the meaning fields (the rows measured before they existed)."""
-    return RankConfig(**{"latent": 0.0, "vectors": 0.0, **settings})
+    return RankConfig(**{"latent": 0.0, "vectors": 0.0, "dense": 0.0, **settings})
 
 
 def _latent(**settings) -> RankConfig:
     """Lexical + latent field, without word vectors (the second round's rows)."""
-    return RankConfig(**{"weights": GRP, "vectors": 0.0, **settings})
+    return RankConfig(**{"weights": GRP, "vectors": 0.0, "dense": 0.0, **settings})
 
 
 def _vectors(weight: float) -> RankConfig:
     """The second round's default + the word-vector field (fourth round)."""
-    return RankConfig(weights=GRP, vectors=weight)
+    return RankConfig(weights=GRP, vectors=weight, dense=0.0)
+
+
+def _dense(weight: float, z0: float, kind: str = "query", share: float = 0.5) -> RankConfig:
+    """The fourth round's default + the e5 sentence-embedding field (fifth round)."""
+    return RankConfig(
+        weights=GRP, dense=weight, dense_z=z0, dense_question_kind=kind, dense_answer_share=share
+    )
 
 
 #: (name, config, use the city word groups)
@@ -72,6 +79,12 @@ SETTINGS: list[tuple[str, RankConfig, bool]] = [
     ("latent default + word vectors 0.3 (default)", _vectors(0.3), True),
     ("latent default + word vectors 0.4", _vectors(0.4), True),
     ("latent default + word vectors 0.5", _vectors(0.5), True),
+    # fifth round: + e5 (see bench/README.md for the grid these were taken from)
+    ("vectors default + e5 questions only, 0.5, z 2.5", _dense(0.5, 2.5, share=0.0), True),
+    ("vectors default + e5 questions and answers, 0.5, z 1.5", _dense(0.5, 1.5), True),
+    ("vectors default + e5 questions and answers, 1.0, z 1.5", _dense(1.0, 1.5), True),
+    ("vectors default + e5 questions and answers, 0.5, z 2.5 (default)", _dense(0.5, 2.5), True),
+    ("vectors default + e5 questions and answers, 1.0, z 2.5", _dense(1.0, 2.5), True),
 ]
 
 
@@ -79,6 +92,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.faq_tune", description=__doc__.splitlines()[0])
     parser.add_argument("--dataset", type=Path, default=localgov.DEFAULT_DIR)
     parser.add_argument("--split", choices=("tune", "check", "all"), default="tune")
+    parser.add_argument("--only", default="", help="run only the settings whose name contains this")
     args = parser.parse_args(argv)
     ds = localgov.load(args.dataset)
     qids = [q for q in ds.queries if args.split == "all" or localgov.half(q) == args.split]
@@ -88,6 +102,8 @@ def main(argv: list[str] | None = None) -> int:
     ranking.analyze_fields = functools.lru_cache(maxsize=None)(analyze_fields)
     print(f"{'setting':50} {'hit@1':>6} {'hit@3':>6} {'hit@10':>6} {'mrr':>6} {'ndcg@10':>7}  ({args.split})")
     for name, config, groups in SETTINGS:
+        if args.only not in name:
+            continue
         index = FaqIndex.build(ds.entries, config, synonyms=None if groups else [])
         runs = {q: [d for d, _ in index.search(ds.queries[q], 10)] for q in qids}
         m = evaluate(runs, ds.qrels, qids)

@@ -24,6 +24,7 @@ class Settings:
     redis_url: str | None
     retention_days: int
     wordvec_path: Path
+    embeddings_dir: Path
 
     @property
     def faq_dir(self) -> Path:
@@ -57,4 +58,8 @@ def load(environ: dict[str, str] | None = None) -> Settings:
         retention_days=int(env.get("MADOGUCHI_RETENTION_DAYS") or 90),
         # installed with the code, like the trained model (not city data under MADOGUCHI_HOME)
         wordvec_path=Path(env.get("MADOGUCHI_WORDVEC") or REPO_ROOT / "models" / "wordvec" / WORDVEC_FILE),
+        # e5 vectors of known texts (FAQ entries), by content hash: a cache, safe to share or delete
+        embeddings_dir=Path(
+            env.get("MADOGUCHI_EMBEDDINGS") or Path(env.get("MADOGUCHI_VAR") or home / "var") / "embeddings"
+        ),
     )

@@ -109,6 +109,8 @@ def start_bot(extra_env: dict[str, str] | None = None, wait: bool = True) -> Run
     env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "LINE_CHANNEL_SECRET")}
     env.update({k: str(v) for k, v in ports.items()})
     env.update({"MADOGUCHI_VAR": str(var_dir), "PYTHONUNBUFFERED": "1"})
+    # the e5 vectors of the shipped FAQ are a cache by content hash: shared with `make run` and other runs
+    env.setdefault("MADOGUCHI_EMBEDDINGS", str(REPO / "var" / "embeddings"))
     env.update(extra_env or {})
     log_path = var_dir / "servers.log"
     log = open(log_path, "w", encoding="utf-8")  # noqa: SIM115 - closed with the process

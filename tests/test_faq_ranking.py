@@ -77,7 +77,7 @@ def explained_score(index: FaqIndex, report: dict) -> float:
     total = sum(f["weight"] * f["score"] for f in report["fields"].values())
     latent = report["latent"]["weight"] * report["latent"]["score"]
     vectors = report["vectors"]["weight"] * report["vectors"]["score"]
-    return total * report["coverage"] ** index.config.coord + latent + vectors
+    return total * report["coverage"] ** index.config.coord + latent + vectors + report["dense"]["part"]
 
 
 def top_id(index: FaqIndex, query: str) -> str | None:
@@ -131,6 +131,11 @@ def test_save_load_round_trip_gives_identical_rankings(index, tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ranking.json", "ranking.npz"]
     loaded = FaqIndex.load(tmp_path)
     assert loaded.synonyms == index.synonyms
+    # the real e5 vectors travel with the index: nothing is embedded again at load
+    assert index.dense is not None and loaded.dense is not None
+    assert loaded.dense.model_id == index.dense.model_id
+    np.testing.assert_array_equal(loaded.dense.question_vectors, index.dense.question_vectors)
+    np.testing.assert_array_equal(loaded.dense.answer_vectors, index.dense.answer_vectors)
     queries = [e.question for e in ENTRIES] + ["じゅうみんひょう", "犬を飼い始めた", "子供の手当", "ごみ"]
     for q in queries:
         assert loaded.search(q, top_k=8) == index.search(q, top_k=8)
@@ -163,8 +168,8 @@ def test_coordination_prefers_entries_with_more_of_the_query():
         FaqEntry(id="B", question="犬の登録と狂犬病の注射", answer="登録と注射の案内です。"),
     ]
     query = "犬の登録と狂犬病の注射"
-    with_coord = FaqIndex.build(entries, RankConfig(latent=0.0, vectors=0.0), synonyms=[])
-    without = FaqIndex.build(entries, RankConfig(coord=0.0, latent=0.0, vectors=0.0), synonyms=[])
+    with_coord = FaqIndex.build(entries, RankConfig(latent=0.0, vectors=0.0, dense=0.0), synonyms=[])
+    without = FaqIndex.build(entries, RankConfig(coord=0.0, latent=0.0, vectors=0.0, dense=0.0), synonyms=[])
     assert with_coord.search(query)[0][0] == "B"
     a_cov = with_coord.explain(query, "A")["coverage"]
     assert a_cov == pytest.approx(0.5)  # 犬, 登録 of 犬, 登録, 狂犬病, 注射
@@ -190,7 +195,10 @@ def test_explain_names_matched_terms_and_fields(index):
     with pytest.raises(KeyError):
         index.explain("住民票", "NOPE")
     unrelated = index.explain("犬の登録", "F001")
-    assert unrelated["rank"] is None and unrelated["score"] == 0
+    assert all(f["score"] == 0 for f in unrelated["fields"].values())  # no word shared
+    assert unrelated["latent"]["score"] == unrelated["vectors"]["score"] == 0  # gated by the words
+    assert unrelated["rank"] is None or unrelated["rank"] > 1  # meaning alone may keep it, far below
+    assert explained_score(index, unrelated) == pytest.approx(unrelated["score"], abs=1e-5)
 
 
 def test_confidence_classes(index):
@@ -210,8 +218,10 @@ def test_confidence_thresholds_are_ordered():
 
 def test_city_word_groups_find_residents_words(index, tmp_path):
     query = "家庭菜園をやってみたい"
-    before = dict(index.search(query)).get("F009", 0.0)  # only a stray reading trigram matches
-    grouped = FaqIndex.build(ENTRIES, synonyms=GROUPS)
+    words_only = RankConfig(dense=0.0)  # the e5 field links 家庭菜園 and 市民農園 by itself
+    plain = FaqIndex.build(ENTRIES, words_only, synonyms=[])
+    before = dict(plain.search(query)).get("F009", 0.0)  # only a stray reading trigram matches
+    grouped = FaqIndex.build(ENTRIES, words_only, synonyms=GROUPS)
     assert top_id(grouped, query) == "F009"
     assert grouped.search(query)[0][1] > 3 * before
     grouped.save(tmp_path)
@@ -318,8 +328,8 @@ def test_latent_score_reorders_but_never_adds_entries():
         FaqEntry(id="B", question="処理券の販売店", answer="粗大ごみ処理券はコンビニで買えます。"),
         FaqEntry(id="C", question="犬の登録", answer="犬の登録と狂犬病の予防注射が必要です。"),
     ]
-    lexical = FaqIndex.build(entries, RankConfig(latent=0.0), synonyms=[])
-    latent = FaqIndex.build(entries, RankConfig(latent=1.0), synonyms=[])
+    lexical = FaqIndex.build(entries, RankConfig(latent=0.0, dense=0.0), synonyms=[])
+    latent = FaqIndex.build(entries, RankConfig(latent=1.0, dense=0.0), synonyms=[])
     assert latent.latent is not None and lexical.latent is None
     query = "コンビニ"  # only in B
     assert [i for i, _ in latent.search(query)] == [i for i, _ in lexical.search(query)] == ["B"]
@@ -361,9 +371,9 @@ def toy_vectors():
 
 
 def test_vector_field_reorders_by_meaning_but_never_adds_entries(toy_vectors):
-    plain = FaqIndex.build(VECTOR_ENTRIES, RankConfig(latent=0.0, vectors=0.0), synonyms=[])
+    plain = FaqIndex.build(VECTOR_ENTRIES, RankConfig(latent=0.0, vectors=0.0, dense=0.0), synonyms=[])
     vec = FaqIndex.build(
-        VECTOR_ENTRIES, RankConfig(latent=0.0, vectors=1.0), synonyms=[], wordvec=toy_vectors
+        VECTOR_ENTRIES, RankConfig(latent=0.0, vectors=1.0, dense=0.0), synonyms=[], wordvec=toy_vectors
     )
     assert plain.vectors is None and vec.vectors is not None and vec.vectors.source == "toy"
     query = "処分したい物の申込"  # 処分 is in no entry; only 申込 matches, in all three

@@ -357,8 +357,9 @@ def load_version(
         index = ranker.load(index_dir)
     except Exception:
         # An index written by an older ranker: rebuild from the entries rather than stop answering.
-        log.warning("faq base %s: saved index unreadable, rebuilding it in memory", version, exc_info=True)
+        log.warning("faq base %s: saved index unreadable, rebuilding it", version, exc_info=True)
         index = ranker.build(list(entries.values()))
+        _store_rebuilt(kb_dir, version, index)
     return Snapshot(
         version=version,
         entries=MappingProxyType(entries),
@@ -366,6 +367,35 @@ def load_version(
         created_at=payload.get("created_at", ""),
         source=payload.get("source", ""),
     )
+
+
+def _store_rebuilt(kb_dir: Path, version: str, index: Index) -> None:
+    """Replaces a version's unreadable index with the rebuilt one, so the next load reads it in milliseconds.
+
+    The entries (what staff published) are untouched; the new index is written beside the old one and
+    swapped in by two renames under the base lock. A reader between the renames finds no index and
+    rebuilds in memory, as before. Best effort: a read-only base keeps being rebuilt at each load (logged).
+    """
+    version_dir = kb_dir / VERSIONS / version
+    tag = uuid.uuid4().hex
+    fresh, stale = version_dir / f".{INDEX_DIR}-{tag}", version_dir / f".{INDEX_DIR}-old-{tag}"
+    try:
+        with base_lock(kb_dir):
+            if not version_dir.is_dir():
+                return  # pruned meanwhile
+            fresh.mkdir()
+            index.save(fresh)
+            _fsync_dir(fresh)
+            current = version_dir / INDEX_DIR
+            if current.exists():
+                os.rename(current, stale)
+            os.rename(fresh, current)
+            _fsync_dir(version_dir)
+        shutil.rmtree(stale, ignore_errors=True)
+        log.info("faq base %s: rebuilt index saved", version)
+    except OSError as exc:
+        shutil.rmtree(fresh, ignore_errors=True)
+        log.warning("faq base %s: rebuilt index not saved (%s); it is rebuilt at each load", version, exc)
 
 
 @dataclass

@@ -16,12 +16,18 @@ matched at least one word (they reorder the lexical candidates, they never bring
   x the mean of the cosines of question to entry question and to entry answer. Without the vector table
   (``make wordvec`` not run) the index is built without this field, with a warning.
 
-Scores are normalized by the idf mass of the query (about 1.0 = "every query word found once"), so that
-:func:`confidence` can use fixed thresholds, measured on the tune half (``bench/README.md``):
+Then the sentence-embedding field (:mod:`rank_dense`: multilingual-e5-small, every question variant and
+answer opening embedded at import and saved with the index) adds ``dense`` x how far the entry's e5
+similarity stands out among the FAQ's entries, for *every* entry: an entry that shares no word with the
+question can be found by meaning alone. Where the encoder cannot run (no AVX2) the index is built and
+searched without it, with a warning (the bot itself refuses to start there, ``bot.runner``).
 
-- ``"confident"``: top score >= :data:`CONFIDENT_SCORE` (0.60) and it leads the second by at least
-  :data:`CONFIDENT_MARGIN` (30 %) of itself — give the answer (top-1 right for 85 % of such questions);
-- ``"close"``: top score >= :data:`CLOSE_SCORE` (0.30) — show the top 3 as buttons (beside phone and
+Scores are normalized by the idf mass of the query (about 1.0 = "every query word found once"), so that
+:func:`confidence` can use fixed thresholds, measured on the tune half (``bench/README.md``, fifth round):
+
+- ``"confident"``: top score >= :data:`CONFIDENT_SCORE` (0.90) and it leads the second by at least
+  :data:`CONFIDENT_MARGIN` (40 %) of itself — give the answer (top-1 right for 85 % of such questions);
+- ``"close"``: top score >= :data:`CLOSE_SCORE` (0.40) — show the top 3 as buttons (beside phone and
   callback);
 - ``"none"``: anything else — fall back (rephrase / phone / callback).
 """
@@ -30,6 +36,8 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import threading
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -38,6 +46,7 @@ import numpy as np
 from bot.files import atomic_write
 from bot.knowledge.faq.entry import FaqEntry
 from bot.knowledge.faq.rank_bm25 import BM25Field
+from bot.knowledge.faq.rank_dense import DenseField, Encoder, fuse, standardized
 from bot.knowledge.faq.rank_latent import LatentField
 from bot.knowledge.faq.rank_synonyms import SynonymMatcher, default_groups
 from bot.knowledge.faq.rank_text import FIELDS, analyze_fields
@@ -46,17 +55,25 @@ from bot.wordvec import table as wordvec_table
 from bot.wordvec.table import WordVectors
 
 #: Version of the saved index layout; a different version is rebuilt, never misread.
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 _META_FILE = "ranking.json"
 _ARRAYS_FILE = "ranking.npz"
 _LATENT = "latent"
 _VECTORS = "vectors"
+_DENSE = "dense"
+#: Query embeddings kept per index (``explain`` and ``search`` of the same turn embed once).
+_QUERY_MEMO = 64
 _TUPLE_SETTINGS = ("prf_fields", "coord_fields", "latent_fields")
 
-#: Thresholds of :func:`confidence` (normalized scores; measured, see ``bench/README.md``).
-CONFIDENT_SCORE = 0.60
-CONFIDENT_MARGIN = 0.30
-CLOSE_SCORE = 0.30
+#: Thresholds of :func:`confidence` (normalized scores), measured on the tune half of localgovFAQ with the
+#: fifth round's default (``python -m bench.faq_thresholds``, table in ``bench/README.md``): "confident" is
+#: the rule with the most questions among those keeping top-1 precision >= 0.80 (score >= 0.90 and a 40 %
+#: lead: 13 of 128 questions, 0.85; with the old 30 % lead no score up to 1.2 reached 0.80, the e5 field
+#: lifts the runner-up too); "none" below 0.40 (14 questions, about a tenth as before: top 3 right for 0.29
+#: of them against 0.64 above).
+CONFIDENT_SCORE = 0.90
+CONFIDENT_MARGIN = 0.40
+CLOSE_SCORE = 0.40
 
 SOURCES = ("q", "a")
 #: Lowest score of an entry that matched a word (the vector cosine can be negative).
@@ -90,6 +107,13 @@ class RankConfig:
         latent_dims: its number of dimensions (fewer for a small FAQ).
         latent_fields: the word fields (question and answer together) it is learned from.
         vectors: weight of the word-vector cosine (see :mod:`rank_vectors`); 0 = off.
+        dense: weight of the e5 sentence-embedding field (see :mod:`rank_dense`); 0 = off.
+        dense_z: how far (z-score over the FAQ's entries) an entry's e5 cosine must stand out before the
+            field adds anything (:func:`rank_dense.standardized`).
+        dense_question_kind: e5 prefix the question variants are embedded with (``query``/``passage``).
+        dense_answer_share: weight of the answer opening's cosine in an entry's e5 similarity (0 = the
+            answers are not embedded).
+        dense_answer_chars: characters of an answer's opening that are embedded.
     """
 
     weights: dict[str, float] = field(
@@ -118,6 +142,11 @@ class RankConfig:
     latent_dims: int = 600
     latent_fields: tuple[str, ...] = ("lem", "grp")
     vectors: float = 0.3
+    dense: float = 0.5
+    dense_z: float = 2.5
+    dense_question_kind: str = "query"
+    dense_answer_share: float = 0.5
+    dense_answer_chars: int = 100
 
     def active(self) -> dict[str, float]:
         """The fields with a non-zero weight, validated."""
@@ -157,11 +186,17 @@ class FaqIndex:
         latent: LatentField | None = None,
         vectors: VectorField | None = None,
         wordvec: WordVectors | None = None,
+        dense: DenseField | None = None,
+        encoder: Encoder | None = None,
     ):
         self.ids = ids
         self.latent = latent
         self.vectors = vectors if wordvec is not None else None
         self._wordvec = wordvec
+        self.dense = dense if encoder is not None else None
+        self._encoder = encoder
+        self._query_memo: dict[str, np.ndarray] = {}
+        self._memo_lock = threading.Lock()
         self.fields = fields
         self.config = config
         self.synonyms = synonyms or []
@@ -177,8 +212,10 @@ class FaqIndex:
         config: RankConfig | None = None,
         synonyms: list[list[str]] | None = None,
         wordvec: WordVectors | None = None,
+        encoder: Encoder | None = None,
+        embedding_cache: Path | None | str = "default",
     ) -> FaqIndex:
-        """Analyses every entry and builds the BM25 fields.
+        """Analyses every entry and builds the BM25 fields and the meaning fields.
 
         Args:
             entries: the FAQ.
@@ -187,6 +224,10 @@ class FaqIndex:
                 kept inside the index.
             wordvec: word vectors for the ``vectors`` field (default: the table of ``make wordvec``,
                 :func:`bot.wordvec.table.load_default`; without one the field is left out).
+            encoder: sentence encoder of the ``dense`` field (default: the process's one e5 encoder,
+                :func:`default_encoder`; on a machine that cannot run it the field is left out, logged).
+            embedding_cache: directory of cached e5 vectors (``"default"``: :func:`default_embedding_cache`;
+                None: no cache): a re-import embeds only the texts it has not seen.
 
         Raises:
             ValueError: two entries share an id; a synonym file is malformed.
@@ -236,7 +277,13 @@ class FaqIndex:
                 vectors = VectorField.build(
                     [d["lem"] for d in docs["q"]], row_entry["q"], [d["lem"] for d in docs["a"]], wordvec
                 )
-        return cls(ids, fields, config, labels, synonyms, latent, vectors, wordvec)
+        dense = None
+        if config.dense > 0:
+            encoder = encoder or default_encoder()
+            if encoder is not None:
+                cache = default_embedding_cache() if embedding_cache == "default" else embedding_cache
+                dense = _build_dense(entries, config, encoder, cache)
+        return cls(ids, fields, config, labels, synonyms, latent, vectors, wordvec, dense, encoder)
 
     # -- searching ----------------------------------------------------------------------------------
 
@@ -252,8 +299,34 @@ class FaqIndex:
         }
 
     def _scores(self, query: str) -> np.ndarray:
-        """Normalized entry scores: lexical score / idf mass + the meaning fields where lexical > 0."""
+        """Normalized entry scores: lexical score / idf mass + the word-meaning fields where lexical > 0,
+        fused with the sentence-embedding field (:func:`rank_dense.fuse`, every entry)."""
         tokens = self._analyze(query)
+        if not tokens["lem"] and not tokens["grp"]:
+            return np.zeros(len(self.ids), dtype=np.float32)  # only boilerplate: nothing asked yet
+        scores = self._word_scores(tokens, query)
+        if self.dense is not None and self.config.dense > 0:
+            scores = fuse(scores, self._dense_cosines(query), self.config.dense, self.config.dense_z)
+        return scores.astype(np.float32)
+
+    def _dense_cosines(self, query: str) -> np.ndarray:
+        return self.dense.cosines(self._query_vector(query), len(self.ids))
+
+    def _query_vector(self, query: str) -> np.ndarray:
+        """The question's e5 ``query`` embedding (memoized: a turn's search and explain embed once)."""
+        with self._memo_lock:
+            found = self._query_memo.get(query)
+        if found is not None:
+            return found
+        vector = np.asarray(self._encoder.query(query), dtype=np.float32).reshape(-1)
+        with self._memo_lock:
+            if len(self._query_memo) >= _QUERY_MEMO:
+                self._query_memo.pop(next(iter(self._query_memo)))
+            self._query_memo[query] = vector
+        return vector
+
+    def _word_scores(self, tokens: dict[str, list[str]], query: str) -> np.ndarray:
+        """Lexical score / idf mass, plus the latent and word-vector fields where it is > 0."""
         lexical, mass = self._lexical(tokens, query)
         if mass <= 0:
             return lexical * 0
@@ -359,9 +432,11 @@ class FaqIndex:
         Returns:
             ``{"faq_id", "score", "rank", "coverage", "query_tokens": {field: tokens}, "fields":
             {name: {"weight", "score", "row", "matched": {term: weight}}}, "latent": {"weight", "score",
-            "dims"}, "vectors": {"weight", "score", "source"}}``. ``score`` = sum of weight x field score,
-            times coverage ** ``config.coord``, plus latent weight x latent score and vectors weight x
-            vectors score (cosines; 0 when no word matched); a field's ``row`` names the
+            "dims"}, "vectors": {"weight", "score", "source"}, "dense": {"weight", "z", "part", "cosine",
+            "model"}}``. ``score`` = sum of weight x field score, times coverage ** ``config.coord``,
+            plus latent weight x latent score and vectors weight x vectors score (cosines; 0 when no
+            word matched), plus the dense ``part`` (weight x how far the e5 cosine stands out);
+            a field's ``row`` names the
             question variant or answer that scored; ``rank`` is 1-based among all entries (None when the
             entry does not match).
 
@@ -397,7 +472,8 @@ class FaqIndex:
                 "matched": matched,
             }
         cosine = 0.0
-        if self.latent is not None and norm[entry] > 0:
+        words_matched = bool(mass > 0 and self._word_scores(tokens, query)[entry] > 0)
+        if self.latent is not None and words_matched:
             cosine = float(self.latent.scores(self._latent_terms(tokens))[entry])
         report["latent"] = {
             "weight": self.config.latent if self.latent is not None else 0.0,
@@ -405,12 +481,25 @@ class FaqIndex:
             "dims": self.latent.dims if self.latent is not None else 0,
         }
         vector_score = 0.0
-        if self.vectors is not None and norm[entry] > 0:
+        if self.vectors is not None and words_matched:
             vector_score = float(self.vectors.scores(tokens["lem"], self._wordvec)[entry])
         report["vectors"] = {
             "weight": self.config.vectors if self.vectors is not None else 0.0,
             "score": round(vector_score, 6),
             "source": self.vectors.source if self.vectors is not None else None,
+        }
+        dense_cosine = dense_part = 0.0
+        if self.dense is not None:
+            cosines = self._dense_cosines(query)
+            dense_cosine = float(cosines[entry])
+            if tokens["lem"] or tokens["grp"]:
+                dense_part = self.config.dense * float(standardized(cosines, self.config.dense_z)[entry])
+        report["dense"] = {
+            "weight": self.config.dense if self.dense is not None else 0.0,
+            "z": self.config.dense_z,
+            "part": round(float(dense_part), 6),
+            "cosine": round(dense_cosine, 6),
+            "model": self.dense.model_id if self.dense is not None else None,
         }
         return report
 
@@ -429,6 +518,8 @@ class FaqIndex:
             arrays.update(self.latent.to_arrays(_LATENT))
         if self.vectors is not None:
             arrays.update(self.vectors.to_arrays(_VECTORS))
+        if self.dense is not None:
+            arrays.update(self.dense.to_arrays(_DENSE))
         meta = {
             "format": FORMAT_VERSION,
             "config": asdict(self.config),
@@ -446,12 +537,15 @@ class FaqIndex:
                 if self.vectors is not None
                 else None
             ),
+            "dense": {"model": self.dense.model_id} if self.dense is not None else None,
         }
         atomic_write(directory / _ARRAYS_FILE, lambda f: np.savez(f, **arrays))
         atomic_write(directory / _META_FILE, lambda f: f.write(json.dumps(meta, ensure_ascii=False).encode()))
 
     @classmethod
-    def load(cls, directory: Path, wordvec: WordVectors | None = None) -> FaqIndex:
+    def load(
+        cls, directory: Path, wordvec: WordVectors | None = None, encoder: Encoder | None = None
+    ) -> FaqIndex:
         """Reads an index written by :meth:`save` (no text analysis: loads in milliseconds).
 
         Args:
@@ -459,6 +553,9 @@ class FaqIndex:
             wordvec: the word vectors to embed questions with (default: the table of ``make wordvec``);
                 when it is missing or not the table the index was built with, the ``vectors`` field is
                 left out (logged).
+            encoder: the sentence encoder to embed questions with (default: the process's one e5
+                encoder); when it cannot run or is not the model the index was built with, the ``dense``
+                field is left out (logged).
 
         Raises:
             FileNotFoundError: the directory holds no index.
@@ -505,8 +602,18 @@ class FaqIndex:
                     "none" if wordvec is None else repr(wordvec.source),
                 )
                 vectors = None
+        dense, encoder = _load_dense(meta, arrays, config, encoder)
         return cls(
-            meta["ids"], fields, config, meta["rows"], meta.get("synonyms", []), latent, vectors, wordvec
+            meta["ids"],
+            fields,
+            config,
+            meta["rows"],
+            meta.get("synonyms", []),
+            latent,
+            vectors,
+            wordvec,
+            dense,
+            encoder,
         )
 
 
@@ -520,6 +627,69 @@ def _build_latent(
             for kind in config.latent_fields:
                 words[entry].extend(fields[kind])
     return LatentField.build(words, config.latent_dims)
+
+
+def _load_dense(
+    meta: dict, arrays: dict, config: RankConfig, encoder: Encoder | None
+) -> tuple[DenseField | None, Encoder | None]:
+    saved = meta.get("dense")
+    if saved is None:
+        return None, encoder
+    dense = DenseField.from_arrays(_DENSE, arrays, saved["model"], config.dense_answer_share)
+    if len(dense.question_entry) and int(dense.question_entry.max()) >= len(meta["ids"]):
+        raise ValueError("dense field: question rows point outside the entries")
+    encoder = encoder or default_encoder()
+    if encoder is None or encoder.model_id != dense.model_id:
+        log.warning(
+            "FAQ index built with the sentence encoder %r, %s here: ranking without it",
+            dense.model_id,
+            "none" if encoder is None else repr(encoder.model_id),
+        )
+        return None, encoder
+    return dense, encoder
+
+
+def _build_dense(
+    entries: list[FaqEntry], config: RankConfig, encoder: Encoder, cache_dir: Path | None
+) -> DenseField:
+    """The e5 field: every question variant, and the answers' openings when they count."""
+    questions, owner = [], []
+    for i, entry in enumerate(entries):
+        for text in _question_variants(entry):
+            questions.append(text)
+            owner.append(i)
+    return DenseField.build(
+        questions,
+        owner,
+        [e.answer for e in entries],
+        encoder,
+        question_kind=config.dense_question_kind,
+        answer_chars=config.dense_answer_chars,
+        answer_share=config.dense_answer_share,
+        cache_dir=cache_dir,
+    )
+
+
+def default_encoder() -> Encoder | None:
+    """The process's one e5 encoder (shared with the NLU's crisis detector), or None where it cannot run
+    (no AVX2: the runner refuses to start there, see ``bot.runner``; tools then rank without it, logged)."""
+    from bot.understanding.encoder import EncoderUnavailable, check_cpu
+    from bot.understanding.encoder import default_encoder as shared
+
+    try:
+        check_cpu()
+    except EncoderUnavailable as error:
+        log.warning("FAQ ranking without the sentence encoder: %s", error)
+        return None
+    return shared()
+
+
+def default_embedding_cache() -> Path:
+    """Where e5 vectors of FAQ texts are cached: ``$MADOGUCHI_EMBEDDINGS``, else ``$MADOGUCHI_VAR/embeddings``
+    (``bot.settings``)."""
+    from bot import settings
+
+    return settings.load(dict(os.environ)).embeddings_dir
 
 
 def _has_kanji(text: str) -> bool:
