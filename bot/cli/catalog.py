@@ -23,25 +23,25 @@ def register(subparsers) -> None:
     )
     commands = parser.add_subparsers(dest="catalog_command", metavar="SUBCOMMAND", required=True)
 
-    check = commands.add_parser("check", help="validate every catalog file and print a summary")
+    check = commands.add_parser("check", help="カタログの全ファイルを確認して集計を表示 / validate the catalog")
     _data_option(check)
     check.set_defaults(func=run_check)
 
-    show = commands.add_parser("show", help="print one procedure as residents will see it")
-    show.add_argument("id", help="procedure id, e.g. juminhyo")
+    show = commands.add_parser("show", help="1つの手続きを表示 / show one procedure")
+    show.add_argument("id", help="手続きの id（例 juminhyo） / procedure id")
     _data_option(show)
     show.set_defaults(func=run_show)
 
-    match = commands.add_parser("match", help="which procedures a resident's sentence matches")
-    match.add_argument("text", help="the sentence, e.g. 住民票取りたい")
-    match.add_argument("--top", type=int, default=3, help="how many procedures to list (default 3)")
+    match = commands.add_parser("match", help="住民の言い方がどの手続きに当たるか / try the matcher")
+    match.add_argument("text", help="住民の言い方（例 住民票取りたい） / the sentence")
+    match.add_argument("--top", type=int, default=3, help="表示する件数（既定 3） / how many")
     _data_option(match)
     match.set_defaults(func=run_match)
 
 
 def _data_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--data", type=Path, default=None, help="data directory (default: $MADOGUCHI_DATA or data/)"
+        "--data", type=Path, default=None, help="データのフォルダ（既定 $MADOGUCHI_DATA または data/） / data directory"
     )
 
 
@@ -52,7 +52,7 @@ def _load(args: argparse.Namespace) -> Catalog | None:
     except CatalogError as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
-        print(f"{len(exc.problems)} problem(s) in {data_dir}", file=sys.stderr)
+        print(f"問題 {len(exc.problems)} 件 / problem(s): {data_dir}", file=sys.stderr)
         return None
 
 
@@ -66,20 +66,20 @@ def run_check(args: argparse.Namespace) -> int:
     for problem in problems:
         print(problem, file=sys.stderr)
     if problems:
-        print(f"{len(problems)} problem(s) in {data_dir}", file=sys.stderr)
+        print(f"問題 {len(problems)} 件 / problem(s): {data_dir}", file=sys.stderr)
         return 1
     procedures = catalog.procedures.values()
     by_category = Counter(p.category for p in procedures)
     online = sum(1 for p in procedures if p.where.online)
     aliases = sum(len(p.aliases) for p in procedures)
-    print(f"OK: {len(catalog.procedures)} procedures, {aliases} aliases, {online} online")
-    print(f"    {len(catalog.departments)} departments, {len(catalog.life_events)} life events")
+    print(f"問題ありません / OK: 手続き {len(catalog.procedures)} 件、別名 {aliases} 件、オンライン申請 {online} 件")
+    print(f"    担当課 {len(catalog.departments)}、ライフイベント {len(catalog.life_events)}")
     print(
-        f"    English content for all {len(catalog.procedures)} procedures; notices: "
+        f"    英語の内容: 全 {len(catalog.procedures)} 件、お知らせの言語: "
         + ", ".join(language.NOTICE_LANGUAGES)
     )
     for category, count in sorted(by_category.items(), key=lambda x: (-x[1], x[0])):
-        print(f"    {category}: {count}")
+        print(f"    {category}: {count} 件")
     return _check_furigana((args.data or settings.load().data_dir) / "furigana")
 
 
@@ -93,7 +93,7 @@ def _check_furigana(folder: Path) -> int:
     except ValueError as exc:
         print(exc, file=sys.stderr)
         return 1
-    sizes = f"{len(fixes.phrases)} phrases, {len(fixes.words)} word rules, {len(counters.counters)} counters"
+    sizes = f"語句 {len(fixes.phrases)}、単語の規則 {len(fixes.words)}、助数詞 {len(counters.counters)}"
     print(f"    ふりがな: {sizes}")
     return 0
 
@@ -145,7 +145,7 @@ def run_show(args: argparse.Namespace) -> int:
     procedure = catalog.get(args.id)
     if procedure is None:
         print(
-            f"unknown procedure id {args.id!r}; known ids: {', '.join(sorted(catalog.procedures))}",
+            f"手続き {args.id!r} はありません / unknown procedure id; ある id: {', '.join(sorted(catalog.procedures))}",
             file=sys.stderr,
         )
         return 1
@@ -163,5 +163,5 @@ def run_match(args: argparse.Namespace) -> int:
     event = catalog.match_life_event(args.text)
     if event is not None:
         life_event, option = event
-        print(f"life event: {life_event.id}" + (f" / {option.id}" if option else ""))
+        print(f"ライフイベント / life event: {life_event.id}" + (f" / {option.id}" if option else ""))
     return 0
