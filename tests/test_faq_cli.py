@@ -188,7 +188,13 @@ def test_status_and_ensure(env: Path, staff_csv: Path, capsys) -> None:
     capsys.readouterr()
     assert main(["faq", "status"]) == 0
     out = capsys.readouterr().out
-    assert version in out and "件数:       3 件" in out and "JST" in out and "UTC" not in out and "+00:00" not in out
+    assert (
+        version in out
+        and "件数:       3 件" in out
+        and "JST" in out
+        and "UTC" not in out
+        and "+00:00" not in out
+    )
 
 
 def test_unknown_department_is_an_error_against_departments_yml(env: Path, tmp_path: Path, capsys) -> None:
@@ -284,7 +290,9 @@ def _rows(n: int) -> str:
 def test_import_shows_the_diff_and_many_removals_need_yes(tmp_path: Path, capsys) -> None:
     kb = tmp_path / "kb"
     full, cut = tmp_path / "full.csv", tmp_path / "cut.csv"
-    full.write_text("id,question,answer,category,paraphrases,department,url,verified_on\n" + _rows(10), "utf-8")
+    full.write_text(
+        "id,question,answer,category,paraphrases,department,url,verified_on\n" + _rows(10), "utf-8"
+    )
     cut.write_text(
         "id,question,answer,category,paraphrases,department,url,verified_on\n"
         + _rows(5).replace("回答2,", "回答2を直しました,")

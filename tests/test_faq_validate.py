@@ -164,7 +164,9 @@ def test_unknown_department_is_an_error_when_a_list_is_given(tmp_path: Path) -> 
 
 
 def test_a_wording_repeated_in_the_question_blames_the_question_column(tmp_path: Path) -> None:
-    report = _validate(tmp_path, 'F1,住民票がほしい,a,,,,,\nF2,住民票がほしい,b,,,,,\nF3,別,c,,住民票がほしい,,,\n')
+    report = _validate(
+        tmp_path, "F1,住民票がほしい,a,,,,,\nF2,住民票がほしい,b,,,,,\nF3,別,c,,住民票がほしい,,,\n"
+    )
     same = [(i.row, i.column) for i in report.warnings if i.code == "same_wording"]
     assert same == [(3, "question"), (4, "paraphrases")]
     assert str(next(i for i in report.warnings if i.row == 3 and i.code == "same_wording")).startswith(

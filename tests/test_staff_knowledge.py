@@ -59,7 +59,9 @@ def stores(tmp_path: Path):
 
 @pytest.fixture
 async def console(stores, kb_dir, data_dir, tmp_path):
-    app = make_console(stores, Clock(), faq=base.LiveFaq(kb_dir), data_dir=data_dir, work_dir=tmp_path / "work")
+    app = make_console(
+        stores, Clock(), faq=base.LiveFaq(kb_dir), data_dir=data_dir, work_dir=tmp_path / "work"
+    )
     async with TestClient(TestServer(app)) as client:
         yield client
 
@@ -98,11 +100,18 @@ async def test_an_edit_is_published_audited_and_undone_by_rollback(console, stor
     await sign_in(console, "editor1")
     page = await _page(console, "/faq/entry/F0001")
     old = base.load_current(kb_dir).get("F0001")
-    assert old.question in page and 'readonly' in page
+    assert old.question in page and "readonly" in page
     form = {
-        "csrf": csrf_of(page), "original_id": "F0001", "base_version": before, "id": "F0001",
-        "question": old.question, "answer": "新しい回答です。", "category": old.category,
-        "paraphrases": "\n".join(old.paraphrases), "department": "市民課", "url": old.url,
+        "csrf": csrf_of(page),
+        "original_id": "F0001",
+        "base_version": before,
+        "id": "F0001",
+        "question": old.question,
+        "answer": "新しい回答です。",
+        "category": old.category,
+        "paraphrases": "\n".join(old.paraphrases),
+        "department": "市民課",
+        "url": old.url,
         "verified_on": "令和8年4月1日",
     }
     reply = await console.post("/faq/entry", data=form)
@@ -112,7 +121,12 @@ async def test_an_edit_is_published_audited_and_undone_by_rollback(console, stor
     assert now.version != before and now.get("F0001").answer == "新しい回答です。"
     assert now.get("F0001").verified_on == "2026-04-01" and len(now) == 164
     audit = stores.audit.entries()[0]
-    assert (audit.actor, audit.action, audit.target, audit.detail) == ("editor1", "faq.edit", now.version, "F0001")
+    assert (audit.actor, audit.action, audit.target, audit.detail) == (
+        "editor1",
+        "faq.edit",
+        now.version,
+        "F0001",
+    )
     undo = await console.post("/faq/rollback", data={"csrf": csrf_of(text), "version": before})
     assert "版 " + before + " に戻しました" in await undo.text()
     assert base.current_version(kb_dir) == before and stores.audit.entries()[0].action == "faq.rollback"
@@ -123,13 +137,26 @@ async def test_a_bad_edit_shows_the_imports_errors_by_column_and_publishes_nothi
     await sign_in(console, "editor1")
     page = await _page(console, "/faq/new")
     form = {
-        "csrf": csrf_of(page), "original_id": "", "base_version": before, "id": "F0002",  # taken
-        "question": "新しい質問", "answer": "", "department": "宇宙課", "url": "ftp://x", "verified_on": "昨日",
+        "csrf": csrf_of(page),
+        "original_id": "",
+        "base_version": before,
+        "id": "F0002",  # taken
+        "question": "新しい質問",
+        "answer": "",
+        "department": "宇宙課",
+        "url": "ftp://x",
+        "verified_on": "昨日",
     }
     reply = await console.post("/faq/entry", data=form)
     text = await reply.text()
     assert reply.status == 400 and "保存できませんでした" in text
-    for label, words in (("番号", "重複"), ("回答", "空欄"), ("担当課", "宇宙課"), ("URL", "https"), ("確認日", "日付を読めません")):
+    for label, words in (
+        ("番号", "重複"),
+        ("回答", "空欄"),
+        ("担当課", "宇宙課"),
+        ("URL", "https"),
+        ("確認日", "日付を読めません"),
+    ):
         assert f'<td class="nowrap">{label}</td><td>' in text and words in text, label
     assert text.count('aria-invalid="true"') >= 4
     assert base.current_version(kb_dir) == before
@@ -139,8 +166,14 @@ async def test_an_edit_over_a_newer_version_is_refused(console, kb_dir):
     await sign_in(console, "editor1")
     page = await _page(console, "/faq/entry/F0001")
     old = base.load_current(kb_dir).get("F0001")
-    form = {"csrf": csrf_of(page), "original_id": "F0001", "base_version": "20000101T000000000000Z",
-            "id": "F0001", "question": old.question, "answer": "x"}
+    form = {
+        "csrf": csrf_of(page),
+        "original_id": "F0001",
+        "base_version": "20000101T000000000000Z",
+        "id": "F0001",
+        "question": old.question,
+        "answer": "x",
+    }
     reply = await console.post("/faq/entry", data=form)
     assert reply.status == 409 and base.load_current(kb_dir).get("F0001").answer == old.answer
 
@@ -164,8 +197,8 @@ async def test_an_upload_with_three_bad_rows_lists_them_and_publishes_nothing(co
     reply = await _upload(console, "/faq/upload", "faq.csv", _csv(rows))
     text = await reply.text()
     assert reply.status == 400 and "問題が 3 件あるため、取り込みませんでした" in text
-    assert "<td class=\"nowrap\">4行目</td>" in text and "<td class=\"nowrap\">11行目</td>" in text
-    assert "<td class=\"nowrap\">21行目</td>" in text and "宇宙課" in text
+    assert '<td class="nowrap">4行目</td>' in text and '<td class="nowrap">11行目</td>' in text
+    assert '<td class="nowrap">21行目</td>' in text and "宇宙課" in text
     assert base.current_version(kb_dir) == before
 
 
@@ -183,10 +216,14 @@ async def test_the_diff_is_shown_and_many_removals_need_the_checkbox(console, kb
     token = text.split('name="token" value="', 1)[1].split('"', 1)[0]
     refused = await console.post("/faq/publish", data={"csrf": csrf_of(text), "token": token})
     assert refused.status == 400 and base.current_version(kb_dir) == before
-    done = await console.post("/faq/publish", data={"csrf": csrf_of(text), "token": token, "confirm_removals": "yes"})
+    done = await console.post(
+        "/faq/publish", data={"csrf": csrf_of(text), "token": token, "confirm_removals": "yes"}
+    )
     assert "FAQ を公開しました" in await done.text()
     assert len(base.load_current(kb_dir)) == 160 and stores.audit.entries()[0].action == "faq.import"
-    again = await console.post("/faq/publish", data={"csrf": csrf_of(text), "token": token, "confirm_removals": "yes"})
+    again = await console.post(
+        "/faq/publish", data={"csrf": csrf_of(text), "token": token, "confirm_removals": "yes"}
+    )
     assert again.status == 400  # a token publishes once
 
 
@@ -211,7 +248,16 @@ async def test_download_has_japanese_headers_and_drop_down_lists_and_uploads_bac
     data = await reply.read()
     workbook = openpyxl.load_workbook(io.BytesIO(data))
     sheet = workbook["FAQ"]
-    assert [c.value for c in sheet[1]] == ["番号", "質問", "回答", "分類", "言い換え", "担当課", "URL", "確認日"]
+    assert [c.value for c in sheet[1]] == [
+        "番号",
+        "質問",
+        "回答",
+        "分類",
+        "言い換え",
+        "担当課",
+        "URL",
+        "確認日",
+    ]
     ranges = {str(v.sqref).split(":")[0]: v.formula1 for v in sheet.data_validations.dataValidation}
     assert set(ranges) == {"D2", "F2"}
     choices = workbook["選択肢"]
@@ -281,7 +327,10 @@ async def test_catalog_cross_checks_name_the_row(console, data_dir):
     out = io.BytesIO()
     workbook.save(out)
     text = await (await _upload(console, "/catalog/upload", "catalog.xlsx", out.getvalue())).text()
-    assert '<td class="nowrap">4行目</td>\n      <td class="nowrap">関連する手続き</td><td>手続きID「no_such_procedure」はありません' in text
+    assert (
+        '<td class="nowrap">4行目</td>\n      <td class="nowrap">関連する手続き</td>'
+        "<td>手続きID「no_such_procedure」はありません" in text
+    )
 
 
 async def test_stale_lists_entries_past_their_verified_date(console):
@@ -293,10 +342,29 @@ async def test_stale_lists_entries_past_their_verified_date(console):
 
 # --- who may ---------------------------------------------------------------------------------------
 
-PAGES = ("/faq", "/faq/new", "/faq/entry/F0001", "/faq/upload", "/faq/versions", "/faq.xlsx", "/catalog",
-         "/catalog/p/juminhyo", "/catalog.xlsx", "/catalog/upload", "/stale")
-FORMS = ("/faq/entry", "/faq/upload", "/faq/publish", "/faq/cancel", "/faq/rollback", "/catalog/upload",
-         "/catalog/publish", "/catalog/cancel")
+PAGES = (
+    "/faq",
+    "/faq/new",
+    "/faq/entry/F0001",
+    "/faq/upload",
+    "/faq/versions",
+    "/faq.xlsx",
+    "/catalog",
+    "/catalog/p/juminhyo",
+    "/catalog.xlsx",
+    "/catalog/upload",
+    "/stale",
+)
+FORMS = (
+    "/faq/entry",
+    "/faq/upload",
+    "/faq/publish",
+    "/faq/cancel",
+    "/faq/rollback",
+    "/catalog/upload",
+    "/catalog/publish",
+    "/catalog/cancel",
+)
 
 
 @pytest.mark.parametrize("name", ["clerk1", "viewer1"])

@@ -23,7 +23,9 @@ def register(subparsers) -> None:
     )
     commands = parser.add_subparsers(dest="catalog_command", metavar="SUBCOMMAND", required=True)
 
-    check = commands.add_parser("check", help="カタログの全ファイルを確認して集計を表示 / validate the catalog")
+    check = commands.add_parser(
+        "check", help="カタログの全ファイルを確認して集計を表示 / validate the catalog"
+    )
     _data_option(check)
     check.set_defaults(func=run_check)
 
@@ -41,7 +43,10 @@ def register(subparsers) -> None:
 
 def _data_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--data", type=Path, default=None, help="データのフォルダ（既定 $MADOGUCHI_DATA または data/） / data directory"
+        "--data",
+        type=Path,
+        default=None,
+        help="データのフォルダ（既定 $MADOGUCHI_DATA または data/） / data directory",
     )
 
 
@@ -72,7 +77,10 @@ def run_check(args: argparse.Namespace) -> int:
     by_category = Counter(p.category for p in procedures)
     online = sum(1 for p in procedures if p.where.online)
     aliases = sum(len(p.aliases) for p in procedures)
-    print(f"問題ありません / OK: 手続き {len(catalog.procedures)} 件、別名 {aliases} 件、オンライン申請 {online} 件")
+    print(
+        f"問題ありません / OK: 手続き {len(catalog.procedures)} 件、別名 {aliases} 件、"
+        f"オンライン申請 {online} 件"
+    )
     print(f"    担当課 {len(catalog.departments)}、ライフイベント {len(catalog.life_events)}")
     print(
         f"    英語の内容: 全 {len(catalog.procedures)} 件、お知らせの言語: "
@@ -145,7 +153,8 @@ def run_show(args: argparse.Namespace) -> int:
     procedure = catalog.get(args.id)
     if procedure is None:
         print(
-            f"手続き {args.id!r} はありません / unknown procedure id; ある id: {', '.join(sorted(catalog.procedures))}",
+            f"手続き {args.id!r} はありません / unknown procedure id; "
+            f"ある id: {', '.join(sorted(catalog.procedures))}",
             file=sys.stderr,
         )
         return 1

@@ -41,18 +41,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = commands.add_parser("import", help="CSV/xlsx を検証して公開 / validate and publish a table")
     p.add_argument("file", type=Path, help=".csv (UTF-8, UTF-8 BOM, Shift_JIS) or .xlsx")
     _kb_option(p)
-    p.add_argument("--dry-run", action="store_true", help="検証と差分の表示だけ行う / validate and show the diff only")
+    p.add_argument(
+        "--dry-run", action="store_true", help="検証と差分の表示だけ行う / validate and show the diff only"
+    )
     p.add_argument(
         "--yes",
         action="store_true",
-        help=f"{diff_mod.SILENT_REMOVALS} 件を超える削除も確認なしで公開 / publish even when many entries disappear",
+        help=f"{diff_mod.SILENT_REMOVALS} 件を超える削除も確認なしで公開 / publish even if many disappear",
     )
     p.set_defaults(func=cmd_import)
 
     p = commands.add_parser("export", help="公開中の FAQ を書き出す / write the live base")
     p.add_argument("file", type=Path, help=".csv (UTF-8 with BOM) or .xlsx")
     _kb_option(p)
-    p.add_argument("--headers", choices=("ja", "en"), default="ja", help="見出しの言語 (既定 ja) / header names")
+    p.add_argument(
+        "--headers", choices=("ja", "en"), default="ja", help="見出しの言語 (既定 ja) / header names"
+    )
     p.add_argument(
         "--encoding",
         choices=("utf-8-sig", "utf-8", "cp932"),
@@ -150,7 +154,8 @@ def cmd_import(args: argparse.Namespace, ask: Callable[[str], str] | None = None
         return 0
     if changes.needs_confirmation and not args.yes and not _confirmed(changes, ask or input):
         print(
-            f"公開しませんでした。{len(changes.removed)} 件が消えます。よければ --yes を付けて実行してください"
+            f"公開しませんでした。{len(changes.removed)} 件が消えます。"
+            "よければ --yes を付けて実行してください"
             " / not published: many entries would disappear (use --yes)",
             file=sys.stderr,
         )
@@ -160,9 +165,15 @@ def cmd_import(args: argparse.Namespace, ask: Callable[[str], str] | None = None
             report.entries, kb_dir, source=Path(args.file).name, expected_version=base_version
         )
     except live_base.VersionConflict:
-        print("FAQ がほかの操作で更新されました。もう一度実行してください / the base changed meanwhile", file=sys.stderr)
+        print(
+            "FAQ がほかの操作で更新されました。もう一度実行してください / the base changed meanwhile",
+            file=sys.stderr,
+        )
         return 1
-    print(f"取り込みました: {len(report.entries)} 件、版 {version}（{version_time(version)}）: {summary} -> {kb_dir}")
+    print(
+        f"取り込みました: {len(report.entries)} 件、版 {version}（{version_time(version)}）: "
+        f"{summary} -> {kb_dir}"
+    )
     if wordvec_table.load_default() is None:
         print(
             "注意: 単語ベクトルがないため、言い換えに弱い検索になります (`make wordvec` で用意できます) / "
@@ -183,7 +194,10 @@ def _print_diff(changes: diff_mod.Diff) -> None:
     print(f"差分 / diff: {changes.summary()}")
     kinds = (
         ("追加", [e.id for e in changes.added]),
-        ("変更", [f"{c.after.id}（{'・'.join(COLUMN_LABELS[k] for k in c.columns)}）" for c in changes.changed]),
+        (
+            "変更",
+            [f"{c.after.id}（{'・'.join(COLUMN_LABELS[k] for k in c.columns)}）" for c in changes.changed],
+        ),
         ("削除", [e.id for e in changes.removed]),
     )
     for label, ids in kinds:
@@ -205,8 +219,7 @@ def _confirmed(changes: diff_mod.Diff, ask: Callable[[str], str]) -> bool:
 
 def export_choices(data_dir: Path, kb_dir: Path) -> dict[str, list[str]]:
     """Drop-down lists of the workbook: 担当課 from the catalog, 分類 as the live base uses them."""
-    from bot.knowledge import department_names
-    from bot.knowledge.catalog import CatalogError, load_catalog
+    from bot.knowledge.catalog import CatalogError, department_names, load_catalog
 
     out: dict[str, list[str]] = {}
     try:
@@ -310,7 +323,10 @@ def cmd_status(args: argparse.Namespace) -> int:
         print(f"エラー / error: {exc}", file=sys.stderr)
         return 1
     print(f"保存先:     {kb_dir}")
-    print(f"公開中の版: {version}（{jst_text(payload.get('created_at', ''))} 公開、元ファイル {payload.get('source') or '-'}）")
+    print(
+        f"公開中の版: {version}（{jst_text(payload.get('created_at', ''))} 公開、"
+        f"元ファイル {payload.get('source') or '-'}）"
+    )
     print(f"件数:       {len(payload['entries'])} 件")
     print("保存している版（古い順、rollback で戻せます）:")
     for kept in live_base.list_versions(kb_dir):

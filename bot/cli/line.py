@@ -28,7 +28,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     commands = parser.add_subparsers(dest="line_command", metavar="COMMAND")
     parser.set_defaults(func=lambda _args: parser.print_help() or 2)
 
-    check = commands.add_parser("check", help="data/line/ の文言・リッチメニュー・画像を確認（API は使わない） / validate data/line/")
+    check = commands.add_parser(
+        "check", help="data/line/ の文言・リッチメニュー・画像を確認（API は使わない） / validate data/line/"
+    )
     check.set_defaults(func=_check)
 
     menu = commands.add_parser("richmenu", help="公式アカウントのリッチメニュー / rich menu")
@@ -40,13 +42,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     deploy.add_argument(
         "--image", type=Path, help="メニューの大きさの PNG/JPEG（既定 data/line/richmenu.png） / image"
     )
-    deploy.add_argument("--keep-old", action="store_true", help="同じ名前の古いメニューを残す / keep older menus")
+    deploy.add_argument(
+        "--keep-old", action="store_true", help="同じ名前の古いメニューを残す / keep older menus"
+    )
     deploy.set_defaults(func=_api_command(_deploy))
 
     show = menu_commands.add_parser("show", help="リッチメニューの一覧と既定のもの / list menus")
     show.set_defaults(func=_api_command(_show))
 
-    delete = menu_commands.add_parser("delete", help="1つ、または同じ名前のメニューをすべて削除 / delete menus")
+    delete = menu_commands.add_parser(
+        "delete", help="1つ、または同じ名前のメニューをすべて削除 / delete menus"
+    )
     delete.add_argument(
         "rich_menu_id", nargs="?", help="削除する id（省略時は定義と同じ名前のものすべて） / id to delete"
     )
@@ -56,14 +62,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     image = menu_commands.add_parser("image", help="定義のラベルからメニュー画像を描く / draw the image")
     _definition_arg(image)
     image.add_argument("--out", type=Path, help="出力する PNG（既定 data/line/richmenu.png） / output")
-    image.add_argument(
-        "--font", type=Path, help="日本語フォント（既定 fc-list で探す） / font file"
-    )
+    image.add_argument("--font", type=Path, help="日本語フォント（既定 fc-list で探す） / font file")
     image.set_defaults(func=_image)
 
 
 def _definition_arg(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--definition", type=Path, help="リッチメニューの JSON（既定 data/line/richmenu.json） / definition")
+    parser.add_argument(
+        "--definition", type=Path, help="リッチメニューの JSON（既定 data/line/richmenu.json） / definition"
+    )
 
 
 def _line_dir() -> Path:

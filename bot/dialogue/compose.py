@@ -24,8 +24,7 @@ from bot.dialogue.cards import (
 )
 from bot.dialogue.knowledge import Knowledge
 from bot.dialogue.replies import ASK_FEEDBACK, Button, Line, Reply, ReviewNote, Turn, payload, text
-from bot.knowledge import department_names
-from bot.knowledge.catalog import LifeEvent, LifeEventOption, Procedure
+from bot.knowledge.catalog import LifeEvent, LifeEventOption, Procedure, department_names
 
 #: Most buttons a suggestion list shows (LINE quick replies and small screens stay readable).
 MAX_SUGGESTIONS = 3

@@ -25,7 +25,9 @@ _GREGORIAN = (
     re.compile(r"^(\d{4})\.(\d{1,2})\.(\d{1,2})$"),
     re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日$"),
 )
-_WAREKI = re.compile(r"^(令和|平成|昭和|[RHS])\s*(元|\d{1,2})\s*(?:年|[./\-])\s*(\d{1,2})\s*(?:月|[./\-])\s*(\d{1,2})日?$")
+_WAREKI = re.compile(
+    r"^(令和|平成|昭和|[RHS])\s*(元|\d{1,2})\s*(?:年|[./\-])\s*(\d{1,2})\s*(?:月|[./\-])\s*(\d{1,2})日?$"
+)
 #: What staff read when a date cannot be read (the FAQ and the catalog say the same).
 EXAMPLES = "2026-04-01、2026/4/1、令和8年4月1日"
 

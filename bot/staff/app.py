@@ -493,7 +493,8 @@ def create_app(
     from bot.staff import knowledge_pages  # FAQ and 手続き pages: their routes are all in that module
 
     default_work = (faq.kb_dir.parent / "staff") if faq is not None else Path(tempfile.gettempdir())
-    knowledge_pages.register(app, data_dir, work_dir or default_work)
+    kit = knowledge_pages.PageKit(_deps, _render, _refuse, _message)
+    knowledge_pages.register(app, kit, data_dir, work_dir or default_work)
     if close_stores:
 
         async def close(_app: web.Application) -> None:

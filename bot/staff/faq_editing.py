@@ -1,9 +1,10 @@
 """The FAQ as the console edits it: one entry from a form, a whole sheet from an upload, search, staleness.
 
-Everything goes through the import's own reading and checks (:func:`bot.knowledge.faq.validate.entry_from_row`,
-:func:`~bot.knowledge.faq.validate.check_entries`, :func:`~bot.knowledge.faq.validate.validate`), so a form
-and a sheet get the same messages, and publishing is the import's atomic
-:func:`bot.knowledge.faq.live_base.publish`. Plain Python: the handlers are in :mod:`bot.staff.knowledge_pages`.
+Everything goes through the import's own reading and checks
+(:func:`bot.knowledge.faq.validate.entry_from_row`, :func:`~bot.knowledge.faq.validate.check_entries`,
+:func:`~bot.knowledge.faq.validate.validate`), so a form and a sheet get the same messages, and publishing
+is the import's atomic :func:`bot.knowledge.faq.live_base.publish`. Plain Python: the handlers are in
+:mod:`bot.staff.knowledge_pages`.
 """
 
 from __future__ import annotations
@@ -54,7 +55,7 @@ def check_edit(
     known_departments: Collection[str] | None,
     today: dt.date,
 ) -> EditCheck:
-    """Puts ``entry`` in place of ``original_id`` (or adds it) and checks the whole base as an import would."""
+    """Puts ``entry`` in place of ``original_id`` (or adds it); checks the whole base as an import would."""
     entries = list(snapshot.entries.values())
     if original_id and original_id in snapshot.entries:
         entries = [entry if e.id == original_id else e for e in entries]
@@ -84,7 +85,9 @@ def read_upload(
     return table, validate(table, today=today, known_departments=known_departments)
 
 
-def search(entries: Iterable[FaqEntry], query: str, category: str = "", department: str = "") -> list[FaqEntry]:
+def search(
+    entries: Iterable[FaqEntry], query: str, category: str = "", department: str = ""
+) -> list[FaqEntry]:
     """Entries whose number, question, 言い換え or answer contain the query (width and case folded)."""
     needle = normalize(query) if query.strip() else ""
     found = []

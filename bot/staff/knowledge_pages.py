@@ -1,5 +1,5 @@
-"""FAQ と手続き in the console (編集者・管理者): browse, search, edit one FAQ entry, upload a sheet with a diff
-and a confirmation, download the live version, roll back, see stale content.
+"""FAQ と手続き in the console (編集者・管理者): browse, search, edit one FAQ entry, upload a sheet with a
+diff and a confirmation, download the live version, roll back, see stale content.
 
 All routes of these pages are added by :func:`register` (one call in :func:`bot.staff.app.create_app`). The
 work itself is done by the import's own code: :mod:`bot.staff.faq_editing` and
@@ -13,20 +13,18 @@ import datetime as dt
 import functools
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 from urllib.parse import urlencode
 
 from aiohttp import web
 
-from bot.knowledge import department_names
-from bot.knowledge.catalog import Catalog, CatalogError, load_catalog
+from bot.knowledge.catalog import Catalog, CatalogError, department_names, load_catalog
 from bot.knowledge.catalog import sheet as catalog_sheet
 from bot.knowledge.faq import diff as faq_diff
 from bot.knowledge.faq import live_base
 from bot.knowledge.faq.tables import FAQ_COLUMNS, FAQ_JA_HEADERS, TableError, table_bytes
 from bot.knowledge.faq.validate import Issue
 from bot.staff import faq_editing as fe
-from bot.staff.app import _deps, _jst, _message, _refuse, _render
 from bot.staff.security import requires
 from bot.staff.staging import Staging
 from bot.stores import JST
@@ -39,6 +37,17 @@ LIST_LIMIT = 500
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
+@dataclass(frozen=True)
+class PageKit:
+    """What these pages use of :mod:`bot.staff.app` (passed in, so the two modules do not import each other):
+    the request's dependencies, rendering a template, refusing with a message, and the UI messages."""
+
+    deps: Callable[[web.Request], Any]
+    render: Callable[..., web.Response]
+    refuse: Callable[[web.Request, int, str], web.Response]
+    message: Callable[..., str]
+
+
 @dataclass
 class KnowledgeDeps:
     """Where the pages read and write: the data directory (catalog) and the console's work folder."""
@@ -46,10 +55,11 @@ class KnowledgeDeps:
     data_dir: Path | None
     work_dir: Path
     staging: Staging
+    kit: PageKit
     _catalogs: dict[str, tuple[Catalog | None, list[str]]] = field(default_factory=dict)
 
     def catalog_state(self) -> tuple[Catalog | None, list[str]]:
-        """The catalog on disk now and every problem ``madoguchi catalog check`` reports (cached by content)."""
+        """The catalog on disk and every problem ``madoguchi catalog check`` reports (cached by content)."""
         assert self.data_dir is not None
         key = catalog_sheet.stamp(self.data_dir)
         if key not in self._catalogs:
@@ -73,6 +83,22 @@ KNOWLEDGE = web.AppKey("knowledge", KnowledgeDeps)
 
 def _k(request: web.Request) -> KnowledgeDeps:
     return request.app[KNOWLEDGE]
+
+
+def _deps(request: web.Request):
+    return _k(request).kit.deps(request)
+
+
+def _render(request: web.Request, template: str, context: dict[str, Any], status: int = 200) -> web.Response:
+    return _k(request).kit.render(request, template, context, status)
+
+
+def _refuse(request: web.Request, status: int, key: str) -> web.Response:
+    return _k(request).kit.refuse(request, status, key)
+
+
+def _message(request: web.Request, key: str, **values: Any) -> str:
+    return _k(request).kit.message(request, key, **values)
 
 
 def _today(request: web.Request) -> dt.date:
@@ -189,16 +215,23 @@ async def faq_entry_post(request: web.Request) -> web.Response:
     if original_id and values["id"].strip() != original_id:
         values["id"] = original_id  # the number is the entry's name in buttons and statistics: kept
     entry = fe.entry_from_form(values)
-    checked = fe.check_edit(snapshot, entry, original_id or None, _known_departments(request), _today(request))
+    checked = fe.check_edit(
+        snapshot, entry, original_id or None, _known_departments(request), _today(request)
+    )
     mine = [i for i in checked.report.errors if i.ref in (entry.id, "?")]
     if not checked.report.ok:
         others = [i for i in checked.report.errors if i not in mine]
-        return _entry_context(request, values, original_id, _message(request, "faq_invalid"), mine + others, 400)
+        return _entry_context(
+            request, values, original_id, _message(request, "faq_invalid"), mine + others, 400
+        )
     if snapshot.get(entry.id) == entry:
         raise web.HTTPSeeOther(f"/faq/entry/{entry.id}?unchanged=1")
     try:
         version = await _off_loop(
-            live_base.publish, checked.entries, deps.faq.kb_dir, source="staff-console",
+            live_base.publish,
+            checked.entries,
+            deps.faq.kb_dir,
+            source="staff-console",
             expected_version=snapshot.version,
         )
     except live_base.VersionConflict:
@@ -258,23 +291,39 @@ async def faq_upload_post(request: web.Request) -> web.Response:
         return _refuse(request, 404, "not_found")
     uploaded = await _uploaded(request)
     if uploaded is None:
-        return _render(request, "faq_upload.html", {"stage": "form", "error": _message(request, "upload_missing")}, 400)
+        return _render(
+            request, "faq_upload.html", {"stage": "form", "error": _message(request, "upload_missing")}, 400
+        )
     name, data = uploaded
     snapshot = deps.faq.snapshot()
     try:
-        table, report = await _off_loop(fe.read_upload, name, data, _known_departments(request), _today(request))
+        table, report = await _off_loop(
+            fe.read_upload, name, data, _known_departments(request), _today(request)
+        )
     except TableError as exc:
         return _render(request, "faq_upload.html", {"stage": "form", "error": str(exc)}, 400)
-    context: dict[str, Any] = {"stage": "errors", "source": table.source, "warnings": _issues(report.warnings)}
+    context: dict[str, Any] = {
+        "stage": "errors",
+        "source": table.source,
+        "warnings": _issues(report.warnings),
+    }
     if not report.ok:
-        context.update(issues=_issues(report.errors), error=_message(request, "upload_rejected", count=len(report.errors)))
+        context.update(
+            issues=_issues(report.errors),
+            error=_message(request, "upload_rejected", count=len(report.errors)),
+        )
         return _render(request, "faq_upload.html", context, 400)
     changes = faq_diff.diff(snapshot.entries.values(), report.entries)
     token = deps_staging(request).put(
-        request["account"].name, "faq", snapshot.version, table.source,
+        request["account"].name,
+        "faq",
+        snapshot.version,
+        table.source,
         [live_base.entry_to_json(e) for e in report.entries],
     )
-    context.update(stage="preview", diff=changes, token=token, silent=faq_diff.SILENT_REMOVALS, labels=FAQ_JA_HEADERS)
+    context.update(
+        stage="preview", diff=changes, token=token, silent=faq_diff.SILENT_REMOVALS, labels=FAQ_JA_HEADERS
+    )
     return _render(request, "faq_upload.html", context)
 
 
@@ -290,24 +339,36 @@ async def faq_publish(request: web.Request) -> web.Response:
     form = await request.post()
     staged = deps_staging(request).get(str(form.get("token", "")), request["account"].name, "faq")
     if staged is None:
-        return _render(request, "faq_upload.html", {"stage": "form", "error": _message(request, "upload_expired")}, 400)
+        return _render(
+            request, "faq_upload.html", {"stage": "form", "error": _message(request, "upload_expired")}, 400
+        )
     entries = [live_base.entry_from_json(d) for d in staged.payload]
     snapshot = deps.faq.snapshot()
     changes = faq_diff.diff(snapshot.entries.values(), entries)
     if changes.needs_confirmation and form.get("confirm_removals") != "yes":
         context = {
-            "stage": "preview", "diff": changes, "token": staged.token, "source": staged.source,
-            "silent": faq_diff.SILENT_REMOVALS, "labels": FAQ_JA_HEADERS,
+            "stage": "preview",
+            "diff": changes,
+            "token": staged.token,
+            "source": staged.source,
+            "silent": faq_diff.SILENT_REMOVALS,
+            "labels": FAQ_JA_HEADERS,
             "error": _message(request, "confirm_removals", count=len(changes.removed)),
         }
         return _render(request, "faq_upload.html", context, 400)
     try:
         version = await _off_loop(
-            live_base.publish, entries, deps.faq.kb_dir, source=staged.source, expected_version=staged.base_version
+            live_base.publish,
+            entries,
+            deps.faq.kb_dir,
+            source=staged.source,
+            expected_version=staged.base_version,
         )
     except live_base.VersionConflict:
         deps_staging(request).drop(staged.token)
-        return _render(request, "faq_upload.html", {"stage": "form", "error": _message(request, "faq_conflict")}, 409)
+        return _render(
+            request, "faq_upload.html", {"stage": "form", "error": _message(request, "faq_conflict")}, 409
+        )
     deps_staging(request).drop(staged.token)
     await _off_loop(deps.faq.refresh)
     _audit(request, "faq.import", version, f"{staged.source}: {changes.summary()}")
@@ -339,8 +400,15 @@ async def faq_versions(request: web.Request) -> web.Response:
             _, payload = live_base.read_entries(kb, version)
         except live_base.FaqBaseError:
             continue
-        rows.append({"version": version, "at": version_time(version), "source": payload.get("source", ""),
-                     "count": len(payload["entries"]), "current": version == current})
+        rows.append(
+            {
+                "version": version,
+                "at": version_time(version),
+                "source": payload.get("source", ""),
+                "count": len(payload["entries"]),
+                "current": version == current,
+            }
+        )
     return _render(request, "faq_versions.html", {"versions": rows})
 
 
@@ -354,7 +422,9 @@ async def faq_rollback(request: web.Request) -> web.Response:
     try:
         await _off_loop(live_base.rollback, deps.faq.kb_dir, version)
     except live_base.FaqBaseError:
-        return _render(request, "error.html", {"status": 400, "message": _message(request, "rollback_missing")}, 400)
+        return _render(
+            request, "error.html", {"status": 400, "message": _message(request, "rollback_missing")}, 400
+        )
     await _off_loop(deps.faq.refresh)
     _audit(request, "faq.rollback", version)
     raise web.HTTPSeeOther(f"/faq?{urlencode({'rolled_back': version})}")
@@ -421,7 +491,9 @@ async def stale_page(request: web.Request) -> web.Response:
     snapshot = deps.faq.snapshot() if deps.faq is not None else None
     entries = []
     if snapshot is not None:
-        entries = [e for e in snapshot.entries.values() if fe.is_stale(e.verified_on, today, STALE_AFTER_DAYS)]
+        entries = [
+            e for e in snapshot.entries.values() if fe.is_stale(e.verified_on, today, STALE_AFTER_DAYS)
+        ]
         entries.sort(key=lambda e: (e.verified_on or "", e.id))
     context = {"procedures": procedures, "entries": entries, "days": STALE_AFTER_DAYS, "today": today}
     return _render(request, "stale.html", context)
@@ -436,7 +508,9 @@ async def catalog_download(request: web.Request) -> web.Response:
     _audit(request, "catalog.export", "", str(len(state[0].procedures)))
     stamp = _deps(request).clock().astimezone(JST).strftime("%Y%m%d-%H%M")
     return web.Response(
-        body=data, content_type=XLSX, headers={"Content-Disposition": f'attachment; filename="catalog-{stamp}.xlsx"'}
+        body=data,
+        content_type=XLSX,
+        headers={"Content-Disposition": f'attachment; filename="catalog-{stamp}.xlsx"'},
     )
 
 
@@ -457,7 +531,9 @@ def _check_catalog_upload(name: str, data: bytes, catalog: Catalog, data_dir: Pa
         path = Path(folder) / f"upload{suffix}"
         path.write_bytes(data)
         table = catalog_sheet.read_sheet(path)
-    return catalog_sheet.check_sheet(table, catalog, data_dir)
+    from bot import language  # the English-content check of `catalog check`
+
+    return catalog_sheet.check_sheet(table, catalog, data_dir, language.check)
 
 
 @requires("editor")
@@ -467,10 +543,20 @@ async def catalog_upload_post(request: web.Request) -> web.Response:
         return _refuse(request, 404, "not_found")
     catalog = state[0]
     if catalog is None:
-        return _render(request, "catalog_upload.html", {"stage": "form", "error": _message(request, "catalog_broken")}, 409)
+        return _render(
+            request,
+            "catalog_upload.html",
+            {"stage": "form", "error": _message(request, "catalog_broken")},
+            409,
+        )
     uploaded = await _uploaded(request)
     if uploaded is None:
-        return _render(request, "catalog_upload.html", {"stage": "form", "error": _message(request, "upload_missing")}, 400)
+        return _render(
+            request,
+            "catalog_upload.html",
+            {"stage": "form", "error": _message(request, "upload_missing")},
+            400,
+        )
     name, data = uploaded
     base = catalog_sheet.stamp(k.data_dir)
     try:
@@ -478,14 +564,24 @@ async def catalog_upload_post(request: web.Request) -> web.Response:
     except TableError as exc:
         return _render(request, "catalog_upload.html", {"stage": "form", "error": str(exc)}, 400)
     if not check.ok:
-        context = {"stage": "errors", "source": Path(name).name, "issues": _issues(check.issues),
-                   "error": _message(request, "upload_rejected", count=len(check.issues))}
+        context = {
+            "stage": "errors",
+            "source": Path(name).name,
+            "issues": _issues(check.issues),
+            "error": _message(request, "upload_rejected", count=len(check.issues)),
+        }
         return _render(request, "catalog_upload.html", context, 400)
     changes = catalog_sheet.diff(catalog, check.catalog)
     token = k.staging.put(request["account"].name, "catalog", base, Path(name).name, check.files)
-    context = {"stage": "preview", "diff": changes, "token": token, "source": Path(name).name,
-               "silent": faq_diff.SILENT_REMOVALS, "names": {p: check.catalog.get(p).name for p in check.catalog.procedures},
-               "old_names": {p: catalog.get(p).name for p in catalog.procedures}}
+    context = {
+        "stage": "preview",
+        "diff": changes,
+        "token": token,
+        "source": Path(name).name,
+        "silent": faq_diff.SILENT_REMOVALS,
+        "names": {p: check.catalog.get(p).name for p in check.catalog.procedures},
+        "old_names": {p: catalog.get(p).name for p in catalog.procedures},
+    }
     return _render(request, "catalog_upload.html", context)
 
 
@@ -497,17 +593,36 @@ async def catalog_publish(request: web.Request) -> web.Response:
     form = await request.post()
     staged = k.staging.get(str(form.get("token", "")), request["account"].name, "catalog")
     if staged is None:
-        return _render(request, "catalog_upload.html", {"stage": "form", "error": _message(request, "upload_expired")}, 400)
-    removed = [pid for pid in state[0].procedures if not any(d["id"] == pid for ds in staged.payload.values() for d in ds)]
+        return _render(
+            request,
+            "catalog_upload.html",
+            {"stage": "form", "error": _message(request, "upload_expired")},
+            400,
+        )
+    removed = [
+        pid
+        for pid in state[0].procedures
+        if not any(d["id"] == pid for ds in staged.payload.values() for d in ds)
+    ]
     if len(removed) > faq_diff.SILENT_REMOVALS and form.get("confirm_removals") != "yes":
-        return _render(request, "catalog_upload.html", {"stage": "form", "error": _message(request, "confirm_removals", count=len(removed))}, 400)
+        return _render(
+            request,
+            "catalog_upload.html",
+            {"stage": "form", "error": _message(request, "confirm_removals", count=len(removed))},
+            400,
+        )
     try:
         touched = await _off_loop(
             catalog_sheet.publish, staged.payload, k.data_dir, staged.base_version, k.work_dir, state[0]
         )
     except catalog_sheet.CatalogChanged:
         k.staging.drop(staged.token)
-        return _render(request, "catalog_upload.html", {"stage": "form", "error": _message(request, "catalog_conflict")}, 409)
+        return _render(
+            request,
+            "catalog_upload.html",
+            {"stage": "form", "error": _message(request, "catalog_conflict")},
+            409,
+        )
     k.staging.drop(staged.token)
     _audit(request, "catalog.import", staged.source, "、".join(touched))
     raise web.HTTPSeeOther(f"/catalog?{urlencode({'published': len(touched)})}")
@@ -523,9 +638,9 @@ async def catalog_cancel(request: web.Request) -> web.Response:
 # --- registration -----------------------------------------------------------------------------------
 
 
-def register(app: web.Application, data_dir: Path | None, work_dir: Path) -> None:
+def register(app: web.Application, kit: PageKit, data_dir: Path | None, work_dir: Path) -> None:
     """Adds the FAQ and 手続き pages to the console (``data_dir`` None: the catalog pages answer 404)."""
-    app[KNOWLEDGE] = KnowledgeDeps(data_dir, Path(work_dir), Staging(Path(work_dir) / "staged"))
+    app[KNOWLEDGE] = KnowledgeDeps(data_dir, Path(work_dir), Staging(Path(work_dir) / "staged"), kit)
     add = app.router
     add.add_get("/faq", faq_list, name="faq")
     add.add_get("/faq/new", faq_entry_page, name="faq_new")

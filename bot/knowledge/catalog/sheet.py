@@ -19,12 +19,13 @@ import re
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator, Mapping, Sequence
+from typing import Any, Callable, Iterator, Mapping, Sequence
 
 import yaml
 
 from bot.files import atomic_write_bytes
-from bot.knowledge import dates, department_names
+from bot.knowledge import dates
+from bot.knowledge.catalog import department_names
 from bot.knowledge.catalog.loading import load_catalog
 from bot.knowledge.catalog.model import CATALOG_DIR, Catalog, Procedure
 from bot.knowledge.catalog.validation import CatalogError, Problem
@@ -65,8 +66,17 @@ SHEET_TITLE = "手続き"
 LIST_COLUMNS = ("aliases", "bring", "related")
 FLAG_COLUMNS = ("counter", "mail", "convenience_store", "online", "phone", "requires_mynumber_card")
 REQUIRED = (
-    "file", "id", "name", "category", "department", "summary", "summary_easy", "who", "fee",
-    "alternatives", "details",
+    "file",
+    "id",
+    "name",
+    "category",
+    "department",
+    "summary",
+    "summary_easy",
+    "who",
+    "fee",
+    "alternatives",
+    "details",
 )
 YES, NO = "○", "×"
 _YES = {"○", "〇", "◯", "はい", "TRUE", "YES", "1", "Y"}
@@ -77,15 +87,27 @@ _WIDTHS = {1: 18, 2: 18, 3: 24, 4: 12, 5: 16, 6: 30, 7: 50, 8: 50, 11: 40, 21: 4
 _MESSAGES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     (re.compile(pattern), text)
     for pattern, text in (
-        (r"^no English content$", "英語の内容（data/languages/en.yml）がありません。担当者に英語の名前・説明・持ち物の追加を依頼してください"),
+        (
+            r"^no English content$",
+            "英語の内容（data/languages/en.yml）がありません。担当者に英語の名前・説明・持ち物の追加を依頼してください",
+        ),
         (r"^'(.+)' is also a name or alias of '(.+)'$", r"「\1」はほかの手続き（\2）の名前か別名と同じです"),
         (r"^unknown procedure id '(.+)'$", r"手続きID「\1」はありません"),
         (r"^a procedure cannot be related to itself$", "自分自身を関連する手続きにはできません"),
         (r"^duplicate procedure id", "手続きIDが重複しています"),
-        (r"^must be true exactly when an 'online' form is given$", "申請URLを書いたときだけ「オンライン」を ○ にしてください"),
+        (
+            r"^must be true exactly when an 'online' form is given$",
+            "申請URLを書いたときだけ「オンライン」を ○ にしてください",
+        ),
         (r"is not an https:// link$", "申請URLは https:// で始まるリンクにしてください"),
-        (r"^must be non-empty text \(what residents", "オンラインの注意を書いてください（申請の前に知っておくこと）"),
-        (r"must be lower-case ascii letters, digits and _", "半角の英小文字・数字・_ で書いてください（例 juminhyo）"),
+        (
+            r"^must be non-empty text \(what residents",
+            "オンラインの注意を書いてください（申請の前に知っておくこと）",
+        ),
+        (
+            r"must be lower-case ascii letters, digits and _",
+            "半角の英小文字・数字・_ で書いてください（例 juminhyo）",
+        ),
         (r"^must be non-empty text", "空欄です（必須）"),
         (r"^must list at least one item$", "1つ以上書いてください"),
         (r"^unknown department", "担当課がありません"),
@@ -106,8 +128,8 @@ _FIELD_COLUMN = {
 }
 
 
-class SheetError(Exception):
-    """The workbook cannot be read at all."""
+#: Checks of other data files against a catalog: ``(data_dir, catalog) -> ["file: entry: field: message"]``.
+MoreChecks = Callable[[Path, Catalog], list[str]]
 
 
 @dataclass
@@ -189,18 +211,25 @@ def categories(catalog: Catalog) -> list[str]:
 def workbook_bytes(catalog: Catalog) -> bytes:
     """The catalog as an .xlsx workbook."""
     header = [CATALOG_HEADERS[c] for c in CATALOG_COLUMNS]
-    rows = [
-        [procedure_cells(catalog, p)[c] for c in CATALOG_COLUMNS] for p in catalog.procedures.values()
-    ]
+    rows = [[procedure_cells(catalog, p)[c] for c in CATALOG_COLUMNS] for p in catalog.procedures.values()]
     position = {c: i for i, c in enumerate(CATALOG_COLUMNS, start=1)}
     choices = {
         position["department"]: department_names.choices(catalog),
         position["category"]: categories(catalog),
         **{position[c]: [YES, NO] for c in FLAG_COLUMNS},
     }
-    wrap = [position[c] for c in (*LIST_COLUMNS, "summary", "summary_easy", "details", "alternatives", "online_note")]
+    wrap = [
+        position[c]
+        for c in (*LIST_COLUMNS, "summary", "summary_easy", "details", "alternatives", "online_note")
+    ]
     return table_bytes(
-        "catalog.xlsx", header, rows, sheet_title=SHEET_TITLE, wrap_columns=wrap, widths=_WIDTHS, choices=choices
+        "catalog.xlsx",
+        header,
+        rows,
+        sheet_title=SHEET_TITLE,
+        wrap_columns=wrap,
+        widths=_WIDTHS,
+        choices=choices,
     )
 
 
@@ -216,8 +245,14 @@ def read_sheet(path: Path) -> Table:
     return read_table(path, CATALOG_HEADER_MAP)
 
 
-def check_sheet(table: Table, catalog: Catalog, data_dir: Path) -> CatalogCheck:
-    """Checks an uploaded sheet completely: the cells, then the catalog it would make."""
+def check_sheet(
+    table: Table, catalog: Catalog, data_dir: Path, more_checks: MoreChecks | None = None
+) -> CatalogCheck:
+    """Checks an uploaded sheet completely: the cells, then the catalog it would make.
+
+    ``more_checks(data_dir, catalog)`` adds the checks of other data files against the new catalog, as
+    ``file: entry: field: message`` lines (``bot.language.check``: every procedure has English content).
+    """
     check = CatalogCheck()
     _check_headers(table, check)
     if check.issues:
@@ -228,7 +263,9 @@ def check_sheet(table: Table, catalog: Catalog, data_dir: Path) -> CatalogCheck:
     index: dict[tuple[str, str], int] = {}
     for row in table.rows:
         for header in row.extra:
-            check.issues.append(Issue("cell_outside_columns", "見出しのない列に値があります", row.number, header))
+            check.issues.append(
+                Issue("cell_outside_columns", "見出しのない列に値があります", row.number, header)
+            )
         document = _document(row, catalog, check)
         if document is None:
             continue
@@ -240,7 +277,7 @@ def check_sheet(table: Table, catalog: Catalog, data_dir: Path) -> CatalogCheck:
         index.setdefault(("*", document["id"]), row.number)
     if check.issues:
         return check
-    check.catalog = _load_scratch(check.files, data_dir, index, check)
+    check.catalog = _load_scratch(check.files, data_dir, index, check, more_checks)
     return check
 
 
@@ -249,7 +286,9 @@ def _check_headers(table: Table, check: CatalogCheck) -> None:
     for column in table.columns:
         if column.field is None and column.header:
             known = "、".join(CATALOG_HEADERS.values())
-            check.issues.append(Issue("unknown_column", f"知らない列です（使える列: {known}）", 1, column.header))
+            check.issues.append(
+                Issue("unknown_column", f"知らない列です（使える列: {known}）", 1, column.header)
+            )
         elif column.field in seen:
             check.issues.append(Issue("duplicate_column", "同じ列が2回あります", 1, column.header))
         seen.add(column.field)
@@ -294,7 +333,9 @@ def _document(row, catalog: Catalog, check: CatalogCheck) -> dict[str, Any] | No
         problem("department", f"担当課「{cell['department']}」は課の一覧（data/departments.yml）にありません")
     verified = dates.iso_date(cell["verified_on"]) if cell["verified_on"] else ""
     if verified is None:
-        problem("verified_on", f"日付を読めません: {cell['verified_on']!r}（例: {dates.EXAMPLES}）", "bad_date")
+        problem(
+            "verified_on", f"日付を読めません: {cell['verified_on']!r}（例: {dates.EXAMPLES}）", "bad_date"
+        )
     if len(check.issues) > before:
         return None
     online_given = any(cell[c] for c in ("online_url", "online_note"))
@@ -343,16 +384,16 @@ def _scratch(data_dir: Path, files: Mapping[str, list[dict[str, Any]]]) -> Itera
         yield root
 
 
-def _load_scratch(files, data_dir: Path, index: Mapping[tuple[str, str], int], check: CatalogCheck):
-    from bot import language  # the English-content check of `catalog check`
-
+def _load_scratch(
+    files, data_dir: Path, index: Mapping[tuple[str, str], int], check: CatalogCheck, more_checks
+):
     with _scratch(data_dir, files) as root:
         try:
             catalog = load_catalog(root)
         except CatalogError as exc:
             check.issues.extend(_issue(p, index) for p in exc.problems)
             return None
-        for line in language.check(root, catalog):
+        for line in more_checks(root, catalog) if more_checks else ():
             parts = line.split(": ", 3)
             if len(parts) == 4:
                 check.issues.append(_issue(Problem(*parts), index))
@@ -365,7 +406,14 @@ def _issue(problem: Problem, index: Mapping[tuple[str, str], int]) -> Issue:
     row = index.get((problem.file, problem.entry)) or index.get(("*", problem.entry))
     column = _FIELD_COLUMN.get(problem.field, re.sub(r"\[\d+\]$", "", problem.field.split(".")[0]))
     header = CATALOG_HEADERS.get(column, "")
-    message = next((pattern.sub(text, problem.message) for pattern, text in _MESSAGES if pattern.search(problem.message)), problem.message)
+    message = next(
+        (
+            pattern.sub(text, problem.message)
+            for pattern, text in _MESSAGES
+            if pattern.search(problem.message)
+        ),
+        problem.message,
+    )
     if row is None:  # a problem in another file (life_events.yml, languages/en.yml): say where
         message = f"{problem.file}: {problem.entry}: {message}"
     return Issue("catalog", message, row, header or None)

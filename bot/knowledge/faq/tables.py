@@ -340,8 +340,15 @@ def write_rows(
     ``choices``: 1-based column -> values Excel offers as a drop-down list (workbooks only).
     """
     data = table_bytes(
-        path, header, rows, row_labels=row_labels, encoding=encoding, sheet_title=sheet_title,
-        wrap_columns=wrap_columns, widths=widths, choices=choices,
+        path,
+        header,
+        rows,
+        row_labels=row_labels,
+        encoding=encoding,
+        sheet_title=sheet_title,
+        wrap_columns=wrap_columns,
+        widths=widths,
+        choices=choices,
     )
     atomic_write_bytes(Path(path), data)
 

@@ -152,7 +152,7 @@ def entry_from_row(row: Row) -> FaqEntry:
 
 
 def parse_date(text: str) -> str | None:
-    """ISO date of "2024-04-01", "2024/4/1", "2024年4月1日", "令和8年4月1日", "R8.4.1" (see bot.knowledge.dates)."""
+    """ISO date of "2024-04-01", "2024/4/1", "2024年4月1日", "令和8年4月1日", "R8.4.1" (and see dates)."""
     return dates.iso_date(text)
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Iterable
 
-from bot.knowledge.catalog import Catalog, Department
+from bot.knowledge.catalog.model import Catalog, Department
 
 _BRACKET = re.compile(r"[（(]")
 
