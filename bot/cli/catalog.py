@@ -40,6 +40,20 @@ def register(subparsers) -> None:
     _data_option(match)
     match.set_defaults(func=run_match)
 
+    export = commands.add_parser("export", help="手続き情報を Excel に書き出す / write the catalog as .xlsx")
+    export.add_argument("file", type=Path, help="workbook to write (.xlsx)")
+    _data_option(export)
+    export.set_defaults(func=run_export)
+
+    imp = commands.add_parser(
+        "import", help="編集した Excel を確かめて YAML に反映 / apply an edited workbook"
+    )
+    imp.add_argument("file", type=Path, help=".xlsx (or .csv) with the export's columns")
+    _data_option(imp)
+    imp.add_argument("--dry-run", action="store_true", help="確認と差分の表示だけ / check and show the diff")
+    imp.add_argument("--yes", action="store_true", help="多くの削除も確認なしで反映 / even if many disappear")
+    imp.set_defaults(func=run_import)
+
 
 def _data_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
@@ -159,6 +173,70 @@ def run_show(args: argparse.Namespace) -> int:
         )
         return 1
     print(format_procedure(catalog, procedure))
+    return 0
+
+
+def run_export(args: argparse.Namespace) -> int:
+    """Writes the catalog as the workbook staff edit (the console's download)."""
+    from bot.files import atomic_write_bytes
+    from bot.knowledge.catalog import sheet
+
+    catalog = _load(args)
+    if catalog is None:
+        return 1
+    atomic_write_bytes(args.file, sheet.workbook_bytes(catalog))
+    print(f"書き出しました / wrote: 手続き {len(catalog.procedures)} 件 -> {args.file}")
+    return 0
+
+
+def run_import(args: argparse.Namespace) -> int:
+    """Checks an edited workbook like the console's upload; writes the changed YAML files when clean."""
+    from bot.knowledge.catalog import sheet
+    from bot.knowledge.faq.diff import SILENT_REMOVALS
+    from bot.knowledge.faq.tables import TableError
+    from bot.knowledge.faq.validate import issues_text
+
+    data_dir = args.data or settings.load().data_dir
+    catalog = _load(args)
+    if catalog is None:
+        return 1
+    base = sheet.stamp(data_dir)
+    try:
+        check = sheet.check_sheet(sheet.read_sheet(args.file), catalog, data_dir, language.check)
+    except TableError as exc:
+        print(f"エラー / error: {exc}", file=sys.stderr)
+        return 1
+    for line in issues_text(check.issues):
+        print(f"エラー: {line}", file=sys.stderr)
+    if not check.ok:
+        print(
+            f"反映を中止しました（問題 {len(check.issues)} 件）。何も変えていません / aborted",
+            file=sys.stderr,
+        )
+        return 1
+    changes = sheet.diff(catalog, check.catalog)
+    print(f"差分 / diff: {changes.summary()}")
+    for label, ids in (
+        ("追加", changes.added),
+        ("変更", [f"{pid}（{'・'.join(cols)}）" for pid, cols in changes.changed]),
+        ("削除", changes.removed),
+    ):
+        if ids:
+            print(f"  {label}: {', '.join(ids)}")
+    if args.dry_run:
+        return 0
+    if len(changes.removed) > SILENT_REMOVALS and not args.yes:
+        print(
+            f"反映しませんでした。{len(changes.removed)} 件が消えます。よければ --yes を付けてください",
+            file=sys.stderr,
+        )
+        return 1
+    try:
+        touched = sheet.publish(check.files, data_dir, base, settings.load().var_dir / "staff", catalog)
+    except sheet.CatalogChanged:
+        print("手続き情報がほかの操作で更新されました。もう一度実行してください", file=sys.stderr)
+        return 1
+    print(f"反映しました / published: {len(touched)} ファイル ({', '.join(touched) or '変更なし'})")
     return 0
 
 
