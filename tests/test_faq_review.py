@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from pathlib import Path
 
@@ -80,6 +81,23 @@ def test_export_writes_one_row_per_question_with_empty_staff_columns(kb: Path, t
     assert first["first_asked"].startswith("2025-05-01") and first["last_asked"].startswith("2025-05-02")
     assert first["guesses"].splitlines()[0] == "F0001 住民票の写しはどこで取れますか"
     assert all(first[c] is None for c in ("faq_id", "question", "answer", "category", "department"))
+
+
+def test_export_shows_japan_time_and_readable_guesses(kb: Path, tmp_path: Path) -> None:
+    path = tmp_path / "review.xlsx"
+    group = _group("粗大ごみを出したい", guesses=("faq:F0001", "procedure:sodai_gomi"))
+    group = dataclasses.replace(
+        group,
+        first_asked=dt.datetime(2026, 4, 1, 0, 30, tzinfo=dt.timezone.utc),  # the stores keep UTC
+        last_asked=dt.datetime(2026, 4, 1, 15, 0),  # naive: UTC too
+    )
+    write_review_workbook([group], path, live_base.load_current(kb), {"sodai_gomi": "粗大ごみの収集"})
+    cells = list(openpyxl.load_workbook(path).active.iter_rows(values_only=True))[1]
+    row = dict(zip(REVIEW_COLUMNS, cells, strict=True))
+    assert (row["first_asked"], row["last_asked"]) == ("2026-04-01 09:30", "2026-04-02 00:00")
+    lines = row["guesses"].splitlines()
+    assert lines[:2] == ["F0001 住民票の写しはどこで取れますか", "手続き: 粗大ごみの収集"]
+    assert not any(line.startswith(("faq:", "procedure:")) for line in lines)
 
 
 def test_staff_edits_add_paraphrases_and_create_entries(kb: Path, tmp_path: Path) -> None:

@@ -58,9 +58,19 @@ def cmd_export(args: argparse.Namespace) -> int:
     finally:
         stores.close()
     snapshot = _snapshot(kb_dir)
-    written, skipped = write_review_workbook(groups, args.file, snapshot)
+    written, skipped = write_review_workbook(groups, args.file, snapshot, _procedure_names(settings.data_dir))
     print(f"書き出しました: {written} 件 (解決済み {skipped} 件は除外) -> {args.file}")
     return 0
+
+
+def _procedure_names(data_dir: Path) -> dict[str, str]:
+    """Procedure id -> name, to show the bot's guessed procedures by name ({} when the catalog is broken)."""
+    from bot.knowledge.catalog import CatalogError, load_catalog
+
+    try:
+        return {p.id: p.name for p in load_catalog(data_dir).procedures.values()}
+    except CatalogError:
+        return {}
 
 
 def _snapshot(kb_dir: Path) -> live_base.Snapshot:

@@ -19,8 +19,9 @@ import os
 import re
 import unicodedata
 from dataclasses import dataclass, field, replace
-from typing import Any, Iterable, Protocol, Sequence
+from typing import Any, Iterable, Mapping, Protocol, Sequence
 
+from bot.clock import jst_text
 from bot.knowledge.faq.entry import FaqEntry
 from bot.knowledge.faq.live_base import Snapshot
 from bot.knowledge.faq.tables import Row, Table, header_map, read_table, write_rows
@@ -114,7 +115,10 @@ def known_wordings(entries: Iterable[FaqEntry]) -> set[str]:
 
 
 def write_review_workbook(
-    groups: Iterable[ReviewGroupLike], path: str | os.PathLike[str], snapshot: Snapshot
+    groups: Iterable[ReviewGroupLike],
+    path: str | os.PathLike[str],
+    snapshot: Snapshot,
+    procedure_names: Mapping[str, str] | None = None,
 ) -> tuple[int, int]:
     """Writes the review workbook (.xlsx).
 
@@ -124,6 +128,7 @@ def write_review_workbook(
         groups: distinct review records (``open_stores(settings).review.distinct()``).
         path: the workbook to write.
         snapshot: the live base, to describe guesses and skip resolved questions.
+        procedure_names: procedure id -> name, to describe guessed procedures.
 
     Returns:
         ``(rows written, groups skipped as already resolved)``.
@@ -143,7 +148,7 @@ def write_review_workbook(
                 _time_text(group.first_asked),
                 _time_text(group.last_asked),
                 "、".join(KIND_LABELS.get(k, k) for k in group.kinds),
-                "\n".join(_guess_lines(group, snapshot)),
+                "\n".join(_guess_lines(group, snapshot, procedure_names)),
                 *([""] * len(STAFF_COLUMNS)),
             ]
         )
@@ -153,23 +158,34 @@ def write_review_workbook(
     return len(rows), skipped
 
 
-def _guess_lines(group: ReviewGroupLike, snapshot: Snapshot) -> list[str]:
+def _guess_lines(
+    group: ReviewGroupLike, snapshot: Snapshot, procedure_names: Mapping[str, str] | None = None
+) -> list[str]:
+    """The bot's guesses as staff read them: ``F0085 指定ごみ袋はどこで買えますか``, ``手続き: 粗大ごみ``.
+
+    The log keeps guesses as ``faq:F0085`` / ``procedure:sodai_gomi``; the prefix is what the bot
+    guessed (an FAQ entry or a procedure), not something staff should have to decode.
+    """
     ids = [str(g) for g in group.guesses]
     if len(ids) < MAX_GUESSES:
-        ids += [e.id for e, _ in snapshot.search(group.question, top_k=MAX_GUESSES)]
+        ids += [f"faq:{e.id}" for e, _ in snapshot.search(group.question, top_k=MAX_GUESSES)]
     lines: list[str] = []
-    for faq_id in dict.fromkeys(ids):
-        entry = snapshot.get(faq_id)
-        lines.append(f"{faq_id} {entry.question}" if entry else faq_id)
+    for guess in dict.fromkeys(ids):
+        kind, _, ref = guess.partition(":") if ":" in guess else ("faq", "", guess)
+        if kind == "procedure":
+            lines.append(f"手続き: {(procedure_names or {}).get(ref, ref)}")
+        else:
+            entry = snapshot.get(ref)
+            lines.append(f"{ref} {entry.question}" if entry else ref)
         if len(lines) == MAX_GUESSES:
             break
-    return lines
+    return list(dict.fromkeys(lines))
 
 
 def _time_text(value: object) -> str:
+    """Japan time, whatever the server's zone (naive values are taken as UTC, as the stores write them)."""
     if isinstance(value, dt.datetime):
-        local = value.astimezone() if value.tzinfo else value
-        return local.strftime("%Y-%m-%d %H:%M")
+        return jst_text(value).removesuffix(" JST")
     return "" if value is None else str(value)
 
 
