@@ -23,6 +23,7 @@ from bot.knowledge.catalog import sheet as catalog_sheet
 from bot.knowledge.faq import import_export
 from bot.knowledge.faq import live_base as base
 from bot.stores import open_stores
+from bot.text import normalize
 
 HEADER = "番号,質問,回答,分類,言い換え,担当課,URL,確認日\n"
 
@@ -395,3 +396,21 @@ async def test_forms_without_the_csrf_token_are_refused(console, kb_dir):
     form.add_field("file", b"id,question,answer\nX1,q,a\n", filename="x.csv")
     assert (await console.post("/faq/upload", data=form)).status == 403
     assert base.current_version(kb_dir) == before
+
+
+async def test_review_dismiss_removes_a_question_for_good(console, stores):
+    stores.review.record("激安セール 今すぐクリック", "fallback", [])
+    stores.review.record("住民票の取り方を教えて", "fallback", [])
+    await sign_in(console, "editor1")
+    page = await _page(console, "/review")
+    assert "激安セール" in page and "対象外（今後出さない）" in page
+    key = normalize("激安セール 今すぐクリック")
+    assert f'name="key" value="{key}"' in page
+    reply = await console.post("/review/dismiss", data={"csrf": csrf_of(page), "key": key})
+    text = await reply.text()
+    assert "対象外にしました（記録 1 件を削除" in text
+    assert text.count("激安セール") == 0 and "住民票の取り方を教えて" in text
+    stores.review.record("激安セール 今すぐクリック", "fallback", [])
+    assert "激安セール" not in await _page(console, "/review")
+    audit = stores.audit.entries()[0]
+    assert (audit.action, audit.target, audit.detail) == ("review.dismiss", "", "1")

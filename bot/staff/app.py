@@ -347,8 +347,10 @@ def _review(request: web.Request, notice: str | None = None, error: str | None =
 
 @requires("editor")
 async def review_page(request: web.Request) -> web.Response:
-    added = request.query.get("added", "")
+    added, dismissed = request.query.get("added", ""), request.query.get("dismissed", "")
     notice = _message(request, "review_added", faq_id=added) if added else None
+    if dismissed.isdigit():
+        notice = _message(request, "review_dismissed", count=int(dismissed))
     return _review(request, notice=notice)
 
 

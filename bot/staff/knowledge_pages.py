@@ -635,6 +635,25 @@ async def catalog_cancel(request: web.Request) -> web.Response:
     raise web.HTTPSeeOther("/catalog")
 
 
+# --- 見直し: 対象外 --------------------------------------------------------------------------------
+
+
+@requires("editor")
+async def review_dismiss(request: web.Request) -> web.Response:
+    """対象外（今後出さない）: spam and out-of-scope questions leave the review list for good."""
+    from bot.text import normalize
+
+    deps = _deps(request)
+    form = await request.post()
+    key = str(form.get("key", ""))
+    group = next((g for g in deps.stores.review.distinct() if normalize(g.question) == key), None)
+    if group is None:
+        raise web.HTTPSeeOther("/review")
+    deleted = deps.stores.review.dismiss(key)
+    _audit(request, "review.dismiss", "", str(deleted))  # no wording in the audit log: it may be a resident's
+    raise web.HTTPSeeOther(f"/review?{urlencode({'dismissed': deleted})}")
+
+
 # --- registration -----------------------------------------------------------------------------------
 
 
@@ -661,3 +680,4 @@ def register(app: web.Application, kit: PageKit, data_dir: Path | None, work_dir
     add.add_post("/catalog/publish", catalog_publish, name="catalog_publish")
     add.add_post("/catalog/cancel", catalog_cancel, name="catalog_cancel")
     add.add_get("/stale", stale_page, name="stale")
+    add.add_post("/review/dismiss", review_dismiss, name="review_dismiss")
