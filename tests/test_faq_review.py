@@ -224,3 +224,26 @@ def test_wording_clash_with_an_older_entry_is_reported_on_the_review_row(kb: Pat
     outcome = apply_review(read_review_workbook(path), ENTRIES)
     assert outcome.report.ok
     assert [(w.code, w.row) for w in outcome.report.warnings] == [("near_duplicate", 2)]
+
+
+def test_taishogai_in_the_workbook_drops_a_question_for_good(tmp_path: Path, monkeypatch, capsys) -> None:
+    monkeypatch.setenv("MADOGUCHI_HOME", str(tmp_path))
+    monkeypatch.delenv("MADOGUCHI_VAR", raising=False)
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    settings = settings_module.load()
+    live_base.publish(ENTRIES, settings.faq_dir)
+    with open_stores(settings) as stores:
+        stores.review.record("激安セール 今すぐクリック", "fallback", [])
+        stores.review.record("マンホールのふたが壊れている", "fallback", [])
+    path = tmp_path / "review.xlsx"
+    assert main(["review", "export", str(path)]) == 0
+    rows = list(openpyxl.load_workbook(path).active.iter_rows(values_only=True))[1:]
+    spam = next(n for n, r in enumerate(rows, start=2) if r[0].startswith("激安"))
+    _fill(path, {spam: {"faq_id": "対象外"}})
+    before = live_base.current_version(settings.faq_dir)
+    assert main(["review", "import", str(path)]) == 0
+    assert "対象外 1 件" in capsys.readouterr().out
+    assert live_base.current_version(settings.faq_dir) == before  # the FAQ is not touched
+    with open_stores(settings) as stores:
+        stores.review.record("激安セール 今すぐクリック", "fallback", [])  # asked again
+        assert [g.question for g in stores.review.distinct()] == ["マンホールのふたが壊れている"]

@@ -6,6 +6,7 @@ why it was logged and the bot's best guesses, plus empty columns staff fill:
 - ``faq_id`` only: the resident wording becomes a paraphrase of that existing entry;
 - ``question`` + ``answer`` (+ ``category``, ``department``; ``faq_id`` empty or a new id): a new entry,
   with the resident wording as its paraphrase;
+- ``対象外`` in ``faq_id``: spam or out of scope; the question leaves the review list for good;
 - nothing: the row is left for later.
 
 Import applies those decisions to the current entries and checks the result with the same validation as a
@@ -66,6 +67,8 @@ KIND_LABELS: dict[str, str] = {
     "unhelpful": "役に立たなかった",
 }
 MAX_GUESSES = 5
+#: Written in FAQ番号: the question is spam or out of scope (対象外（今後出さない）).
+DISMISS = "対象外"
 _WIDTHS = {1: 40, 2: 6, 3: 17, 4: 17, 5: 16, 6: 40, 7: 10, 8: 36, 9: 60, 10: 14, 11: 14}
 _NEW_ID = re.compile(r"^F(\d+)$")
 
@@ -92,6 +95,7 @@ class ReviewOutcome:
         created: ids of new entries.
         unchanged: rows whose wording was already known (nothing to do).
         undecided: rows staff left empty.
+        dismissed: wordings staff marked 対象外 (the caller drops them from the review log).
     """
 
     report: Report = field(default_factory=Report)
@@ -100,6 +104,7 @@ class ReviewOutcome:
     created: list[str] = field(default_factory=list)
     unchanged: int = 0
     undecided: int = 0
+    dismissed: list[str] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
@@ -268,6 +273,17 @@ class _Plan:
         report = outcome.report
         if not asked:
             report.error("empty", "住民の質問が空です", row=row.number, column="asked")
+            return
+        if faq_id == DISMISS:
+            if question or answer:
+                report.error(
+                    "dismiss_with_entry",
+                    f"「{DISMISS}」にするなら新しい質問・回答は空にしてください",
+                    row=row.number,
+                    column="faq_id",
+                )
+                return
+            outcome.dismissed.append(asked)
             return
         existing = self.folded.get(faq_id.casefold()) if faq_id else None
         if existing and existing not in self.new_ids:
