@@ -241,3 +241,23 @@ def test_an_edit_in_the_page_is_what_the_bot_answers_within_10_s(running_bot, pa
         time.sleep(0.5)
     card = next(c for c in cards if c["faq_id"] == "F0085")
     assert card["contact"]["phone"]  # the entry's 担当課 (環境課) with its phone, as procedure cards show it
+
+
+@pytest.mark.parametrize(
+    "path", ["/faq", "/faq/entry/F0085", "/faq/versions", "/catalog", "/catalog/p/juminhyo", "/stale"]
+)
+def test_reflows_at_200_percent_zoom(console, browser, path):
+    """1366×768 at 200 % zoom is a 683×384 CSS-pixel window: no sideways scrolling (WCAG 1.4.10)."""
+    served, _, _ = console
+    ctx = browser.new_context(viewport={"width": 683, "height": 384}, device_scale_factor=2, locale="ja-JP")
+    try:
+        page = ctx.new_page()
+        sign_in_by_keyboard(page, served.url, "editor1")
+        page.goto(served.url + path)
+        overflow = page.evaluate(
+            "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
+        shot(page, "zoom200-" + path.strip("/").replace("/", "-"))
+        assert overflow <= 0, f"{path}: {overflow}px wider than the window"
+    finally:
+        ctx.close()
