@@ -13,7 +13,7 @@ from collections import Counter
 from pathlib import Path
 
 from bot import language, settings
-from bot.knowledge.catalog import Catalog, CatalogError, Procedure, load_catalog
+from bot.knowledge.catalog import Catalog, CatalogError, Procedure, load_catalog, sheet
 
 
 def register(subparsers) -> None:
@@ -70,7 +70,7 @@ def _load(args: argparse.Namespace) -> Catalog | None:
         return load_catalog(data_dir)
     except CatalogError as exc:
         for problem in exc.problems:
-            print(problem, file=sys.stderr)
+            print(sheet.with_japanese(str(problem)), file=sys.stderr)
         print(f"問題 {len(exc.problems)} 件 / problem(s): {data_dir}", file=sys.stderr)
         return None
 
@@ -83,7 +83,7 @@ def run_check(args: argparse.Namespace) -> int:
     data_dir = args.data or settings.load().data_dir
     problems = language.check(data_dir, catalog)
     for problem in problems:
-        print(problem, file=sys.stderr)
+        print(sheet.with_japanese(str(problem)), file=sys.stderr)
     if problems:
         print(f"問題 {len(problems)} 件 / problem(s): {data_dir}", file=sys.stderr)
         return 1
@@ -179,7 +179,6 @@ def run_show(args: argparse.Namespace) -> int:
 def run_export(args: argparse.Namespace) -> int:
     """Writes the catalog as the workbook staff edit (the console's download)."""
     from bot.files import atomic_write_bytes
-    from bot.knowledge.catalog import sheet
 
     catalog = _load(args)
     if catalog is None:
@@ -191,7 +190,6 @@ def run_export(args: argparse.Namespace) -> int:
 
 def run_import(args: argparse.Namespace) -> int:
     """Checks an edited workbook like the console's upload; writes the changed YAML files when clean."""
-    from bot.knowledge.catalog import sheet
     from bot.knowledge.faq.diff import SILENT_REMOVALS
     from bot.knowledge.faq.tables import TableError
     from bot.knowledge.faq.validate import issues_text

@@ -74,8 +74,8 @@ def _check_catalog(data_dir: Path) -> tuple[Catalog | None, list[str]]:
     try:
         catalog = load_catalog(data_dir)
     except CatalogError as exc:
-        return None, [str(p) for p in exc.problems]
-    return catalog, language.check(data_dir, catalog)
+        return None, [catalog_sheet.with_japanese(str(p)) for p in exc.problems]
+    return catalog, [catalog_sheet.with_japanese(line) for line in language.check(data_dir, catalog)]
 
 
 KNOWLEDGE = web.AppKey("knowledge", KnowledgeDeps)

@@ -110,7 +110,11 @@ _MESSAGES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         ),
         (r"^must be non-empty text", "空欄です（必須）"),
         (r"^must list at least one item$", "1つ以上書いてください"),
-        (r"^unknown department", "担当課がありません"),
+        (r"^unknown department '(.+)'$", r"担当課「\1」は data/departments.yml にありません"),
+        (r"is not a Japanese phone number", "電話番号は 012-345-6789 のようにハイフンを入れて書いてください"),
+        (r"^missing", "ありません（必須）"),
+        (r"^file not found$", "ファイルがありません"),
+        (r"^invalid YAML", "YAML の書き方が正しくありません"),
         (r"is not a date", f"日付を読めません（例: {dates.EXAMPLES}）"),
     )
 )
@@ -402,18 +406,26 @@ def _load_scratch(
     return catalog if check.ok else None
 
 
+def japanese(message: str) -> str | None:
+    """The loader's English message as staff read it, or None when there is no translation."""
+    for pattern, text in _MESSAGES:
+        if pattern.search(message):
+            return pattern.sub(text, message) if pattern.pattern.startswith("^") else text
+    return None
+
+
+def with_japanese(line: str) -> str:
+    """A ``file: entry: field: message`` line of ``catalog check`` with the message in Japanese after it."""
+    parts = line.split(": ", 3)
+    ja = japanese(parts[3]) if len(parts) == 4 else None
+    return f"{line} / {ja}" if ja else line
+
+
 def _issue(problem: Problem, index: Mapping[tuple[str, str], int]) -> Issue:
     row = index.get((problem.file, problem.entry)) or index.get(("*", problem.entry))
     column = _FIELD_COLUMN.get(problem.field, re.sub(r"\[\d+\]$", "", problem.field.split(".")[0]))
     header = CATALOG_HEADERS.get(column, "")
-    message = next(
-        (
-            pattern.sub(text, problem.message)
-            for pattern, text in _MESSAGES
-            if pattern.search(problem.message)
-        ),
-        problem.message,
-    )
+    message = japanese(problem.message) or problem.message
     if row is None:  # a problem in another file (life_events.yml, languages/en.yml): say where
         message = f"{problem.file}: {problem.entry}: {message}"
     return Issue("catalog", message, row, header or None)
