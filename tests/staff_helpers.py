@@ -47,7 +47,7 @@ def add_account(
     return stores.accounts.create(account)
 
 
-def make_console(stores: Stores, clock: Clock, faq=None, **config: object):
+def make_console(stores: Stores, clock: Clock, faq=None, data_dir=None, work_dir=None, **config: object):
     base = StaffConfig(session_key=Fernet.generate_key())
     return create_app(
         stores,
@@ -57,6 +57,8 @@ def make_console(stores: Stores, clock: Clock, faq=None, **config: object):
         clock=clock,
         hasher=cheap_hasher(),
         faq=faq,
+        data_dir=data_dir,
+        work_dir=work_dir,
     )
 
 

@@ -13,8 +13,8 @@ REAL_DATA = settings.load({}).data_dir
 def test_check_real_data_prints_summary(capsys) -> None:
     assert main(["catalog", "check", "--data", str(REAL_DATA)]) == 0
     out = capsys.readouterr().out
-    assert out.startswith("OK: ")
-    assert "procedures" in out and "life events" in out
+    assert out.startswith("問題ありません / OK: 手続き ")
+    assert "手続き" in out and "ライフイベント" in out
 
 
 def test_check_broken_data_lists_problems_and_fails(tmp_path, capsys) -> None:
@@ -32,7 +32,7 @@ def test_check_broken_data_lists_problems_and_fails(tmp_path, capsys) -> None:
     err = capsys.readouterr().err
     assert "departments.yml: kankyo: phone: '12-34' is not a Japanese phone number" in err
     assert "catalog/moving.yml: tennyu: department: unknown department 'nowhere'" in err
-    assert "2 problem(s)" in err
+    assert "問題 2 件" in err
 
 
 def test_check_uses_madoguchi_data_by_default(monkeypatch, tmp_path, capsys) -> None:
@@ -51,11 +51,45 @@ def test_show_prints_the_procedure(capsys) -> None:
 
 def test_show_unknown_id_fails(capsys) -> None:
     assert main(["catalog", "show", "no_such_thing", "--data", str(REAL_DATA)]) == 1
-    assert "unknown procedure id 'no_such_thing'" in capsys.readouterr().err
+    assert "手続き 'no_such_thing' はありません" in capsys.readouterr().err
 
 
 def test_match_lists_procedures_and_life_event(capsys) -> None:
     assert main(["catalog", "match", "東京から引っ越してきたので転入届", "--data", str(REAL_DATA)]) == 0
     out = capsys.readouterr().out.splitlines()
     assert out[0].split()[1] == "tennyu"
-    assert out[-1] == "life event: moving / in"
+    assert out[-1] == "ライフイベント / life event: moving / in"
+
+
+def test_export_edit_import_round_trip(tmp_path, monkeypatch, capsys) -> None:
+    import shutil
+
+    import openpyxl
+
+    from bot.knowledge.catalog import load_catalog, sheet
+
+    data = tmp_path / "data"
+    shutil.copytree(REAL_DATA, data)
+    monkeypatch.setenv("MADOGUCHI_VAR", str(tmp_path / "var"))
+    book = tmp_path / "catalog.xlsx"
+    assert main(["catalog", "export", str(book), "--data", str(data)]) == 0
+    capsys.readouterr()
+    assert main(["catalog", "import", str(book), "--data", str(data)]) == 0
+    assert "追加 0 件・変更 0 件・削除 0 件" in capsys.readouterr().out
+    workbook = openpyxl.load_workbook(book)
+    rows = workbook[sheet.SHEET_TITLE]
+    header = [c.value for c in rows[1]]
+    mail = header.index("郵送") + 1
+    flipped = "○" if rows.cell(row=3, column=mail).value == "×" else "×"
+    rows.cell(row=2, column=header.index("確認日") + 1, value="R8.4.1")
+    rows.cell(row=3, column=mail, value="ときどき")
+    workbook.save(book)
+    assert main(["catalog", "import", str(book), "--data", str(data)]) == 1
+    assert "3行目 郵送: 「ときどき」は ○ か × で書いてください" in capsys.readouterr().err
+    rows.cell(row=3, column=mail, value=flipped)
+    workbook.save(book)
+    assert main(["catalog", "import", str(book), "--data", str(data)]) == 0
+    out = capsys.readouterr().out
+    assert "変更 2 件" in out
+    first = rows.cell(row=2, column=2).value
+    assert load_catalog(data).get(first).verified_on == "2026-04-01"

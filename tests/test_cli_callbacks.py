@@ -140,7 +140,12 @@ def test_data_purge_days_zero(env, capsys):
     first, second = _seed(env)
     with open_stores(settings_module.load(env)) as stores:
         stores.callbacks.mark_done(first)
-    assert main(["data", "purge", "--days", "0"]) == 0
+    assert main(["data", "purge", "--days", "0"]) == 1  # a script without --yes: counts, nothing deleted
+    out = capsys.readouterr().out
+    assert "削除対象" in out and "(対応済) 1 件" in out and "--yes" in out
+    with open_stores(settings_module.load(env)) as stores:
+        assert len(stores.callbacks.list()) == 2
+    assert main(["data", "purge", "--days", "0", "--yes"]) == 0
     assert "(対応済) 1 件" in capsys.readouterr().out
     with open_stores(settings_module.load(env)) as stores:
         assert [r.ticket for r in stores.callbacks.list()] == [second]

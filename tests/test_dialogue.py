@@ -143,3 +143,23 @@ def test_texts_are_message_keys_rendered_from_the_data(knowledge):
     rendered = reply.text(knowledge.messages).split("\n")
     assert rendered[0] == knowledge.messages.text("procedure.title", name=procedure.name)
     assert rendered[1] == procedure.summary  # catalog words are shown as they are
+
+
+def test_an_faq_answer_shows_its_departments_phone_as_procedure_cards_do(knowledge):
+    entries = {
+        "F1": FaqEntry(id="F1", question="介護の質問", answer="…", department="介護保険課"),
+        "F2": FaqEntry(id="F2", question="別の質問", answer="…", department="こども家庭課"),
+        "F3": FaqEntry(id="F3", question="課なし", answer="…"),
+    }
+    faq = replace(knowledge, faq=Snapshot(version="t", entries=entries, index=_FixedIndex()))
+    cards = {}
+    for faq_id in entries:
+        turn = decide(Ask.FAQ, Understood(text="", intent="faq_select", entities={"faq_id": faq_id}), faq)
+        cards[faq_id] = turn.replies[0]
+    kaigo = knowledge.catalog.department("kaigo")
+    assert cards["F1"].card.contact.phone == kaigo.phone and cards["F1"].card.contact.name == kaigo.name
+    assert ("procedure.department", {"department": kaigo.name, "phone": kaigo.phone}) in [
+        (line.key, dict(line.params)) for line in cards["F1"].lines if hasattr(line, "key")
+    ]
+    assert cards["F2"].card.contact.name.startswith("こども家庭課")  # the short form finds the department
+    assert cards["F3"].card.contact is None and "contact" not in cards["F3"].card.to_json()

@@ -60,8 +60,8 @@ def test_failed_import_exits_1_names_rows_and_changes_nothing(
     capsys.readouterr()
     assert main(["faq", "import", str(bad), "--kb", str(kb)]) == 1
     err = capsys.readouterr().err
-    assert "5行目 質問(question)" in err and "5行目 URL(url)" in err and "5行目 確認日(verified_on)" in err
-    assert "5行目 番号(id): 番号 F0002 が重複しています（3行目と同じ）" in err
+    assert "5行目 質問" in err and "5行目 URL" in err and "5行目 確認日" in err
+    assert "5行目 番号: 番号 F0002 が重複しています（3行目と同じ）" in err
     assert (kb / os.readlink(kb / "current") / "entries.json").read_bytes() == before
 
 
@@ -188,19 +188,26 @@ def test_status_and_ensure(env: Path, staff_csv: Path, capsys) -> None:
     capsys.readouterr()
     assert main(["faq", "status"]) == 0
     out = capsys.readouterr().out
-    assert version in out and "entries:  3" in out
+    assert (
+        version in out
+        and "件数:       3 件" in out
+        and "JST" in out
+        and "UTC" not in out
+        and "+00:00" not in out
+    )
 
 
-def test_unknown_department_is_warned_against_departments_yml(env: Path, tmp_path: Path, capsys) -> None:
+def test_unknown_department_is_an_error_against_departments_yml(env: Path, tmp_path: Path, capsys) -> None:
     (env / "data").mkdir()
     (env / "data" / "departments.yml").write_text(
         "departments:\n  - id: shimin\n    name: 市民課\n", encoding="utf-8"
     )
     table = tmp_path / "t.csv"
     table.write_text("id,question,answer,department\nF1,q,a,市民課\nF2,q2,a2,宇宙課\n", encoding="utf-8")
-    assert main(["faq", "import", str(table), "--kb", str(tmp_path / "kb")]) == 0
+    assert main(["faq", "import", str(table), "--kb", str(tmp_path / "kb")]) == 1
     err = capsys.readouterr().err
-    assert "3行目" in err and "宇宙課" in err and "市民課」" not in err
+    assert "3行目 担当課" in err and "宇宙課" in err and "市民課」" not in err
+    assert live_base.current_version(tmp_path / "kb") is None
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess:
@@ -238,8 +245,14 @@ def test_two_imports_at_once_do_not_interleave(staff_csv: Path, tmp_path: Path) 
         )
         for path in (staff_csv, other)
     ]
-    assert [p.wait(timeout=120) for p in procs] == [0, 0]
-    assert len(live_base.list_versions(kb)) == 2
+    codes = [p.wait(timeout=120) for p in procs]
+    # each import publishes only over the version its diff was computed against: the later one either
+    # ran after the first finished, or stops with "changed meanwhile" rather than replace it unseen
+    assert sorted(codes) in ([0, 0], [0, 1])
+    assert len(live_base.list_versions(kb)) == codes.count(0)
+    for proc, code in zip(procs, codes, strict=True):
+        if code:
+            assert "更新されました" in proc.stderr.read().decode()
     ids = set(live_base.load_current(kb).entries)
     assert ids in ({"F0001", "F0002", "F0003"}, {"G0001", "G0002", "G0003"})
 
@@ -268,3 +281,43 @@ def test_import_says_when_the_ranking_has_no_word_vectors(
     assert main(["faq", "import", str(staff_csv), "--kb", str(tmp_path / "kb2")]) == 0
     captured = capsys.readouterr()
     assert "make wordvec" in captured.err and "3 件" in captured.out
+
+
+def _rows(n: int) -> str:
+    return "".join(f"F{i:04d},質問その{i},回答{i},,,,,\n" for i in range(1, n + 1))
+
+
+def test_import_shows_the_diff_and_many_removals_need_yes(tmp_path: Path, capsys) -> None:
+    kb = tmp_path / "kb"
+    full, cut = tmp_path / "full.csv", tmp_path / "cut.csv"
+    full.write_text(
+        "id,question,answer,category,paraphrases,department,url,verified_on\n" + _rows(10), "utf-8"
+    )
+    cut.write_text(
+        "id,question,answer,category,paraphrases,department,url,verified_on\n"
+        + _rows(5).replace("回答2,", "回答2を直しました,")
+        + "F0099,新しい質問,新しい回答,,,,,\n",
+        "utf-8",
+    )
+    assert main(["faq", "import", str(full), "--kb", str(kb)]) == 0
+    first = live_base.current_version(kb)
+    capsys.readouterr()
+    assert main(["faq", "import", str(cut), "--kb", str(kb)]) == 1  # 5 disappear: more than a few
+    captured = capsys.readouterr()
+    assert "追加 1 件・変更 1 件・削除 5 件（変更なし 4 件）" in captured.out
+    assert "変更: F0002（回答）" in captured.out and "削除: F0006, F0007, F0008, F0009, F0010" in captured.out
+    assert "--yes" in captured.err and live_base.current_version(kb) == first
+    assert main(["faq", "import", str(cut), "--kb", str(kb), "--dry-run"]) == 0
+    assert live_base.current_version(kb) == first
+    assert main(["faq", "import", str(cut), "--kb", str(kb), "--yes"]) == 0
+    assert set(live_base.load_current(kb).entries) == {"F0001", "F0002", "F0003", "F0004", "F0005", "F0099"}
+
+
+def test_a_few_removals_publish_without_asking(tmp_path: Path, capsys) -> None:
+    kb = tmp_path / "kb"
+    header = "id,question,answer,category,paraphrases,department,url,verified_on\n"
+    (tmp_path / "a.csv").write_text(header + _rows(10), "utf-8")
+    (tmp_path / "b.csv").write_text(header + _rows(7), "utf-8")
+    assert main(["faq", "import", str(tmp_path / "a.csv"), "--kb", str(kb)]) == 0
+    assert main(["faq", "import", str(tmp_path / "b.csv"), "--kb", str(kb)]) == 0
+    assert len(live_base.load_current(kb).entries) == 7

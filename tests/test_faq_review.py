@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from pathlib import Path
 
@@ -80,6 +81,23 @@ def test_export_writes_one_row_per_question_with_empty_staff_columns(kb: Path, t
     assert first["first_asked"].startswith("2025-05-01") and first["last_asked"].startswith("2025-05-02")
     assert first["guesses"].splitlines()[0] == "F0001 住民票の写しはどこで取れますか"
     assert all(first[c] is None for c in ("faq_id", "question", "answer", "category", "department"))
+
+
+def test_export_shows_japan_time_and_readable_guesses(kb: Path, tmp_path: Path) -> None:
+    path = tmp_path / "review.xlsx"
+    group = _group("粗大ごみを出したい", guesses=("faq:F0001", "procedure:sodai_gomi"))
+    group = dataclasses.replace(
+        group,
+        first_asked=dt.datetime(2026, 4, 1, 0, 30, tzinfo=dt.timezone.utc),  # the stores keep UTC
+        last_asked=dt.datetime(2026, 4, 1, 15, 0),  # naive: UTC too
+    )
+    write_review_workbook([group], path, live_base.load_current(kb), {"sodai_gomi": "粗大ごみの収集"})
+    cells = list(openpyxl.load_workbook(path).active.iter_rows(values_only=True))[1]
+    row = dict(zip(REVIEW_COLUMNS, cells, strict=True))
+    assert (row["first_asked"], row["last_asked"]) == ("2026-04-01 09:30", "2026-04-02 00:00")
+    lines = row["guesses"].splitlines()
+    assert lines[:2] == ["F0001 住民票の写しはどこで取れますか", "手続き: 粗大ごみの収集"]
+    assert not any(line.startswith(("faq:", "procedure:")) for line in lines)
 
 
 def test_staff_edits_add_paraphrases_and_create_entries(kb: Path, tmp_path: Path) -> None:
@@ -186,7 +204,8 @@ def test_review_import_with_errors_changes_nothing(kb: Path, tmp_path: Path, cap
     _fill(path, {2: {"faq_id": "F0002"}, 3: {"faq_id": "F7777"}})
     before = live_base.current_version(kb)
     assert main(["review", "import", str(path), "--kb", str(kb)]) == 1
-    assert "3行目" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "3行目 FAQ番号: FAQ番号 F7777 はありません" in err and "faq_id" not in err  # as the sheet says
     assert live_base.current_version(kb) == before
 
 
@@ -206,3 +225,26 @@ def test_wording_clash_with_an_older_entry_is_reported_on_the_review_row(kb: Pat
     outcome = apply_review(read_review_workbook(path), ENTRIES)
     assert outcome.report.ok
     assert [(w.code, w.row) for w in outcome.report.warnings] == [("near_duplicate", 2)]
+
+
+def test_taishogai_in_the_workbook_drops_a_question_for_good(tmp_path: Path, monkeypatch, capsys) -> None:
+    monkeypatch.setenv("MADOGUCHI_HOME", str(tmp_path))
+    monkeypatch.delenv("MADOGUCHI_VAR", raising=False)
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    settings = settings_module.load()
+    live_base.publish(ENTRIES, settings.faq_dir)
+    with open_stores(settings) as stores:
+        stores.review.record("激安セール 今すぐクリック", "fallback", [])
+        stores.review.record("マンホールのふたが壊れている", "fallback", [])
+    path = tmp_path / "review.xlsx"
+    assert main(["review", "export", str(path)]) == 0
+    rows = list(openpyxl.load_workbook(path).active.iter_rows(values_only=True))[1:]
+    spam = next(n for n, r in enumerate(rows, start=2) if r[0].startswith("激安"))
+    _fill(path, {spam: {"faq_id": "対象外"}})
+    before = live_base.current_version(settings.faq_dir)
+    assert main(["review", "import", str(path)]) == 0
+    assert "対象外 1 件" in capsys.readouterr().out
+    assert live_base.current_version(settings.faq_dir) == before  # the FAQ is not touched
+    with open_stores(settings) as stores:
+        stores.review.record("激安セール 今すぐクリック", "fallback", [])  # asked again
+        assert [g.question for g in stores.review.distinct()] == ["マンホールのふたが壊れている"]

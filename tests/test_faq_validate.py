@@ -39,7 +39,7 @@ def test_clean_table_has_no_issues(tmp_path: Path) -> None:
 def test_empty_required_cells_name_row_and_column(tmp_path: Path) -> None:
     report = _validate(tmp_path, "F1,q1,a1,,,,,\n,q2,a2,,,,,\nF3,  ,a3,,,,,\nF4,q4,,,,,,\n")
     assert _codes(report.errors) == [("empty", 3, "id"), ("empty", 4, "question"), ("empty", 5, "answer")]
-    assert str(report.errors[1]).startswith("4行目 質問(question)")
+    assert str(report.errors[1]).startswith("4行目 質問")
 
 
 def test_duplicate_ids_point_at_both_rows(tmp_path: Path) -> None:
@@ -79,7 +79,7 @@ def test_http_url_is_only_a_warning(tmp_path: Path) -> None:
     assert _codes(report.warnings) == [("http_url", 2, "url")]
 
 
-@pytest.mark.parametrize("text", ["2025-13-01", "2025/02/30", "令和7年4月1日", "4/1/2025", "昨日"])
+@pytest.mark.parametrize("text", ["2025-13-01", "2025/02/30", "令和7年2月30日", "4/1/2025", "昨日"])
 def test_bad_dates_are_errors(tmp_path: Path, text: str) -> None:
     report = _validate(tmp_path, f"F1,q,a,,,,,{text}\n")
     assert _codes(report.errors) == [("bad_date", 2, "verified_on")]
@@ -156,11 +156,42 @@ def test_control_characters_and_multiline_single_line_fields(tmp_path: Path) -> 
     assert _codes(report.errors) == [("control_char", 2, "question"), ("multiline", 3, "question")]
 
 
-def test_unknown_department_warns_only_when_a_list_is_given(tmp_path: Path) -> None:
+def test_unknown_department_is_an_error_when_a_list_is_given(tmp_path: Path) -> None:
     body = "F1,q,a,,,市民課,,\nF2,q2,a2,,,宇宙課,,\n"
-    assert not _validate(tmp_path, body).warnings
+    assert _validate(tmp_path, body).ok
     report = _validate(tmp_path, body, known_departments={"市民課", "shimin"})
-    assert _codes(report.warnings) == [("unknown_department", 3, "department")]
+    assert _codes(report.errors) == [("unknown_department", 3, "department")]
+
+
+def test_a_wording_repeated_in_the_question_blames_the_question_column(tmp_path: Path) -> None:
+    report = _validate(
+        tmp_path, "F1,住民票がほしい,a,,,,,\nF2,住民票がほしい,b,,,,,\nF3,別,c,,住民票がほしい,,,\n"
+    )
+    same = [(i.row, i.column) for i in report.warnings if i.code == "same_wording"]
+    assert same == [(3, "question"), (4, "paraphrases")]
+    assert str(next(i for i in report.warnings if i.row == 3 and i.code == "same_wording")).startswith(
+        "3行目 質問: 「住民票がほしい」が 2行目の質問にも"
+    )
+
+
+@pytest.mark.parametrize(
+    ("cell", "iso"),
+    [
+        ("令和8年4月1日", "2026-04-01"),
+        ("令和元年5月1日", "2019-05-01"),
+        ("R8.4.1", "2026-04-01"),
+        ("平成31年4月30日", "2019-04-30"),
+        ("２０２６／４／１", "2026-04-01"),
+    ],
+)
+def test_verified_on_accepts_wareki(tmp_path: Path, cell: str, iso: str) -> None:
+    report = _validate(tmp_path, f"F1,q,a,,,,,{cell}\n")
+    assert report.ok and report.entries[0].verified_on == iso
+
+
+def test_a_wareki_date_before_its_era_is_refused(tmp_path: Path) -> None:
+    report = _validate(tmp_path, "F1,q,a,,,,,令和1年4月1日\n")
+    assert _codes(report.errors) == [("bad_date", 2, "verified_on")]
 
 
 def test_all_problems_are_collected_not_only_the_first(tmp_path: Path) -> None:

@@ -213,6 +213,24 @@ def test_review_purge_and_clear(clocked: Stores, clock: FakeClock):
     assert set(REVIEW_KINDS) == {"low_confidence", "fallback", "unhelpful"}
 
 
+def test_a_dismissed_question_is_gone_and_stays_gone_until_retention(clocked: Stores, clock: FakeClock):
+    clocked.review.record("激安セール 今すぐクリック", "fallback", [])
+    clocked.review.record("激安セール　今すぐクリック", "unhelpful", [])  # same wording, other width
+    clocked.review.record("住民票の取り方", "fallback", [])
+    key = next(g for g in clocked.review.distinct() if g.question.startswith("激安")).question
+    from bot.text import normalize
+
+    assert clocked.review.dismiss(normalize(key)) == 2
+    assert [g.question for g in clocked.review.distinct()] == ["住民票の取り方"]
+    clocked.review.record("激安セール 今すぐクリック", "fallback", [])  # asked again: not shown, not kept
+    assert clocked.review.count() == 1
+    clock.advance(days=91)
+    clocked.review.purge(clock.now - timedelta(days=90))  # the dismissal expires with the retention
+    clocked.review.record("激安セール 今すぐクリック", "fallback", [])
+    assert [g.question for g in clocked.review.distinct()] == ["激安セール 今すぐクリック"]
+    assert clocked.review.dismiss("no such wording") == 0
+
+
 # --- feedback --------------------------------------------------------------------------------------
 
 

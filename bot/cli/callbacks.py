@@ -19,6 +19,7 @@ import sys
 import unicodedata
 
 from bot import settings as settings_mod
+from bot.clock import JST
 from bot.stores.records import CallbackRequest
 
 _COLUMNS = (
@@ -82,7 +83,7 @@ def _cell(text: str) -> str:
 def _row(request: CallbackRequest) -> dict[str, str]:
     return {
         "ticket": request.ticket,
-        "created": f"{request.created_at:%Y-%m-%d %H:%M}",
+        "created": f"{request.created_at.astimezone(JST):%Y-%m-%d %H:%M}",  # JST whatever the record's zone
         "status": _STATUS_LABELS.get(request.status, request.status),
         "phone": request.phone,
         "name": _cell(request.name) or "-",

@@ -13,7 +13,7 @@ from collections import Counter
 from pathlib import Path
 
 from bot import language, settings
-from bot.knowledge.catalog import Catalog, CatalogError, Procedure, load_catalog
+from bot.knowledge.catalog import Catalog, CatalogError, Procedure, load_catalog, sheet
 
 
 def register(subparsers) -> None:
@@ -23,25 +23,44 @@ def register(subparsers) -> None:
     )
     commands = parser.add_subparsers(dest="catalog_command", metavar="SUBCOMMAND", required=True)
 
-    check = commands.add_parser("check", help="validate every catalog file and print a summary")
+    check = commands.add_parser(
+        "check", help="カタログの全ファイルを確認して集計を表示 / validate the catalog"
+    )
     _data_option(check)
     check.set_defaults(func=run_check)
 
-    show = commands.add_parser("show", help="print one procedure as residents will see it")
-    show.add_argument("id", help="procedure id, e.g. juminhyo")
+    show = commands.add_parser("show", help="1つの手続きを表示 / show one procedure")
+    show.add_argument("id", help="手続きの id（例 juminhyo） / procedure id")
     _data_option(show)
     show.set_defaults(func=run_show)
 
-    match = commands.add_parser("match", help="which procedures a resident's sentence matches")
-    match.add_argument("text", help="the sentence, e.g. 住民票取りたい")
-    match.add_argument("--top", type=int, default=3, help="how many procedures to list (default 3)")
+    match = commands.add_parser("match", help="住民の言い方がどの手続きに当たるか / try the matcher")
+    match.add_argument("text", help="住民の言い方（例 住民票取りたい） / the sentence")
+    match.add_argument("--top", type=int, default=3, help="表示する件数（既定 3） / how many")
     _data_option(match)
     match.set_defaults(func=run_match)
+
+    export = commands.add_parser("export", help="手続き情報を Excel に書き出す / write the catalog as .xlsx")
+    export.add_argument("file", type=Path, help="workbook to write (.xlsx)")
+    _data_option(export)
+    export.set_defaults(func=run_export)
+
+    imp = commands.add_parser(
+        "import", help="編集した Excel を確かめて YAML に反映 / apply an edited workbook"
+    )
+    imp.add_argument("file", type=Path, help=".xlsx (or .csv) with the export's columns")
+    _data_option(imp)
+    imp.add_argument("--dry-run", action="store_true", help="確認と差分の表示だけ / check and show the diff")
+    imp.add_argument("--yes", action="store_true", help="多くの削除も確認なしで反映 / even if many disappear")
+    imp.set_defaults(func=run_import)
 
 
 def _data_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--data", type=Path, default=None, help="data directory (default: $MADOGUCHI_DATA or data/)"
+        "--data",
+        type=Path,
+        default=None,
+        help="データのフォルダ（既定 $MADOGUCHI_DATA または data/） / data directory",
     )
 
 
@@ -51,8 +70,8 @@ def _load(args: argparse.Namespace) -> Catalog | None:
         return load_catalog(data_dir)
     except CatalogError as exc:
         for problem in exc.problems:
-            print(problem, file=sys.stderr)
-        print(f"{len(exc.problems)} problem(s) in {data_dir}", file=sys.stderr)
+            print(sheet.with_japanese(str(problem)), file=sys.stderr)
+        print(f"問題 {len(exc.problems)} 件 / problem(s): {data_dir}", file=sys.stderr)
         return None
 
 
@@ -64,22 +83,25 @@ def run_check(args: argparse.Namespace) -> int:
     data_dir = args.data or settings.load().data_dir
     problems = language.check(data_dir, catalog)
     for problem in problems:
-        print(problem, file=sys.stderr)
+        print(sheet.with_japanese(str(problem)), file=sys.stderr)
     if problems:
-        print(f"{len(problems)} problem(s) in {data_dir}", file=sys.stderr)
+        print(f"問題 {len(problems)} 件 / problem(s): {data_dir}", file=sys.stderr)
         return 1
     procedures = catalog.procedures.values()
     by_category = Counter(p.category for p in procedures)
     online = sum(1 for p in procedures if p.where.online)
     aliases = sum(len(p.aliases) for p in procedures)
-    print(f"OK: {len(catalog.procedures)} procedures, {aliases} aliases, {online} online")
-    print(f"    {len(catalog.departments)} departments, {len(catalog.life_events)} life events")
     print(
-        f"    English content for all {len(catalog.procedures)} procedures; notices: "
+        f"問題ありません / OK: 手続き {len(catalog.procedures)} 件、別名 {aliases} 件、"
+        f"オンライン申請 {online} 件"
+    )
+    print(f"    担当課 {len(catalog.departments)}、ライフイベント {len(catalog.life_events)}")
+    print(
+        f"    英語の内容: 全 {len(catalog.procedures)} 件、お知らせの言語: "
         + ", ".join(language.NOTICE_LANGUAGES)
     )
     for category, count in sorted(by_category.items(), key=lambda x: (-x[1], x[0])):
-        print(f"    {category}: {count}")
+        print(f"    {category}: {count} 件")
     return _check_furigana((args.data or settings.load().data_dir) / "furigana")
 
 
@@ -93,7 +115,7 @@ def _check_furigana(folder: Path) -> int:
     except ValueError as exc:
         print(exc, file=sys.stderr)
         return 1
-    sizes = f"{len(fixes.phrases)} phrases, {len(fixes.words)} word rules, {len(counters.counters)} counters"
+    sizes = f"語句 {len(fixes.phrases)}、単語の規則 {len(fixes.words)}、助数詞 {len(counters.counters)}"
     print(f"    ふりがな: {sizes}")
     return 0
 
@@ -145,11 +167,74 @@ def run_show(args: argparse.Namespace) -> int:
     procedure = catalog.get(args.id)
     if procedure is None:
         print(
-            f"unknown procedure id {args.id!r}; known ids: {', '.join(sorted(catalog.procedures))}",
+            f"手続き {args.id!r} はありません / unknown procedure id; "
+            f"ある id: {', '.join(sorted(catalog.procedures))}",
             file=sys.stderr,
         )
         return 1
     print(format_procedure(catalog, procedure))
+    return 0
+
+
+def run_export(args: argparse.Namespace) -> int:
+    """Writes the catalog as the workbook staff edit (the console's download)."""
+    from bot.files import atomic_write_bytes
+
+    catalog = _load(args)
+    if catalog is None:
+        return 1
+    atomic_write_bytes(args.file, sheet.workbook_bytes(catalog))
+    print(f"書き出しました / wrote: 手続き {len(catalog.procedures)} 件 -> {args.file}")
+    return 0
+
+
+def run_import(args: argparse.Namespace) -> int:
+    """Checks an edited workbook like the console's upload; writes the changed YAML files when clean."""
+    from bot.knowledge.faq.diff import SILENT_REMOVALS
+    from bot.knowledge.faq.tables import TableError
+    from bot.knowledge.faq.validate import issues_text
+
+    data_dir = args.data or settings.load().data_dir
+    catalog = _load(args)
+    if catalog is None:
+        return 1
+    base = sheet.stamp(data_dir)
+    try:
+        check = sheet.check_sheet(sheet.read_sheet(args.file), catalog, data_dir, language.check)
+    except TableError as exc:
+        print(f"エラー / error: {exc}", file=sys.stderr)
+        return 1
+    for line in issues_text(check.issues):
+        print(f"エラー: {line}", file=sys.stderr)
+    if not check.ok:
+        print(
+            f"反映を中止しました（問題 {len(check.issues)} 件）。何も変えていません / aborted",
+            file=sys.stderr,
+        )
+        return 1
+    changes = sheet.diff(catalog, check.catalog)
+    print(f"差分 / diff: {changes.summary()}")
+    for label, ids in (
+        ("追加", changes.added),
+        ("変更", [f"{pid}（{'・'.join(cols)}）" for pid, cols in changes.changed]),
+        ("削除", changes.removed),
+    ):
+        if ids:
+            print(f"  {label}: {', '.join(ids)}")
+    if args.dry_run:
+        return 0
+    if len(changes.removed) > SILENT_REMOVALS and not args.yes:
+        print(
+            f"反映しませんでした。{len(changes.removed)} 件が消えます。よければ --yes を付けてください",
+            file=sys.stderr,
+        )
+        return 1
+    try:
+        touched = sheet.publish(check.files, data_dir, base, settings.load().var_dir / "staff", catalog)
+    except sheet.CatalogChanged:
+        print("手続き情報がほかの操作で更新されました。もう一度実行してください", file=sys.stderr)
+        return 1
+    print(f"反映しました / published: {len(touched)} ファイル ({', '.join(touched) or '変更なし'})")
     return 0
 
 
@@ -163,5 +248,5 @@ def run_match(args: argparse.Namespace) -> int:
     event = catalog.match_life_event(args.text)
     if event is not None:
         life_event, option = event
-        print(f"life event: {life_event.id}" + (f" / {option.id}" if option else ""))
+        print(f"ライフイベント / life event: {life_event.id}" + (f" / {option.id}" if option else ""))
     return 0

@@ -7,12 +7,12 @@ Examples::
     madoguchi data purge              # delete what is older than MADOGUCHI_RETENTION_DAYS (90)
     madoguchi data purge --days 30
     madoguchi data purge --dry-run    # what would be deleted, deleting nothing
-    madoguchi data purge --yes        # no question (scheduled runs: deploy/madoguchi-purge.timer)
+    madoguchi data purge --yes        # no question (scripts and deploy/madoguchi-purge.timer)
 
 Purging deletes done callback requests, review records and feedback older than the period.
 Open callback requests are never purged: staff close them with ``madoguchi callbacks done``.
-Run at a terminal, ``purge`` shows the counts and asks before deleting; without a terminal (a timer, a
-script) or with ``--yes`` it deletes at once.
+``purge`` always shows the counts first. At a terminal it then asks; without a terminal (a script) it
+deletes only with ``--yes`` (the nightly timer passes it), otherwise it is a dry run.
 """
 
 from __future__ import annotations
@@ -88,12 +88,15 @@ def cmd_purge(args: argparse.Namespace, ask: Callable[[str], str] | None = None)
     ask = ask or input
     with _open() as stores:
         days = stores.retention_days if args.days is None else args.days
-        interactive = sys.stdin.isatty() and not args.yes
-        if args.dry_run or interactive:
+        if not args.yes or args.dry_run:
             would = stores.count_expired(days=days)
-            print(f"削除対象 / would delete: {_summary(days, would, _conversations(settings, days, True))}")
-            if args.dry_run:
+            conversations = _conversations(settings, days, True)
+            print(f"削除対象 / would delete: {_summary(days, would, conversations)}")
+            if args.dry_run or not (any(would.values()) or conversations):
                 return 0
+            if not sys.stdin.isatty():
+                print("削除していません。削除するには --yes を付けてください / nothing deleted (use --yes)")
+                return 1
             if not _confirmed(ask):
                 print("削除しませんでした / nothing deleted")
                 return 1

@@ -3,7 +3,8 @@
 Examples::
 
     madoguchi faq import data/faq/sample_faq.csv          # validate everything, then swap in atomically
-    madoguchi faq import faq.xlsx --dry-run               # only report problems
+    madoguchi faq import faq.xlsx --dry-run               # only report problems and the diff
+    madoguchi faq import faq.xlsx --yes                   # publish even if more than 3 entries disappear
     madoguchi faq export faq.xlsx                         # the live base as Excel (or .csv, UTF-8 with BOM)
     madoguchi faq search "住民票がほしい" --top 5
     madoguchi faq search --queries queries.jsonl --json   # one JSON line per query
@@ -18,13 +19,15 @@ import json
 import re
 import sys
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 from bot import settings as settings_mod
+from bot.clock import jst_text, version_time
+from bot.knowledge.faq import diff as diff_mod
 from bot.knowledge.faq import live_base
 from bot.knowledge.faq.import_export import ImportFailed, ensure_live_base, export_file, import_file
 from bot.knowledge.faq.tables import TableError
-from bot.knowledge.faq.validate import issues_text
+from bot.knowledge.faq.validate import COLUMN_LABELS, issues_text
 from bot.wordvec import table as wordvec_table
 
 SEED_CSV = Path("faq") / "sample_faq.csv"
@@ -38,13 +41,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = commands.add_parser("import", help="CSV/xlsx を検証して公開 / validate and publish a table")
     p.add_argument("file", type=Path, help=".csv (UTF-8, UTF-8 BOM, Shift_JIS) or .xlsx")
     _kb_option(p)
-    p.add_argument("--dry-run", action="store_true", help="検証だけ行う / validate only")
+    p.add_argument(
+        "--dry-run", action="store_true", help="検証と差分の表示だけ行う / validate and show the diff only"
+    )
+    p.add_argument(
+        "--yes",
+        action="store_true",
+        help=f"{diff_mod.SILENT_REMOVALS} 件を超える削除も確認なしで公開 / publish even if many disappear",
+    )
     p.set_defaults(func=cmd_import)
 
     p = commands.add_parser("export", help="公開中の FAQ を書き出す / write the live base")
     p.add_argument("file", type=Path, help=".csv (UTF-8 with BOM) or .xlsx")
     _kb_option(p)
-    p.add_argument("--headers", choices=("en", "ja"), default="en", help="見出しの言語 / header names")
+    p.add_argument(
+        "--headers", choices=("ja", "en"), default="ja", help="見出しの言語 (既定 ja) / header names"
+    )
     p.add_argument(
         "--encoding",
         choices=("utf-8-sig", "utf-8", "cp932"),
@@ -112,11 +124,16 @@ def known_departments(data_dir: Path) -> set[str] | None:
     return names | {re.split(r"[（(]", name, maxsplit=1)[0].strip() for name in names}
 
 
-def cmd_import(args: argparse.Namespace) -> int:
+#: Ids listed per kind in the diff the CLI prints (the console lists them all).
+DIFF_LISTED = 20
+
+
+def cmd_import(args: argparse.Namespace, ask: Callable[[str], str] | None = None) -> int:
     kb_dir = _kb_dir(args)
     departments = known_departments(settings_mod.load().data_dir)
     try:
-        result = import_file(args.file, kb_dir, dry_run=args.dry_run, known_departments=departments)
+        base_version = live_base.current_version(kb_dir) or ""
+        result = import_file(args.file, kb_dir, dry_run=True, known_departments=departments)
     except TableError as exc:
         print(f"エラー / error: {exc}", file=sys.stderr)
         print("FAQ は変更していません / the FAQ base was not changed", file=sys.stderr)
@@ -126,14 +143,37 @@ def cmd_import(args: argparse.Namespace) -> int:
         print(f"エラー: {line}", file=sys.stderr)
     for line in issues_text(report.warnings):
         print(f"注意: {line}", file=sys.stderr)
-    summary = f"{len(report.errors)} error(s), {len(report.warnings)} warning(s); {result.table.encoding}"
+    summary = f"エラー {len(report.errors)} 件、注意 {len(report.warnings)} 件（{result.table.encoding}）"
     if not report.ok:
-        print(f"取り込みを中止しました。FAQ は変更していません / import aborted ({summary})", file=sys.stderr)
+        print(f"取り込みを中止しました。FAQ は変更していません / import aborted: {summary}", file=sys.stderr)
         return 1
+    changes = diff_mod.diff(_live_entries(kb_dir, base_version), report.entries)
+    _print_diff(changes)
     if args.dry_run:
-        print(f"検証のみ: {len(report.entries)} 件は取り込めます / dry run OK ({summary})")
+        print(f"検証のみ: {len(report.entries)} 件は取り込めます / dry run OK: {summary}")
         return 0
-    print(f"取り込みました: {len(report.entries)} 件, 版 {result.version} / imported ({summary}) -> {kb_dir}")
+    if changes.needs_confirmation and not args.yes and not _confirmed(changes, ask or input):
+        print(
+            f"公開しませんでした。{len(changes.removed)} 件が消えます。"
+            "よければ --yes を付けて実行してください"
+            " / not published: many entries would disappear (use --yes)",
+            file=sys.stderr,
+        )
+        return 1
+    try:
+        version = live_base.publish(
+            report.entries, kb_dir, source=Path(args.file).name, expected_version=base_version
+        )
+    except live_base.VersionConflict:
+        print(
+            "FAQ がほかの操作で更新されました。もう一度実行してください / the base changed meanwhile",
+            file=sys.stderr,
+        )
+        return 1
+    print(
+        f"取り込みました: {len(report.entries)} 件、版 {version}（{version_time(version)}）: "
+        f"{summary} -> {kb_dir}"
+    )
     if wordvec_table.load_default() is None:
         print(
             "注意: 単語ベクトルがないため、言い換えに弱い検索になります (`make wordvec` で用意できます) / "
@@ -143,9 +183,64 @@ def cmd_import(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_export(args: argparse.Namespace) -> int:
+def _live_entries(kb_dir: Path, version: str) -> list:
+    if not version:
+        return []
+    _, payload = live_base.read_entries(kb_dir, version)
+    return [live_base.entry_from_json(d) for d in payload["entries"]]
+
+
+def _print_diff(changes: diff_mod.Diff) -> None:
+    print(f"差分 / diff: {changes.summary()}")
+    kinds = (
+        ("追加", [e.id for e in changes.added]),
+        (
+            "変更",
+            [f"{c.after.id}（{'・'.join(COLUMN_LABELS[k] for k in c.columns)}）" for c in changes.changed],
+        ),
+        ("削除", [e.id for e in changes.removed]),
+    )
+    for label, ids in kinds:
+        if ids:
+            more = f" ほか {len(ids) - DIFF_LISTED} 件" if len(ids) > DIFF_LISTED else ""
+            print(f"  {label}: {', '.join(ids[:DIFF_LISTED])}{more}")
+
+
+def _confirmed(changes: diff_mod.Diff, ask: Callable[[str], str]) -> bool:
+    """Asks at a terminal; without one (a script) the answer is no."""
+    if not sys.stdin.isatty():
+        return False
     try:
-        version, count = export_file(_kb_dir(args), args.file, headers=args.headers, encoding=args.encoding)
+        answer = ask(f"{len(changes.removed)} 件の FAQ が消えます。公開しますか / publish? [y/N] ")
+    except EOFError:
+        return False
+    return answer.strip().lower() in ("y", "yes", "はい")
+
+
+def export_choices(data_dir: Path, kb_dir: Path) -> dict[str, list[str]]:
+    """Drop-down lists of the workbook: 担当課 from the catalog, 分類 as the live base uses them."""
+    from bot.knowledge.catalog import CatalogError, department_names, load_catalog
+
+    out: dict[str, list[str]] = {}
+    try:
+        out["department"] = department_names.choices(load_catalog(data_dir))
+    except CatalogError:
+        pass  # a broken catalog is reported by `catalog check`; the export still works
+    try:
+        _, payload = live_base.read_entries(kb_dir)
+        out["category"] = sorted({d.get("category", "") for d in payload["entries"]} - {""})
+    except live_base.FaqBaseError:
+        pass
+    return out
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    kb_dir = _kb_dir(args)
+    try:
+        choices = export_choices(settings_mod.load().data_dir, kb_dir)
+        version, count = export_file(
+            kb_dir, args.file, headers=args.headers, encoding=args.encoding, choices=choices
+        )
     except (live_base.FaqBaseError, TableError) as exc:
         print(f"エラー / error: {exc}", file=sys.stderr)
         return 1
@@ -227,10 +322,16 @@ def cmd_status(args: argparse.Namespace) -> int:
     except live_base.FaqBaseError as exc:
         print(f"エラー / error: {exc}", file=sys.stderr)
         return 1
-    print(f"base:     {kb_dir}")
-    print(f"version:  {version} ({payload.get('created_at', '')}, from {payload.get('source') or '-'})")
-    print(f"entries:  {len(payload['entries'])}")
-    print(f"versions: {', '.join(live_base.list_versions(kb_dir))}")
+    print(f"保存先:     {kb_dir}")
+    print(
+        f"公開中の版: {version}（{jst_text(payload.get('created_at', ''))} 公開、"
+        f"元ファイル {payload.get('source') or '-'}）"
+    )
+    print(f"件数:       {len(payload['entries'])} 件")
+    print("保存している版（古い順、rollback で戻せます）:")
+    for kept in live_base.list_versions(kb_dir):
+        mark = " ← 公開中" if kept == version else ""
+        print(f"  {kept}（{version_time(kept)}）{mark}")
     return 0
 
 

@@ -28,42 +28,48 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     commands = parser.add_subparsers(dest="line_command", metavar="COMMAND")
     parser.set_defaults(func=lambda _args: parser.print_help() or 2)
 
-    check = commands.add_parser("check", help="validate data/line/ (texts, rich menu, image) without the API")
+    check = commands.add_parser(
+        "check", help="data/line/ の文言・リッチメニュー・画像を確認（API は使わない） / validate data/line/"
+    )
     check.set_defaults(func=_check)
 
-    menu = commands.add_parser("richmenu", help="rich menu of the official account")
+    menu = commands.add_parser("richmenu", help="公式アカウントのリッチメニュー / rich menu")
     menu_commands = menu.add_subparsers(dest="richmenu_command", metavar="ACTION")
     menu.set_defaults(func=lambda _args: menu.print_help() or 2)
 
-    deploy = menu_commands.add_parser("deploy", help="create, upload image, set as default, remove older")
+    deploy = menu_commands.add_parser("deploy", help="作成・画像登録・既定に設定・古いものを削除 / deploy")
     _definition_arg(deploy)
     deploy.add_argument(
-        "--image", type=Path, help="PNG/JPEG of the menu's size (default data/line/richmenu.png)"
+        "--image", type=Path, help="メニューの大きさの PNG/JPEG（既定 data/line/richmenu.png） / image"
     )
-    deploy.add_argument("--keep-old", action="store_true", help="keep older menus of the same name")
+    deploy.add_argument(
+        "--keep-old", action="store_true", help="同じ名前の古いメニューを残す / keep older menus"
+    )
     deploy.set_defaults(func=_api_command(_deploy))
 
-    show = menu_commands.add_parser("show", help="list rich menus and the default one")
+    show = menu_commands.add_parser("show", help="リッチメニューの一覧と既定のもの / list menus")
     show.set_defaults(func=_api_command(_show))
 
-    delete = menu_commands.add_parser("delete", help="delete one menu, or every menu named like ours")
+    delete = menu_commands.add_parser(
+        "delete", help="1つ、または同じ名前のメニューをすべて削除 / delete menus"
+    )
     delete.add_argument(
-        "rich_menu_id", nargs="?", help="id to delete (default: all named like the definition)"
+        "rich_menu_id", nargs="?", help="削除する id（省略時は定義と同じ名前のものすべて） / id to delete"
     )
     _definition_arg(delete)
     delete.set_defaults(func=_api_command(_delete))
 
-    image = menu_commands.add_parser("image", help="draw the menu image from the definition's labels")
+    image = menu_commands.add_parser("image", help="定義のラベルからメニュー画像を描く / draw the image")
     _definition_arg(image)
-    image.add_argument("--out", type=Path, help="output PNG (default data/line/richmenu.png)")
-    image.add_argument(
-        "--font", type=Path, help="font file with Japanese glyphs (default: found with fc-list)"
-    )
+    image.add_argument("--out", type=Path, help="出力する PNG（既定 data/line/richmenu.png） / output")
+    image.add_argument("--font", type=Path, help="日本語フォント（既定 fc-list で探す） / font file")
     image.set_defaults(func=_image)
 
 
 def _definition_arg(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--definition", type=Path, help="rich menu JSON (default data/line/richmenu.json)")
+    parser.add_argument(
+        "--definition", type=Path, help="リッチメニューの JSON（既定 data/line/richmenu.json） / definition"
+    )
 
 
 def _line_dir() -> Path:
@@ -94,9 +100,9 @@ def _check(_args: argparse.Namespace) -> int:
         definition = load_definition(line_dir / DEFINITION_FILE)
         check_image((line_dir / IMAGE_FILE).read_bytes(), definition)
     except (TextsError, RichMenuError, OSError) as error:
-        print(f"error: {error}")
+        print(f"エラー / error: {error}")
         return 2
-    print(f"ok: {line_dir} (messages, rich menu with {len(definition['areas'])} areas, image)")
+    print(f"問題ありません / ok: {line_dir}（文言、{len(definition['areas'])} 区画のリッチメニュー、画像）")
     return 0
 
 
@@ -109,13 +115,13 @@ def _image(args: argparse.Namespace) -> int:
         png = render_image(definition, args.font)
         check_image(png, definition)
     except RichMenuError as error:
-        print(f"error: {error}")
+        print(f"エラー / error: {error}")
         return 2
     out = args.out or _line_dir() / IMAGE_FILE
     tmp = out.with_name(out.name + ".tmp")
     tmp.write_bytes(png)
     tmp.replace(out)  # atomic: a half-written image never replaces the old one
-    print(f"wrote {out} ({len(png)} bytes)")
+    print(f"書き出しました / wrote: {out}（{len(png)} バイト）")
     return 0
 
 
@@ -131,7 +137,7 @@ def _api_command(
 
         config = LineConfig.from_sources(None)
         if not config.access_token:
-            print("error: LINE_CHANNEL_ACCESS_TOKEN is not set")
+            print("エラー: LINE_CHANNEL_ACCESS_TOKEN が設定されていません / not set")
             return 2
 
         async def main() -> int:
@@ -144,10 +150,10 @@ def _api_command(
         try:
             return asyncio.run(main())
         except RichMenuError as error:
-            print(f"error: {error}")
+            print(f"エラー / error: {error}")
             return 2
         except LineApiError as error:
-            print(f"error: {error}")
+            print(f"エラー / error: {error}")
             return 1
 
     return run
@@ -163,9 +169,9 @@ async def _deploy(client: Any, args: argparse.Namespace) -> int:
     except OSError as error:
         raise RichMenuError(f"{image_path}: cannot read: {error}") from error
     result = await deploy(client, definition, image, keep_old=args.keep_old)
-    print(f"deployed rich menu {result.rich_menu_id} as the default")
+    print(f"リッチメニュー {result.rich_menu_id} を既定にしました / deployed as the default")
     for menu_id in result.removed:
-        print(f"removed older rich menu {menu_id}")
+        print(f"古いリッチメニュー {menu_id} を削除しました / removed")
     return 0
 
 
@@ -174,7 +180,7 @@ async def _show(client: Any, _args: argparse.Namespace) -> int:
 
     default = await default_menu_id(client)
     menus = await list_menus(client)
-    print(f"default: {default or '(none)'}")
+    print(f"既定 / default: {default or '（なし）'}")
     for menu in menus:
         marker = "*" if menu.get("richMenuId") == default else " "
         areas = [area.get("action", {}).get("label", "") for area in menu.get("areas", [])]
@@ -192,7 +198,7 @@ async def _delete(client: Any, args: argparse.Namespace) -> int:
     else:
         deleted = await delete_menus(client, name=_load_definition(args)["name"])
     for menu_id in deleted:
-        print(f"deleted rich menu {menu_id}")
+        print(f"リッチメニュー {menu_id} を削除しました / deleted")
     if not deleted:
-        print("nothing to delete")
+        print("削除するものはありません / nothing to delete")
     return 0

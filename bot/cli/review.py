@@ -58,9 +58,31 @@ def cmd_export(args: argparse.Namespace) -> int:
     finally:
         stores.close()
     snapshot = _snapshot(kb_dir)
-    written, skipped = write_review_workbook(groups, args.file, snapshot)
+    written, skipped = write_review_workbook(groups, args.file, snapshot, _procedure_names(settings.data_dir))
     print(f"書き出しました: {written} 件 (解決済み {skipped} 件は除外) -> {args.file}")
     return 0
+
+
+def _dismiss(wordings: list[str]) -> None:
+    """対象外 rows: their questions leave the review log (and are not recorded again)."""
+    if not wordings:
+        return
+    from bot.stores import open_stores
+    from bot.text import normalize
+
+    with open_stores(settings_mod.load()) as stores:
+        for wording in wordings:
+            stores.review.dismiss(normalize(wording))
+
+
+def _procedure_names(data_dir: Path) -> dict[str, str]:
+    """Procedure id -> name, to show the bot's guessed procedures by name ({} when the catalog is broken)."""
+    from bot.knowledge.catalog import CatalogError, load_catalog
+
+    try:
+        return {p.id: p.name for p in load_catalog(data_dir).procedures.values()}
+    except CatalogError:
+        return {}
 
 
 def _snapshot(kb_dir: Path) -> live_base.Snapshot:
@@ -86,13 +108,17 @@ def cmd_import(args: argparse.Namespace) -> int:
         print(f"注意: {line}", file=sys.stderr)
     summary = (
         f"言い換え追加 {len(outcome.paraphrases_added)} 件, 新規 {len(outcome.created)} 件, "
-        f"既知 {outcome.unchanged} 件, 未記入 {outcome.undecided} 件"
+        f"既知 {outcome.unchanged} 件, 対象外 {len(outcome.dismissed)} 件, 未記入 {outcome.undecided} 件"
     )
     if not report.ok:
         print(f"反映を中止しました。FAQ は変更していません / aborted ({summary})", file=sys.stderr)
         return 1
-    if args.dry_run or not outcome.changed:
-        print(f"{'検証のみ' if args.dry_run else '変更なし'}: {summary}")
+    if args.dry_run:
+        print(f"検証のみ: {summary}")
+        return 0
+    _dismiss(outcome.dismissed)
+    if not outcome.changed:
+        print(f"FAQ の変更なし: {summary}")
         return 0
     try:
         version = live_base.publish(

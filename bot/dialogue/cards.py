@@ -136,11 +136,14 @@ class FaqCard(Card):
     """One FAQ answer."""
 
     kind: ClassVar[str] = "faq"
+    optional: ClassVar[tuple[str, ...]] = ("contact",)
     faq_id: str
     question: str
     department: str
     url: str | None
     verified_on: str | None
+    #: The 担当課 the entry names, with its phone (None when the entry names none the catalog knows).
+    contact: Contact | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -24,7 +24,7 @@ from bot.dialogue.cards import (
 )
 from bot.dialogue.knowledge import Knowledge
 from bot.dialogue.replies import ASK_FEEDBACK, Button, Line, Reply, ReviewNote, Turn, payload, text
-from bot.knowledge.catalog import LifeEvent, LifeEventOption, Procedure
+from bot.knowledge.catalog import LifeEvent, LifeEventOption, Procedure, department_names
 
 #: Most buttons a suggestion list shows (LINE quick replies and small screens stay readable).
 MAX_SUGGESTIONS = 3
@@ -154,9 +154,13 @@ def answer_life_event(k: Knowledge, event: LifeEvent, option: LifeEventOption | 
 
 
 def answer_faq_entry(k: Knowledge, entry: Any) -> Turn:
-    """One FAQ answer with its department, link and 確認日."""
+    """One FAQ answer with its department (and that department's phone, as procedure cards show it),
+    link and 確認日."""
     lines = [text("faq.answer", answer=entry.answer)]
-    if entry.department:
+    department = department_names.find(k.catalog, entry.department)
+    if department is not None:
+        lines.append(text("procedure.department", department=department.name, phone=department.phone))
+    elif entry.department:
         lines.append(text("faq.meta_department", department=entry.department))
     if entry.verified_on:
         lines.append(text("faq.meta_verified", verified_on=entry.verified_on))
@@ -167,6 +171,7 @@ def answer_faq_entry(k: Knowledge, entry: Any) -> Turn:
         department=entry.department,
         url=entry.url or None,
         verified_on=entry.verified_on or None,
+        contact=Contact(name=department.name, phone=department.phone) if department else None,
     )
     reply = Reply(lines=tuple(lines), buttons=buttons, card=card)
     return Turn((reply, ASK_FEEDBACK), (("last_answer", f"faq:{entry.id}"),))

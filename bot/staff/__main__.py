@@ -34,6 +34,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         clock=now_jst,
         faq=LiveFaq(settings.faq_dir),
         close_stores=True,
+        data_dir=settings.data_dir,
+        work_dir=settings.var_dir / "staff",
     )
     web.run_app(app, host=args.host, port=args.port, print=None)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import tempfile
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -47,7 +48,8 @@ COOKIE_NAME = "madoguchi_staff"
 AUDIT_PAGE_SIZE = 200
 #: Rows of the CSV export (about a year of a small city's console use).
 AUDIT_EXPORT_SIZE = 100_000
-_MAX_FORM_BYTES = 64 * 1024
+#: Largest request body: an uploaded FAQ or catalog workbook (a 2,000-entry FAQ as .xlsx is about 1 MB).
+_MAX_FORM_BYTES = 4 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -345,8 +347,10 @@ def _review(request: web.Request, notice: str | None = None, error: str | None =
 
 @requires("editor")
 async def review_page(request: web.Request) -> web.Response:
-    added = request.query.get("added", "")
+    added, dismissed = request.query.get("added", ""), request.query.get("dismissed", "")
     notice = _message(request, "review_added", faq_id=added) if added else None
+    if dismissed.isdigit():
+        notice = _message(request, "review_dismissed", count=int(dismissed))
     return _review(request, notice=notice)
 
 
@@ -446,8 +450,14 @@ def create_app(
     hasher: PasswordHasher | None = None,
     faq: LiveFaq | None = None,
     close_stores: bool = False,
+    data_dir: Path | None = None,
+    work_dir: Path | None = None,
 ) -> web.Application:
-    """The console. ``config.session_key`` must be a Fernet key (see :mod:`bot.staff.config`)."""
+    """The console. ``config.session_key`` must be a Fernet key (see :mod:`bot.staff.config`).
+
+    ``data_dir``: the data directory whose catalog the 手続き pages show and rewrite (None: no such pages);
+    ``work_dir``: where uploads wait for their confirmation (default: a folder beside the FAQ base).
+    """
     hasher = hasher or passwords.default_hasher()
     deps = Deps(stores, catalog, config, ui, clock, hasher, hasher.hash(passwords.generate()), faq)
     app = web.Application(client_max_size=_MAX_FORM_BYTES, middlewares=[headers_middleware])
@@ -482,6 +492,11 @@ def create_app(
     app.router.add_get("/audit", audit_page, name="audit")
     app.router.add_get("/audit.csv", audit_csv, name="audit_csv")
     app.router.add_static("/static", HERE / "static", name="static")
+    from bot.staff import knowledge_pages  # FAQ and 手続き pages: their routes are all in that module
+
+    default_work = (faq.kb_dir.parent / "staff") if faq is not None else Path(tempfile.gettempdir())
+    kit = knowledge_pages.PageKit(_deps, _render, _refuse, _message)
+    knowledge_pages.register(app, kit, data_dir, work_dir or default_work)
     if close_stores:
 
         async def close(_app: web.Application) -> None:

@@ -66,7 +66,13 @@ class ReviewLog(abc.ABC):
 
     @abc.abstractmethod
     def distinct(self) -> list[ReviewGroup]:
-        """One group per distinct masked+normalized question; most asked first."""
+        """One group per distinct masked+normalized question; most asked first (対象外 ones left out)."""
+
+    @abc.abstractmethod
+    def dismiss(self, key: str) -> int:
+        """対象外（今後出さない）: deletes the records of one distinct question (its normalized masked
+        wording, ``ReviewGroup`` key) and drops later records of the same wording, until the retention
+        period after the dismissal has passed. Returns how many records were deleted."""
 
     @abc.abstractmethod
     def purge(self, older_than: datetime) -> int:

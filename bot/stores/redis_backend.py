@@ -200,10 +200,15 @@ class RedisReviewLog(ReviewLog):
 
     def __init__(self, client: redis.Redis, prefix: str, clock: Clock) -> None:
         self._log = _TimedLog(client, f"{prefix}review")
+        self._r = client
+        #: 対象外 wordings: sorted set of keys scored by the time staff dismissed them.
+        self._dismissed = f"{prefix}review:dismissed"
         self._clock = clock
 
     def record(self, question: str, kind: str, guesses: list[str]) -> None:
         entry = prepare_review(question, kind, guesses, self._clock())
+        if self._r.zscore(self._dismissed, entry.key) is not None:
+            return  # 対象外: staff chose never to see this wording again
         record = {
             "question": entry.question,
             "key": entry.key,
@@ -219,10 +224,17 @@ class RedisReviewLog(ReviewLog):
             for r in self._log.all()
         )
 
+    def dismiss(self, key: str) -> int:
+        self._r.zadd(self._dismissed, {key: self._clock().timestamp()})
+        members = [m for m in self._r.zrange(self._log.key, 0, -1) if json.loads(m).get("key") == key]
+        return int(self._r.zrem(self._log.key, *members)) if members else 0
+
     def purge(self, older_than: datetime) -> int:
+        self._r.zremrangebyscore(self._dismissed, "-inf", f"({older_than.timestamp()}")
         return self._log.purge(older_than)
 
     def clear(self) -> int:
+        self._r.delete(self._dismissed)
         return self._log.clear()
 
     def count(self) -> int:

@@ -55,6 +55,7 @@ CREATE TABLE IF NOT EXISTS review (
     question TEXT NOT NULL, key TEXT NOT NULL, kind TEXT NOT NULL, guesses TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS review_asked ON review (asked_ts);
+CREATE TABLE IF NOT EXISTS review_dismissed (key TEXT PRIMARY KEY, dismissed_ts REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS feedback (
     id INTEGER PRIMARY KEY AUTOINCREMENT, given_ts REAL NOT NULL, given_at TEXT NOT NULL,
     helpful INTEGER NOT NULL, question TEXT, answer_ref TEXT
@@ -249,6 +250,8 @@ class SqliteReviewLog(ReviewLog):
     def record(self, question: str, kind: str, guesses: list[str]) -> None:
         entry = prepare_review(question, kind, guesses, self._clock())
         with self._db.transaction() as conn:
+            if conn.execute("SELECT 1 FROM review_dismissed WHERE key = ?", (entry.key,)).fetchone():
+                return  # 対象外: staff chose never to see this wording again
             conn.execute(
                 "INSERT INTO review (asked_ts, asked_at, question, key, kind, guesses) "
                 "VALUES (?, ?, ?, ?, ?, ?)",
@@ -275,12 +278,22 @@ class SqliteReviewLog(ReviewLog):
             for row in rows
         )
 
+    def dismiss(self, key: str) -> int:
+        with self._db.transaction() as conn:
+            conn.execute(
+                "INSERT OR REPLACE INTO review_dismissed (key, dismissed_ts) VALUES (?, ?)",
+                (key, self._clock().timestamp()),
+            )
+            return conn.execute("DELETE FROM review WHERE key = ?", (key,)).rowcount
+
     def purge(self, older_than: datetime) -> int:
         with self._db.transaction() as conn:
+            conn.execute("DELETE FROM review_dismissed WHERE dismissed_ts < ?", (older_than.timestamp(),))
             return conn.execute("DELETE FROM review WHERE asked_ts < ?", (older_than.timestamp(),)).rowcount
 
     def clear(self) -> int:
         with self._db.transaction() as conn:
+            conn.execute("DELETE FROM review_dismissed")
             return conn.execute("DELETE FROM review").rowcount
 
     def count(self) -> int:

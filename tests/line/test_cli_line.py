@@ -43,20 +43,21 @@ async def test_deploy_show_delete(platform):
     code, out = await madoguchi(platform, "richmenu", "deploy")
     assert code == 0, out
     [menu_id] = platform.rich_menus
-    assert f"deployed rich menu {menu_id}" in out
+    assert f"リッチメニュー {menu_id} を既定にしました" in out
     assert platform.default_menu == menu_id
     assert platform.images[menu_id] == ("image/png", (LINE_DATA / "richmenu.png").read_bytes())
 
     code, out = await madoguchi(platform, "richmenu", "deploy")
-    assert code == 0 and f"removed older rich menu {menu_id}" in out
+    assert code == 0 and f"古いリッチメニュー {menu_id} を削除しました" in out
     [new_id] = platform.rich_menus
 
     code, out = await madoguchi(platform, "richmenu", "show")
     assert code == 0
-    assert f"default: {new_id}" in out and f"* {new_id}  madoguchi-main" in out and "電話で問い合わせ" in out
+    assert f"既定 / default: {new_id}" in out and f"* {new_id}  madoguchi-main" in out
+    assert "電話で問い合わせ" in out
 
     code, out = await madoguchi(platform, "richmenu", "delete")
-    assert code == 0 and f"deleted rich menu {new_id}" in out
+    assert code == 0 and f"リッチメニュー {new_id} を削除しました" in out
     assert platform.rich_menus == {}
     code, out = await madoguchi(platform, "richmenu", "delete")
     assert code == 0 and "nothing to delete" in out
@@ -64,7 +65,7 @@ async def test_deploy_show_delete(platform):
 
 async def test_errors_have_clear_exit_codes(platform, tmp_path):
     code, out = await madoguchi(platform, "richmenu", "show", LINE_CHANNEL_ACCESS_TOKEN="")
-    assert code == 2 and "LINE_CHANNEL_ACCESS_TOKEN is not set" in out
+    assert code == 2 and "LINE_CHANNEL_ACCESS_TOKEN が設定されていません" in out
     platform.upload_status = 400
     code, out = await madoguchi(platform, "richmenu", "deploy")
     assert code == 1 and "status 400" in out and "Invalid image" in out
@@ -75,7 +76,7 @@ async def test_errors_have_clear_exit_codes(platform, tmp_path):
 
 async def test_check_and_image(platform, tmp_path):
     code, out = await madoguchi(platform, "check")
-    assert code == 0 and "4 areas" in out
+    assert code == 0 and "4 区画" in out
     data = tmp_path / "data"
     shutil.copytree(LINE_DATA, data / "line")
     text = (data / "line" / "messages.yml").read_text(encoding="utf-8").replace("  sticker:", "  stamp:")

@@ -38,7 +38,10 @@ PROCEDURE_FIELDS = (
     "department",
     "details",
     "related",
+    "verified_on",
 )
+#: Fields a procedure may leave out: 確認日 (the day staff last checked it against the city's rules).
+OPTIONAL_PROCEDURE_FIELDS = ("verified_on",)
 WHERE_FIELDS = ("counter", "mail", "convenience_store", "online")
 #: Ways that may be left out of ``where`` (false when absent): 電話で申し込める (粗大ごみ, 水道).
 OPTIONAL_WHERE_FIELDS = ("phone",)
@@ -123,6 +126,8 @@ class Procedure:
     details: str
     related: tuple[str, ...]
     source: str = ""
+    #: 確認日 as an ISO date ("2026-04-01"), "" when never recorded (the console lists it as stale).
+    verified_on: str = ""
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ from datetime import time
 from typing import Any, Mapping
 
 from bot.hours import OfficeHours, parse_time
+from bot.knowledge import dates
 from bot.knowledge.catalog.model import (
     ONLINE_FIELDS,
     OPTIONAL_WHERE_FIELDS,
@@ -149,6 +150,7 @@ def parse_procedure(data: Any, ctx: EntryChecker) -> Procedure | None:
     online = _parse_online(data, ctx)
     if where is not None and where.online != (data.get("online") is not None):
         ctx.add("where.online", "must be true exactly when an 'online' form is given")
+    verified_on = _verified_on(data, ctx)
     if len(ctx.problems) > before or pid is None:
         return None
     return Procedure(
@@ -160,8 +162,21 @@ def parse_procedure(data: Any, ctx: EntryChecker) -> Procedure | None:
         online=online,
         related=related,
         source=ctx.file,
+        verified_on=verified_on,
         **texts,
     )
+
+
+def _verified_on(data: Mapping, ctx: EntryChecker) -> str:
+    """確認日, optional: any spelling of :mod:`bot.knowledge.dates` (和暦 too), kept as an ISO date."""
+    value = data.get("verified_on")
+    if value is None or value == "":
+        return ""
+    iso = dates.iso_date(str(value))
+    if iso is None:
+        ctx.add("verified_on", f"{value!r} is not a date ({dates.EXAMPLES})")
+        return ""
+    return iso
 
 
 def _parse_option(data: Any, ctx: EntryChecker, where: str) -> LifeEventOption | None:

@@ -79,8 +79,9 @@ def export_file(
     kb_dir: str | os.PathLike[str],
     path: str | os.PathLike[str],
     *,
-    headers: str = "en",
+    headers: str = "ja",
     encoding: str = "utf-8-sig",
+    choices: dict[str, list[str]] | None = None,
 ) -> tuple[str, int]:
     """Writes the live base to a CSV or .xlsx file (by extension) -> (version, entries written).
 
@@ -90,7 +91,7 @@ def export_file(
     """
     version, payload = live_base.read_entries(kb_dir)
     entries = [live_base.entry_from_json(d) for d in payload["entries"]]
-    return version, write_faq_table(entries, path, headers=headers, encoding=encoding)
+    return version, write_faq_table(entries, path, headers=headers, encoding=encoding, choices=choices)
 
 
 def ensure_live_base(

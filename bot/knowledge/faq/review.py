@@ -6,6 +6,7 @@ why it was logged and the bot's best guesses, plus empty columns staff fill:
 - ``faq_id`` only: the resident wording becomes a paraphrase of that existing entry;
 - ``question`` + ``answer`` (+ ``category``, ``department``; ``faq_id`` empty or a new id): a new entry,
   with the resident wording as its paraphrase;
+- ``対象外`` in ``faq_id``: spam or out of scope; the question leaves the review list for good;
 - nothing: the row is left for later.
 
 Import applies those decisions to the current entries and checks the result with the same validation as a
@@ -19,8 +20,9 @@ import os
 import re
 import unicodedata
 from dataclasses import dataclass, field, replace
-from typing import Any, Iterable, Protocol, Sequence
+from typing import Any, Iterable, Mapping, Protocol, Sequence
 
+from bot.clock import jst_text
 from bot.knowledge.faq.entry import FaqEntry
 from bot.knowledge.faq.live_base import Snapshot
 from bot.knowledge.faq.tables import Row, Table, header_map, read_table, write_rows
@@ -65,6 +67,8 @@ KIND_LABELS: dict[str, str] = {
     "unhelpful": "役に立たなかった",
 }
 MAX_GUESSES = 5
+#: Written in FAQ番号: the question is spam or out of scope (対象外（今後出さない）).
+DISMISS = "対象外"
 _WIDTHS = {1: 40, 2: 6, 3: 17, 4: 17, 5: 16, 6: 40, 7: 10, 8: 36, 9: 60, 10: 14, 11: 14}
 _NEW_ID = re.compile(r"^F(\d+)$")
 
@@ -91,6 +95,7 @@ class ReviewOutcome:
         created: ids of new entries.
         unchanged: rows whose wording was already known (nothing to do).
         undecided: rows staff left empty.
+        dismissed: wordings staff marked 対象外 (the caller drops them from the review log).
     """
 
     report: Report = field(default_factory=Report)
@@ -99,6 +104,7 @@ class ReviewOutcome:
     created: list[str] = field(default_factory=list)
     unchanged: int = 0
     undecided: int = 0
+    dismissed: list[str] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
@@ -114,7 +120,10 @@ def known_wordings(entries: Iterable[FaqEntry]) -> set[str]:
 
 
 def write_review_workbook(
-    groups: Iterable[ReviewGroupLike], path: str | os.PathLike[str], snapshot: Snapshot
+    groups: Iterable[ReviewGroupLike],
+    path: str | os.PathLike[str],
+    snapshot: Snapshot,
+    procedure_names: Mapping[str, str] | None = None,
 ) -> tuple[int, int]:
     """Writes the review workbook (.xlsx).
 
@@ -124,6 +133,7 @@ def write_review_workbook(
         groups: distinct review records (``open_stores(settings).review.distinct()``).
         path: the workbook to write.
         snapshot: the live base, to describe guesses and skip resolved questions.
+        procedure_names: procedure id -> name, to describe guessed procedures.
 
     Returns:
         ``(rows written, groups skipped as already resolved)``.
@@ -143,7 +153,7 @@ def write_review_workbook(
                 _time_text(group.first_asked),
                 _time_text(group.last_asked),
                 "、".join(KIND_LABELS.get(k, k) for k in group.kinds),
-                "\n".join(_guess_lines(group, snapshot)),
+                "\n".join(_guess_lines(group, snapshot, procedure_names)),
                 *([""] * len(STAFF_COLUMNS)),
             ]
         )
@@ -153,23 +163,34 @@ def write_review_workbook(
     return len(rows), skipped
 
 
-def _guess_lines(group: ReviewGroupLike, snapshot: Snapshot) -> list[str]:
+def _guess_lines(
+    group: ReviewGroupLike, snapshot: Snapshot, procedure_names: Mapping[str, str] | None = None
+) -> list[str]:
+    """The bot's guesses as staff read them: ``F0085 指定ごみ袋はどこで買えますか``, ``手続き: 粗大ごみ``.
+
+    The log keeps guesses as ``faq:F0085`` / ``procedure:sodai_gomi``; the prefix is what the bot
+    guessed (an FAQ entry or a procedure), not something staff should have to decode.
+    """
     ids = [str(g) for g in group.guesses]
     if len(ids) < MAX_GUESSES:
-        ids += [e.id for e, _ in snapshot.search(group.question, top_k=MAX_GUESSES)]
+        ids += [f"faq:{e.id}" for e, _ in snapshot.search(group.question, top_k=MAX_GUESSES)]
     lines: list[str] = []
-    for faq_id in dict.fromkeys(ids):
-        entry = snapshot.get(faq_id)
-        lines.append(f"{faq_id} {entry.question}" if entry else faq_id)
+    for guess in dict.fromkeys(ids):
+        kind, _, ref = guess.partition(":") if ":" in guess else ("faq", "", guess)
+        if kind == "procedure":
+            lines.append(f"手続き: {(procedure_names or {}).get(ref, ref)}")
+        else:
+            entry = snapshot.get(ref)
+            lines.append(f"{ref} {entry.question}" if entry else ref)
         if len(lines) == MAX_GUESSES:
             break
-    return lines
+    return list(dict.fromkeys(lines))
 
 
 def _time_text(value: object) -> str:
+    """Japan time, whatever the server's zone (naive values are taken as UTC, as the stores write them)."""
     if isinstance(value, dt.datetime):
-        local = value.astimezone() if value.tzinfo else value
-        return local.strftime("%Y-%m-%d %H:%M")
+        return jst_text(value).removesuffix(" JST")
     return "" if value is None else str(value)
 
 
@@ -252,6 +273,17 @@ class _Plan:
         report = outcome.report
         if not asked:
             report.error("empty", "住民の質問が空です", row=row.number, column="asked")
+            return
+        if faq_id == DISMISS:
+            if question or answer:
+                report.error(
+                    "dismiss_with_entry",
+                    f"「{DISMISS}」にするなら新しい質問・回答は空にしてください",
+                    row=row.number,
+                    column="faq_id",
+                )
+                return
+            outcome.dismissed.append(asked)
             return
         existing = self.folded.get(faq_id.casefold()) if faq_id else None
         if existing and existing not in self.new_ids:

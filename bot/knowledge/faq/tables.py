@@ -290,16 +290,18 @@ def write_faq_table(
     entries: Iterable[FaqEntry],
     path: str | os.PathLike[str],
     *,
-    headers: str = "en",
+    headers: str = "ja",
     encoding: str = "utf-8-sig",
+    choices: Mapping[str, Sequence[str]] | None = None,
 ) -> int:
     """Writes FAQ entries as CSV (by default UTF-8 with BOM, which Excel opens) or .xlsx, by extension.
 
     Args:
         entries: the entries, written in the given order.
         path: target file; replaced atomically.
-        headers: "en" (id, question, ...) or "ja" (番号, 質問, ...).
+        headers: "ja" (番号, 質問, ...; what staff read) or "en" (id, question, ...).
         encoding: CSV encoding ("utf-8-sig", "utf-8" or "cp932"); ignored for .xlsx.
+        choices: column -> values offered as a drop-down list in the workbook (担当課, 分類); .xlsx only.
 
     Returns:
         the number of entries written.
@@ -316,7 +318,8 @@ def write_faq_table(
         cells = entry_cells(entry)
         rows.append([cells[c] for c in FAQ_COLUMNS])
         ids.append(entry.id)
-    write_rows(path, header_row, rows, row_labels=ids, encoding=encoding, sheet_title="FAQ")
+    lists = {FAQ_COLUMNS.index(c) + 1: list(v) for c, v in (choices or {}).items() if v}
+    write_rows(path, header_row, rows, row_labels=ids, encoding=encoding, sheet_title="FAQ", choices=lists)
     return len(rows)
 
 
@@ -330,17 +333,48 @@ def write_rows(
     sheet_title: str = "FAQ",
     wrap_columns: Iterable[int] = (),
     widths: Mapping[int, int] | None = None,
+    choices: Mapping[int, Sequence[str]] | None = None,
 ) -> None:
-    """Writes a header and rows to CSV or .xlsx (by extension), atomically (temp file + ``os.replace``)."""
+    """Writes a header and rows to CSV or .xlsx (by extension), atomically (temp file + ``os.replace``).
+
+    ``choices``: 1-based column -> values Excel offers as a drop-down list (workbooks only).
+    """
+    data = table_bytes(
+        path,
+        header,
+        rows,
+        row_labels=row_labels,
+        encoding=encoding,
+        sheet_title=sheet_title,
+        wrap_columns=wrap_columns,
+        widths=widths,
+        choices=choices,
+    )
+    atomic_write_bytes(Path(path), data)
+
+
+def table_bytes(
+    path: str | os.PathLike[str],
+    header: Sequence[str],
+    rows: Sequence[Sequence[object]],
+    *,
+    row_labels: Sequence[str] | None = None,
+    encoding: str = "utf-8-sig",
+    sheet_title: str = "FAQ",
+    wrap_columns: Iterable[int] = (),
+    widths: Mapping[int, int] | None = None,
+    choices: Mapping[int, Sequence[str]] | None = None,
+) -> bytes:
+    """The bytes :func:`write_rows` writes (the format follows ``path``'s extension): for downloads."""
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix == ".xlsx":
-        data = _xlsx_bytes(header, rows, sheet_title, wrap_columns, widths)
+        data = _xlsx_bytes(header, rows, sheet_title, wrap_columns, widths, choices or {})
     elif suffix in (".csv", ".txt", ".tsv"):
         data = _csv_bytes(header, rows, encoding, row_labels, "\t" if suffix == ".tsv" else ",")
     else:
         raise TableError(f"対応していない拡張子です / unsupported file type: {path.name} (use .csv or .xlsx)")
-    atomic_write_bytes(path, data)
+    return data
 
 
 def _csv_bytes(
@@ -376,6 +410,7 @@ def _xlsx_bytes(
     sheet_title: str,
     wrap_columns: Iterable[int],
     widths: Mapping[int, int] | None,
+    choices: Mapping[int, Sequence[str]],
 ) -> bytes:
     import openpyxl
     from openpyxl.styles import Alignment, Font
@@ -401,9 +436,44 @@ def _xlsx_bytes(
         width = (widths or {}).get(column, 60 if column in wrap else 16)
         sheet.column_dimensions[get_column_letter(column)].width = width
     sheet.freeze_panes = "A2"
+    _add_choices(workbook, sheet, header, choices)
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
+
+
+#: Rows a drop-down list covers below the header: room for a whole city's FAQ and years of additions.
+CHOICE_ROWS = 5000
+#: The (hidden) sheet holding the drop-down values: a list in a sheet has no 255-character limit.
+CHOICES_SHEET = "選択肢"
+
+
+def _add_choices(workbook, sheet, header: Sequence[str], choices: Mapping[int, Sequence[str]]) -> None:
+    """Drop-down lists (data validation) for the given columns; other values get Excel's warning."""
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    if not choices:
+        return
+    lists = workbook.create_sheet(CHOICES_SHEET)
+    lists.sheet_state = "hidden"
+    for n, (column, values) in enumerate(sorted(choices.items()), start=1):
+        letter = get_column_letter(n)
+        lists.cell(row=1, column=n, value=header[column - 1])
+        for row, value in enumerate(values, start=2):
+            lists.cell(row=row, column=n, value=value).data_type = "s"
+        target = get_column_letter(column)
+        rule = DataValidation(
+            type="list",
+            formula1=f"'{CHOICES_SHEET}'!${letter}$2:${letter}${len(values) + 1}",
+            allow_blank=True,
+            showErrorMessage=True,
+            errorStyle="warning",
+            errorTitle=header[column - 1],
+            error="一覧にない値です。一覧から選んでください。",
+        )
+        rule.add(f"{target}2:{target}{CHOICE_ROWS}")
+        sheet.add_data_validation(rule)
 
 
 def _is_multiline_header(header: str) -> bool:

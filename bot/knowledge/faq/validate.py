@@ -14,10 +14,19 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Collection, Iterable, Iterator, Mapping
 
+from bot.knowledge import dates
 from bot.knowledge.faq.entry import FaqEntry
 from bot.knowledge.faq.tables import FAQ_JA_HEADERS, FAQ_REQUIRED, Row, Table
 from bot.links import LinkProblem, link_problem
 from bot.text import normalize
+
+#: Column name -> the header staff see: the FAQ sheet's, and the review sheet's own columns.
+COLUMN_LABELS: dict[str, str] = {
+    **FAQ_JA_HEADERS,
+    "faq_id": "FAQ番号",
+    "asked": "住民の質問",
+    "guesses": "ボットの候補",
+}
 
 #: Near-duplicate threshold on normalized question text (difflib ratio).
 NEAR_DUPLICATE_RATIO = 0.9
@@ -25,12 +34,6 @@ NEAR_DUPLICATE_RATIO = 0.9
 #: Ids go into button payloads (``/faq{"faq_id":"F0012"}``): letters, digits, ``_ . -`` only.
 ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$")
 
-_DATE_PATTERNS = (
-    re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$"),
-    re.compile(r"^(\d{4})/(\d{1,2})/(\d{1,2})$"),
-    re.compile(r"^(\d{4})\.(\d{1,2})\.(\d{1,2})$"),
-    re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日$"),
-)
 _ALLOWED_CONTROLS = frozenset("\n\t")
 
 
@@ -42,7 +45,8 @@ class Issue:
         code: machine-readable kind (e.g. "empty", "duplicate_id", "bad_url", "near_duplicate").
         message: what is wrong, for staff.
         row: spreadsheet row number (header = 1), when known.
-        column: canonical column name, or the header as written for unknown columns.
+        column: canonical column name, or the header as written for unknown columns (staff read it
+            by its Japanese header, :data:`COLUMN_LABELS`).
         ref: entry id, when there is no row number.
     """
 
@@ -52,16 +56,20 @@ class Issue:
     column: str | None = None
     ref: str | None = None
 
+    @property
+    def column_label(self) -> str:
+        """The column as staff see it in the sheet (回答, FAQ番号), "" when the issue has none."""
+        return COLUMN_LABELS.get(self.column, self.column) if self.column else ""
+
     def location(self) -> str:
-        """Where the problem is, as staff read it ("5行目 回答(answer)")."""
+        """Where the problem is, as staff read it ("5行目 回答")."""
         parts = []
         if self.row is not None:
             parts.append(f"{self.row}行目")
         elif self.ref:
-            parts.append(f"ID {self.ref}")
+            parts.append(f"番号 {self.ref}")
         if self.column:
-            ja = FAQ_JA_HEADERS.get(self.column)
-            parts.append(f"{ja}({self.column})" if ja else self.column)
+            parts.append(self.column_label)
         return " ".join(parts)
 
     def __str__(self) -> str:
@@ -108,7 +116,7 @@ def validate(
     Args:
         table: the table as read by :func:`bot.knowledge.faq.tables.read_table`.
         today: reference date for "verified in the future" warnings (default: today).
-        known_departments: department names/ids; other values give a warning. None = no check.
+        known_departments: department names/ids; any other 担当課 is an error. None = no check.
     """
     report = Report()
     _check_columns(table, report)
@@ -144,17 +152,8 @@ def entry_from_row(row: Row) -> FaqEntry:
 
 
 def parse_date(text: str) -> str | None:
-    """ISO date of "2024-04-01", "2024/4/1", "2024.04.01", "2024年4月1日" (also with a midnight time)."""
-    text = unicodedata.normalize("NFKC", text).strip()
-    text = re.sub(r"[ T]00:00(:00)?$", "", text)
-    for pattern in _DATE_PATTERNS:
-        match = pattern.match(text)
-        if match:
-            try:
-                return dt.date(*(int(g) for g in match.groups())).isoformat()
-            except ValueError:
-                return None
-    return None
+    """ISO date of "2024-04-01", "2024/4/1", "2024年4月1日", "令和8年4月1日", "R8.4.1" (and see dates)."""
+    return dates.iso_date(text)
 
 
 #: What staff read for each :class:`bot.links.LinkProblem` (the FAQ accepts http with a warning).
@@ -187,7 +186,7 @@ def check_entries(
         entries: the entries.
         rows: row number of each entry (same order), or None to name entries by id.
         today: reference date for future-date warnings.
-        known_departments: department names/ids that exist, or None to skip that check.
+        known_departments: department names/ids that exist (others are errors), or None to skip.
     """
     today = today or dt.date.today()
     where = [_where(e, rows[i] if rows else None) for i, e in enumerate(entries)]
@@ -269,9 +268,9 @@ def _check_fields(
             report.warn("http_url", "https ではない URL です", column="url", **where)
     _check_date(entry, where, report, today)
     if known_departments is not None and entry.department and entry.department not in known_departments:
-        report.warn(
+        report.error(
             "unknown_department",
-            f"担当課「{entry.department}」は一覧にありません",
+            f"担当課「{entry.department}」は課の一覧（data/departments.yml）にありません",
             column="department",
             **where,
         )
@@ -285,7 +284,7 @@ def _check_date(entry: FaqEntry, where: dict, report: Report, today: dt.date) ->
     if iso is None:
         report.error(
             "bad_date",
-            f"日付を読めません: {entry.verified_on!r}（例: 2025-04-01 または 2025/4/1）",
+            f"日付を読めません: {entry.verified_on!r}（例: {dates.EXAMPLES}）",
             column="verified_on",
             **where,
         )
@@ -325,22 +324,26 @@ def _check_duplicate_ids(entries: list[FaqEntry], where: list[dict], report: Rep
 
 
 def _describe(where: Mapping) -> str:
-    return f"{where['row']}行目" if where.get("row") is not None else f"ID {where.get('ref')}"
+    return f"{where['row']}行目" if where.get("row") is not None else f"番号 {where.get('ref')}"
 
 
 def _check_wordings(entries: list[FaqEntry], where: list[dict], report: Report) -> None:
     """Warns when the same wording (question or paraphrase) points at two different entries."""
-    owner: dict[str, tuple[str, dict]] = {}
+    owner: dict[str, tuple[str, dict, str]] = {}
     for entry, loc in zip(entries, where, strict=True):
-        for text in {normalize(t) for t in (entry.question, *entry.paraphrases) if t.strip()}:
+        question = normalize(entry.question)
+        texts = {normalize(t) for t in (entry.question, *entry.paraphrases) if t.strip()}
+        for text in sorted(texts, key=lambda t: t != question):  # the question first, as in the sheet
+            column = "question" if text == question else "paraphrases"
             if text in owner and owner[text][0] != entry.id:
+                other = f"{_describe(owner[text][1])}の{FAQ_JA_HEADERS[owner[text][2]]}"
                 report.warn(
                     "same_wording",
-                    f"「{text}」が {_describe(owner[text][1])} にもあります（どちらに答えるか決まりません）",
-                    column="paraphrases",
+                    f"「{text}」が {other}にもあります（どちらに答えるか決まりません）",
+                    column=column,
                     **loc,
                 )
-            owner.setdefault(text, (entry.id, loc))
+            owner.setdefault(text, (entry.id, loc, column))
 
 
 def _check_near_duplicates(entries: list[FaqEntry], where: list[dict], report: Report) -> None:
