@@ -9,7 +9,7 @@ Examples::
     madoguchi data purge --dry-run    # what would be deleted, deleting nothing
     madoguchi data purge --yes        # no question (scheduled runs: deploy/madoguchi-purge.timer)
 
-Purging deletes done callback requests, review records and feedback older than the period.
+Purging deletes done callback requests, review records, feedback and analytics events older than the period.
 Open callback requests are never purged: staff close them with ``madoguchi callbacks done``.
 Run at a terminal, ``purge`` shows the counts and asks before deleting; without a terminal (a timer, a
 script) or with ``--yes`` it deletes at once.
@@ -60,7 +60,7 @@ def _open():
 def _summary(days: int, counts: dict[str, int], conversations: int) -> str:
     return (
         f"折り返し依頼 (対応済) {counts['callbacks']} 件, 見直し記録 {counts['review']} 件, "
-        f"評価 {counts['feedback']} 件, 会話 {conversations} 件 "
+        f"評価 {counts['feedback']} 件, 利用状況の記録 {counts['analytics']} 件, 会話 {conversations} 件 "
         f"({days} 日より古いもの / older than {days} days)"
     )
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Callable
 
+from bot.stores.analytics import AnalyticsLog
 from bot.stores.records import CallbackRequest, FeedbackEntry, ReviewGroup
 from bot.stores.staff_base import AuditLog, CallbackWork, StaffAccounts
 
@@ -129,6 +130,7 @@ class Stores:
     accounts: StaffAccounts
     audit: AuditLog
     work: CallbackWork
+    analytics: AnalyticsLog
     retention_days: int
     clock: Callable[[], datetime]
     _close: Callable[[], None]
@@ -141,8 +143,8 @@ class Stores:
             days: retention in days (default: ``settings.retention_days``).
 
         Returns:
-            Deleted counts: ``{"callbacks": n, "review": n, "feedback": n, "callback_work": n}`` (only done
-            callbacks expire, and the staff's notes on them with them).
+            Deleted counts: ``{"callbacks": n, "review": n, "feedback": n, "callback_work": n,
+            "analytics": n}`` (only done callbacks expire, and the staff's notes on them with them).
         """
         keep_days = self.retention_days if days is None else days
         if keep_days < 0:
@@ -153,6 +155,7 @@ class Stores:
             "review": self.review.purge(cutoff),
             "feedback": self.feedback.purge(cutoff),
             "callback_work": self.work.purge(cutoff),
+            "analytics": self.analytics.purge(cutoff),
         }
 
     def count_expired(self, now: datetime | None = None, days: int | None = None) -> dict[str, int]:
@@ -166,6 +169,7 @@ class Stores:
             "review": self.review.count_expired(cutoff),
             "feedback": self.feedback.count_expired(cutoff),
             "callback_work": self.work.count_expired(cutoff),
+            "analytics": self.analytics.count_expired(cutoff),
         }
 
     def stats(self) -> dict[str, Any]:
@@ -176,6 +180,7 @@ class Stores:
             "callbacks": self.callbacks.counts(),
             "review": {"records": self.review.count(), "distinct": len(self.review.distinct())},
             "feedback": {k: feedback[k] for k in ("total", "helpful", "unhelpful", "helpful_rate")},
+            "analytics": {"events": self.analytics.count()},
             "retention_days": self.retention_days,
         }
 
