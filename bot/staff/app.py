@@ -27,10 +27,9 @@ from cryptography.fernet import Fernet
 from bot.knowledge.catalog import Catalog
 from bot.knowledge.faq.live_base import LiveFaq, VersionConflict
 from bot.phone import parse_phone
-from bot.staff import passwords
+from bot.staff import analytics_routes, passwords
 from bot.staff import queue as q
 from bot.staff import review as rv
-from bot.staff import usage as us
 from bot.staff.config import StaffConfig
 from bot.staff.security import (
     AUTO_REFRESH_HEADER,
@@ -377,25 +376,6 @@ async def review_post(request: web.Request) -> web.Response:
     raise web.HTTPSeeOther(f"/review?{urlencode({'added': faq_id})}")
 
 
-# --- 利用状況 --------------------------------------------------------------------------------------
-
-
-@requires("viewer", "editor")
-async def usage_page(request: web.Request) -> web.Response:
-    deps = _deps(request)
-    stores = deps.stores
-    usage = us.summarize(
-        deps.clock(),
-        stores.callbacks.list(),
-        stores.feedback.entries(),
-        stores.review.distinct(),
-        stores.review.count(),
-        {d.id: d.name for d in deps.catalog.departments.values()},
-        deps.ui["no_department"],
-    )
-    return _render(request, "usage.html", {"usage": usage, "days": us.DAYS})
-
-
 # --- 監査ログ ------------------------------------------------------------------------------------
 
 
@@ -478,7 +458,7 @@ def create_app(
     app.router.add_post("/callbacks/{ticket}/delete", callback_delete, name="callback_delete")
     app.router.add_get("/review", review_page, name="review")
     app.router.add_post("/review", review_post, name="review_post")
-    app.router.add_get("/usage", usage_page, name="usage")
+    analytics_routes.add_routes(app, _render, _deps)  # 利用状況 (bot/staff/analytics_routes.py)
     app.router.add_get("/audit", audit_page, name="audit")
     app.router.add_get("/audit.csv", audit_csv, name="audit_csv")
     app.router.add_static("/static", HERE / "static", name="static")
