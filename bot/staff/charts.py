@@ -16,7 +16,7 @@ from markupsafe import Markup, escape
 #: because each series is also named in the legend in the same order as the stack (bottom first).
 #: The legend's swatches use the same colours from staff.css (.swatch-0 …): the CSP allows no inline style.
 COLOURS = ("#0b4f8a", "#1e7b34", "#b04a00", "#5f5f5f")
-WIDTH, HEIGHT = 720, 240
+WIDTH, HEIGHT = 720, 200
 _LEFT, _RIGHT, _TOP, _BOTTOM = 44, 8, 12, 40
 
 
