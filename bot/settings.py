@@ -24,6 +24,9 @@ class Settings:
     redis_url: str | None
     retention_days: int
     wordvec_path: Path
+    #: How long the staff console's 監査ログ is kept (``MADOGUCHI_AUDIT_RETENTION_DAYS``): its own period,
+    #: never shortened by ``data purge --days`` (a year by default: a fiscal year's review of who did what).
+    audit_retention_days: int = 365
 
     @property
     def faq_dir(self) -> Path:
@@ -57,4 +60,5 @@ def load(environ: dict[str, str] | None = None) -> Settings:
         retention_days=int(env.get("MADOGUCHI_RETENTION_DAYS") or 90),
         # installed with the code, like the trained model (not city data under MADOGUCHI_HOME)
         wordvec_path=Path(env.get("MADOGUCHI_WORDVEC") or REPO_ROOT / "models" / "wordvec" / WORDVEC_FILE),
+        audit_retention_days=int(env.get("MADOGUCHI_AUDIT_RETENTION_DAYS") or 365),
     )

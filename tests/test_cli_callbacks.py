@@ -133,6 +133,7 @@ def test_data_stats_and_purge(env, capsys):
             "feedback": 1,
             "callback_work": 0,
             "analytics": 0,
+            "audit": 0,
         }
         assert [r.ticket for r in stores.callbacks.list()] == [second]
 

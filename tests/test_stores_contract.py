@@ -318,6 +318,7 @@ def test_purge_expired_uses_retention(clocked: Stores, clock: FakeClock):
         "feedback": 0,
         "callback_work": 0,
         "analytics": 0,
+        "audit": 0,
     }
     assert clocked.purge_expired() == {
         "callbacks": 1,
@@ -325,6 +326,7 @@ def test_purge_expired_uses_retention(clocked: Stores, clock: FakeClock):
         "feedback": 1,
         "callback_work": 0,
         "analytics": 1,
+        "audit": 0,
     }
     assert clocked.analytics.count() == 0
     assert [r.ticket for r in clocked.callbacks.list()] == [kept_open.ticket]
@@ -491,7 +493,7 @@ def test_count_expired_says_what_purge_will_delete_and_deletes_nothing(clocked: 
     clock.advance(days=10)
     clocked.review.record("印鑑登録", "fallback", [])
     clocked.analytics.record(UsageEvent(clock() - timedelta(days=10), "line", "a" * 32, "faq", faq_id="F1"))
-    expected = {"callbacks": 1, "review": 1, "feedback": 1, "callback_work": 0, "analytics": 1}
+    expected = {"callbacks": 1, "review": 1, "feedback": 1, "callback_work": 0, "analytics": 1, "audit": 0}
     assert clocked.count_expired(days=5) == expected
     assert clocked.count_expired(days=5) == expected  # counting twice: nothing was deleted
     assert clocked.purge_expired(days=5) == expected

@@ -214,3 +214,24 @@ def test_purge_keeps_open_work_and_deletes_old_done(clocked: Stores, clock: Cloc
     assert clocked.work.purge(clock.now - timedelta(days=90)) == 1
     assert sorted(clocked.work.states()) == ["CB-2", "CB-3"]
     assert clocked.work.delete("CB-2") is True and clocked.work.delete("CB-2") is False
+
+
+# --- audit retention -------------------------------------------------------------------------------
+
+
+def test_the_audit_log_keeps_its_own_retention(store_settings, clock):
+    """``data purge --days 0`` deletes residents' records, never the 監査ログ before its own period."""
+    from dataclasses import replace
+
+    settings, prefix = store_settings
+    with open_stores(replace(settings, audit_retention_days=30), prefix=prefix, clock=clock) as stores:
+        stores.audit.record("sato", "login", "sato")
+        clock.now += timedelta(days=20)
+        stores.audit.record("sato", "callback.view", "CB-20261126-0001")
+        assert stores.count_expired(days=0)["audit"] == 0
+        assert stores.purge_expired(days=0)["audit"] == 0
+        clock.now += timedelta(days=15)  # the first entry is 35 days old, the second 15
+        assert stores.count_expired()["audit"] == 1
+        assert stores.audit.count_expired(clock.now) == 2  # counting deletes nothing
+        assert stores.purge_expired(days=0)["audit"] == 1
+        assert [e.action for e in stores.audit.entries()] == ["callback.view"]

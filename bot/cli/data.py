@@ -57,10 +57,11 @@ def _open():
     return open_stores(settings_mod.load())
 
 
-def _summary(days: int, counts: dict[str, int], conversations: int) -> str:
+def _summary(days: int, counts: dict[str, int], conversations: int, audit_days: int) -> str:
     return (
         f"折り返し依頼 (対応済) {counts['callbacks']} 件, 見直し記録 {counts['review']} 件, "
-        f"評価 {counts['feedback']} 件, 利用状況の記録 {counts['analytics']} 件, 会話 {conversations} 件 "
+        f"評価 {counts['feedback']} 件, 利用状況の記録 {counts['analytics']} 件, 会話 {conversations} 件, "
+        f"監査ログ {counts['audit']} 件 (保存期間 {audit_days} 日) "
         f"({days} 日より古いもの / older than {days} days)"
     )
 
@@ -91,7 +92,7 @@ def cmd_purge(args: argparse.Namespace, ask: Callable[[str], str] | None = None)
         interactive = sys.stdin.isatty() and not args.yes
         if args.dry_run or interactive:
             would = stores.count_expired(days=days)
-            print(f"削除対象 / would delete: {_summary(days, would, _conversations(settings, days, True))}")
+            print(f"削除対象 / would delete: {_summary(days, would, _conversations(settings, days, True), settings.audit_retention_days)}")
             if args.dry_run:
                 return 0
             if not _confirmed(ask):
@@ -99,7 +100,7 @@ def cmd_purge(args: argparse.Namespace, ask: Callable[[str], str] | None = None)
                 return 1
         deleted = stores.purge_expired(days=days)
     conversations = _conversations(settings, days, False)
-    print(f"削除しました / purged: {_summary(days, deleted, conversations)}")
+    print(f"削除しました / purged: {_summary(days, deleted, conversations, settings.audit_retention_days)}")
     return 0
 
 

@@ -101,6 +101,7 @@ def _open_sqlite(settings: Settings, clock: Clock) -> Stores:
         work=ss.SqliteCallbackWork(db, clock),
         analytics=asq.SqliteAnalyticsLog(db, clock),
         retention_days=settings.retention_days,
+        audit_retention_days=settings.audit_retention_days,
         clock=clock,
         _close=db.close,
     )
@@ -124,6 +125,7 @@ def _open_redis(settings: Settings, prefix: str | None, clock: Clock) -> Stores:
         work=sr.RedisCallbackWork(client, key_prefix, clock),
         analytics=ar.RedisAnalyticsLog(client, key_prefix, clock),
         retention_days=settings.retention_days,
+        audit_retention_days=settings.audit_retention_days,
         clock=clock,
         _close=client.close,
     )

@@ -134,6 +134,8 @@ class Stores:
     retention_days: int
     clock: Callable[[], datetime]
     _close: Callable[[], None]
+    #: The 監査ログ's own retention (``settings.audit_retention_days``); ``days=`` never shortens it.
+    audit_retention_days: int = 365
 
     def purge_expired(self, now: datetime | None = None, days: int | None = None) -> dict[str, int]:
         """Deletes what is older than the retention period.
@@ -144,7 +146,8 @@ class Stores:
 
         Returns:
             Deleted counts: ``{"callbacks": n, "review": n, "feedback": n, "callback_work": n,
-            "analytics": n}`` (only done callbacks expire, and the staff's notes on them with them).
+            "analytics": n, "audit": n}`` (only done callbacks expire, and the staff's notes on them with
+            them; the 監査ログ expires after ``audit_retention_days`` whatever ``days`` says).
         """
         keep_days = self.retention_days if days is None else days
         if keep_days < 0:
@@ -156,7 +159,11 @@ class Stores:
             "feedback": self.feedback.purge(cutoff),
             "callback_work": self.work.purge(cutoff),
             "analytics": self.analytics.purge(cutoff),
+            "audit": self.audit.purge(self._audit_cutoff(now)),
         }
+
+    def _audit_cutoff(self, now: datetime | None) -> datetime:
+        return (now or self.clock()) - timedelta(days=self.audit_retention_days)
 
     def count_expired(self, now: datetime | None = None, days: int | None = None) -> dict[str, int]:
         """What :meth:`purge_expired` would delete, deleting nothing (same keys and arguments)."""
@@ -170,6 +177,7 @@ class Stores:
             "feedback": self.feedback.count_expired(cutoff),
             "callback_work": self.work.count_expired(cutoff),
             "analytics": self.analytics.count_expired(cutoff),
+            "audit": self.audit.count_expired(self._audit_cutoff(now)),
         }
 
     def stats(self) -> dict[str, Any]:

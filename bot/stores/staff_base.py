@@ -265,6 +265,14 @@ class AuditLog(abc.ABC):
     def entries(self, limit: int = 200) -> list[AuditEntry]:
         """The latest ``limit`` entries, newest first."""
 
+    @abc.abstractmethod
+    def purge(self, older_than: datetime) -> int:
+        """Deletes entries made before ``older_than`` (the audit retention); returns how many."""
+
+    @abc.abstractmethod
+    def count_expired(self, older_than: datetime) -> int:
+        """How many entries :meth:`purge` would delete."""
+
 
 class CallbackWork(abc.ABC):
     """Who works which callback request, its 対応 status and notes. One clerk at a time per request."""
