@@ -92,7 +92,9 @@ def cmd_purge(args: argparse.Namespace, ask: Callable[[str], str] | None = None)
         interactive = sys.stdin.isatty() and not args.yes
         if args.dry_run or interactive:
             would = stores.count_expired(days=days)
-            print(f"削除対象 / would delete: {_summary(days, would, _conversations(settings, days, True), settings.audit_retention_days)}")
+            conversations = _conversations(settings, days, True)
+            summary = _summary(days, would, conversations, settings.audit_retention_days)
+            print(f"削除対象 / would delete: {summary}")
             if args.dry_run:
                 return 0
             if not _confirmed(ask):
