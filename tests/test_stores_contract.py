@@ -498,3 +498,18 @@ def test_count_expired_says_what_purge_will_delete_and_deletes_nothing(clocked: 
     assert clocked.count_expired(days=5) == expected  # counting twice: nothing was deleted
     assert clocked.purge_expired(days=5) == expected
     assert clocked.count_expired(days=5) == dict.fromkeys(expected, 0)
+
+
+def test_reopen_makes_a_done_request_open_again(clocked: Stores, clock: FakeClock):
+    request = _add(clocked)
+    clocked.callbacks.mark_done(request.ticket)
+    assert clocked.callbacks.counts() == {"open": 0, "done": 1}
+    assert clocked.callbacks.reopen(request.ticket) is True
+    stored = clocked.callbacks.get(request.ticket)
+    assert stored.status == "open" and stored.done_at is None
+    assert clocked.callbacks.counts() == {"open": 1, "done": 0}
+    assert [r.ticket for r in clocked.callbacks.list("open")] == [request.ticket]
+    clock.advance(days=clocked.retention_days + 1)
+    assert clocked.callbacks.purge(clock.now) == 0  # open again: never purged
+    assert clocked.callbacks.reopen(request.ticket) is True  # idempotent
+    assert clocked.callbacks.reopen("CB-20261126-9999") is False

@@ -235,3 +235,19 @@ def test_the_audit_log_keeps_its_own_retention(store_settings, clock):
         assert stores.audit.count_expired(clock.now) == 2  # counting deletes nothing
         assert stores.purge_expired(days=0)["audit"] == 1
         assert [e.action for e in stores.audit.entries()] == ["callback.view"]
+
+
+def test_reopen_a_done_request_makes_it_the_clerks_again(clocked: Stores, clock):
+    clocked.work.update("CB-20261126-0001", "tanaka", "in_progress")
+    with pytest.raises(StoreError, match="^status: only a done request"):
+        clocked.work.update("CB-20261126-0001", "tanaka", "reopen")
+    clocked.work.update("CB-20261126-0001", "tanaka", "done", "案内済み")
+    clock.now += timedelta(hours=2)
+    state = clocked.work.update("CB-20261126-0001", "suzuki", "reopen", "書類が届かないと再度連絡")
+    assert (state.status, state.holder, state.updated_at) == ("in_progress", "suzuki", clock.now)
+    assert [n.status for n in state.notes] == ["in_progress", "done", "reopen"]
+    with pytest.raises(ClaimConflict):
+        clocked.work.update("CB-20261126-0001", "tanaka", "done")
+    # done only through `madoguchi callbacks done` (no state yet): reopening starts the state
+    fresh = clocked.work.update("CB-20261126-0002", "suzuki", "reopen")
+    assert (fresh.status, fresh.holder, fresh.attempts) == ("in_progress", "suzuki", 0)

@@ -290,6 +290,10 @@ async def callback_post(request: web.Request) -> web.Response:
         return _refuse(request, 404, "not_found")
     form = await request.post()
     status, note = str(form.get("status", "")), str(form.get("note", ""))
+    if status == "reopen" and q.status_of(found, deps.stores.work.get(found.ticket)) != "done":
+        return _detail(request, found, error=_message(request, "not_done"), status=409)
+    if status == "reopen" and form.get("confirm") != "yes":
+        return _detail(request, found, error=_message(request, "reopen_confirm"), status=400)
     try:
         state = deps.stores.work.update(found.ticket, account.name, status, note)
     except ClaimConflict as conflict:
@@ -301,6 +305,8 @@ async def callback_post(request: web.Request) -> web.Response:
         return _detail(request, found, error=_message(request, key), status=400)
     if state.status == "done":
         deps.stores.callbacks.mark_done(found.ticket)
+    elif status == "reopen":
+        deps.stores.callbacks.reopen(found.ticket)
     deps.stores.audit.record(account.name, f"callback.{status}", found.ticket)
     raise web.HTTPSeeOther(f"/callbacks/{found.ticket}?{urlencode({'updated': status})}")
 

@@ -38,6 +38,10 @@ class CallbackQueue(abc.ABC):
         """Marks a request done (idempotent: keeps the first ``done_at``); False if the ticket is unknown."""
 
     @abc.abstractmethod
+    def reopen(self, ticket: str) -> bool:
+        """Marks a done request open again (clears ``done_at``; idempotent); False for an unknown ticket."""
+
+    @abc.abstractmethod
     def delete(self, ticket: str) -> bool:
         """Deletes a request; False if the ticket is unknown."""
 
