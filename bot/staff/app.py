@@ -31,6 +31,7 @@ from bot.staff import analytics_routes, passwords
 from bot.staff import queue as q
 from bot.staff import review as rv
 from bot.staff.config import StaffConfig
+from bot.staff.ip_throttle import IpThrottle, client_address
 from bot.staff.security import (
     AUTO_REFRESH_HEADER,
     csrf_token,
@@ -64,6 +65,7 @@ class Deps:
 
 
 DEPS = web.AppKey("deps", Deps)
+IP_THROTTLE = web.AppKey("ip_throttle", IpThrottle)
 
 
 def load_ui(data_dir: Path) -> dict[str, Any]:
@@ -139,6 +141,16 @@ async def login_post(request: web.Request) -> web.Response:
     form = await request.post()
     raw, password = str(form.get("name", ""))[:100], str(form.get("password", ""))[: passwords.MAX_LENGTH]
     key, now = _throttle_key(raw), deps.clock()
+    address = client_address(
+        request.remote, request.headers.get("X-Forwarded-For"), deps.config.trust_forwarded
+    )
+    wait = request.app[IP_THROTTLE].wait(address, now)
+    if wait:
+        seconds = max(1, int(wait.total_seconds() + 0.999))
+        deps.stores.audit.record(key, "login.delayed", key)
+        reply = _login_error(request, raw, _message(request, "ip_delay", seconds=seconds), 429)
+        reply.headers["Retry-After"] = str(seconds)
+        return reply
     state = deps.stores.accounts.login_state(key)
     if state.locked(now):
         deps.stores.audit.record(key, "login.locked", key)
@@ -147,6 +159,7 @@ async def login_post(request: web.Request) -> web.Response:
     account = deps.stores.accounts.get(key)
     ok = await asyncio.get_running_loop().run_in_executor(None, _check_password, deps, account, password)
     if not ok:
+        request.app[IP_THROTTLE].failed(address, now)
         state = deps.stores.accounts.record_failure(key, now, deps.config.lock_after, deps.config.lock_for)
         deps.stores.audit.record(key, "login.failed", key)
         if state.locked(now):
@@ -438,6 +451,7 @@ def create_app(
     deps = Deps(stores, catalog, config, ui, clock, hasher, hasher.hash(passwords.generate()), faq)
     app = web.Application(client_max_size=_MAX_FORM_BYTES, middlewares=[headers_middleware])
     app[DEPS] = deps
+    app[IP_THROTTLE] = IpThrottle()
     storage = EncryptedCookieStorage(
         Fernet(config.session_key),
         cookie_name=COOKIE_NAME,
