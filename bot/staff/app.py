@@ -27,7 +27,7 @@ from cryptography.fernet import Fernet
 from bot.knowledge.catalog import Catalog
 from bot.knowledge.faq.live_base import LiveFaq, VersionConflict
 from bot.phone import parse_phone
-from bot.staff import analytics_routes, passwords
+from bot.staff import accounts_routes, analytics_routes, passwords
 from bot.staff import queue as q
 from bot.staff import review as rv
 from bot.staff.config import StaffConfig
@@ -479,6 +479,7 @@ def create_app(
     app.router.add_get("/review", review_page, name="review")
     app.router.add_post("/review", review_post, name="review_post")
     analytics_routes.add_routes(app, _render, _deps)  # 利用状況 (bot/staff/analytics_routes.py)
+    accounts_routes.add_routes(app, _render, _deps)  # アカウント管理 (bot/staff/accounts_routes.py)
     app.router.add_get("/audit", audit_page, name="audit")
     app.router.add_get("/audit.csv", audit_csv, name="audit_csv")
     app.router.add_static("/static", HERE / "static", name="static")

@@ -12,7 +12,7 @@ from datetime import timedelta
 import pytest
 from playwright.sync_api import expect
 from staff_helpers import MORNING, REPO, Clock, add_account, make_console
-from test_staff_browser import SHOTS, VIEWPORT, no_violations, sign_in_by_keyboard, tab_to
+from test_staff_browser import SHOTS, VIEWPORT, no_violations, shot, sign_in_by_keyboard, tab_to
 from widget_harness import BackgroundLoop, Served
 
 from bot import settings as settings_module
@@ -68,6 +68,8 @@ def usage_console(tmp_path_factory):
     stores = open_stores(settings_module.load({"MADOGUCHI_VAR": str(var_dir)}), clock=clock)
     made = seed(stores, clock)
     add_account(stores, "viewer1", "viewer")
+    add_account(stores, "sato", "admin")
+    add_account(stores, "tanaka", "callback", "kaigo")
     kb = var_dir.parent / "faq"
     import_export.ensure_live_base(kb, REPO / "data" / "faq" / "sample_faq.csv")
     bg = BackgroundLoop()
@@ -120,5 +122,33 @@ def test_usage_page_reflows_at_200_percent_zoom(usage_console, browser):
                 "document.documentElement.scrollWidth - document.documentElement.clientWidth"
             )
             assert overflow <= 0, f"{period}: {overflow}px wider than the window"
+    finally:
+        ctx.close()
+
+
+def test_accounts_page_by_keyboard_with_axe(usage_console, browser, axe_source):
+    """アカウント管理: axe on the list, an account added with the keyboard, the page at 200 % zoom."""
+    served, _ = usage_console
+    ctx = browser.new_context(viewport=VIEWPORT, locale="ja-JP")
+    ctx.add_init_script(script=axe_source)
+    try:
+        page = ctx.new_page()
+        sign_in_by_keyboard(page, served.url, "sato")
+        tab_to(page, page.get_by_role("navigation").get_by_role("link", name="アカウント"))
+        page.keyboard.press("Enter")
+        expect(page.get_by_role("heading", name="アカウント管理")).to_be_visible()
+        no_violations(page)
+        tab_to(page, page.get_by_label("ユーザー名（半角英数字と . _ -）"), limit=80)
+        page.keyboard.type("hoken1")
+        page.keyboard.press("Enter")  # submits the add form (role 折り返し担当, every 課: the defaults)
+        expect(page.get_by_role("status")).to_contain_text("アカウント hoken1 を追加しました")
+        expect(page.get_by_role("row").filter(has_text="hoken1")).to_contain_text("初回パスワード変更待ち")
+        no_violations(page)
+        shot(page, "accounts")
+        page.set_viewport_size({"width": 683, "height": 384})
+        overflow = page.evaluate(
+            "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
+        assert overflow <= 0, f"/accounts: {overflow}px wider than the window"
     finally:
         ctx.close()
