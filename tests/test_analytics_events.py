@@ -6,8 +6,8 @@ import os
 from datetime import datetime
 
 import pytest
-from conftest import make_settings
 
+from bot import settings as settings_module
 from bot.analytics.events import answer_ids, feedback_event, resident_wording, turn_event
 from bot.analytics.identity import SALT_ENV, SALT_FILE, conversation_hash, load_salt
 from bot.analytics.outcome import CARD_TO_KIND, PRECEDENCE, outcome_of
@@ -103,7 +103,7 @@ def test_turn_and_feedback_events():
 
 
 async def test_the_recorder_writes_in_the_background_to_the_real_store(tmp_path):
-    stores = open_stores(make_settings(tmp_path / "var"))
+    stores = open_stores(settings_module.load({"MADOGUCHI_VAR": str(tmp_path / "var")}))
     recorder = TurnRecorder(lambda: (stores.analytics, b"salt"), clock=lambda: AT)
     recorder.turn("rest", "sender-1", "山田です 090-1234-5678 犬が", [msg("fallback")])
     recorder.turn("rest", "sender-1", "住民票", [msg("procedure", procedure="juminhyo")])
@@ -118,7 +118,7 @@ async def test_the_recorder_writes_in_the_background_to_the_real_store(tmp_path)
 
 
 async def test_a_failing_store_costs_a_log_line_never_the_turn(tmp_path, caplog):
-    stores = open_stores(make_settings(tmp_path / "var"))
+    stores = open_stores(settings_module.load({"MADOGUCHI_VAR": str(tmp_path / "var")}))
     stores.close()  # every write now fails (sqlite3.ProgrammingError)
     recorder = TurnRecorder(lambda: (stores.analytics, b"salt"), clock=lambda: AT)
     recorder.turn("line", "U" + "1" * 32, "電話 090-1234-5678", [msg("fallback")])

@@ -45,14 +45,14 @@ class TurnRecorder:
             open_log: returns the analytics log and the salt (default: the project's stores and salt).
             clock: the time of each turn (default: now in Japan time).
         """
-        self._open_log = open_log or _default_log
+        self._open_log = open_log
         self._clock = clock or now_jst
         self._opened: tuple[AnalyticsLog, bytes] | None = None
         self._pending: set[asyncio.Task[None]] = set()
 
     def _log(self) -> tuple[AnalyticsLog, bytes]:
         if self._opened is None:
-            self._opened = self._open_log()
+            self._opened = (self._open_log or _default_log)()
         return self._opened
 
     def turn(
