@@ -27,6 +27,7 @@ class Context:
         self.settings = settings
         self.knowledge = LiveKnowledge(settings, clock, faq)
         self._stores = None
+        self._salt: bytes | None = None
         self._lock = threading.Lock()
 
     def turn(self) -> Knowledge:
@@ -41,6 +42,15 @@ class Context:
             if self._stores is None:
                 self._stores = open_stores(self.settings, clock=self.knowledge.clock)
             return self._stores
+
+    def analytics_salt(self) -> bytes:
+        """The salt of the conversation hashes in the analytics record (:mod:`bot.analytics.identity`)."""
+        from bot.analytics.identity import load_salt
+
+        with self._lock:
+            if self._salt is None:
+                self._salt = load_salt(self.settings.var_dir)
+            return self._salt
 
     def close(self) -> None:
         """Closes the stores if they were opened."""

@@ -10,6 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.adapter import latest_entity, record_review
 from actions.context import UsesContext
+from bot.analytics.events import feedback_event
 from bot.dialogue.replies import ReviewNote
 
 logger = logging.getLogger(__name__)
@@ -44,6 +45,7 @@ class ActionRecordFeedback(UsesContext, Action):
             self.context.stores().feedback.record(helpful, question, answer)
         except Exception as error:
             logger.error("could not record feedback: %s", type(error).__name__)
+        self._record_vote(tracker, helpful, answer)
         if helpful:
             dispatcher.utter_message(response="utter_feedback_thanks")
         else:
@@ -51,3 +53,15 @@ class ActionRecordFeedback(UsesContext, Action):
                 record_review(self.context, ReviewNote(question, "unhelpful", (answer,) if answer else ()))
             dispatcher.utter_message(response="utter_feedback_sorry")
         return []
+
+    def _record_vote(self, tracker: Tracker, helpful: bool, answer: str | None) -> None:
+        """The vote in the analytics record (利用状況: 役に立った ratio by channel); never fails the turn."""
+        channel = tracker.get_latest_input_channel() or ""
+        try:
+            at = self.context.knowledge.clock()
+            event = feedback_event(
+                self.context.analytics_salt(), at, channel, tracker.sender_id, helpful, answer
+            )
+            self.context.stores().analytics.record(event)
+        except Exception as error:  # an unknown channel (rasa shell) or a store that is down
+            logger.warning("feedback vote not in the analytics record: %s", type(error).__name__)

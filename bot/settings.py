@@ -25,6 +25,9 @@ class Settings:
     retention_days: int
     wordvec_path: Path
     embeddings_dir: Path
+    #: How long the staff console's 監査ログ is kept (``MADOGUCHI_AUDIT_RETENTION_DAYS``): its own period,
+    #: never shortened by ``data purge --days`` (a year by default: a fiscal year's review of who did what).
+    audit_retention_days: int = 365
 
     @property
     def faq_dir(self) -> Path:
@@ -62,4 +65,5 @@ def load(environ: dict[str, str] | None = None) -> Settings:
         embeddings_dir=Path(
             env.get("MADOGUCHI_EMBEDDINGS") or Path(env.get("MADOGUCHI_VAR") or home / "var") / "embeddings"
         ),
+        audit_retention_days=int(env.get("MADOGUCHI_AUDIT_RETENTION_DAYS") or 365),
     )

@@ -75,3 +75,18 @@ def stores(store_settings: tuple[Settings, str | None]):
         yield opened
     finally:
         opened.close()
+
+
+@pytest.fixture(autouse=True)
+def analytics_in_tmp(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch):
+    """Channels built in-process without a recorder write their analytics into a private SQLite store,
+    never into the checkout's ``var/`` (servers started by tests get their own ``MADOGUCHI_VAR``)."""
+    from bot.analytics import recorder
+
+    def open_private():
+        from bot.stores import open_stores
+
+        var_dir = tmp_path_factory.mktemp("analytics-var")
+        return open_stores(make_settings(var_dir)).analytics, b"test-salt"
+
+    monkeypatch.setattr(recorder, "_default_log", open_private)

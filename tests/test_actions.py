@@ -527,3 +527,16 @@ def test_a_callback_about_介護保険_without_a_procedure_goes_to_介護保険�
     stored = context.stores().callbacks.get(messages[0]["ticket"])
     assert stored.department == "kaigo"
     assert messages[0]["department_name"] == context.catalog().department("kaigo").name
+
+
+def test_a_vote_is_in_the_analytics_record_with_a_salted_conversation(context):
+    slots = {"last_question": "090-1111-2222の山田ですが粗大ごみの件", "last_answer": "faq:F0007"}
+    t = tracker("/feedback", "feedback", entities=[entity("helpful", True)], slots=slots)
+    t.events = [{"event": "user", "text": "/feedback", "input_channel": "line"}]
+    run(ActionRecordFeedback(), t)
+    [event] = context.stores().analytics.events()
+    assert (event.kind, event.helpful, event.channel, event.faq_id) == ("feedback", True, "line", "F0007")
+    assert event.conversation != "test" and len(event.conversation) == 32 and event.text is None
+    t.events = []  # no input channel known (rasa shell): the vote is still counted in the feedback log
+    run(ActionRecordFeedback(), t)
+    assert context.stores().analytics.count() == 1 and context.stores().feedback.summary()["total"] == 2

@@ -132,6 +132,8 @@ def test_data_stats_and_purge(env, capsys):
             "review": 1,
             "feedback": 1,
             "callback_work": 0,
+            "analytics": 0,
+            "audit": 0,
         }
         assert [r.ticket for r in stores.callbacks.list()] == [second]
 
@@ -219,3 +221,28 @@ def test_data_purge_yes_does_not_ask(env, monkeypatch):
     monkeypatch.setattr("builtins.input", lambda prompt: pytest.fail("asked although --yes was given"))
     assert main(["data", "purge", "--days", "0", "--yes"]) == 0
     assert first not in _tickets(env)
+
+
+def test_reopen_a_done_request_for_a_clerk(env, capsys):
+    from datetime import datetime
+
+    from bot.stores import JST, StaffAccount
+
+    first, second = _seed(env)
+    with open_stores(settings_module.load(env)) as stores:
+        stores.accounts.create(
+            StaffAccount("tanaka", "callback", None, "$argon2id$v=19$m=8,t=1,p=1$c2FsdHNhbHQ$aGFzaA", False,
+                         datetime(2026, 11, 1, tzinfo=JST))
+        )  # fmt: skip
+    assert main(["callbacks", "reopen", first, "--clerk", "tanaka"]) == 1
+    assert "not done" in capsys.readouterr().err
+    assert main(["callbacks", "done", first]) == 0
+    assert main(["callbacks", "reopen", first, "--clerk", "nobody"]) == 1
+    assert "unknown account" in capsys.readouterr().err
+    assert main(["callbacks", "reopen", first, "--clerk", "tanaka", "--note", "再連絡"]) == 0
+    assert "reopened" in capsys.readouterr().out
+    with open_stores(settings_module.load(env)) as stores:
+        assert stores.callbacks.get(first).status == "open"
+        assert (stores.work.get(first).status, stores.work.get(first).holder) == ("in_progress", "tanaka")
+        assert stores.audit.entries()[0].action == "callback.reopen"
+    assert main(["callbacks", "reopen", "CB-20000101-0001", "--clerk", "tanaka"]) == 1

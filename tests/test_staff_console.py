@@ -424,3 +424,27 @@ async def test_no_phone_number_in_any_log(console, stores, caplog):
     assert caplog.records, "the console logged nothing: the check would be empty"
     assert PHONE_DIGITS not in caplog.text and "1234-5678" not in caplog.text
     assert all("1234" not in f"{e.target} {e.detail}" for e in stores.audit.entries())
+
+
+async def test_a_done_request_is_reopened_only_with_confirmation(console, stores, clock):
+    request = _request(stores)
+    add_account(stores, "tanaka", "callback")
+    await sign_in(console, "tanaka")
+    token = await page_csrf(console, f"/callbacks/{request.ticket}")
+    early = await console.post(f"/callbacks/{request.ticket}", data={"csrf": token, "status": "reopen"})
+    assert early.status == 409 and "完了になっていないので" in await early.text()
+    await console.post(f"/callbacks/{request.ticket}", data={"csrf": token, "status": "done"})
+    page = await (await console.get(f"/callbacks/{request.ticket}")).text()
+    assert 'value="reopen"' in page and 'value="done"' not in page
+    unconfirmed = await console.post(
+        f"/callbacks/{request.ticket}", data={"csrf": token, "status": "reopen", "note": "再連絡"}
+    )
+    assert unconfirmed.status == 400 and stores.callbacks.get(request.ticket).status == "done"
+    data = {"csrf": token, "status": "reopen", "note": "書類が届かない", "confirm": "yes"}
+    reopened = await console.post(f"/callbacks/{request.ticket}", data=data)
+    text = await reopened.text()
+    assert reopened.status == 200 and "書類が届かない" in text and 'value="done"' in text
+    assert stores.callbacks.get(request.ticket).status == "open"
+    assert stores.work.get(request.ticket).holder == "tanaka"
+    assert request.ticket in await (await console.get("/callbacks")).text()
+    assert ("tanaka", "callback.reopen") in [(e.actor, e.action) for e in stores.audit.entries()]

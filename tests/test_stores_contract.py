@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from bot.privacy import PHONE
-from bot.stores import REVIEW_KINDS, StoreError, Stores, open_stores
+from bot.stores import REVIEW_KINDS, StoreError, Stores, UsageEvent, open_stores
 from bot.stores.records import JST
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -328,14 +328,25 @@ def test_purge_expired_uses_retention(clocked: Stores, clock: FakeClock):
     kept_open = _add(clocked)
     clocked.review.record("質問", "fallback", [])
     clocked.feedback.record(True, None, None)
+    clocked.analytics.record(UsageEvent(clock(), "rest", "0" * 32, "other"))
     clock.advance(days=clocked.retention_days + 1)
     assert clocked.purge_expired(days=clocked.retention_days + 5) == {
         "callbacks": 0,
         "review": 0,
         "feedback": 0,
         "callback_work": 0,
+        "analytics": 0,
+        "audit": 0,
     }
-    assert clocked.purge_expired() == {"callbacks": 1, "review": 1, "feedback": 1, "callback_work": 0}
+    assert clocked.purge_expired() == {
+        "callbacks": 1,
+        "review": 1,
+        "feedback": 1,
+        "callback_work": 0,
+        "analytics": 1,
+        "audit": 0,
+    }
+    assert clocked.analytics.count() == 0
     assert [r.ticket for r in clocked.callbacks.list()] == [kept_open.ticket]
     with pytest.raises(ValueError, match="^days:"):
         clocked.purge_expired(days=-1)
@@ -499,8 +510,24 @@ def test_count_expired_says_what_purge_will_delete_and_deletes_nothing(clocked: 
     clocked.feedback.record(False, "住民票", None)
     clock.advance(days=10)
     clocked.review.record("印鑑登録", "fallback", [])
-    expected = {"callbacks": 1, "review": 1, "feedback": 1, "callback_work": 0}
+    clocked.analytics.record(UsageEvent(clock() - timedelta(days=10), "line", "a" * 32, "faq", faq_id="F1"))
+    expected = {"callbacks": 1, "review": 1, "feedback": 1, "callback_work": 0, "analytics": 1, "audit": 0}
     assert clocked.count_expired(days=5) == expected
     assert clocked.count_expired(days=5) == expected  # counting twice: nothing was deleted
     assert clocked.purge_expired(days=5) == expected
-    assert clocked.count_expired(days=5) == {"callbacks": 0, "review": 0, "feedback": 0, "callback_work": 0}
+    assert clocked.count_expired(days=5) == dict.fromkeys(expected, 0)
+
+
+def test_reopen_makes_a_done_request_open_again(clocked: Stores, clock: FakeClock):
+    request = _add(clocked)
+    clocked.callbacks.mark_done(request.ticket)
+    assert clocked.callbacks.counts() == {"open": 0, "done": 1}
+    assert clocked.callbacks.reopen(request.ticket) is True
+    stored = clocked.callbacks.get(request.ticket)
+    assert stored.status == "open" and stored.done_at is None
+    assert clocked.callbacks.counts() == {"open": 1, "done": 0}
+    assert [r.ticket for r in clocked.callbacks.list("open")] == [request.ticket]
+    clock.advance(days=clocked.retention_days + 1)
+    assert clocked.callbacks.purge(clock.now) == 0  # open again: never purged
+    assert clocked.callbacks.reopen(request.ticket) is True  # idempotent
+    assert clocked.callbacks.reopen("CB-20261126-9999") is False

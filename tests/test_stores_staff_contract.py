@@ -214,3 +214,40 @@ def test_purge_keeps_open_work_and_deletes_old_done(clocked: Stores, clock: Cloc
     assert clocked.work.purge(clock.now - timedelta(days=90)) == 1
     assert sorted(clocked.work.states()) == ["CB-2", "CB-3"]
     assert clocked.work.delete("CB-2") is True and clocked.work.delete("CB-2") is False
+
+
+# --- audit retention -------------------------------------------------------------------------------
+
+
+def test_the_audit_log_keeps_its_own_retention(store_settings, clock):
+    """``data purge --days 0`` deletes residents' records, never the 監査ログ before its own period."""
+    from dataclasses import replace
+
+    settings, prefix = store_settings
+    with open_stores(replace(settings, audit_retention_days=30), prefix=prefix, clock=clock) as stores:
+        stores.audit.record("sato", "login", "sato")
+        clock.now += timedelta(days=20)
+        stores.audit.record("sato", "callback.view", "CB-20261126-0001")
+        assert stores.count_expired(days=0)["audit"] == 0
+        assert stores.purge_expired(days=0)["audit"] == 0
+        clock.now += timedelta(days=15)  # the first entry is 35 days old, the second 15
+        assert stores.count_expired()["audit"] == 1
+        assert stores.audit.count_expired(clock.now) == 2  # counting deletes nothing
+        assert stores.purge_expired(days=0)["audit"] == 1
+        assert [e.action for e in stores.audit.entries()] == ["callback.view"]
+
+
+def test_reopen_a_done_request_makes_it_the_clerks_again(clocked: Stores, clock):
+    clocked.work.update("CB-20261126-0001", "tanaka", "in_progress")
+    with pytest.raises(StoreError, match="^status: only a done request"):
+        clocked.work.update("CB-20261126-0001", "tanaka", "reopen")
+    clocked.work.update("CB-20261126-0001", "tanaka", "done", "案内済み")
+    clock.now += timedelta(hours=2)
+    state = clocked.work.update("CB-20261126-0001", "suzuki", "reopen", "書類が届かないと再度連絡")
+    assert (state.status, state.holder, state.updated_at) == ("in_progress", "suzuki", clock.now)
+    assert [n.status for n in state.notes] == ["in_progress", "done", "reopen"]
+    with pytest.raises(ClaimConflict):
+        clocked.work.update("CB-20261126-0001", "tanaka", "done")
+    # done only through `madoguchi callbacks done` (no state yet): reopening starts the state
+    fresh = clocked.work.update("CB-20261126-0002", "suzuki", "reopen")
+    assert (fresh.status, fresh.holder, fresh.attempts) == ("in_progress", "suzuki", 0)

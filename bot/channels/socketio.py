@@ -32,6 +32,8 @@ from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
 from sanic import Blueprint
 from socketio import AsyncServer
 
+from bot.analytics.recorder import TurnRecorder
+
 logger = logging.getLogger(__name__)
 
 #: Same rules as the REST channel's ``sender`` (a session id becomes the conversation id).
@@ -55,6 +57,12 @@ class MadoguchiSocketIOOutput(SocketIOOutput):
     def __init__(self, sio: AsyncServer, bot_message_evt: str, namespace: str | None = None) -> None:
         super().__init__(sio, bot_message_evt)
         self.namespace = namespace
+        #: The bot messages of this turn, as Rasa produced them (for the analytics record).
+        self.sent: List[Dict[str, Any]] = []
+
+    async def send_response(self, recipient_id: str, message: Dict[str, Any]) -> None:
+        self.sent.append(dict(message))
+        await super().send_response(recipient_id, message)
 
     async def _send_message(self, socket_id: str, response: Any) -> None:
         await self.sio.emit(self.bot_message_evt, response, room=socket_id, namespace=self.namespace)
@@ -75,6 +83,13 @@ class OriginCheckedSocketIOInput(SocketIOInput):
     @classmethod
     def name(cls) -> str:
         return "socketio"
+
+    @property
+    def usage(self) -> TurnRecorder:
+        """Records each turn for 利用状況 (created on first use; Rasa builds the channel itself)."""
+        if getattr(self, "_usage", None) is None:
+            self._usage = TurnRecorder()
+        return self._usage
 
     @classmethod
     def from_credentials(cls, credentials: Dict[str, Any] | None) -> InputChannel:
@@ -137,6 +152,7 @@ class OriginCheckedSocketIOInput(SocketIOInput):
                 return
             try:
                 await on_new_message(message)
+                self.usage.turn(self.name(), message.sender_id, message.text, message.output_channel.sent)
             except Exception as error:  # noqa: BLE001 - logged without the resident's text
                 logger.error("socketio turn failed: exception=%s", type(error).__name__)
 

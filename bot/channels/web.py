@@ -51,6 +51,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot import furigana, language, settings
+from bot.analytics.recorder import TurnRecorder
 from bot.crisis import BackgroundTurns, CrisisDesk, load_desk
 from bot.rasa_stores import StorageUnavailable
 
@@ -234,6 +235,7 @@ class MadoguchiRestInput(InputChannel):
         turn_timeout_s: float = 30.0,
         crisis_timeout_s: float = 3.0,
         crisis: CrisisDesk | None = None,
+        usage: TurnRecorder | None = None,
     ) -> None:
         """Creates the channel.
 
@@ -243,6 +245,7 @@ class MadoguchiRestInput(InputChannel):
             crisis_timeout_s: how long a crisis message waits for the normal turn before the channel
                 answers it from data (the turn goes on in the background).
             crisis: the crisis desk (default: built from the data files when the routes are made).
+            usage: records each answered turn for 利用状況 (default: the project's stores).
         """
         self.limits = limits
         self.turn_timeout_s = turn_timeout_s
@@ -251,6 +254,7 @@ class MadoguchiRestInput(InputChannel):
         self._languages: language.LanguageDesk | None = None
         self._languages_loaded = False
         self.background = BackgroundTurns(lambda exc: _log_failure("background_turn_failed", exc))
+        self.usage = usage or TurnRecorder()
 
     @classmethod
     def name(cls) -> str:
@@ -362,6 +366,7 @@ class MadoguchiRestInput(InputChannel):
             return self._error(err)
         foreign = self.foreign_answer(inbound)
         if foreign is not None:
+            self.usage.turn(self.name(), inbound.sender, inbound.message, foreign)
             return response.json(foreign, ensure_ascii=False)
         try:
             if not _agent_ready(request):
@@ -371,6 +376,7 @@ class MadoguchiRestInput(InputChannel):
             messages = self.crisis_answer(inbound, err.code)
             if messages is None:
                 return self._error(err)
+        self.usage.turn(self.name(), inbound.sender, inbound.message, messages)
         if inbound.wants_furigana:
             try:
                 messages = add_furigana(messages)

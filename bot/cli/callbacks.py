@@ -55,6 +55,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("ticket", help="受付番号 (CB-YYYYMMDD-NNNN)")
     p.set_defaults(func=cmd_done)
 
+    p = commands.add_parser("reopen", help="完了を取り消して対応中に戻す / reopen a done request")
+    p.add_argument("ticket", help="受付番号 (CB-YYYYMMDD-NNNN)")
+    p.add_argument("--clerk", required=True, help="対応する職員のユーザー名 / the account that takes it")
+    p.add_argument("--note", default="", help="理由 (任意) / why (optional)")
+    p.set_defaults(func=cmd_reopen)
+
     p = commands.add_parser("delete", help="依頼を削除する / delete a request")
     p.add_argument("ticket", help="受付番号 (CB-YYYYMMDD-NNNN)")
     p.set_defaults(func=cmd_delete)
@@ -131,6 +137,35 @@ def cmd_done(args: argparse.Namespace) -> int:
         print(f"{ticket} はすでに対応済です / already done")
     else:
         print(f"{ticket} を対応済にしました / marked done")
+    return 0
+
+
+def cmd_reopen(args: argparse.Namespace) -> int:
+    """The page's 対応中に戻す: the request is open again and ``--clerk`` works it (audit-logged)."""
+    from bot.stores import StoreError
+
+    ticket = _ticket(args.ticket)
+    with _open() as stores:
+        request = stores.callbacks.get(ticket)
+        if request is None:
+            print(f"エラー: 受付番号 {ticket} は見つかりません / unknown ticket", file=sys.stderr)
+            return 1
+        work = stores.work.get(ticket)
+        if request.status != "done" and (work is None or work.status != "done"):
+            print(f"エラー: {ticket} は完了になっていません / not done", file=sys.stderr)
+            return 1
+        clerk = stores.accounts.get(args.clerk)
+        if clerk is None:
+            print(f"エラー: ユーザー {args.clerk} はいません / unknown account", file=sys.stderr)
+            return 1
+        try:
+            stores.work.update(ticket, clerk.name, "reopen", args.note)
+        except StoreError as problem:
+            print(f"エラー: {problem}", file=sys.stderr)
+            return 1
+        stores.callbacks.reopen(ticket)
+        stores.audit.record(clerk.name, "callback.reopen", ticket, "cli")
+    print(f"{ticket} の完了を取り消し、{clerk.name} さんの対応中にしました / reopened")
     return 0
 
 

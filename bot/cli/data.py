@@ -9,7 +9,7 @@ Examples::
     madoguchi data purge --dry-run    # what would be deleted, deleting nothing
     madoguchi data purge --yes        # no question (scripts and deploy/madoguchi-purge.timer)
 
-Purging deletes done callback requests, review records and feedback older than the period.
+Purging deletes done callback requests, review records, feedback and analytics events older than the period.
 Open callback requests are never purged: staff close them with ``madoguchi callbacks done``.
 ``purge`` always shows the counts first. At a terminal it then asks; without a terminal (a script) it
 deletes only with ``--yes`` (the nightly timer passes it), otherwise it is a dry run.
@@ -57,10 +57,11 @@ def _open():
     return open_stores(settings_mod.load())
 
 
-def _summary(days: int, counts: dict[str, int], conversations: int) -> str:
+def _summary(days: int, counts: dict[str, int], conversations: int, audit_days: int) -> str:
     return (
         f"折り返し依頼 (対応済) {counts['callbacks']} 件, 見直し記録 {counts['review']} 件, "
-        f"評価 {counts['feedback']} 件, 会話 {conversations} 件 "
+        f"評価 {counts['feedback']} 件, 利用状況の記録 {counts['analytics']} 件, 会話 {conversations} 件, "
+        f"監査ログ {counts['audit']} 件 (保存期間 {audit_days} 日) "
         f"({days} 日より古いもの / older than {days} days)"
     )
 
@@ -91,7 +92,8 @@ def cmd_purge(args: argparse.Namespace, ask: Callable[[str], str] | None = None)
         if not args.yes or args.dry_run:
             would = stores.count_expired(days=days)
             conversations = _conversations(settings, days, True)
-            print(f"削除対象 / would delete: {_summary(days, would, conversations)}")
+            summary = _summary(days, would, conversations, settings.audit_retention_days)
+            print(f"削除対象 / would delete: {summary}")
             if args.dry_run or not (any(would.values()) or conversations):
                 return 0
             if not sys.stdin.isatty():
@@ -102,7 +104,7 @@ def cmd_purge(args: argparse.Namespace, ask: Callable[[str], str] | None = None)
                 return 1
         deleted = stores.purge_expired(days=days)
     conversations = _conversations(settings, days, False)
-    print(f"削除しました / purged: {_summary(days, deleted, conversations)}")
+    print(f"削除しました / purged: {_summary(days, deleted, conversations, settings.audit_retention_days)}")
     return 0
 
 

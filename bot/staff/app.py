@@ -28,11 +28,11 @@ from cryptography.fernet import Fernet
 from bot.knowledge.catalog import Catalog
 from bot.knowledge.faq.live_base import LiveFaq, VersionConflict
 from bot.phone import parse_phone
-from bot.staff import passwords
+from bot.staff import accounts_routes, analytics_routes, passwords
 from bot.staff import queue as q
 from bot.staff import review as rv
-from bot.staff import usage as us
 from bot.staff.config import StaffConfig
+from bot.staff.ip_throttle import IpThrottle, client_address
 from bot.staff.security import (
     AUTO_REFRESH_HEADER,
     csrf_token,
@@ -67,6 +67,7 @@ class Deps:
 
 
 DEPS = web.AppKey("deps", Deps)
+IP_THROTTLE = web.AppKey("ip_throttle", IpThrottle)
 
 
 def load_ui(data_dir: Path) -> dict[str, Any]:
@@ -142,6 +143,16 @@ async def login_post(request: web.Request) -> web.Response:
     form = await request.post()
     raw, password = str(form.get("name", ""))[:100], str(form.get("password", ""))[: passwords.MAX_LENGTH]
     key, now = _throttle_key(raw), deps.clock()
+    address = client_address(
+        request.remote, request.headers.get("X-Forwarded-For"), deps.config.trust_forwarded
+    )
+    wait = request.app[IP_THROTTLE].wait(address, now)
+    if wait:
+        seconds = max(1, int(wait.total_seconds() + 0.999))
+        deps.stores.audit.record(key, "login.delayed", key)
+        reply = _login_error(request, raw, _message(request, "ip_delay", seconds=seconds), 429)
+        reply.headers["Retry-After"] = str(seconds)
+        return reply
     state = deps.stores.accounts.login_state(key)
     if state.locked(now):
         deps.stores.audit.record(key, "login.locked", key)
@@ -150,6 +161,7 @@ async def login_post(request: web.Request) -> web.Response:
     account = deps.stores.accounts.get(key)
     ok = await asyncio.get_running_loop().run_in_executor(None, _check_password, deps, account, password)
     if not ok:
+        request.app[IP_THROTTLE].failed(address, now)
         state = deps.stores.accounts.record_failure(key, now, deps.config.lock_after, deps.config.lock_for)
         deps.stores.audit.record(key, "login.failed", key)
         if state.locked(now):
@@ -293,6 +305,10 @@ async def callback_post(request: web.Request) -> web.Response:
         return _refuse(request, 404, "not_found")
     form = await request.post()
     status, note = str(form.get("status", "")), str(form.get("note", ""))
+    if status == "reopen" and q.status_of(found, deps.stores.work.get(found.ticket)) != "done":
+        return _detail(request, found, error=_message(request, "not_done"), status=409)
+    if status == "reopen" and form.get("confirm") != "yes":
+        return _detail(request, found, error=_message(request, "reopen_confirm"), status=400)
     try:
         state = deps.stores.work.update(found.ticket, account.name, status, note)
     except ClaimConflict as conflict:
@@ -304,6 +320,8 @@ async def callback_post(request: web.Request) -> web.Response:
         return _detail(request, found, error=_message(request, key), status=400)
     if state.status == "done":
         deps.stores.callbacks.mark_done(found.ticket)
+    elif status == "reopen":
+        deps.stores.callbacks.reopen(found.ticket)
     deps.stores.audit.record(account.name, f"callback.{status}", found.ticket)
     raise web.HTTPSeeOther(f"/callbacks/{found.ticket}?{urlencode({'updated': status})}")
 
@@ -381,25 +399,6 @@ async def review_post(request: web.Request) -> web.Response:
     raise web.HTTPSeeOther(f"/review?{urlencode({'added': faq_id})}")
 
 
-# --- 利用状況 --------------------------------------------------------------------------------------
-
-
-@requires("viewer", "editor")
-async def usage_page(request: web.Request) -> web.Response:
-    deps = _deps(request)
-    stores = deps.stores
-    usage = us.summarize(
-        deps.clock(),
-        stores.callbacks.list(),
-        stores.feedback.entries(),
-        stores.review.distinct(),
-        stores.review.count(),
-        {d.id: d.name for d in deps.catalog.departments.values()},
-        deps.ui["no_department"],
-    )
-    return _render(request, "usage.html", {"usage": usage, "days": us.DAYS})
-
-
 # --- 監査ログ ------------------------------------------------------------------------------------
 
 
@@ -462,6 +461,7 @@ def create_app(
     deps = Deps(stores, catalog, config, ui, clock, hasher, hasher.hash(passwords.generate()), faq)
     app = web.Application(client_max_size=_MAX_FORM_BYTES, middlewares=[headers_middleware])
     app[DEPS] = deps
+    app[IP_THROTTLE] = IpThrottle()
     storage = EncryptedCookieStorage(
         Fernet(config.session_key),
         cookie_name=COOKIE_NAME,
@@ -488,7 +488,8 @@ def create_app(
     app.router.add_post("/callbacks/{ticket}/delete", callback_delete, name="callback_delete")
     app.router.add_get("/review", review_page, name="review")
     app.router.add_post("/review", review_post, name="review_post")
-    app.router.add_get("/usage", usage_page, name="usage")
+    analytics_routes.add_routes(app, _render, _deps)  # 利用状況 (bot/staff/analytics_routes.py)
+    accounts_routes.add_routes(app, _render, _deps)  # アカウント管理 (bot/staff/accounts_routes.py)
     app.router.add_get("/audit", audit_page, name="audit")
     app.router.add_get("/audit.csv", audit_csv, name="audit_csv")
     app.router.add_static("/static", HERE / "static", name="static")

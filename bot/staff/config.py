@@ -4,6 +4,8 @@
 for the 庁内 network through the city's reverse proxy, never for the residents' ports).
 ``STAFF_TLS=1``: the proxy serves the console over HTTPS, so the session cookie is marked Secure.
 ``STAFF_IDLE_MINUTES``: minutes without a request after which a session ends.
+``STAFF_TRUST_FORWARDED=1``: the per-address sign-in delay reads the address the city's proxy appends to
+``X-Forwarded-For`` (set it only behind that proxy, which must overwrite the header, never pass it on).
 ``STAFF_SESSION_KEY``: 32 random bytes, url-safe base64 (Fernet key); without it a key is created once
 under ``var/staff/session.key`` (mode 0600), so sessions survive restarts.
 """
@@ -43,6 +45,7 @@ class StaffConfig:
     lock_for: timedelta = timedelta(minutes=LOCK_MINUTES)
     session_key: bytes = b""
     refresh_seconds: int = REFRESH_SECONDS
+    trust_forwarded: bool = False
 
     @classmethod
     def from_env(cls, var_dir: Path, env: dict[str, str] | None = None) -> StaffConfig:
@@ -56,6 +59,7 @@ class StaffConfig:
             secure_cookie=(env.get("STAFF_TLS") or "").lower() in ("1", "true", "yes"),
             idle_timeout=timedelta(minutes=int(env.get("STAFF_IDLE_MINUTES") or DEFAULT_IDLE_MINUTES)),
             session_key=key,
+            trust_forwarded=(env.get("STAFF_TRUST_FORWARDED") or "").lower() in ("1", "true", "yes"),
         )
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from bot.clock import JST, Clock, now_jst
 from bot.settings import Settings
+from bot.stores.analytics import AnalyticsLog, UsageEvent
 from bot.stores.interfaces import CallbackQueue, EventDeduplicator, FeedbackLog, ReviewLog, Stores
 from bot.stores.records import (
     REVIEW_KINDS,
@@ -39,6 +40,8 @@ from bot.stores.staff_base import (
 )
 
 __all__ = [
+    "AnalyticsLog",
+    "UsageEvent",
     "ROLES",
     "WORK_STATUSES",
     "AuditEntry",
@@ -80,11 +83,13 @@ def open_stores(settings: Settings, *, prefix: str | None = None, clock: Clock |
 
 
 def _open_sqlite(settings: Settings, clock: Clock) -> Stores:
+    from bot.stores import analytics_sqlite as asq
     from bot.stores import sqlite_backend as sq
     from bot.stores import staff_sqlite as ss
 
     db = sq.SqliteDatabase(settings.var_dir / sq.DB_NAME)
     ss.create_staff_schema(db)
+    asq.create_analytics_schema(db)
     return Stores(
         backend="sqlite",
         callbacks=sq.SqliteCallbackQueue(db, clock),
@@ -94,13 +99,16 @@ def _open_sqlite(settings: Settings, clock: Clock) -> Stores:
         accounts=ss.SqliteStaffAccounts(db),
         audit=ss.SqliteAuditLog(db, clock),
         work=ss.SqliteCallbackWork(db, clock),
+        analytics=asq.SqliteAnalyticsLog(db, clock),
         retention_days=settings.retention_days,
+        audit_retention_days=settings.audit_retention_days,
         clock=clock,
         _close=db.close,
     )
 
 
 def _open_redis(settings: Settings, prefix: str | None, clock: Clock) -> Stores:
+    from bot.stores import analytics_redis as ar
     from bot.stores import redis_backend as rb
     from bot.stores import staff_redis as sr
 
@@ -115,7 +123,9 @@ def _open_redis(settings: Settings, prefix: str | None, clock: Clock) -> Stores:
         accounts=sr.RedisStaffAccounts(client, key_prefix),
         audit=sr.RedisAuditLog(client, key_prefix, clock),
         work=sr.RedisCallbackWork(client, key_prefix, clock),
+        analytics=ar.RedisAnalyticsLog(client, key_prefix, clock),
         retention_days=settings.retention_days,
+        audit_retention_days=settings.audit_retention_days,
         clock=clock,
         _close=client.close,
     )

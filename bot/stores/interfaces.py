@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Callable
 
+from bot.stores.analytics import AnalyticsLog
 from bot.stores.records import CallbackRequest, FeedbackEntry, ReviewGroup
 from bot.stores.staff_base import AuditLog, CallbackWork, StaffAccounts
 
@@ -35,6 +36,10 @@ class CallbackQueue(abc.ABC):
     @abc.abstractmethod
     def mark_done(self, ticket: str) -> bool:
         """Marks a request done (idempotent: keeps the first ``done_at``); False if the ticket is unknown."""
+
+    @abc.abstractmethod
+    def reopen(self, ticket: str) -> bool:
+        """Marks a done request open again (clears ``done_at``; idempotent); False for an unknown ticket."""
 
     @abc.abstractmethod
     def delete(self, ticket: str) -> bool:
@@ -135,9 +140,12 @@ class Stores:
     accounts: StaffAccounts
     audit: AuditLog
     work: CallbackWork
+    analytics: AnalyticsLog
     retention_days: int
     clock: Callable[[], datetime]
     _close: Callable[[], None]
+    #: The 監査ログ's own retention (``settings.audit_retention_days``); ``days=`` never shortens it.
+    audit_retention_days: int = 365
 
     def purge_expired(self, now: datetime | None = None, days: int | None = None) -> dict[str, int]:
         """Deletes what is older than the retention period.
@@ -147,8 +155,9 @@ class Stores:
             days: retention in days (default: ``settings.retention_days``).
 
         Returns:
-            Deleted counts: ``{"callbacks": n, "review": n, "feedback": n, "callback_work": n}`` (only done
-            callbacks expire, and the staff's notes on them with them).
+            Deleted counts: ``{"callbacks": n, "review": n, "feedback": n, "callback_work": n,
+            "analytics": n, "audit": n}`` (only done callbacks expire, and the staff's notes on them with
+            them; the 監査ログ expires after ``audit_retention_days`` whatever ``days`` says).
         """
         keep_days = self.retention_days if days is None else days
         if keep_days < 0:
@@ -159,7 +168,12 @@ class Stores:
             "review": self.review.purge(cutoff),
             "feedback": self.feedback.purge(cutoff),
             "callback_work": self.work.purge(cutoff),
+            "analytics": self.analytics.purge(cutoff),
+            "audit": self.audit.purge(self._audit_cutoff(now)),
         }
+
+    def _audit_cutoff(self, now: datetime | None) -> datetime:
+        return (now or self.clock()) - timedelta(days=self.audit_retention_days)
 
     def count_expired(self, now: datetime | None = None, days: int | None = None) -> dict[str, int]:
         """What :meth:`purge_expired` would delete, deleting nothing (same keys and arguments)."""
@@ -172,6 +186,8 @@ class Stores:
             "review": self.review.count_expired(cutoff),
             "feedback": self.feedback.count_expired(cutoff),
             "callback_work": self.work.count_expired(cutoff),
+            "analytics": self.analytics.count_expired(cutoff),
+            "audit": self.audit.count_expired(self._audit_cutoff(now)),
         }
 
     def stats(self) -> dict[str, Any]:
@@ -182,6 +198,7 @@ class Stores:
             "callbacks": self.callbacks.counts(),
             "review": {"records": self.review.count(), "distinct": len(self.review.distinct())},
             "feedback": {k: feedback[k] for k in ("total", "helpful", "unhelpful", "helpful_rate")},
+            "analytics": {"events": self.analytics.count()},
             "retention_days": self.retention_days,
         }
 

@@ -55,6 +55,15 @@ redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])
 return 1
 """
 
+# KEYS: hash, done zset. ARGV: ticket. Returns 0 if the ticket is unknown.
+_REOPEN = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[1], 'status', 'open')
+redis.call('HDEL', KEYS[1], 'done_at')
+redis.call('ZREM', KEYS[2], ARGV[1])
+return 1
+"""
+
 # KEYS: done zset, index zset. ARGV: cutoff timestamp, hash key prefix. Returns how many were deleted.
 _PURGE_DONE = """
 local tickets = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', '(' .. ARGV[1])
@@ -100,6 +109,7 @@ class RedisCallbackQueue(CallbackQueue):
         self._clock = clock
         self._mark_done = client.register_script(_MARK_DONE)
         self._purge = client.register_script(_PURGE_DONE)
+        self._reopen = client.register_script(_REOPEN)
 
     def _key(self, ticket: str) -> str:
         return f"{self._p}cb:{ticket}"
@@ -142,6 +152,9 @@ class RedisCallbackQueue(CallbackQueue):
         done = self._clock()
         keys = [self._key(ticket), f"{self._p}cb:done"]
         return bool(self._mark_done(keys=keys, args=[ticket, done.isoformat(), done.timestamp()]))
+
+    def reopen(self, ticket: str) -> bool:
+        return bool(self._reopen(keys=[self._key(ticket), f"{self._p}cb:done"], args=[ticket]))
 
     def delete(self, ticket: str) -> bool:
         pipe = self._r.pipeline(transaction=True)

@@ -219,6 +219,11 @@ class SqliteCallbackQueue(CallbackQueue):
             found = conn.execute("SELECT 1 FROM callbacks WHERE ticket = ?", (ticket,)).fetchone()
         return found is not None
 
+    def reopen(self, ticket: str) -> bool:
+        with self._db.transaction() as conn:
+            query = "UPDATE callbacks SET status = 'open', done_at = NULL, done_ts = NULL WHERE ticket = ?"
+            return conn.execute(query, (ticket,)).rowcount > 0
+
     def delete(self, ticket: str) -> bool:
         with self._db.transaction() as conn:
             return conn.execute("DELETE FROM callbacks WHERE ticket = ?", (ticket,)).rowcount > 0

@@ -22,6 +22,9 @@ ROLES = ("admin", "editor", "callback", "viewer")
 
 #: 対応 states of a callback request in the console: 未対応 (no record yet), 対応中, 不在（再架電）, 完了.
 WORK_STATUSES = ("in_progress", "no_answer", "done")
+#: What a clerk may do to a request: set one of the statuses, or reopen a 完了 request (it becomes
+#: 対応中 by that clerk; the note says it was reopened).
+WORK_ACTIONS = WORK_STATUSES + ("reopen",)
 
 #: Account names: what a 庁内 ID looks like (職員番号 or a romanized name), lower case after NFKC.
 _NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
@@ -186,8 +189,8 @@ def check_work(status: str, note: str) -> str:
     Raises:
         StoreError: for an unknown status or an over-long note.
     """
-    if status not in WORK_STATUSES:
-        raise StoreError(f"status: {status!r} is not one of {list(WORK_STATUSES)}")
+    if status not in WORK_ACTIONS:
+        raise StoreError(f"status: {status!r} is not one of {list(WORK_ACTIONS)}")
     if not isinstance(note, str):
         raise StoreError("note: expected text")
     note = note.strip()
@@ -203,7 +206,14 @@ def apply_work(
 
     Raises:
         ClaimConflict: when another clerk holds the request (対応中) or it is already 完了.
+        StoreError: ``status: reopen`` of a request staff are working (a request marked done only with
+            ``madoguchi callbacks done`` has no state yet: the caller checks it is done).
     """
+    if status == "reopen":
+        if state is not None and state.status != "done":
+            raise StoreError("status: only a done request can be reopened")
+        notes = (state.notes if state else ()) + (WorkNote(now, clerk, "reopen", note),)
+        return WorkState(ticket, "in_progress", clerk, state.attempts if state else 0, now, notes)
     if state is not None and state.holder not in (None, clerk) and state.status == "in_progress":
         raise ClaimConflict(state)
     if state is not None and state.status == "done":
@@ -264,6 +274,14 @@ class AuditLog(abc.ABC):
     @abc.abstractmethod
     def entries(self, limit: int = 200) -> list[AuditEntry]:
         """The latest ``limit`` entries, newest first."""
+
+    @abc.abstractmethod
+    def purge(self, older_than: datetime) -> int:
+        """Deletes entries made before ``older_than`` (the audit retention); returns how many."""
+
+    @abc.abstractmethod
+    def count_expired(self, older_than: datetime) -> int:
+        """How many entries :meth:`purge` would delete."""
 
 
 class CallbackWork(abc.ABC):

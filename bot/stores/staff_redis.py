@@ -129,6 +129,12 @@ class RedisAuditLog(AuditLog):
         members = self._r.zrevrange(self._log.key, 0, max(0, limit - 1))
         return [audit_from_dict(json.loads(member)) for member in members]
 
+    def purge(self, older_than: datetime) -> int:
+        return self._log.purge(older_than)
+
+    def count_expired(self, older_than: datetime) -> int:
+        return self._log.count_older(older_than)
+
 
 class RedisCallbackWork(CallbackWork):
     """Work states as JSON strings, indexed by last change."""

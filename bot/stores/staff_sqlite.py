@@ -143,6 +143,14 @@ class SqliteAuditLog(AuditLog):
         rows = self._db.query("SELECT * FROM staff_audit ORDER BY at_ts DESC, id DESC LIMIT ?", (limit,))
         return [audit_from_dict(dict(row)) for row in rows]
 
+    def purge(self, older_than: datetime) -> int:
+        with self._db.transaction() as conn:
+            return conn.execute("DELETE FROM staff_audit WHERE at_ts < ?", (older_than.timestamp(),)).rowcount
+
+    def count_expired(self, older_than: datetime) -> int:
+        query = "SELECT COUNT(*) FROM staff_audit WHERE at_ts < ?"
+        return self._db.query(query, (older_than.timestamp(),))[0][0]
+
 
 class SqliteCallbackWork(CallbackWork):
     """Work states, one JSON row per request."""

@@ -14,6 +14,7 @@ from typing import Any
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.core.tracker_store import TrackerStore
 
+from bot.analytics.recorder import TurnRecorder
 from bot.channels.line.client import LineApiClient, LineApiError, ReplyOutcome
 from bot.channels.line.config import LineConfig
 from bot.channels.line.dedup import EventMemory
@@ -68,6 +69,7 @@ class EventProcessor:
         tracker_store: TrackerStoreGetter,
         crisis: CrisisDesk | None = None,
         languages: LanguageDesk | None = None,
+        usage: TurnRecorder | None = None,
     ) -> None:
         """Wires the processor.
 
@@ -80,6 +82,7 @@ class EventProcessor:
             tracker_store: returns the agent's tracker store (for deleting a conversation).
             crisis: answers a crisis from data when the turn fails or is slow (none: error text only).
             languages: answers messages not in Japanese from data (none: every message goes to Rasa).
+            usage: records each turn for 利用状況 (default: the project's stores).
         """
         self._config = config
         self._client = client
@@ -89,6 +92,7 @@ class EventProcessor:
         self._tracker_store = tracker_store
         self._crisis = crisis
         self._languages = languages
+        self._usage = usage or TurnRecorder()
         self._background = BackgroundTurns(
             lambda error: logger.error(
                 "line: a crisis turn failed in the background (%s)", type(error).__name__
@@ -144,6 +148,7 @@ class EventProcessor:
             return
         foreign = self._languages.answer(text) if self._languages is not None else None
         if foreign:  # not Japanese: the English card or the notice, from data (bot.language)
+            self._usage.turn(CHANNEL_NAME, sender, text, foreign)
             await self._send(event, render_turn(foreign, self._texts.card))
             return
         collector = TurnCollector()
@@ -163,6 +168,7 @@ class EventProcessor:
             else:
                 await self._background.wait(self._on_new_message(message), CRISIS_TIMEOUT_SECONDS)
             objects = render_turn(collector.messages, self._texts.card)
+            self._usage.turn(CHANNEL_NAME, sender, text, collector.messages)
         except Exception as error:  # noqa: BLE001 — the resident always gets an answer
             objects = self._failure_answer(crisis, error)
         finally:
