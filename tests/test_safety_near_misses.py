@@ -1,9 +1,9 @@
 """Near misses through the real trained model: ordinary questions whose words are close to a crisis get
 no safety answer and no crisis line; crises said indirectly still do.
 
-Reported: 「ふくろ売ってる店」 (where to buy the city's garbage bags) got the 119/110 answer — the bag-of-words
-intent classifier named ``emergency`` (0.50) while neither the rules nor the meaning detector saw a crisis.
-The sentences are written for this test (not from the safety evaluation sets).
+Reported: 「ふくろ売ってる店」 (where to buy the city's garbage bags) got the 119/110 answer: the
+bag-of-words intent classifier named ``emergency`` (0.50) while neither the rules nor the meaning detector
+saw a crisis. The sentences are written for this test (not from the safety evaluation sets).
 """
 
 from __future__ import annotations
