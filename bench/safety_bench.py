@@ -206,14 +206,20 @@ def cost(detector, items) -> int:
     import resource
 
     detector.assess("ウォームアップ")
-    times = []
+    times, again = [], []
     for item in items:
         started = time.perf_counter()
         detector.assess(item["text"])
         times.append((time.perf_counter() - started) * 1000)
+        # the NLU pipeline judging the message the channel's crisis desk judged just before
+        started = time.perf_counter()
+        detector.assess(item["text"])
+        again.append((time.perf_counter() - started) * 1000)
     p50, p95 = np.percentile(times, [50, 95])
+    a50, a95 = np.percentile(again, [50, 95])
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"crisis detector: {len(times)} messages, {p50:.1f} ms p50, {p95:.1f} ms p95; RSS {rss:.0f} MB")
+    print(f"  the same message judged again (recent query vectors): {a50:.2f} ms p50, {a95:.2f} ms p95")
     return 0
 
 

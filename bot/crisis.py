@@ -149,7 +149,13 @@ class CrisisDesk:
             return None
         if self.detector is None:
             return match_rules(self.rules, text)
-        found = self.detector.assess(text)
+        try:
+            found = self.detector.assess(text)
+        except Exception as error:  # noqa: BLE001 — the channel must go on; the rules still answer
+            logger.error(
+                "crisis desk: the meaning detector failed (%s); judged by the rules", type(error).__name__
+            )
+            return match_rules(self.rules, text)
         return found.intent if found.needs_crisis_line and found.intent in self.answers else None
 
     def answer(self, text: str) -> list[dict[str, Any]] | None:

@@ -223,3 +223,19 @@ def test_a_classifier_of_another_encoder_is_refused(caplog):
         desk = load_desk(CONF.data_dir, DOMAIN, model_path(), encoder=Other())
     assert not desk.semantic
     assert any("retrain" in r.getMessage() for r in caplog.records)
+
+
+def test_a_failing_meaning_detector_leaves_the_rules(desk, caplog):
+    import dataclasses
+
+    class Broken:
+        semantic = True
+
+        def assess(self, text):
+            raise RuntimeError("engine crashed")
+
+    broken = dataclasses.replace(desk, detector=Broken())
+    with caplog.at_level(logging.ERROR, logger="bot.crisis"):
+        assert broken.intent_of("火事です") == "emergency"
+        assert broken.answer("住民票の写しがほしい") is None
+    assert any("RuntimeError" in r.getMessage() for r in caplog.records)

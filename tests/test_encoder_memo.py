@@ -64,3 +64,9 @@ def test_a_caller_changing_its_vector_does_not_change_the_memory():
     vector = encoder.query("ごみの日")
     vector[:] = 0
     assert encoder.query("ごみの日").any()
+
+
+def test_a_lone_surrogate_does_not_break_the_encoder():
+    encoder, engine = _encoder()
+    assert encoder.query("\ud800住民票").shape == (enc.E5Encoder.dim,)
+    engine.embedded[0].encode("utf-8")  # what the engine is given is valid UTF-8

@@ -133,7 +133,8 @@ class E5Encoder:
 
 
 def _clean(text: str) -> str:
-    # the engine reads C strings: a NUL would cut the text
+    # the engine reads UTF-8 C strings: a NUL would cut the text, a lone surrogate cannot be encoded
+    text = text.encode("utf-8", "replace").decode("utf-8")
     return " ".join(text.replace("\x00", " ").split()) or " "
 
 
