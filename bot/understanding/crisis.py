@@ -32,6 +32,9 @@ from bot.understanding.linear import LinearClassifier
 #: Chosen on the tune half of the safety evaluation sets (``python -m bench.safety_bench --sweep``): the
 #: highest setting whose tune false alarms (safety answer to an ordinary sentence) stay <= 0.02 —
 #: 0.2: recall 0.710 / alarms 0.009, 0.3: 0.746 / 0.014, 0.4: 0.769 / 0.020, 0.5: 0.781 / 0.029.
+#: Re-swept after the examples of the safety round (2026-12): 0.2: 0.769 / 0.003, 0.3: 0.799 / 0.011,
+#: 0.4: 0.828 / 0.017, 0.5: 0.840 / 0.020 — 0.4 kept: 0.5 sits on the limit, and check alarms ran above
+#: tune ones (0.027 at 0.4).
 SURE_ORDINARY = 0.4
 #: Below this (or when one sentence of a longer message is surely a crisis, or a rule's exception
 #: matches) the crisis line of the likely category goes beside the answer ("when unsure, the reply
