@@ -47,6 +47,9 @@ def semantic_desk():
         ("首を吊ろうと思っています", "self_harm", "0120-279-338"),
         ("命を絶つことばかり考える", "self_harm", "0120-279-338"),
         ("夫に殴られています", "dv", "#8008"),
+        # abuse of a child or an elder (189), before the DV rule
+        ("ママが ぼくを たたく", "abuse", "189"),
+        ("母のいる施設で職員にたたかれているらしい", "abuse", "012-345-6707"),
     ],
 )
 def test_a_crisis_gets_the_domain_answer_with_its_numbers(desk, text, category, number):
