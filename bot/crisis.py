@@ -1,11 +1,17 @@
-"""Crisis routing that needs nothing but the data files: the safety rules and their answers.
+"""Crisis routing that needs neither Redis nor the action server: the safety detector and its answers.
 
-A resident who writes 家が燃えてる or 死にたい must get 119/110 or a crisis line even when everything behind
-the channel is broken: Redis down or hung, the tracker store or lock store failing, the action server dead,
-the model still loading. The NLU pipeline (:mod:`bot.nlu.safety`) uses the same :class:`SafetyRule` set to
-route such messages inside Rasa; when a turn fails, the channels use a :class:`CrisisDesk` to answer the
+A resident who writes 家が燃えてる, 死にたい or 母が揺すっても起きない must get 119/110 or a crisis
+line even when everything behind the channel is broken: Redis down or hung, the tracker store or lock store
+failing, the action server dead, the model still loading. The NLU pipeline (:mod:`bot.nlu.safety`) routes
+such messages inside Rasa; when a turn fails or is slow, the channels use a :class:`CrisisDesk` to answer the
 crisis themselves from ``data/safety.yml`` and the ``utter_<intent>`` responses of ``domain.yml`` — the very
 text and ``custom.madoguchi`` payload the bot would have sent.
+
+The desk judges a message as the NLU pipeline does (:class:`bot.understanding.crisis.CrisisDetector`: the
+rules of ``data/safety.yml``, then the meaning classifier stored in the trained model), with the process's
+one sentence encoder (:func:`bot.understanding.encoder.default_encoder`, shared with the pipeline, loaded
+when the desk is built at start-up). Without the model file or the encoder it still answers by the rules,
+and says so at start in an ERROR log line.
 
 Plain Python: no Rasa import, nothing read at import time.
 """
@@ -14,7 +20,9 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import logging
 import re
+import tarfile
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +31,8 @@ from typing import Any
 import yaml
 
 from bot.text import normalize
+
+logger = logging.getLogger(__name__)
 
 SAFETY_FILE = "safety.yml"
 DOMAIN_FILE = "domain.yml"
@@ -108,22 +118,45 @@ def match_rules(rules: Sequence[SafetyRule], text: str) -> str | None:
 
 @dataclass(frozen=True)
 class CrisisDesk:
-    """Answers crisis messages from data alone, for the channels' failure paths.
+    """Answers crisis messages without Redis or the action server, for the channels' failure paths.
 
     Attributes:
         rules: the safety rules (``data/safety.yml``).
         answers: per safety intent, the bot messages of its ``utter_<intent>`` response (``text`` and
             ``custom``, as Rasa's output channels collect them).
         city_phone: the city's main number (``data/departments.yml`` ``city.phone``), for error texts.
+        detector: judges a message, rules then meaning (a
+            :class:`bot.understanding.crisis.CrisisDetector`); ``None``: the rules alone.
     """
 
     rules: tuple[SafetyRule, ...]
     answers: Mapping[str, tuple[Mapping[str, Any], ...]] = field(default_factory=dict)
     city_phone: str = ""
+    detector: Any = None
+
+    @property
+    def semantic(self) -> bool:
+        """Whether the meaning of a message is judged too, not only the rules."""
+        return bool(getattr(self.detector, "semantic", False))
 
     def intent_of(self, text: str) -> str | None:
-        """The safety intent of a message, if it is a crisis."""
-        return match_rules(self.rules, text) if text else None
+        """The safety intent whose crisis line a message needs, if any.
+
+        Sure or unsure alike (recall first): the desk speaks only when the turn failed or is late, and a
+        crisis line instead of an error text is then the safer mistake.
+        """
+        if not text or not text.strip():
+            return None
+        if self.detector is None:
+            return match_rules(self.rules, text)
+        try:
+            found = self.detector.assess(text)
+        except Exception as error:  # noqa: BLE001 — the channel must go on; the rules still answer
+            logger.error(
+                "crisis desk: the meaning detector failed (%s); judged by the rules", type(error).__name__
+            )
+            return match_rules(self.rules, text)
+        return found.intent if found.needs_crisis_line and found.intent in self.answers else None
 
     def answer(self, text: str) -> list[dict[str, Any]] | None:
         """The crisis answer for ``text`` (fresh copies of the response messages), or ``None``."""
@@ -133,8 +166,17 @@ class CrisisDesk:
         return [copy.deepcopy(dict(m)) for m in self.answers[intent]]
 
 
-def load_desk(data_dir: Path, domain_path: Path) -> CrisisDesk:
+def load_desk(
+    data_dir: Path, domain_path: Path, model: Path | None = None, encoder: Any = None
+) -> CrisisDesk:
     """Builds the desk from ``data_dir/safety.yml``, the domain's responses and the city's phone.
+
+    Args:
+        model: the trained model archive whose stored crisis classifier judges meaning (``None``: the
+            rules alone). When it or the encoder cannot be loaded, the desk answers by the rules and an
+            ERROR log line says why.
+        encoder: the sentence encoder (default: the process's one, shared with the NLU pipeline); its
+            engine is loaded here, at start-up, not on the first message.
 
     Raises:
         CrisisDataError: a rule whose intent has no ``utter_<intent>`` response with a text, or an
@@ -146,7 +188,60 @@ def load_desk(data_dir: Path, domain_path: Path) -> CrisisDesk:
     for intent in {r.intent for r in rules}:
         name = RESPONSE_PREFIX + intent
         answers[intent] = _response_messages(responses.get(name), f"{domain_path}: {name}")
-    return CrisisDesk(rules=rules, answers=answers, city_phone=city_phone(data_dir))
+    detector = _semantic_detector(rules, model, encoder) if model is not None else None
+    return CrisisDesk(rules=rules, answers=answers, city_phone=city_phone(data_dir), detector=detector)
+
+
+def _semantic_detector(rules: Sequence[SafetyRule], model: Path, encoder: Any):
+    """The rules + meaning detector from the model's stored classifier, or ``None`` (logged loudly)."""
+    from bot.understanding import crisis as semantic
+    from bot.understanding.encoder import EncoderUnavailable, default_encoder
+
+    try:
+        encoder = encoder or default_encoder()
+        arrays, meta = read_model_members(model, (semantic.CLASSIFIER_FILE, semantic.META_FILE))
+        classifier, intents = semantic.read_classifier(arrays, meta.decode("utf-8"), encoder.model_id)
+        encoder.load()
+    except (OSError, tarfile.TarError, KeyError, ValueError, UnicodeDecodeError, EncoderUnavailable) as error:
+        logger.error(
+            "crisis desk: the meaning detector is not available (%s: %s); while a turn fails, crises are "
+            "recognised by the rules of %s alone",
+            type(error).__name__,
+            error,
+            SAFETY_FILE,
+        )
+        return None
+    logger.info("crisis desk: rules and meaning (%s, stored in %s)", encoder.model_id, model.name)
+    return semantic.CrisisDetector(rules, classifier, intents, encoder)
+
+
+#: The trained model's component that stores the crisis classifier (``bot.nlu.safety.SafetyOverride``);
+#: its resource directory in the archive is ``components/train_<module>.SafetyOverride<n>/``.
+SAFETY_COMPONENT = "SafetyOverride"
+
+
+def read_model_members(model: Path, names: Sequence[str]) -> tuple[bytes, ...]:
+    """The contents of the safety component's files ``names`` in a trained model archive (a tar.gz).
+
+    Raises:
+        KeyError: the archive holds no such file (a model trained without the meaning classifier).
+        OSError, tarfile.TarError: the archive cannot be read.
+    """
+    found: dict[str, bytes] = {}
+    with tarfile.open(model, "r:gz") as archive:
+        for member in archive:
+            parts = member.name.strip("/").split("/")
+            if not member.isfile() or len(parts) < 2 or parts[-1] not in names:
+                continue
+            if SAFETY_COMPONENT not in parts[-2]:
+                continue
+            handle = archive.extractfile(member)
+            if handle is not None:
+                found[parts[-1]] = handle.read()
+    missing = [n for n in names if n not in found]
+    if missing:
+        raise KeyError(f"{model.name} has no {', '.join(missing)} of the {SAFETY_COMPONENT} component")
+    return tuple(found[n] for n in names)
 
 
 def city_phone(data_dir: Path) -> str:

@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import io
+import logging
 import shutil
+import tarfile
 
 import pytest
 import yaml
 
 from bot import settings
-from bot.crisis import BackgroundTurns, CrisisDataError, load_desk
+from bot.crisis import BackgroundTurns, CrisisDataError, load_desk, read_model_members
 from bot.knowledge.catalog import load_catalog
+from bot.training import model_path
+from bot.understanding.crisis import CLASSIFIER_FILE, META_FILE
+from bot.understanding.encoder import EncoderUnavailable, default_encoder
 
 CONF = settings.load({})
 DOMAIN = CONF.home / "domain.yml"
@@ -21,13 +27,29 @@ def desk():
     return load_desk(CONF.data_dir, DOMAIN)
 
 
+@pytest.fixture(scope="module")
+def semantic_desk():
+    """The desk as the channels build it: rules, then the trained model's meaning classifier."""
+    if not model_path().exists():
+        pytest.fail(f"no trained model at {model_path()}: run `make model` first (make test does)")
+    return load_desk(CONF.data_dir, DOMAIN, model_path())
+
+
 @pytest.mark.parametrize(
     ("text", "category", "number"),
     [
         ("家が燃えてる！", "emergency", "119"),
         ("父が倒れて動かない", "emergency", "119"),
         ("もう死にたい", "self_harm", "0120-279-338"),
+        # these four were listed among the rule's exceptions by mistake (they stopped the rule)
+        ("もう生きていたくない", "self_harm", "0120-279-338"),
+        ("リストカットがやめられない", "self_harm", "0120-279-338"),
+        ("首を吊ろうと思っています", "self_harm", "0120-279-338"),
+        ("命を絶つことばかり考える", "self_harm", "0120-279-338"),
         ("夫に殴られています", "dv", "#8008"),
+        # abuse of a child or an elder (189), before the DV rule
+        ("ママが ぼくを たたく", "abuse", "189"),
+        ("母のいる施設で職員にたたかれているらしい", "abuse", "012-345-6707"),
     ],
 )
 def test_a_crisis_gets_the_domain_answer_with_its_numbers(desk, text, category, number):
@@ -124,3 +146,99 @@ async def test_a_quick_turn_is_simply_awaited():
 
     await turns.wait(turn(), timeout=5)
     assert len(turns) == 0
+
+
+# Crises said without any word of the rules (written for this test; the rules desk answers none of them).
+INDIRECT_CRISES = [
+    ("母がいびきをかいたまま、揺すっても目を覚まさない", "emergency"),
+    ("もう疲れた。朝が来なければいいのに", "self_harm"),
+    ("夫が毎日スマホを調べて、友だちに会うのも許してくれない", "dv"),
+    ("隣の家の子がいつも夜中にベランダに出されて泣いている", "abuse"),
+]
+
+
+@pytest.mark.parametrize(("text", "intent"), INDIRECT_CRISES)
+def test_the_channels_desk_finds_a_crisis_by_its_meaning(desk, semantic_desk, text, intent):
+    assert desk.answer(text) is None  # the rules alone miss it
+    [message] = semantic_desk.answer(text)
+    assert message["custom"]["madoguchi"]["kind"] == "safety"
+    assert semantic_desk.intent_of(text) == intent
+
+
+@pytest.mark.parametrize(
+    "text", ["住民票の写しがほしい", "ふくろ売ってる店", "火災保険の手続き", "防犯講習はありますか"]
+)
+def test_the_channels_desk_leaves_ordinary_questions_alone(semantic_desk, text):
+    assert semantic_desk.answer(text) is None
+
+
+def test_the_desk_shares_the_pipelines_encoder_loaded_at_start(semantic_desk):
+    assert semantic_desk.semantic
+    assert semantic_desk.detector.encoder is default_encoder()  # one engine per process
+    assert default_encoder()._engine is not None  # loaded when the desk was built, not per request
+
+
+def test_without_the_model_the_desk_answers_by_the_rules_and_says_so(tmp_path, caplog):
+    with caplog.at_level(logging.ERROR, logger="bot.crisis"):
+        desk = load_desk(CONF.data_dir, DOMAIN, tmp_path / "missing.tar.gz")
+    assert not desk.semantic and desk.answer("火事です")
+    assert any("rules" in r.getMessage() and r.levelno == logging.ERROR for r in caplog.records)
+
+
+def test_a_model_without_the_classifier_leaves_the_rules(tmp_path, caplog):
+    archive = tmp_path / "model.tar.gz"
+    with tarfile.open(archive, "w:gz") as tar:
+        data = b"{}"
+        info = tarfile.TarInfo("components/train_bot.nlu.safety.SafetyOverride5/safety_rules.json")
+        info.size = len(data)
+        tar.addfile(info, io.BytesIO(data))
+    with pytest.raises(KeyError, match=CLASSIFIER_FILE):
+        read_model_members(archive, (CLASSIFIER_FILE, META_FILE))
+    with caplog.at_level(logging.ERROR, logger="bot.crisis"):
+        desk = load_desk(CONF.data_dir, DOMAIN, archive)
+    assert not desk.semantic and desk.answer("もう死にたい")
+    assert any(r.levelno == logging.ERROR for r in caplog.records)
+
+
+def test_an_encoder_that_cannot_run_leaves_the_rules(caplog):
+    class NoAvx2:
+        model_id = default_encoder().model_id
+        dim = 384
+
+        def load(self) -> None:
+            raise EncoderUnavailable("this CPU has no AVX2")
+
+    with caplog.at_level(logging.ERROR, logger="bot.crisis"):
+        desk = load_desk(CONF.data_dir, DOMAIN, model_path(), encoder=NoAvx2())
+    assert not desk.semantic and desk.answer("家が燃えてる")
+    assert any("AVX2" in r.getMessage() for r in caplog.records)
+
+
+def test_a_classifier_of_another_encoder_is_refused(caplog):
+    class Other:
+        model_id = "another-model"
+        dim = 384
+
+        def load(self) -> None:  # pragma: no cover - refused before loading
+            raise AssertionError
+
+    with caplog.at_level(logging.ERROR, logger="bot.crisis"):
+        desk = load_desk(CONF.data_dir, DOMAIN, model_path(), encoder=Other())
+    assert not desk.semantic
+    assert any("retrain" in r.getMessage() for r in caplog.records)
+
+
+def test_a_failing_meaning_detector_leaves_the_rules(desk, caplog):
+    import dataclasses
+
+    class Broken:
+        semantic = True
+
+        def assess(self, text):
+            raise RuntimeError("engine crashed")
+
+    broken = dataclasses.replace(desk, detector=Broken())
+    with caplog.at_level(logging.ERROR, logger="bot.crisis"):
+        assert broken.intent_of("火事です") == "emergency"
+        assert broken.answer("住民票の写しがほしい") is None
+    assert any("RuntimeError" in r.getMessage() for r in caplog.records)

@@ -2,7 +2,8 @@
 
 A real madoguchi (Rasa + action server) on a private Redis; the Redis process is then stopped, as in an
 outage. Ordinary questions fail honestly (a coded error carrying the city's number); a crisis still gets the
-119/110, crisis-line or DV answer, from the data files.
+119/110, crisis-line or DV answer, from the data files — also one said indirectly, which only the meaning
+detector recognises (the channel's crisis desk runs it with the trained model's classifier).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import uuid
 import pytest
 
 from bot import settings
+from bot.crisis import load_desk
 from bot.knowledge.catalog import load_catalog
 from tests.redis_server import start_redis, stop_redis
 from tests.servers import start_bot, stop_bot
@@ -53,9 +55,23 @@ def _post(bot, message: str) -> tuple[int, object]:
         return error.code, json.loads(error.read())
 
 
+#: Said without any word of the safety rules: only the meaning detector (the trained model's classifier,
+#: run by the channel's crisis desk) recognises them (written for this test).
+INDIRECT = [
+    ("祖父がいびきをかいたまま、揺すっても目を覚ましません", "emergency", "119"),
+    ("もう疲れました。朝が来なければいいのに", "self_harm", "0120-279-338"),
+]
+
+
+@pytest.mark.parametrize(("message", "category", "number"), INDIRECT)
+def test_the_rules_alone_miss_the_indirect_crises(message, category, number):
+    conf = settings.load({})
+    assert load_desk(conf.data_dir, conf.home / "domain.yml").answer(message) is None
+
+
 @pytest.mark.parametrize(
     ("message", "category", "number"),
-    [("家が燃えてる！助けて", "emergency", "119"), ("もう死にたい", "self_harm", "0120-279-338")],
+    [("家が燃えてる！助けて", "emergency", "119"), ("もう死にたい", "self_harm", "0120-279-338"), *INDIRECT],
 )
 def test_a_crisis_is_answered_while_redis_is_down(bot_without_redis, message, category, number):
     started = time.monotonic()

@@ -215,3 +215,57 @@ def test_an_unsure_crisis_keeps_a_topic_intent_and_is_marked(safety):
     assert message.get(INTENT)["name"] == "ask_procedure"
     assert message.get("crisis")["level"] == "unsure"
     assert message.get("crisis")["intent"] in ("dv", "abuse", "emergency", "self_harm")
+
+
+# --- the intent classifier's safety guess needs a second opinion ---------------------------------
+
+
+class _SeesNothing:
+    """A meaning detector that finds no crisis (as for 「ふくろ売ってる店」: 0.02)."""
+
+    semantic = True
+
+    def assess(self, text):
+        from bot.understanding.crisis import Assessment
+
+        return Assessment()
+
+
+def _second_opinion_component(storage, semantic: bool = True) -> SafetyOverride:
+    detector = _SeesNothing()
+    detector.semantic = semantic
+    return SafetyOverride(SafetyOverride.get_default_config(), storage, Resource("safety"), [], detector)
+
+
+def _ranked(text: str, *ranking: tuple[str, float]) -> Message:
+    message = Message(data={TEXT: text})
+    message.set(INTENT, {"name": ranking[0][0], "confidence": ranking[0][1]})
+    message.set(INTENT_RANKING_KEY, [{"name": n, "confidence": c} for n, c in ranking])
+    return message
+
+
+def test_a_bag_of_words_safety_guess_alone_becomes_the_fallback(storage):
+    # as the trained model ranked it: emergency 0.501, ask_procedure 0.196 (below the 0.45 threshold)
+    message = _ranked(
+        "ふくろ売ってる店", ("emergency", 0.501), ("ask_procedure", 0.196), ("out_of_scope", 0.056)
+    )
+    _second_opinion_component(storage).process([message])
+    assert message.get(INTENT)["name"] == "nlu_fallback"
+    assert [r["name"] for r in message.get(INTENT_RANKING_KEY)] == [
+        "nlu_fallback",
+        "ask_procedure",
+        "out_of_scope",
+    ]
+    assert message.get("crisis") is None
+
+
+def test_a_confident_runner_up_takes_over_from_a_lone_safety_guess(storage):
+    message = _ranked("ごみ袋", ("emergency", 0.46), ("ask_procedure", 0.45), ("dv", 0.05))
+    _second_opinion_component(storage).process([message])
+    assert message.get(INTENT) == {"name": "ask_procedure", "confidence": 0.45}
+
+
+def test_without_the_meaning_detector_the_classifiers_guess_stays(storage):
+    message = _ranked("ふくろ売ってる店", ("emergency", 0.501), ("ask_procedure", 0.196))
+    _second_opinion_component(storage, semantic=False).process([message])
+    assert message.get(INTENT)["name"] == "emergency"

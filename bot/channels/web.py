@@ -10,10 +10,11 @@ response shape on success, but:
   server fails, the conversation is locked, the turn times out, or anything else breaks — never a
   tracker, never the resident's text;
 * never logs the resident's text (only the error code and exception type/frames);
-* answers a crisis itself when the turn fails or is slow: a message that matches the safety rules gets the
-  119/110, crisis-line or DV answer from the data files (:mod:`bot.crisis`) with status 200 when the model
-  is not loaded, Redis or the action server fails, the conversation is locked or no answer came within
-  ``crisis_timeout_s`` (the turn then goes on in the background and is recorded as usual);
+* answers a crisis itself when the turn fails or is slow: a message the crisis detector flags (the safety
+  rules, then the meaning classifier of the trained model, :mod:`bot.crisis`) gets the 119/110,
+  crisis-line, DV or abuse answer from the data files with status 200 when the model is not loaded, Redis
+  or the action server fails, the conversation is locked or no answer came within ``crisis_timeout_s``
+  (the turn then goes on in the background and is recorded as usual);
 * every error body carries the city's phone number (``phone``) and the emergency numbers
   (``emergency``), so any client can show a way out;
 * passes ``metadata`` (the widget sends ``{"yasashii": bool, "furigana": bool}``) on to the tracker;
@@ -54,6 +55,7 @@ from bot import furigana, language, settings
 from bot.analytics.recorder import TurnRecorder
 from bot.crisis import BackgroundTurns, CrisisDesk, load_desk
 from bot.rasa_stores import StorageUnavailable
+from bot.training import model_path
 
 logger = logging.getLogger(__name__)
 
@@ -278,10 +280,11 @@ class MadoguchiRestInput(InputChannel):
 
     @property
     def crisis(self) -> CrisisDesk:
-        """The crisis desk (built from ``data/safety.yml`` and ``domain.yml`` on first use)."""
+        """The crisis desk (built on first use, at start-up: ``data/safety.yml``, ``domain.yml`` and the
+        trained model's crisis classifier, with the sentence encoder the NLU pipeline shares)."""
         if self._crisis is None:
             conf = settings.load()
-            self._crisis = load_desk(conf.data_dir, conf.home / "domain.yml")
+            self._crisis = load_desk(conf.data_dir, conf.home / "domain.yml", model_path())
         return self._crisis
 
     @property

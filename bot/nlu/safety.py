@@ -26,7 +26,6 @@ import logging
 from pathlib import Path
 from typing import Any, Dict, List, Type
 
-import numpy as np
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
@@ -44,13 +43,10 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.crisis import SafetyRule, load_rules, parse_rules, rules_to_plain
 from bot.understanding import crisis as semantic
-from bot.understanding.linear import LinearClassifier
 
 logger = logging.getLogger(__name__)
 
 _RULES_FILE = "safety_rules.json"
-_CLASSIFIER_FILE = "crisis_classifier.npz"
-_META_FILE = "crisis_meta.json"
 #: Parse-data key of the crisis finding (read by the conversation core).
 CRISIS_KEY = "crisis"
 #: When the intent classifier (above its FallbackClassifier threshold) says the resident asks about a
@@ -58,6 +54,10 @@ CRISIS_KEY = "crisis"
 #: tune halves of blind sets 4 and 5: 8 procedure/phone/life-event questions (short kana, dialect, romaji,
 #: 父が今朝亡くなりました) answered with a crisis line only; the rules still override as before.
 TOPIC_INTENTS = ("ask_procedure", "ask_online", "ask_details", "life_event", "ask_phone", "request_callback")
+#: Intents whose answer is a safety answer (119/110, crisis lines, DV, abuse).
+SAFETY_INTENTS = semantic.SAFETY_INTENTS
+#: Intent Rasa's FallbackClassifier sets when the classifier is unsure.
+FALLBACK_INTENT = "nlu_fallback"
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
@@ -76,6 +76,9 @@ class SafetyOverride(GraphComponent, IntentClassifier):
         return {
             # YAML file with the safety rules, read at training time and stored in the model.
             "rules_file": "data/safety.yml",
+            # the FallbackClassifier's threshold (config.yml): a demoted safety guess whose runner-up
+            # is below it becomes nlu_fallback, as the FallbackClassifier would have made it
+            "fallback_threshold": 0.45,
             # crisis example sentences for the meaning classifier (trained into the model); "" = rules only
             "examples_file": "data/safety_examples.yml",
             # where sentence vectors of the training texts are cached (content hash; git-ignored)
@@ -117,9 +120,7 @@ class SafetyOverride(GraphComponent, IntentClassifier):
                 json.dumps(rules_to_plain(self._rules), ensure_ascii=False), encoding="utf-8"
             )
             if classifier is not None:
-                np.savez(Path(directory) / _CLASSIFIER_FILE, **classifier.to_arrays())
-                meta = {"model_id": self._encoder().model_id, "intents": intents}
-                (Path(directory) / _META_FILE).write_text(json.dumps(meta), encoding="utf-8")
+                semantic.write_classifier(Path(directory), classifier, intents, self._encoder().model_id)
         return self._resource
 
     def _train_classifier(self, training_data: TrainingData):
@@ -158,17 +159,15 @@ class SafetyOverride(GraphComponent, IntentClassifier):
             raw = json.loads((Path(directory) / _RULES_FILE).read_text(encoding="utf-8"))
             rules = parse_rules(raw, "model")
             detector = semantic.CrisisDetector(rules)
-            if (Path(directory) / _CLASSIFIER_FILE).exists():
-                meta = json.loads((Path(directory) / _META_FILE).read_text(encoding="utf-8"))
+            stored = Path(directory) / semantic.CLASSIFIER_FILE
+            if stored.exists():
                 encoder = cls._encoder()
-                if meta["model_id"] != encoder.model_id:
-                    raise ValueError(
-                        f"the crisis classifier was trained with {meta['model_id']}, "
-                        f"this installation has {encoder.model_id}: retrain (make model)"
-                    )
-                with np.load(Path(directory) / _CLASSIFIER_FILE, allow_pickle=False) as arrays:
-                    classifier = LinearClassifier.from_arrays(arrays)
-                detector = semantic.CrisisDetector(rules, classifier, meta["intents"], encoder)
+                classifier, intents = semantic.read_classifier(
+                    stored.read_bytes(),
+                    (Path(directory) / semantic.META_FILE).read_text(encoding="utf-8"),
+                    encoder.model_id,
+                )
+                detector = semantic.CrisisDetector(rules, classifier, intents, encoder)
         return cls(config, model_storage, resource, rules, detector)
 
     def process(self, messages: List[Message]) -> List[Message]:
@@ -179,6 +178,7 @@ class SafetyOverride(GraphComponent, IntentClassifier):
                 continue
             found = self._detector.assess(text)
             if found.level is None:
+                self._second_opinion(message)
                 continue
             current = (message.get(INTENT) or {}).get(INTENT_NAME_KEY)
             # meaning alone does not replace an answer the intent classifier is confident about
@@ -200,6 +200,32 @@ class SafetyOverride(GraphComponent, IntentClassifier):
     def match(self, text: str) -> str | None:
         """The safety intent a safety answer is due for (rules, then meaning), if any."""
         return self._detector.match(text)
+
+    def _second_opinion(self, message: Message) -> None:
+        """A safety intent from the bag-of-words intent classifier alone, where neither the rules nor the
+        meaning detector sees a crisis, is not answered as one: the next intent of the ranking is (or
+        nlu_fallback below the fallback threshold). Seen: 「ふくろ売ってる店」 (where to buy the city's
+        garbage bags) → emergency 0.50 from the classifier (meaning: 0.02) → a 119/110 answer. The
+        classifier then added no crisis on the tune half of the safety evaluation sets that the detector
+        did not find (``bench.safety_bench``, README). Without the meaning detector (rules only) the
+        classifier's guess stays."""
+        intent = (message.get(INTENT) or {}).get(INTENT_NAME_KEY)
+        if intent not in SAFETY_INTENTS or not self._detector.semantic:
+            return
+        ranking = [
+            r for r in message.get(INTENT_RANKING_KEY) or [] if r.get(INTENT_NAME_KEY) not in SAFETY_INTENTS
+        ]
+        threshold = float(self.component_config.get("fallback_threshold", 0.45))
+        best = ranking[0] if ranking else None
+        if (
+            best is None
+            or best.get(INTENT_NAME_KEY) == FALLBACK_INTENT
+            or best.get(PREDICTED_CONFIDENCE_KEY, 0.0) < threshold
+        ):
+            best = {INTENT_NAME_KEY: FALLBACK_INTENT, PREDICTED_CONFIDENCE_KEY: threshold}
+            ranking = [best, *(r for r in ranking if r.get(INTENT_NAME_KEY) != FALLBACK_INTENT)]
+        message.set(INTENT, dict(best), add_to_output=True)
+        message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
 
     @staticmethod
     def _override(message: Message, intent: str) -> None:

@@ -15,6 +15,8 @@
 from __future__ import annotations
 
 import dataclasses
+import io
+import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +32,9 @@ from bot.understanding.linear import LinearClassifier
 #: Chosen on the tune half of the safety evaluation sets (``python -m bench.safety_bench --sweep``): the
 #: highest setting whose tune false alarms (safety answer to an ordinary sentence) stay <= 0.02 —
 #: 0.2: recall 0.710 / alarms 0.009, 0.3: 0.746 / 0.014, 0.4: 0.769 / 0.020, 0.5: 0.781 / 0.029.
+#: Re-swept after the examples of the safety round (2026-12): 0.2: 0.769 / 0.003, 0.3: 0.799 / 0.011,
+#: 0.4: 0.828 / 0.017, 0.5: 0.840 / 0.020 — 0.4 kept: 0.5 sits on the limit, and check alarms ran above
+#: tune ones (0.027 at 0.4).
 SURE_ORDINARY = 0.4
 #: Below this (or when one sentence of a longer message is surely a crisis, or a rule's exception
 #: matches) the crisis line of the likely category goes beside the answer ("when unsure, the reply
@@ -44,6 +49,10 @@ ORDINARY = "ordinary"
 SAFETY_INTENTS = ("emergency", "self_harm", "dv", "abuse")
 #: A longer message is also judged sentence by sentence (a crisis mixed with a procedure question).
 _SENTENCE_END = re.compile(r"[。！？!?\n]+")
+
+#: Files of a trained classifier (inside the trained model, beside the rules; see :func:`write_classifier`).
+CLASSIFIER_FILE = "crisis_classifier.npz"
+META_FILE = "crisis_meta.json"
 
 _ENTITY = re.compile(r"\[([^\]]*)\]\((?:[^)]*)\)|\[([^\]]*)\]\{[^}]*\}")
 
@@ -188,6 +197,11 @@ class CrisisDetector:
         """Whether the meaning of sentences is judged too (not only the rules)."""
         return self._classifier is not None and self._encoder is not None
 
+    @property
+    def encoder(self):
+        """The sentence encoder (None: rules only)."""
+        return self._encoder
+
     def match(self, text: str) -> str | None:
         """The safety intent a safety answer is due for (sure), or None."""
         found = self.assess(text)
@@ -269,3 +283,36 @@ def build_detector(
     pairs = nlu_examples(nlu_dir, skip_intents=()) if nlu_dir else []
     classifier = train_classifier(examples, pairs, encoder, cache_dir)
     return CrisisDetector(rules, classifier, category_intents(examples), encoder, **thresholds)
+
+
+class StaleClassifier(ValueError):
+    """The stored classifier was trained on vectors of another encoder model (retrain: ``make model``)."""
+
+
+def write_classifier(
+    directory: Path, classifier: LinearClassifier, intents: Mapping[str, str], model_id: str
+):
+    """Stores a trained classifier as :data:`CLASSIFIER_FILE` and :data:`META_FILE` in ``directory``."""
+    np.savez(Path(directory) / CLASSIFIER_FILE, **classifier.to_arrays())
+    meta = {"model_id": model_id, "intents": dict(intents)}
+    (Path(directory) / META_FILE).write_text(json.dumps(meta), encoding="utf-8")
+
+
+def read_classifier(arrays: bytes, meta: str, model_id: str) -> tuple[LinearClassifier, dict[str, str]]:
+    """The classifier and its category intents from the contents of the two stored files.
+
+    Raises:
+        StaleClassifier: it was trained with another encoder than ``model_id``.
+        ValueError: a file is malformed.
+    """
+    info = json.loads(meta)
+    if not isinstance(info, dict) or "model_id" not in info:
+        raise ValueError(f"{META_FILE}: no model_id")
+    if info["model_id"] != model_id:
+        raise StaleClassifier(
+            f"the crisis classifier was trained with {info['model_id']}, "
+            f"this installation has {model_id}: retrain (make model)"
+        )
+    with np.load(io.BytesIO(arrays), allow_pickle=False) as stored:
+        classifier = LinearClassifier.from_arrays(stored)
+    return classifier, dict(info.get("intents") or {})

@@ -12,8 +12,10 @@ searched by a query (FAQ answers).
 from __future__ import annotations
 
 import functools
+import hashlib
 import os
 import threading
+from collections import OrderedDict
 from pathlib import Path
 from typing import Sequence
 
@@ -30,6 +32,13 @@ ENCODER_THREADS = 1
 THREADS_ENV = "MADOGUCHI_ENCODER_THREADS"
 #: Texts embedded per engine call when embedding many (bounds memory).
 BATCH = 64
+#: Query vectors of the most recent short requests, kept so that one message judged twice in one process
+#: is embedded once: the channel's crisis check (:mod:`bot.crisis`) and then the NLU pipeline's. Keyed by
+#: the SHA-256 of the text (no resident text is kept); 384 floats each, 128 of them ~200 KB.
+RECENT_QUERIES = 128
+#: Requests of at most this many texts go through the memory of recent queries (a message and its
+#: sentences); bulk embeddings (catalog, training sentences) bypass it and do not flush it.
+RECENT_MAX_BATCH = 8
 
 
 class EncoderUnavailable(RuntimeError):
@@ -67,6 +76,15 @@ class E5Encoder:
         self._threads = threads or int(os.environ.get(THREADS_ENV) or ENCODER_THREADS)
         self._engine = None
         self._lock = threading.Lock()
+        self._recent: OrderedDict[str, np.ndarray] = OrderedDict()
+
+    def load(self) -> None:
+        """Creates the engine now (at start-up) rather than on the first text.
+
+        Raises:
+            EncoderUnavailable: the CPU or the installation cannot run it.
+        """
+        self._model()
 
     def _model(self):
         with self._lock:
@@ -76,7 +94,28 @@ class E5Encoder:
 
     def query(self, texts: str | Sequence[str]) -> np.ndarray:
         """``(dim,)`` for one text, ``(n, dim)`` for a list; ``query: `` prefix."""
+        if isinstance(texts, str):
+            return self._recent_queries([texts])[0]
+        if len(texts) <= RECENT_MAX_BATCH:
+            return self._recent_queries(list(texts)).reshape(-1, self.dim)
         return self._encode(texts, is_query=True)
+
+    def _recent_queries(self, texts: list[str]) -> np.ndarray:
+        """Query vectors of a few texts, from the memory of recent ones where it has them."""
+        keys = [hashlib.sha256(_clean(t).encode("utf-8")).hexdigest() for t in texts]
+        with self._lock:
+            known = {k: self._recent[k] for k in keys if k in self._recent}
+        missing = list(dict.fromkeys((k, t) for k, t in zip(keys, texts, strict=True) if k not in known))
+        if missing:
+            fresh = self._encode([t for _, t in missing], is_query=True)
+            known.update((k, v) for (k, _), v in zip(missing, fresh, strict=True))
+        with self._lock:
+            for key in keys:
+                self._recent[key] = known[key]
+                self._recent.move_to_end(key)
+            while len(self._recent) > RECENT_QUERIES:
+                self._recent.popitem(last=False)
+        return np.stack([known[k] for k in keys]) if keys else np.zeros((0, self.dim), dtype=np.float32)
 
     def passage(self, texts: str | Sequence[str]) -> np.ndarray:
         """As :meth:`query` with the ``passage: `` prefix (documents searched by a query)."""
@@ -94,7 +133,8 @@ class E5Encoder:
 
 
 def _clean(text: str) -> str:
-    # the engine reads C strings: a NUL would cut the text
+    # the engine reads UTF-8 C strings: a NUL would cut the text, a lone surrogate cannot be encoded
+    text = text.encode("utf-8", "replace").decode("utf-8")
     return " ".join(text.replace("\x00", " ").split()) or " "
 
 

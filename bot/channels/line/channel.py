@@ -30,6 +30,7 @@ from bot.channels.line.texts import LineTexts, load_texts
 from bot.crisis import CrisisDesk, load_desk
 from bot.language import LanguageDesk
 from bot.language import load_desk as load_language_desk
+from bot.training import model_path
 
 logger = logging.getLogger(__name__)
 
@@ -122,7 +123,7 @@ class LineInput(InputChannel):
         if self._texts is None:
             self._texts = load_texts(conf.data_dir / "line")
         if self._crisis is None:
-            self._crisis = load_desk(conf.data_dir, conf.home / "domain.yml")
+            self._crisis = load_desk(conf.data_dir, conf.home / "domain.yml", model_path())
         return EventProcessor(
             self.config,
             self.client,
