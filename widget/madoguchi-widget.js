@@ -248,12 +248,71 @@
           card[name] = value;
         }
       });
+      var standard = cleanFields(raw);
+      var easy = cleanFields(raw.easy_fields);
+      var name = shortText(raw.name, 120);
+      if (name && standard && easy) {
+        // every field in both versions: the card is drawn from its fields, as the switch asks
+        card.name = name;
+        card.fields = { standard: standard, easy: easy };
+        card.readings = cleanReadings(raw.furigana, raw);
+      }
     }
     var phones = cleanPhones(raw.phones || raw.phone || []);
     if (phones.length) {
       card.phones = phones;
     }
     return card;
+  }
+
+  function textList(value, limit) {
+    return Array.isArray(value)
+      ? value.filter(function (v) { return shortText(v, limit); }).slice(0, 12)
+      : [];
+  }
+
+  /** The fields of a procedure card shown as a card (standard, or its easy_fields), or null. */
+  function cleanFields(raw) {
+    if (!raw || typeof raw !== "object" || !shortText(raw.summary, 600)) {
+      return null;
+    }
+    var fields = {
+      summary: raw.summary,
+      deadline: shortText(raw.deadline, 400),
+      bring: textList(raw.bring, 400),
+      fee: shortText(raw.fee, 400),
+      where: textList(raw.where, 80),
+      department: null,
+    };
+    var dept = raw.department;
+    if (dept && shortText(dept.name, 120) && cleanPhones(dept.phone).length) {
+      fields.department = { name: dept.name, phone: dept.phone };
+    }
+    return fields;
+  }
+
+  /** Readings of a card's texts by path (bot/channels/web.py card_texts), each checked against its text. */
+  function cleanReadings(raw, card) {
+    var out = {};
+    if (!raw || typeof raw !== "object") {
+      return out;
+    }
+    Object.keys(raw).forEach(function (path) {
+      var node = card;
+      path.split(".").forEach(function (part) {
+        if (node && typeof node === "object") {
+          node = part === "easy" ? node.easy_fields : node[part];
+        }
+      });
+      if (node && typeof node === "object" && typeof node.name === "string") {
+        node = node.name; // a department
+      }
+      var segments = typeof node === "string" ? cleanFurigana(raw[path], node) : null;
+      if (segments) {
+        out[path] = segments;
+      }
+    });
+    return out;
   }
 
   function cleanBotMessage(raw) {
@@ -667,12 +726,12 @@
     this.log.scrollTop = last.offsetHeight > view ? last.offsetTop - 8 : this.log.scrollHeight;
   };
 
-  /** Renders again the procedure answers already shown, with the summary the switch now asks for. */
+  /** Renders again the procedure answers already shown, in the version the switch now asks for. */
   Widget.prototype.rerenderSummaries = function () {
     var self = this;
     Array.prototype.forEach.call(this.log.querySelectorAll(".mdg-bot"), function (node) {
       var message = node.mdgMessage;
-      if (message && message.card && message.card.summary_easy) {
+      if (message && message.card && (message.card.fields || message.card.summary_easy)) {
         node.replaceWith(self.renderMessage(message));
       }
     });
@@ -765,7 +824,9 @@
       hiddenText(s.speakerBot),
     ]);
     node.mdgMessage = message;
-    if (message.text) {
+    if (message.card && message.card.fields) {
+      node.appendChild(this.renderProcedure(message.card));
+    } else if (message.text) {
       var shown = shownText(message, !!this.state.settings.yasashii);
       var p = el("p", { className: "mdg-text" });
       renderRichText(p, shown.text, shown.furigana, s);
@@ -777,6 +838,67 @@
     }
     this.renderButtons(node, message);
     return node;
+  };
+
+  /**
+   * A procedure answer drawn from its card's fields: the name, the summary, then each field with a bold
+   * label — all in やさしい日本語 when the switch is on (``data-variant`` says which version is shown).
+   */
+  Widget.prototype.renderProcedure = function (card) {
+    var s = this.strings;
+    var easy = !!this.state.settings.yasashii;
+    var variant = easy ? "easy" : "standard";
+    var fields = card.fields[variant];
+    var prefix = easy ? "easy." : "";
+    var readings = card.readings || {};
+    var labels = easy
+      ? { deadline: s.cardDeadlineEasy, bring: s.cardBringEasy, fee: s.cardFeeEasy, where: s.cardWhereEasy, department: s.cardDepartmentEasy }
+      : { deadline: s.cardDeadline, bring: s.cardBring, fee: s.cardFee, where: s.cardWhere, department: s.cardDepartment };
+    function rich(tag, className, text, path) {
+      var node = el(tag, { className: className });
+      renderRichText(node, text, readings[path] || null, s);
+      return node;
+    }
+    var box = el("div", { className: "mdg-card", "data-variant": variant }, [
+      el("p", { className: "mdg-card-title" }, [rich("strong", "", card.name, "name")]),
+      rich("p", "mdg-card-summary", fields.summary, prefix + "summary"),
+    ]);
+    var list = el("dl", { className: "mdg-fields" });
+    function row(name, value) {
+      list.appendChild(el("div", { className: "mdg-field", "data-field": name }, [
+        el("dt", { text: labels[name] }),
+        value,
+      ]));
+    }
+    if (fields.deadline) {
+      row("deadline", rich("dd", "", fields.deadline, prefix + "deadline"));
+    }
+    if (fields.bring.length) {
+      var items = el("ul", { className: "mdg-bring" });
+      fields.bring.forEach(function (item, i) { items.appendChild(rich("li", "", item, prefix + "bring." + i)); });
+      row("bring", el("dd", {}, [items]));
+    }
+    if (fields.fee) {
+      row("fee", rich("dd", "", fields.fee, prefix + "fee"));
+    }
+    if (fields.where.length) {
+      var places = el("dd");
+      fields.where.forEach(function (place, i) {
+        if (i > 0) {
+          places.appendChild(document.createTextNode(s.listSeparator));
+        }
+        renderRichText(places, place, readings[prefix + "where." + i] || null, s);
+      });
+      row("where", places);
+    }
+    if (fields.department) {
+      var dept = rich("dd", "", fields.department.name, prefix + "department");
+      dept.appendChild(document.createTextNode(" "));
+      appendTel(dept, fields.department.phone);
+      row("department", dept);
+    }
+    box.appendChild(list);
+    return box;
   };
 
   /** Large call buttons (one per number) for a safety answer, right under its text. */

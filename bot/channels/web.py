@@ -173,13 +173,47 @@ def parse_body(body: bytes, limits: Limits = Limits()) -> Inbound:
     return Inbound(sender=_sender(data), message=_message(data, limits), metadata=_metadata(data, limits))
 
 
+#: Text fields of a procedure card that the widget shows (and so annotates), standard and やさしい日本語.
+CARD_TEXT_FIELDS = ("name", "summary", "deadline", "bring", "fee", "where", "department")
+
+
+def card_texts(card: dict[str, Any]) -> dict[str, str]:
+    """The texts of a procedure card by path: ``summary``, ``bring.0``, ``department``, ``easy.fee`` …"""
+    out: dict[str, str] = {}
+
+    def take(prefix: str, fields: Any, names: tuple[str, ...]) -> None:
+        if not isinstance(fields, dict):
+            return
+        for name in names:
+            value = fields.get(name)
+            if name == "department" and isinstance(value, dict):
+                value = value.get("name")
+            if isinstance(value, str) and value:
+                out[prefix + name] = value
+            elif isinstance(value, list):
+                out.update(
+                    {f"{prefix}{name}.{i}": v for i, v in enumerate(value) if isinstance(v, str) and v}
+                )
+
+    take("", card, CARD_TEXT_FIELDS)
+    take("easy.", card.get("easy_fields"), CARD_TEXT_FIELDS[1:])
+    return out
+
+
 def add_furigana(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Returns copies of the bot messages with a ``furigana`` field next to each ``text``."""
+    """Returns copies of the bot messages with a ``furigana`` field next to each ``text``, and, for a
+    procedure card, ``custom.madoguchi.furigana``: the readings of each of its texts by path
+    (:func:`card_texts`), so that the widget can show any of them with ruby."""
     out = []
     for msg in messages:
         msg = dict(msg)
         if isinstance(msg.get("text"), str):
             msg["furigana"] = furigana.segments(msg["text"])
+        custom = msg.get("custom")
+        card = custom.get("madoguchi") if isinstance(custom, dict) else None
+        if isinstance(card, dict) and card.get("kind") == "procedure":
+            card = dict(card, furigana={path: furigana.segments(t) for path, t in card_texts(card).items()})
+            msg["custom"] = dict(custom, madoguchi=card)
         out.append(msg)
     return out
 

@@ -37,7 +37,7 @@ class Card:
 def _plain(value: Any) -> Any:
     if isinstance(value, tuple):
         return [_plain(v) for v in value]
-    if isinstance(value, (OnlineForm, Contact)):
+    if isinstance(value, (OnlineForm, Contact, EasyFields)):
         return value.to_json()
     return value
 
@@ -65,10 +65,35 @@ class Contact:
 
 
 @dataclass(frozen=True, kw_only=True)
+class EasyFields:
+    """Every field of a procedure card in やさしい日本語 (data/catalog ``summary_easy`` and
+    data/yasashii.yml), beside the standard ones so that a channel can switch between them."""
+
+    summary: str
+    deadline: str | None
+    bring: tuple[str, ...]
+    fee: str
+    where: tuple[str, ...]
+    department: Contact | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "summary": self.summary,
+            "deadline": self.deadline,
+            "bring": list(self.bring),
+            "fee": self.fee,
+            "where": list(self.where),
+            "department": self.department.to_json() if self.department else None,
+        }
+
+
+@dataclass(frozen=True, kw_only=True)
 class ProcedureCard(Card):
-    """The short answer about one procedure; ``easy``: show ``summary_easy`` (やさしい日本語 is on)."""
+    """The short answer about one procedure; ``easy``: show the やさしい日本語 fields (``easy_fields``, or
+    ``summary_easy`` alone when a card has no ``easy_fields``)."""
 
     kind: ClassVar[str] = "procedure"
+    optional: ClassVar[tuple[str, ...]] = ("easy_fields",)
     easy: bool
     procedure: str
     name: str
@@ -80,6 +105,7 @@ class ProcedureCard(Card):
     where: tuple[str, ...]
     online: OnlineForm | None
     department: Contact | None
+    easy_fields: EasyFields | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
