@@ -1,7 +1,8 @@
 """Every text a resident can receive goes through ふりがな without error, and every kanji gets a kana reading.
 
 Sources: the responses of domain.yml, data/messages.yml, data/line/messages.yml, data/departments.yml,
-data/life_events.yml, data/yasashii.yml, the catalog (data/catalog/*.yml) and the FAQ answers (data/faq/sample_faq.csv).
+data/life_events.yml, data/yasashii.yml, the catalog (data/catalog/*.yml) and the FAQ answers
+(data/faq/sample_faq.csv).
 Keys that residents never see (ids, aliases and triggers they may type, URLs, safety patterns) are left
 out.
 """

@@ -258,6 +258,16 @@
         card.readings = cleanReadings(raw.furigana, raw);
       }
     }
+    if (card.kind === "callback" && card.ticket) {
+      // the 受付番号 as residents read it out: the day of the request and its number of that day
+      var number = typeof raw.number === "string" && /^[0-9]{1,6}$/.test(raw.number) ? raw.number : null;
+      var day = shortText(raw.received_label, 40);
+      if (number && day) {
+        card.number = number;
+        card.receivedLabel = day;
+        card.callWhen = shortText(raw.call_when, 120);
+      }
+    }
     var phones = cleanPhones(raw.phones || raw.phone || []);
     if (phones.length) {
       card.phones = phones;
@@ -832,6 +842,9 @@
       renderRichText(p, shown.text, shown.furigana, s);
       node.appendChild(p);
     }
+    if (message.card && message.card.number) {
+      node.appendChild(this.renderTicket(message.card));
+    }
     if (message.card && CARD_RENDERING[message.card.kind] === "calls" && message.card.phones) {
       node.classList.add("mdg-safety");
       node.appendChild(this.renderCalls(message.card.phones));
@@ -898,6 +911,28 @@
       row("department", dept);
     }
     box.appendChild(list);
+    return box;
+  };
+
+  /**
+   * The 受付番号 of a callback request, to be read out over the phone: the day it was made and its
+   * number of that day in large type, never broken, then when the city will call.
+   */
+  Widget.prototype.renderTicket = function (card) {
+    var s = this.strings;
+    var box = el("div", { className: "mdg-ticket-box", role: "group", "aria-label": s.ticketLabel, "data-ticket": card.ticket }, [
+      el("p", { className: "mdg-ticket-label", text: s.ticketLabel }),
+      el("p", { className: "mdg-ticket-line" }, [
+        el("span", { className: "mdg-ticket-day", text: card.receivedLabel }),
+        el("strong", { className: "mdg-ticket", text: card.number }),
+      ]),
+    ]);
+    if (card.callWhen) {
+      box.appendChild(el("p", { className: "mdg-ticket-call" }, [
+        el("span", { className: "mdg-ticket-label", text: s.ticketCallWhen }),
+        el("span", { text: card.callWhen }),
+      ]));
+    }
     return box;
   };
 

@@ -204,13 +204,30 @@ class CallbackFormCard(Card):
 @dataclass(frozen=True, kw_only=True)
 class CallbackCard(Card):
     """A stored callback request and its 受付番号; ``call_date`` (ISO date) and ``slot`` (a callback slot id)
-    say when the city will call."""
+    say when the city will call.
+
+    What a resident reads out over the phone is the day of the request and its number of that day:
+    ``received`` (ISO date) and ``number`` (``0001``); ``ticket`` (``CB-20261202-0001``) is the key the
+    stores and staff use (``bot.stores.records.resolve_ticket`` finds it from the spoken form).
+    ``received_label`` (「12月2日（水）」) and ``call_when`` (「12月3日（木）の午前中（9時〜12時）」) are
+    those days as residents read them."""
 
     kind: ClassVar[str] = "callback"
-    optional: ClassVar[tuple[str, ...]] = ("call_date", "slot")
+    optional: ClassVar[tuple[str, ...]] = (
+        "call_date",
+        "slot",
+        "number",
+        "received",
+        "received_label",
+        "call_when",
+    )
     ticket: str
     call_date: str | None = None
     slot: str | None = None
+    number: str | None = None
+    received: str | None = None
+    received_label: str | None = None
+    call_when: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
