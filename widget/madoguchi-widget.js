@@ -850,7 +850,29 @@
       node.appendChild(this.renderCalls(message.card.phones));
     }
     this.renderButtons(node, message);
+    if (message.card && message.card.kind === "checklist") {
+      node.appendChild(this.renderPrint(node));
+    }
     return node;
+  };
+
+  /**
+   * 「このリストを印刷」 under a checklist: prints that answer alone (the print stylesheet hides the rest
+   * of the conversation, the controls and the composer while the root has mdg-printing-one).
+   */
+  Widget.prototype.renderPrint = function (node) {
+    var root = this.root;
+    var button = el("button", { type: "button", className: "mdg-print", text: this.strings.printChecklist });
+    button.addEventListener("click", function () {
+      root.classList.add("mdg-printing-one");
+      node.classList.add("mdg-print-this");
+      window.addEventListener("afterprint", function () {
+        root.classList.remove("mdg-printing-one");
+        node.classList.remove("mdg-print-this");
+      }, { once: true });
+      window.print();
+    });
+    return button;
   };
 
   /**

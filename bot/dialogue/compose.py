@@ -24,7 +24,17 @@ from bot.dialogue.cards import (
     SuggestionsCard,
 )
 from bot.dialogue.knowledge import Knowledge
-from bot.dialogue.replies import ASK_FEEDBACK, Button, Line, Reply, ReviewNote, Turn, payload, text
+from bot.dialogue.replies import (
+    ASK_FEEDBACK,
+    Button,
+    Line,
+    Reply,
+    ReviewNote,
+    Turn,
+    payload,
+    render_line,
+    text,
+)
 from bot.knowledge.catalog import LifeEvent, LifeEventOption, Procedure
 
 #: Most buttons a suggestion list shows (LINE quick replies and small screens stay readable).
@@ -136,6 +146,26 @@ def procedure_reply(k: Knowledge, procedure: Procedure, easy: bool) -> Turn:
 def answer_procedure(k: Knowledge, procedure: Procedure, easy: bool) -> Turn:
     """The short answer for one procedure, then "was this helpful?"."""
     return procedure_reply(k, procedure, easy).then(Turn((ASK_FEEDBACK,)))
+
+
+def kept_checklist(k: Knowledge, event_id: str, option_id: str | None) -> str | None:
+    """A checklist as a message to keep (pin, forward, print): the list with each deadline and who to
+    ask, without buttons; None when the life event (or its option) is not in the catalog."""
+    event = k.catalog.life_event(event_id)
+    option = event.option(option_id) if event and option_id else None
+    if event is None or (event.options and option is None) or (option_id and not event.options):
+        return None
+    reply = answer_life_event(k, event, option).replies[0]
+    lines = [render_line(line, k.messages) for line in reply.lines]
+    lines[-1] = k.messages.text("life_event.kept_footer", phone=k.catalog.city.phone)
+    for pid in reply.card.procedures:
+        department = k.catalog.department_of(pid)
+        if department:
+            index = 1 + (1 if event.intro else 0) + reply.card.procedures.index(pid)
+            lines[index] += k.messages.text(
+                "life_event.kept_department", department=department.name, phone=department.phone
+            )
+    return "\n".join(lines)
 
 
 def answer_life_event(k: Knowledge, event: LifeEvent, option: LifeEventOption | None) -> Turn:

@@ -25,6 +25,8 @@ CARD_LABELS = (
     "bring_easy",
     "fee_easy",
     "where_easy",
+    # the quick reply that sends a checklist again as a message to keep (pin, forward, save to Keep)
+    "keep_checklist",
 )
 
 
