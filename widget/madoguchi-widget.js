@@ -50,6 +50,10 @@
   var STRAY_SPACE = /([。！？」）])[ \t]+(?=[^\x00-\x7F])/g;
   var TICKET_PATTERN = /[A-Z]{2,4}-[0-9]{8}-[0-9]{3,6}/g;
   var CARD_PHONE = /^[#＃]?[0-9][0-9\-－]{1,15}$/;
+  var LANG_TAG = /^[a-z]{2,3}$/;
+  // The widget's language switch: what it may send as metadata.lang (bot/channels/web.py CHOSEN_LANGUAGES);
+  // each is named in its own language (ja.json lang_<code>).
+  var LANGUAGES = ["ja", "en", "zh", "ko", "vi", "pt", "tl", "ne"];
   var CHOICE_SELECTOR = ".mdg-call, .mdg-choices button:not([disabled]), .mdg-choices a[href]";
   var ID = "mdg-" + Math.random().toString(36).slice(2, 8);
   // How the widget shows each custom.madoguchi card kind (bot/dialogue/cards.py CARD_TYPES;
@@ -132,7 +136,8 @@
   }
 
   function hiddenText(text) {
-    return el("span", { className: "mdg-sr", text: text });
+    // the widget's own words are Japanese, also inside an answer marked as English
+    return el("span", { className: "mdg-sr", lang: "ja", text: text });
   }
 
   function httpUrl(candidate) {
@@ -173,6 +178,11 @@
       /* unreadable or unavailable storage: start afresh */
     }
     return freshState();
+  }
+
+  /** The language chosen in the switch, when it is not Japanese (sent as metadata.lang), else null. */
+  function chosenLanguage(settings) {
+    return settings.lang && settings.lang !== "ja" && LANGUAGES.indexOf(settings.lang) !== -1 ? settings.lang : null;
   }
 
   function saveState(state) {
@@ -325,6 +335,24 @@
     return out;
   }
 
+  /**
+   * The language of a bot message not in Japanese (``custom.madoguchi.lang``: en, zh, ko, vi, pt, tl,
+   * ne, from data/languages/) and, when its lines are in different languages (a notice, then the same in
+   * English), the language of each line. Any kind of card may carry it, even one the widget does not draw.
+   */
+  function cleanLang(custom, text) {
+    var raw = custom && typeof custom === "object" ? custom.madoguchi : null;
+    var lang = raw && typeof raw.lang === "string" && LANG_TAG.test(raw.lang) ? raw.lang : null;
+    if (!lang) {
+      return null;
+    }
+    var lines = Array.isArray(raw.line_langs) ? raw.line_langs : [];
+    var ok = lines.length === text.split("\n").length && lines.every(function (l) {
+      return typeof l === "string" && LANG_TAG.test(l);
+    });
+    return { lang: lang, lines: ok ? lines.slice() : null };
+  }
+
   function cleanBotMessage(raw) {
     var text = raw && typeof raw.text === "string" ? raw.text : "";
     var buttons = cleanButtons(raw && raw.buttons);
@@ -335,6 +363,11 @@
     var message = { from: "bot", text: text, furigana: cleanFurigana(raw.furigana, text), buttons: buttons };
     if (card) {
       message.card = card;
+    }
+    var lang = cleanLang(raw && raw.custom, text);
+    if (lang) {
+      message.lang = lang.lang;
+      message.lineLangs = lang.lines;
     }
     return message;
   }
@@ -599,8 +632,32 @@
       role: "group",
       "aria-label": s.settingsLabel,
       hidden: true,
-    }, [sizeGroup, this.switches.yasashii, this.switches.furigana, this.buildClear()]);
+    }, [sizeGroup, this.switches.yasashii, this.switches.furigana, this.buildLanguage(), this.buildClear()]);
     return this.settings;
+  };
+
+  /**
+   * 言語 / Language: each language named in itself. The choice goes to the server as metadata.lang and
+   * decides the answer's language where the words alone do not tell (bot/language.py); the answers in
+   * that language are marked with it (lang attributes).
+   */
+  Widget.prototype.buildLanguage = function () {
+    var s = this.strings;
+    var self = this;
+    var names = {
+      ja: s.lang_ja, en: s.lang_en, zh: s.lang_zh, ko: s.lang_ko, vi: s.lang_vi, pt: s.lang_pt, tl: s.lang_tl, ne: s.lang_ne,
+    };
+    this.languageSelect = el("select", { id: ID + "-lang", className: "mdg-lang" });
+    LANGUAGES.forEach(function (code) {
+      self.languageSelect.appendChild(el("option", { value: code, lang: code, text: names[code] }));
+    });
+    this.languageSelect.addEventListener("change", function () {
+      self.setSetting("lang", self.languageSelect.value);
+    });
+    return el("div", { className: "mdg-lang-box" }, [
+      el("label", { for: ID + "-lang", className: "mdg-size-label", text: s.languageLabel }),
+      this.languageSelect,
+    ]);
   };
 
   /** 会話を消去, which asks first (a resident may be in the middle of a callback request). */
@@ -722,6 +779,7 @@
     Object.keys(this.switches).forEach(function (name) {
       self.switches[name].setAttribute("aria-checked", String(!!settings[name]));
     });
+    this.languageSelect.value = LANGUAGES.indexOf(settings.lang) !== -1 ? settings.lang : "ja";
     this.fitInput();
     this.showNewest(); // a larger text pushes the newest message down: bring it back into view
   };
@@ -836,11 +894,26 @@
     node.mdgMessage = message;
     if (message.card && message.card.fields) {
       node.appendChild(this.renderProcedure(message.card));
+    } else if (message.text && message.lineLangs) {
+      // lines in different languages: each marked with its own, so that it is read out in it
+      var para = el("p", { className: "mdg-text" });
+      message.text.split("\n").forEach(function (line, i) {
+        if (i > 0) {
+          para.appendChild(el("br"));
+        }
+        var span = el("span", { lang: message.lineLangs[i] });
+        renderRichText(span, line, null, s);
+        para.appendChild(span);
+      });
+      node.appendChild(para);
     } else if (message.text) {
       var shown = shownText(message, !!this.state.settings.yasashii);
       var p = el("p", { className: "mdg-text" });
       renderRichText(p, shown.text, shown.furigana, s);
       node.appendChild(p);
+    }
+    if (message.lang && message.lang !== "ja") {
+      node.setAttribute("data-lang", message.lang);
     }
     if (message.card && message.card.number) {
       node.appendChild(this.renderTicket(message.card));
@@ -850,6 +923,14 @@
       node.appendChild(this.renderCalls(message.card.phones));
     }
     this.renderButtons(node, message);
+    if (message.lang && message.lang !== "ja") {
+      // the answer's words in its language; the widget's own labels (speaker, group names) stay Japanese
+      Array.prototype.forEach.call(node.querySelectorAll(".mdg-text, .mdg-choice, .mdg-choice-link, .mdg-choice-text"), function (n) {
+        if (!n.hasAttribute("lang")) {
+          n.setAttribute("lang", message.lang);
+        }
+      });
+    }
     if (message.card && message.card.kind === "checklist") {
       node.appendChild(this.renderPrint(node));
     }
@@ -1109,7 +1190,9 @@
         message: message,
         // readings are always asked for, so that the ふりがな switch shows them on every message already
         // in the log (it only shows or hides them); yasashii is the resident's choice for the next answers
-        metadata: { yasashii: !!settings.yasashii, furigana: true },
+        metadata: chosenLanguage(settings)
+          ? { yasashii: !!settings.yasashii, furigana: true, lang: settings.lang }
+          : { yasashii: !!settings.yasashii, furigana: true },
       }),
       signal: controller.signal,
       credentials: "omit",

@@ -66,6 +66,8 @@ EMERGENCY_NUMBERS = ("119", "110")
 
 _SENDER = re.compile(r"^[A-Za-z0-9_.:@-]{1,128}$")
 _METADATA_FLAGS = ("yasashii", "furigana")
+#: Languages the widget's language switch may send as ``metadata.lang``.
+CHOSEN_LANGUAGES = ("ja", "en", *language.NOTICE_LANGUAGES)
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
@@ -156,6 +158,10 @@ def _metadata(data: dict[str, Any], limits: Limits) -> dict[str, Any]:
     for flag in _METADATA_FLAGS:
         if flag in metadata and not isinstance(metadata[flag], bool):
             raise RequestError(400, "invalid_metadata", f"field 'metadata.{flag}' must be true or false")
+    if "lang" in metadata and metadata["lang"] not in CHOSEN_LANGUAGES:
+        raise RequestError(
+            400, "invalid_metadata", f"field 'metadata.lang' must be one of {', '.join(CHOSEN_LANGUAGES)}"
+        )
     if len(json.dumps(metadata, ensure_ascii=False).encode("utf-8")) > limits.max_metadata_bytes:
         raise RequestError(
             400, "invalid_metadata", f"field 'metadata' is larger than {limits.max_metadata_bytes} bytes"
