@@ -164,8 +164,10 @@ def test_each_notice_language_gets_its_notice_with_the_city_phone(desk, catalog,
     assert message["custom"]["madoguchi"] == {
         "kind": "phone",
         "lang": lang,
+        "line_langs": [lang, "en"],  # the notice, then the same in English: one line each
         "phone": catalog.city.phone,
     }
+    assert len(message["text"].split("\n")) == 2
     notice = desk.pack.notices[lang]["notice"].format(phone=catalog.city.phone)
     assert message["text"].startswith(notice)
     assert catalog.city.phone in notice and "119" in notice and "110" in notice
