@@ -115,6 +115,25 @@ def detect(text: str) -> str:
     return best if scores[best] else "ja"
 
 
+def _chosen_applies(text: str, detected: str, hint: str | None) -> bool:
+    """Whether the language a resident chose in the widget (``hint``) overrides :func:`detect`.
+
+    Only where the text does not tell: another script (Cyrillic, Thai …) for any language we answer;
+    kanji without kana for 中文 (「住民票」 is also Japanese, so only a Chinese reader's choice says so);
+    Latin text without marker words for Vietnamese written without its accents, Portuguese or Tagalog.
+    Never for kana, a button's payload, or English (a romaji name stays a Japanese turn)."""
+    text = (text or "").strip()
+    if hint not in (*NOTICE_LANGUAGES, "en") or not text or text.startswith("/") or _KANA.search(text):
+        return False
+    if detected == "other":
+        return True
+    if detected != "ja":
+        return False
+    if hint == "zh":
+        return bool(_HAN.search(text)) and not _LATIN.search(text)
+    return hint in ("vi", "pt", "tl") and is_latin_only(text)
+
+
 def is_latin_only(text: str) -> bool:
     """Whether a message has Latin letters and no kana, kanji, Hangul or Devanagari (nor a command)."""
     text = (text or "").strip()
@@ -390,6 +409,8 @@ class LanguageDesk:
                 Japanese but its language is unclear).
         """
         lang = detect(text)
+        if _chosen_applies(text, lang, hint):
+            lang = hint  # the language the resident chose in the widget, where the text does not tell
         crisis = self.crisis(text) if lang != "ja" or is_latin_only(text) else None
         if crisis is not None:
             return [crisis]
@@ -398,8 +419,6 @@ class LanguageDesk:
             # the English card when they name a procedure; a romaji name goes on to the Japanese turn.
             pid = self.match(text) if is_latin_only(text) else None
             return [self.english_card(self.catalog.get(pid))] if pid and self.catalog.get(pid) else None
-        if lang == "other" and hint in (*NOTICE_LANGUAGES, "en"):
-            lang = hint
         checklist = self.life_event_answer(text) if lang not in self.pack.notices else None
         if checklist is not None:
             return [checklist]
@@ -476,7 +495,13 @@ class LanguageDesk:
         return {
             "text": entry["notice"].format(phone=self._phone()) + "\n" + english,
             "custom": {
-                "madoguchi": {"kind": "phone", "lang": lang, "phone": self._phone()},
+                # the text is the notice in the resident's language, then the same in English
+                "madoguchi": {
+                    "kind": "phone",
+                    "lang": lang,
+                    "line_langs": [lang, "en"],
+                    "phone": self._phone(),
+                },
             },
         }
 

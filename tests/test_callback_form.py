@@ -266,8 +266,19 @@ def test_the_reply_tells_the_day_and_hours_of_the_call(knowledge):
     )
     reply = turn.replies[0]
     assert reply.response == "utter_callback_done"
-    assert reply.card == CallbackCard(ticket="CB-20261201-0001", call_date="2026-12-02", slot="weekday_pm")
     when = form.call_when(knowledge, knowledge.catalog.city.slot("weekday_pm"))
+    received = knowledge.messages.text("callback.call_date", month=12, day=1, weekday="火")
+    assert reply.card == CallbackCard(
+        ticket="CB-20261201-0001",
+        call_date="2026-12-02",
+        slot="weekday_pm",
+        number="0001",
+        received="2026-12-01",
+        received_label=received,
+        call_when=when.render(knowledge.messages),
+    )
+    # what the resident reads out over the phone: the day of the request and its number of that day
+    assert (reply.params["ticket_day"], reply.params["ticket_number"]) == (received, "0001")
     assert when.key == "callback.call_when" and when.params["part"].key == "callback.part_afternoon"
     assert when.params["date"].params == {"month": 12, "day": 2, "weekday": "水"}
     assert reply.params["call_when"] == when.render(knowledge.messages)

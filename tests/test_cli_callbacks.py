@@ -15,6 +15,7 @@ import redis
 from bot import settings as settings_module
 from bot.cli import main
 from bot.stores import open_stores
+from bot.stores.records import ticket_parts
 
 ROOT = Path(__file__).resolve().parent.parent
 #: The CLI uses the default key prefix, so its Redis tests get a database of their own.
@@ -99,6 +100,15 @@ def test_done_twice_and_full_width_ticket(env, capsys):
     assert "already done" in capsys.readouterr().out
     with open_stores(settings_module.load(env)) as stores:
         assert stores.callbacks.get(first).status == "done"
+
+
+def test_done_with_the_day_and_number_the_resident_reads_out(env, capsys):
+    first, second = _seed(env)
+    day, number = ticket_parts(second)
+    assert main(["callbacks", "done", f"{day.month}月{day.day}日の{number:04d}"]) == 0
+    assert second in capsys.readouterr().out
+    with open_stores(settings_module.load(env)) as stores:
+        assert stores.callbacks.get(second).status == "done" and stores.callbacks.get(first).status == "open"
 
 
 def test_delete(env, capsys):

@@ -57,8 +57,12 @@ def test_callback_request_lands_in_the_staff_queue(bot):
     bot.rest(sender, '/inform{"time_slot":"weekday_pm"}')
     bot.rest(sender, "児童手当の申請について")
     done = bot.rest(sender, "/affirm")
-    ticket = next(c["ticket"] for c in kinds(done) if c["kind"] == "callback")
-    assert any(ticket in (m.get("text") or "") for m in done)  # the resident is told the 受付番号
+    card = next(c for c in kinds(done) if c["kind"] == "callback")
+    ticket = card["ticket"]
+    # the resident is told the 受付番号 as it is read out: the day and its number of that day
+    said = f"{card['received_label']}の {card['number']} 番"
+    assert any(said in (m.get("text") or "") for m in done)
+    assert card["number"] == ticket.rsplit("-", 1)[1] and card["received"].replace("-", "") in ticket
 
     listed = bot.madoguchi_cli("callbacks", "list", "--json")
     assert listed.returncode == 0, listed.stderr

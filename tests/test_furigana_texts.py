@@ -1,7 +1,8 @@
 """Every text a resident can receive goes through ふりがな without error, and every kanji gets a kana reading.
 
 Sources: the responses of domain.yml, data/messages.yml, data/line/messages.yml, data/departments.yml,
-data/life_events.yml, the catalog (data/catalog/*.yml) and the FAQ answers (data/faq/sample_faq.csv).
+data/life_events.yml, data/yasashii.yml, the catalog (data/catalog/*.yml) and the FAQ answers
+(data/faq/sample_faq.csv).
 Keys that residents never see (ids, aliases and triggers they may type, URLs, safety patterns) are left
 out.
 """
@@ -47,7 +48,7 @@ def _yaml(path: Path) -> Any:
 def resident_texts() -> dict[str, set[str]]:
     """``{source: texts with kanji}`` for every file residents' answers come from."""
     sources: dict[str, Any] = {"domain.yml": _yaml(REPO / "domain.yml")["responses"]}
-    files = ["messages.yml", "line/messages.yml", "departments.yml", "life_events.yml"]
+    files = ["messages.yml", "line/messages.yml", "departments.yml", "life_events.yml", "yasashii.yml"]
     files += [f"catalog/{p.name}" for p in sorted((DATA / "catalog").glob("*.yml"))]
     sources.update({f"data/{name}": _yaml(DATA / name) for name in files})
     with (DATA / "faq" / "sample_faq.csv").open(encoding="utf-8", newline="") as fh:

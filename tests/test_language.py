@@ -164,8 +164,10 @@ def test_each_notice_language_gets_its_notice_with_the_city_phone(desk, catalog,
     assert message["custom"]["madoguchi"] == {
         "kind": "phone",
         "lang": lang,
+        "line_langs": [lang, "en"],  # the notice, then the same in English: one line each
         "phone": catalog.city.phone,
     }
+    assert len(message["text"].split("\n")) == 2
     notice = desk.pack.notices[lang]["notice"].format(phone=catalog.city.phone)
     assert message["text"].startswith(notice)
     assert catalog.city.phone in notice and "119" in notice and "110" in notice
@@ -446,3 +448,18 @@ def test_catalog_check_reports_an_english_life_event_pointing_nowhere(tmp_path, 
     err = capsys.readouterr().err
     assert "languages/en.yml: life_events: birth: option must be one of the event's (none)" in err
     assert "languages/en.yml: life_events: death: unknown life event 'funeral'" in err
+
+
+def test_the_chosen_language_decides_only_where_the_text_does_not(desk) -> None:
+    """The widget's language switch (hint): kanji-only text is Chinese for a 中文 reader, unaccented
+    Latin text is Vietnamese for a Vietnamese reader; kana, payloads and English choices are not moved."""
+    assert desk.answer("住民票", hint="zh")[0]["custom"]["madoguchi"]["lang"] == "zh"
+    assert desk.answer("giay xac nhan cu tru", hint="vi")[0]["custom"]["madoguchi"]["lang"] == "vi"
+    for text, hint in (
+        ("住民票", None),
+        ("住民票", "en"),
+        ("住民票がほしい", "zh"),
+        ("/affirm", "zh"),
+        ("Yamada Taro", "en"),
+    ):
+        assert desk.answer(text, hint=hint) is None, (text, hint)

@@ -3,16 +3,20 @@ timeout, throttling, cookie flags, and the 折り返し queue worked by two cler
 
 from __future__ import annotations
 
+import html
 import logging
 import re
+from pathlib import Path
 
 import pytest
+import yaml
 from aiohttp.test_utils import TestClient, TestServer
 from staff_helpers import PASSWORD, Clock, add_account, csrf_of, make_console
 
 from bot.staff.security import AUTO_REFRESH_HEADER
 from bot.stores import Stores
 
+REPO = Path(__file__).resolve().parents[1]
 PHONE = "090-1234-5678"
 PHONE_DIGITS = "09012345678"
 
@@ -72,7 +76,8 @@ async def test_after_sign_in_the_折り返し_link_leads_to_the_queue_with_ticke
     home = await (await console.get("/")).text()
     assert re.search(r'<a href="/callbacks"[^>]*>折り返し</a>', home)
     queue = await (await console.get("/callbacks")).text()
-    assert f">{request.ticket}</a>" in queue and "受付番号" in queue
+    assert f'href="/callbacks/{request.ticket}"' in queue and f"<small>{request.ticket}</small></a>" in queue
+    assert "受付番号" in queue
     assert "未対応" in queue and "今が希望時間帯" in queue
     assert stores.audit.entries()[0].action == "login"
 
@@ -448,3 +453,27 @@ async def test_a_done_request_is_reopened_only_with_confirmation(console, stores
     assert stores.work.get(request.ticket).holder == "tanaka"
     assert request.ticket in await (await console.get("/callbacks")).text()
     assert ("tanaka", "callback.reopen") in [(e.actor, e.action) for e in stores.audit.entries()]
+
+
+async def test_a_clerk_finds_a_request_by_the_number_the_resident_reads_out(console, stores, clock):
+    """A resident calls and reads out 「11月26日の0001」: the queue shows that form and finds it."""
+    from bot.stores.records import ticket_parts
+
+    kaigo = _request(stores, "kaigo")
+    clock.now = kaigo.created_at  # the console's day is the day the resident made the request
+    shimin = _request(stores, "shimin", phone="03-1234-5678")
+    add_account(stores, "kaigo1", "callback", department="kaigo")
+    await sign_in(console, "kaigo1")
+    day, number = ticket_parts(kaigo.ticket)
+    spoken = f"{day.month}月{day.day}日 {number:04d}"
+    assert spoken in await (await console.get("/callbacks")).text()
+    for asked in (f"{day.month}月{day.day}日の{number:04d}", kaigo.ticket):
+        found = await console.get("/callbacks", params={"ticket": asked}, allow_redirects=False)
+        assert found.status == 303 and found.headers["Location"] == f"/callbacks/{kaigo.ticket}"
+    assert spoken in await (await console.get(f"/callbacks/{kaigo.ticket}")).text()
+    # another department's request, or a number that does not exist, is not found (and not revealed)
+    ui = yaml.safe_load((REPO / "data" / "staff" / "ui.yml").read_text(encoding="utf-8"))
+    for asked in (shimin.ticket, "1月1日の0099"):
+        missed = await console.get("/callbacks", params={"ticket": asked}, allow_redirects=False)
+        notice = html.escape(ui["messages"]["ticket_not_found"].format(ticket=asked))
+        assert missed.status == 200 and notice in await missed.text()

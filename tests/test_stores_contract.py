@@ -10,14 +10,14 @@ import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 
 from bot.privacy import PHONE
 from bot.stores import REVIEW_KINDS, StoreError, Stores, UsageEvent, open_stores
-from bot.stores.records import JST
+from bot.stores.records import JST, resolve_ticket, spoken_number, ticket_parts
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -65,6 +65,26 @@ def test_tickets_count_per_day_in_japan_time(clocked: Stores, clock: FakeClock):
     assert _add(clocked).ticket == "CB-20261126-0003"
     clock.now = datetime(2026, 11, 26, 15, 30, tzinfo=timezone.utc)  # 00:30 on the 27th in Japan
     assert _add(clocked).ticket == "CB-20261127-0001"
+
+
+def test_the_ticket_a_resident_reads_out_finds_the_request(clocked: Stores, clock: FakeClock):
+    """受付番号 as said over the phone (the day and its number) finds the stored request on both back
+    ends; full tickets, including those made before the short form existed, are read as they were."""
+    made = _add(clocked)
+    second = _add(clocked)
+    today = (clock.now + timedelta(days=3)).date()
+    for spoken in ("11月26日の0001", "11/26 1", "1126-0001", "１１月２６日の０００１番", made.ticket):
+        found = clocked.callbacks.get(resolve_ticket(spoken, today))
+        assert found is not None and found.ticket == made.ticket, spoken
+    assert clocked.callbacks.get(resolve_ticket("11月26日の0002", today)).ticket == second.ticket
+    assert clocked.callbacks.get(resolve_ticket("11月26日の0003", today)) is None
+    assert (spoken_number(made.ticket), ticket_parts(made.ticket)) == ("0001", (date(2026, 11, 26), 1))
+    # a request from the end of last year, read out in January: last year's day
+    clock.now = datetime(2025, 12, 30, 10, 0, tzinfo=JST)
+    old = _add(clocked)
+    assert old.ticket == "CB-20251230-0001"
+    assert clocked.callbacks.get(resolve_ticket("12月30日の0001", date(2026, 1, 5))).ticket == old.ticket
+    assert resolve_ticket("2月30日の0001", today) is None and resolve_ticket("CB-2026", today) is None
 
 
 def test_add_keeps_digits_only_and_fields(clocked: Stores, clock: FakeClock):

@@ -50,6 +50,10 @@
   var STRAY_SPACE = /([。！？」）])[ \t]+(?=[^\x00-\x7F])/g;
   var TICKET_PATTERN = /[A-Z]{2,4}-[0-9]{8}-[0-9]{3,6}/g;
   var CARD_PHONE = /^[#＃]?[0-9][0-9\-－]{1,15}$/;
+  var LANG_TAG = /^[a-z]{2,3}$/;
+  // The widget's language switch: what it may send as metadata.lang (bot/channels/web.py CHOSEN_LANGUAGES);
+  // each is named in its own language (ja.json lang_<code>).
+  var LANGUAGES = ["ja", "en", "zh", "ko", "vi", "pt", "tl", "ne"];
   var CHOICE_SELECTOR = ".mdg-call, .mdg-choices button:not([disabled]), .mdg-choices a[href]";
   var ID = "mdg-" + Math.random().toString(36).slice(2, 8);
   // How the widget shows each custom.madoguchi card kind (bot/dialogue/cards.py CARD_TYPES;
@@ -132,7 +136,8 @@
   }
 
   function hiddenText(text) {
-    return el("span", { className: "mdg-sr", text: text });
+    // the widget's own words are Japanese, also inside an answer marked as English
+    return el("span", { className: "mdg-sr", lang: "ja", text: text });
   }
 
   function httpUrl(candidate) {
@@ -173,6 +178,11 @@
       /* unreadable or unavailable storage: start afresh */
     }
     return freshState();
+  }
+
+  /** The language chosen in the switch, when it is not Japanese (sent as metadata.lang), else null. */
+  function chosenLanguage(settings) {
+    return settings.lang && settings.lang !== "ja" && LANGUAGES.indexOf(settings.lang) !== -1 ? settings.lang : null;
   }
 
   function saveState(state) {
@@ -248,12 +258,99 @@
           card[name] = value;
         }
       });
+      var standard = cleanFields(raw);
+      var easy = cleanFields(raw.easy_fields);
+      var name = shortText(raw.name, 120);
+      if (name && standard && easy) {
+        // every field in both versions: the card is drawn from its fields, as the switch asks
+        card.name = name;
+        card.fields = { standard: standard, easy: easy };
+        card.readings = cleanReadings(raw.furigana, raw);
+      }
+    }
+    if (card.kind === "callback" && card.ticket) {
+      // the 受付番号 as residents read it out: the day of the request and its number of that day
+      var number = typeof raw.number === "string" && /^[0-9]{1,6}$/.test(raw.number) ? raw.number : null;
+      var day = shortText(raw.received_label, 40);
+      if (number && day) {
+        card.number = number;
+        card.receivedLabel = day;
+        card.callWhen = shortText(raw.call_when, 120);
+      }
     }
     var phones = cleanPhones(raw.phones || raw.phone || []);
     if (phones.length) {
       card.phones = phones;
     }
     return card;
+  }
+
+  function textList(value, limit) {
+    return Array.isArray(value)
+      ? value.filter(function (v) { return shortText(v, limit); }).slice(0, 12)
+      : [];
+  }
+
+  /** The fields of a procedure card shown as a card (standard, or its easy_fields), or null. */
+  function cleanFields(raw) {
+    if (!raw || typeof raw !== "object" || !shortText(raw.summary, 600)) {
+      return null;
+    }
+    var fields = {
+      summary: raw.summary,
+      deadline: shortText(raw.deadline, 400),
+      bring: textList(raw.bring, 400),
+      fee: shortText(raw.fee, 400),
+      where: textList(raw.where, 80),
+      department: null,
+    };
+    var dept = raw.department;
+    if (dept && shortText(dept.name, 120) && cleanPhones(dept.phone).length) {
+      fields.department = { name: dept.name, phone: dept.phone };
+    }
+    return fields;
+  }
+
+  /** Readings of a card's texts by path (bot/channels/web.py card_texts), each checked against its text. */
+  function cleanReadings(raw, card) {
+    var out = {};
+    if (!raw || typeof raw !== "object") {
+      return out;
+    }
+    Object.keys(raw).forEach(function (path) {
+      var node = card;
+      path.split(".").forEach(function (part) {
+        if (node && typeof node === "object") {
+          node = part === "easy" ? node.easy_fields : node[part];
+        }
+      });
+      if (node && typeof node === "object" && typeof node.name === "string") {
+        node = node.name; // a department
+      }
+      var segments = typeof node === "string" ? cleanFurigana(raw[path], node) : null;
+      if (segments) {
+        out[path] = segments;
+      }
+    });
+    return out;
+  }
+
+  /**
+   * The language of a bot message not in Japanese (``custom.madoguchi.lang``: en, zh, ko, vi, pt, tl,
+   * ne, from data/languages/) and, when its lines are in different languages (a notice, then the same in
+   * English), the language of each line. Any kind of card may carry it, even one the widget does not draw.
+   */
+  function cleanLang(custom, text) {
+    var raw = custom && typeof custom === "object" ? custom.madoguchi : null;
+    var lang = raw && typeof raw.lang === "string" && LANG_TAG.test(raw.lang) ? raw.lang : null;
+    if (!lang) {
+      return null;
+    }
+    var lines = Array.isArray(raw.line_langs) ? raw.line_langs : [];
+    var ok = lines.length === text.split("\n").length && lines.every(function (l) {
+      return typeof l === "string" && LANG_TAG.test(l);
+    });
+    return { lang: lang, lines: ok ? lines.slice() : null };
   }
 
   function cleanBotMessage(raw) {
@@ -266,6 +363,11 @@
     var message = { from: "bot", text: text, furigana: cleanFurigana(raw.furigana, text), buttons: buttons };
     if (card) {
       message.card = card;
+    }
+    var lang = cleanLang(raw && raw.custom, text);
+    if (lang) {
+      message.lang = lang.lang;
+      message.lineLangs = lang.lines;
     }
     return message;
   }
@@ -530,8 +632,32 @@
       role: "group",
       "aria-label": s.settingsLabel,
       hidden: true,
-    }, [sizeGroup, this.switches.yasashii, this.switches.furigana, this.buildClear()]);
+    }, [sizeGroup, this.switches.yasashii, this.switches.furigana, this.buildLanguage(), this.buildClear()]);
     return this.settings;
+  };
+
+  /**
+   * 言語 / Language: each language named in itself. The choice goes to the server as metadata.lang and
+   * decides the answer's language where the words alone do not tell (bot/language.py); the answers in
+   * that language are marked with it (lang attributes).
+   */
+  Widget.prototype.buildLanguage = function () {
+    var s = this.strings;
+    var self = this;
+    var names = {
+      ja: s.lang_ja, en: s.lang_en, zh: s.lang_zh, ko: s.lang_ko, vi: s.lang_vi, pt: s.lang_pt, tl: s.lang_tl, ne: s.lang_ne,
+    };
+    this.languageSelect = el("select", { id: ID + "-lang", className: "mdg-lang" });
+    LANGUAGES.forEach(function (code) {
+      self.languageSelect.appendChild(el("option", { value: code, lang: code, text: names[code] }));
+    });
+    this.languageSelect.addEventListener("change", function () {
+      self.setSetting("lang", self.languageSelect.value);
+    });
+    return el("div", { className: "mdg-lang-box" }, [
+      el("label", { for: ID + "-lang", className: "mdg-size-label", text: s.languageLabel }),
+      this.languageSelect,
+    ]);
   };
 
   /** 会話を消去, which asks first (a resident may be in the middle of a callback request). */
@@ -653,6 +779,7 @@
     Object.keys(this.switches).forEach(function (name) {
       self.switches[name].setAttribute("aria-checked", String(!!settings[name]));
     });
+    this.languageSelect.value = LANGUAGES.indexOf(settings.lang) !== -1 ? settings.lang : "ja";
     this.fitInput();
     this.showNewest(); // a larger text pushes the newest message down: bring it back into view
   };
@@ -667,12 +794,12 @@
     this.log.scrollTop = last.offsetHeight > view ? last.offsetTop - 8 : this.log.scrollHeight;
   };
 
-  /** Renders again the procedure answers already shown, with the summary the switch now asks for. */
+  /** Renders again the procedure answers already shown, in the version the switch now asks for. */
   Widget.prototype.rerenderSummaries = function () {
     var self = this;
     Array.prototype.forEach.call(this.log.querySelectorAll(".mdg-bot"), function (node) {
       var message = node.mdgMessage;
-      if (message && message.card && message.card.summary_easy) {
+      if (message && message.card && (message.card.fields || message.card.summary_easy)) {
         node.replaceWith(self.renderMessage(message));
       }
     });
@@ -765,18 +892,151 @@
       hiddenText(s.speakerBot),
     ]);
     node.mdgMessage = message;
-    if (message.text) {
+    if (message.card && message.card.fields) {
+      node.appendChild(this.renderProcedure(message.card));
+    } else if (message.text && message.lineLangs) {
+      // lines in different languages: each marked with its own, so that it is read out in it
+      var para = el("p", { className: "mdg-text" });
+      message.text.split("\n").forEach(function (line, i) {
+        if (i > 0) {
+          para.appendChild(el("br"));
+        }
+        var span = el("span", { lang: message.lineLangs[i] });
+        renderRichText(span, line, null, s);
+        para.appendChild(span);
+      });
+      node.appendChild(para);
+    } else if (message.text) {
       var shown = shownText(message, !!this.state.settings.yasashii);
       var p = el("p", { className: "mdg-text" });
       renderRichText(p, shown.text, shown.furigana, s);
       node.appendChild(p);
+    }
+    if (message.lang && message.lang !== "ja") {
+      node.setAttribute("data-lang", message.lang);
+    }
+    if (message.card && message.card.number) {
+      node.appendChild(this.renderTicket(message.card));
     }
     if (message.card && CARD_RENDERING[message.card.kind] === "calls" && message.card.phones) {
       node.classList.add("mdg-safety");
       node.appendChild(this.renderCalls(message.card.phones));
     }
     this.renderButtons(node, message);
+    if (message.lang && message.lang !== "ja") {
+      // the answer's words in its language; the widget's own labels (speaker, group names) stay Japanese
+      Array.prototype.forEach.call(node.querySelectorAll(".mdg-text, .mdg-choice, .mdg-choice-link, .mdg-choice-text"), function (n) {
+        if (!n.hasAttribute("lang")) {
+          n.setAttribute("lang", message.lang);
+        }
+      });
+    }
+    if (message.card && message.card.kind === "checklist") {
+      node.appendChild(this.renderPrint(node));
+    }
     return node;
+  };
+
+  /**
+   * 「このリストを印刷」 under a checklist: prints that answer alone (the print stylesheet hides the rest
+   * of the conversation, the controls and the composer while the root has mdg-printing-one).
+   */
+  Widget.prototype.renderPrint = function (node) {
+    var root = this.root;
+    var button = el("button", { type: "button", className: "mdg-print", text: this.strings.printChecklist });
+    button.addEventListener("click", function () {
+      root.classList.add("mdg-printing-one");
+      node.classList.add("mdg-print-this");
+      window.addEventListener("afterprint", function () {
+        root.classList.remove("mdg-printing-one");
+        node.classList.remove("mdg-print-this");
+      }, { once: true });
+      window.print();
+    });
+    return button;
+  };
+
+  /**
+   * A procedure answer drawn from its card's fields: the name, the summary, then each field with a bold
+   * label — all in やさしい日本語 when the switch is on (``data-variant`` says which version is shown).
+   */
+  Widget.prototype.renderProcedure = function (card) {
+    var s = this.strings;
+    var easy = !!this.state.settings.yasashii;
+    var variant = easy ? "easy" : "standard";
+    var fields = card.fields[variant];
+    var prefix = easy ? "easy." : "";
+    var readings = card.readings || {};
+    var labels = easy
+      ? { deadline: s.cardDeadlineEasy, bring: s.cardBringEasy, fee: s.cardFeeEasy, where: s.cardWhereEasy, department: s.cardDepartmentEasy }
+      : { deadline: s.cardDeadline, bring: s.cardBring, fee: s.cardFee, where: s.cardWhere, department: s.cardDepartment };
+    function rich(tag, className, text, path) {
+      var node = el(tag, { className: className });
+      renderRichText(node, text, readings[path] || null, s);
+      return node;
+    }
+    var box = el("div", { className: "mdg-card", "data-variant": variant }, [
+      el("p", { className: "mdg-card-title" }, [rich("strong", "", card.name, "name")]),
+      rich("p", "mdg-card-summary", fields.summary, prefix + "summary"),
+    ]);
+    var list = el("dl", { className: "mdg-fields" });
+    function row(name, value) {
+      list.appendChild(el("div", { className: "mdg-field", "data-field": name }, [
+        el("dt", { text: labels[name] }),
+        value,
+      ]));
+    }
+    if (fields.deadline) {
+      row("deadline", rich("dd", "", fields.deadline, prefix + "deadline"));
+    }
+    if (fields.bring.length) {
+      var items = el("ul", { className: "mdg-bring" });
+      fields.bring.forEach(function (item, i) { items.appendChild(rich("li", "", item, prefix + "bring." + i)); });
+      row("bring", el("dd", {}, [items]));
+    }
+    if (fields.fee) {
+      row("fee", rich("dd", "", fields.fee, prefix + "fee"));
+    }
+    if (fields.where.length) {
+      var places = el("dd");
+      fields.where.forEach(function (place, i) {
+        if (i > 0) {
+          places.appendChild(document.createTextNode(s.listSeparator));
+        }
+        renderRichText(places, place, readings[prefix + "where." + i] || null, s);
+      });
+      row("where", places);
+    }
+    if (fields.department) {
+      var dept = rich("dd", "", fields.department.name, prefix + "department");
+      dept.appendChild(document.createTextNode(" "));
+      appendTel(dept, fields.department.phone);
+      row("department", dept);
+    }
+    box.appendChild(list);
+    return box;
+  };
+
+  /**
+   * The 受付番号 of a callback request, to be read out over the phone: the day it was made and its
+   * number of that day in large type, never broken, then when the city will call.
+   */
+  Widget.prototype.renderTicket = function (card) {
+    var s = this.strings;
+    var box = el("div", { className: "mdg-ticket-box", role: "group", "aria-label": s.ticketLabel, "data-ticket": card.ticket }, [
+      el("p", { className: "mdg-ticket-label", text: s.ticketLabel }),
+      el("p", { className: "mdg-ticket-line" }, [
+        el("span", { className: "mdg-ticket-day", text: card.receivedLabel }),
+        el("strong", { className: "mdg-ticket", text: card.number }),
+      ]),
+    ]);
+    if (card.callWhen) {
+      box.appendChild(el("p", { className: "mdg-ticket-call" }, [
+        el("span", { className: "mdg-ticket-label", text: s.ticketCallWhen }),
+        el("span", { text: card.callWhen }),
+      ]));
+    }
+    return box;
   };
 
   /** Large call buttons (one per number) for a safety answer, right under its text. */
@@ -930,7 +1190,9 @@
         message: message,
         // readings are always asked for, so that the ふりがな switch shows them on every message already
         // in the log (it only shows or hides them); yasashii is the resident's choice for the next answers
-        metadata: { yasashii: !!settings.yasashii, furigana: true },
+        metadata: chosenLanguage(settings)
+          ? { yasashii: !!settings.yasashii, furigana: true, lang: settings.lang }
+          : { yasashii: !!settings.yasashii, furigana: true },
       }),
       signal: controller.signal,
       credentials: "omit",

@@ -69,6 +69,8 @@ EMERGENCY_NUMBERS = ("119", "110")
 
 _SENDER = re.compile(r"^[A-Za-z0-9_.:@-]{1,128}$")
 _METADATA_FLAGS = ("yasashii", "furigana")
+#: Languages the widget's language switch may send as ``metadata.lang``.
+CHOSEN_LANGUAGES = ("ja", "en", *language.NOTICE_LANGUAGES)
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
@@ -159,6 +161,10 @@ def _metadata(data: dict[str, Any], limits: Limits) -> dict[str, Any]:
     for flag in _METADATA_FLAGS:
         if flag in metadata and not isinstance(metadata[flag], bool):
             raise RequestError(400, "invalid_metadata", f"field 'metadata.{flag}' must be true or false")
+    if "lang" in metadata and metadata["lang"] not in CHOSEN_LANGUAGES:
+        raise RequestError(
+            400, "invalid_metadata", f"field 'metadata.lang' must be one of {', '.join(CHOSEN_LANGUAGES)}"
+        )
     if len(json.dumps(metadata, ensure_ascii=False).encode("utf-8")) > limits.max_metadata_bytes:
         raise RequestError(
             400, "invalid_metadata", f"field 'metadata' is larger than {limits.max_metadata_bytes} bytes"
@@ -176,13 +182,47 @@ def parse_body(body: bytes, limits: Limits = Limits()) -> Inbound:
     return Inbound(sender=_sender(data), message=_message(data, limits), metadata=_metadata(data, limits))
 
 
+#: Text fields of a procedure card that the widget shows (and so annotates), standard and やさしい日本語.
+CARD_TEXT_FIELDS = ("name", "summary", "deadline", "bring", "fee", "where", "department")
+
+
+def card_texts(card: dict[str, Any]) -> dict[str, str]:
+    """The texts of a procedure card by path: ``summary``, ``bring.0``, ``department``, ``easy.fee`` …"""
+    out: dict[str, str] = {}
+
+    def take(prefix: str, fields: Any, names: tuple[str, ...]) -> None:
+        if not isinstance(fields, dict):
+            return
+        for name in names:
+            value = fields.get(name)
+            if name == "department" and isinstance(value, dict):
+                value = value.get("name")
+            if isinstance(value, str) and value:
+                out[prefix + name] = value
+            elif isinstance(value, list):
+                out.update(
+                    {f"{prefix}{name}.{i}": v for i, v in enumerate(value) if isinstance(v, str) and v}
+                )
+
+    take("", card, CARD_TEXT_FIELDS)
+    take("easy.", card.get("easy_fields"), CARD_TEXT_FIELDS[1:])
+    return out
+
+
 def add_furigana(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Returns copies of the bot messages with a ``furigana`` field next to each ``text``."""
+    """Returns copies of the bot messages with a ``furigana`` field next to each ``text``, and, for a
+    procedure card, ``custom.madoguchi.furigana``: the readings of each of its texts by path
+    (:func:`card_texts`), so that the widget can show any of them with ruby."""
     out = []
     for msg in messages:
         msg = dict(msg)
         if isinstance(msg.get("text"), str):
             msg["furigana"] = furigana.segments(msg["text"])
+        custom = msg.get("custom")
+        card = custom.get("madoguchi") if isinstance(custom, dict) else None
+        if isinstance(card, dict) and card.get("kind") == "procedure":
+            card = dict(card, furigana={path: furigana.segments(t) for path, t in card_texts(card).items()})
+            msg["custom"] = dict(custom, madoguchi=card)
         out.append(msg)
     return out
 

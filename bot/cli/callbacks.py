@@ -19,8 +19,8 @@ import sys
 import unicodedata
 
 from bot import settings as settings_mod
-from bot.clock import JST
-from bot.stores.records import CallbackRequest
+from bot.clock import JST, now_jst
+from bot.stores.records import CallbackRequest, resolve_ticket
 
 _COLUMNS = (
     ("ticket", "受付番号"),
@@ -52,7 +52,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_list)
 
     p = commands.add_parser("done", help="対応済にする / mark a request done")
-    p.add_argument("ticket", help="受付番号 (CB-YYYYMMDD-NNNN)")
+    p.add_argument(
+        "ticket", help="受付番号 (CB-YYYYMMDD-NNNN, or the day and number: 12月2日の0001 / 1202-0001)"
+    )
     p.set_defaults(func=cmd_done)
 
     p = commands.add_parser("reopen", help="完了を取り消して対応中に戻す / reopen a done request")
@@ -62,7 +64,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_reopen)
 
     p = commands.add_parser("delete", help="依頼を削除する / delete a request")
-    p.add_argument("ticket", help="受付番号 (CB-YYYYMMDD-NNNN)")
+    p.add_argument(
+        "ticket", help="受付番号 (CB-YYYYMMDD-NNNN, or the day and number: 12月2日の0001 / 1202-0001)"
+    )
     p.set_defaults(func=cmd_delete)
 
 
@@ -73,8 +77,10 @@ def _open():
 
 
 def _ticket(raw: str) -> str:
-    """Accepts full-width or lower-case input (ｃｂ－２０２６…) for a ticket number."""
-    return unicodedata.normalize("NFKC", raw).strip().upper().replace("ー", "-")
+    """The full ticket for what a clerk typed: the ticket itself (full-width or lower case, ｃｂ－２０２６…)
+    or what the resident read out, the day and its number (「12月2日の0001」, ``1202-0001``)."""
+    typed = unicodedata.normalize("NFKC", raw).strip().upper().replace("ー", "-")
+    return resolve_ticket(typed, now_jst().date()) or typed
 
 
 def _width(text: str) -> int:

@@ -1,8 +1,9 @@
 """``madoguchi catalog``: check the procedure catalog, show one procedure, try the matcher.
 
 Staff run ``madoguchi catalog check`` after editing ``data/departments.yml``, ``data/catalog/*.yml``,
-``data/life_events.yml`` or ``data/furigana/*.yml``; it lists every problem (``file: entry id: field:
-what is wrong``) and exits with status 1, or prints a summary.
+``data/life_events.yml``, ``data/languages/*.yml``, ``data/yasashii.yml`` or ``data/furigana/*.yml``;
+it lists every problem (``file: entry id: field: what is wrong``) and exits with status 1, or prints a
+summary.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections import Counter
 from pathlib import Path
 
 from bot import language, settings
+from bot.knowledge import yasashii
 from bot.knowledge.catalog import Catalog, CatalogError, Procedure, load_catalog, sheet
 
 
@@ -81,7 +83,7 @@ def run_check(args: argparse.Namespace) -> int:
     if catalog is None:
         return 1
     data_dir = args.data or settings.load().data_dir
-    problems = language.check(data_dir, catalog)
+    problems = language.check(data_dir, catalog) + yasashii.check(data_dir, catalog)
     for problem in problems:
         print(sheet.with_japanese(str(problem)), file=sys.stderr)
     if problems:
@@ -100,6 +102,8 @@ def run_check(args: argparse.Namespace) -> int:
         f"    英語の内容: 全 {len(catalog.procedures)} 件、お知らせの言語: "
         + ", ".join(language.NOTICE_LANGUAGES)
     )
+    easy = f"every card field of all {len(catalog.procedures)} procedures ({yasashii.EASY_FILE})"
+    print(f"    やさしい日本語: {easy}")
     for category, count in sorted(by_category.items(), key=lambda x: (-x[1], x[0])):
         print(f"    {category}: {count} 件")
     return _check_furigana((args.data or settings.load().data_dir) / "furigana")

@@ -24,6 +24,7 @@ from bot.dialogue.knowledge import Knowledge
 from bot.dialogue.replies import Button, Line, Reply, Text, Turn, payload, render_line, text
 from bot.hours import next_weekday_window
 from bot.phone import parse_phone, without_phone
+from bot.stores.records import ticket_parts
 
 PHONE = "callback_phone"
 NAME = "callback_name"
@@ -274,8 +275,17 @@ def done(
     city = k.catalog.city
     slot = city.slot(slot_id)
     when = render_line(call_when(k, slot), k.messages) if slot else slot_text
+    weekdays = k.messages.raw("phone.weekdays")
+    received, number = ticket_parts(ticket) or (k.now.date(), 0)
+    day = text(
+        "callback.call_date", month=received.month, day=received.day, weekday=weekdays[received.weekday()]
+    )
+    received_label = render_line(day, k.messages)
+    spoken = f"{number:04d}"
     params = {
         "ticket": ticket,
+        "ticket_number": spoken,
+        "ticket_day": received_label,
         "slot_label": slot.label if slot else slot_text,
         "call_when": when,
         "department_name": department.name if department else city.name,
@@ -286,5 +296,9 @@ def done(
         ticket=ticket,
         call_date=call_day(k, slot).isoformat() if slot else None,
         slot=slot.id if slot else None,
+        number=spoken,
+        received=received.isoformat(),
+        received_label=received_label,
+        call_when=when,
     )
     return Turn((Reply(response="utter_callback_done", params=params, card=card),))

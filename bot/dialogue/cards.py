@@ -37,7 +37,7 @@ class Card:
 def _plain(value: Any) -> Any:
     if isinstance(value, tuple):
         return [_plain(v) for v in value]
-    if isinstance(value, (OnlineForm, Contact)):
+    if isinstance(value, (OnlineForm, Contact, EasyFields)):
         return value.to_json()
     return value
 
@@ -65,10 +65,35 @@ class Contact:
 
 
 @dataclass(frozen=True, kw_only=True)
+class EasyFields:
+    """Every field of a procedure card in やさしい日本語 (data/catalog ``summary_easy`` and
+    data/yasashii.yml), beside the standard ones so that a channel can switch between them."""
+
+    summary: str
+    deadline: str | None
+    bring: tuple[str, ...]
+    fee: str
+    where: tuple[str, ...]
+    department: Contact | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "summary": self.summary,
+            "deadline": self.deadline,
+            "bring": list(self.bring),
+            "fee": self.fee,
+            "where": list(self.where),
+            "department": self.department.to_json() if self.department else None,
+        }
+
+
+@dataclass(frozen=True, kw_only=True)
 class ProcedureCard(Card):
-    """The short answer about one procedure; ``easy``: show ``summary_easy`` (やさしい日本語 is on)."""
+    """The short answer about one procedure; ``easy``: show the やさしい日本語 fields (``easy_fields``, or
+    ``summary_easy`` alone when a card has no ``easy_fields``)."""
 
     kind: ClassVar[str] = "procedure"
+    optional: ClassVar[tuple[str, ...]] = ("easy_fields",)
     easy: bool
     procedure: str
     name: str
@@ -80,6 +105,7 @@ class ProcedureCard(Card):
     where: tuple[str, ...]
     online: OnlineForm | None
     department: Contact | None
+    easy_fields: EasyFields | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -181,13 +207,30 @@ class CallbackFormCard(Card):
 @dataclass(frozen=True, kw_only=True)
 class CallbackCard(Card):
     """A stored callback request and its 受付番号; ``call_date`` (ISO date) and ``slot`` (a callback slot id)
-    say when the city will call."""
+    say when the city will call.
+
+    What a resident reads out over the phone is the day of the request and its number of that day:
+    ``received`` (ISO date) and ``number`` (``0001``); ``ticket`` (``CB-20261202-0001``) is the key the
+    stores and staff use (``bot.stores.records.resolve_ticket`` finds it from the spoken form).
+    ``received_label`` (「12月2日（水）」) and ``call_when`` (「12月3日（木）の午前中（9時〜12時）」) are
+    those days as residents read them."""
 
     kind: ClassVar[str] = "callback"
-    optional: ClassVar[tuple[str, ...]] = ("call_date", "slot")
+    optional: ClassVar[tuple[str, ...]] = (
+        "call_date",
+        "slot",
+        "number",
+        "received",
+        "received_label",
+        "call_when",
+    )
     ticket: str
     call_date: str | None = None
     slot: str | None = None
+    number: str | None = None
+    received: str | None = None
+    received_label: str | None = None
+    call_when: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -14,6 +14,7 @@ from bot.dialogue.cards import (
     ClarifyCard,
     Contact,
     DetailsCard,
+    EasyFields,
     FallbackCard,
     FaqCard,
     MenuCard,
@@ -23,7 +24,17 @@ from bot.dialogue.cards import (
     SuggestionsCard,
 )
 from bot.dialogue.knowledge import Knowledge
-from bot.dialogue.replies import ASK_FEEDBACK, Button, Line, Reply, ReviewNote, Turn, payload, text
+from bot.dialogue.replies import (
+    ASK_FEEDBACK,
+    Button,
+    Line,
+    Reply,
+    ReviewNote,
+    Turn,
+    payload,
+    render_line,
+    text,
+)
 from bot.knowledge.catalog import LifeEvent, LifeEventOption, Procedure, department_names
 
 #: Most buttons a suggestion list shows (LINE quick replies and small screens stay readable).
@@ -35,10 +46,31 @@ MAX_RELATED = 3
 _WHERE_ORDER = ("counter", "mail", "convenience_store", "online", "phone")
 
 
-def where_labels(k: Knowledge, procedure: Procedure) -> list[str]:
-    """Human labels of the places a procedure can be done, in a fixed order."""
-    labels = k.messages.raw("procedure.where_labels")
+def where_labels(k: Knowledge, procedure: Procedure, easy: bool = False) -> list[str]:
+    """Human labels of the places a procedure can be done, in a fixed order (``easy``: in やさしい日本語,
+    data/yasashii.yml)."""
+    labels = k.easy.where_labels if easy and k.easy else k.messages.raw("procedure.where_labels")
     return [labels[key] for key in _WHERE_ORDER if getattr(procedure.where, key)]
+
+
+def easy_fields(k: Knowledge, procedure: Procedure) -> EasyFields | None:
+    """Every card field in やさしい日本語, or None when data/yasashii.yml has nothing for the procedure
+    (``madoguchi catalog check`` reports that)."""
+    easy = k.easy.procedures.get(procedure.id) if k.easy else None
+    if easy is None:
+        return None
+    department = k.catalog.department_of(procedure.id)
+    contact = None
+    if department:
+        contact = Contact(name=k.easy.departments.get(department.id, department.name), phone=department.phone)
+    return EasyFields(
+        summary=procedure.summary_easy or procedure.summary,
+        deadline=easy.deadline if procedure.deadline else None,
+        bring=easy.bring,
+        fee=easy.fee,
+        where=tuple(where_labels(k, procedure, easy=True)),
+        department=contact,
+    )
 
 
 def online_form(procedure: Procedure) -> OnlineForm | None:
@@ -62,26 +94,31 @@ def procedure_card(k: Knowledge, procedure: Procedure, easy: bool = False) -> Pr
         where=tuple(where_labels(k, procedure)),
         online=online_form(procedure),
         department=Contact(name=department.name, phone=department.phone) if department else None,
+        easy_fields=easy_fields(k, procedure),
     )
 
 
 def procedure_lines(k: Knowledge, procedure: Procedure, easy: bool) -> tuple[Line, ...]:
-    """The short answer: what, deadline, what to bring, where, who to call."""
+    """The short answer: what, deadline, what to bring, where, who to call (``easy``: every field in
+    やさしい日本語, with the labels of ``procedure.easy`` in data/messages.yml)."""
+    card = procedure_card(k, procedure, easy)
+    fields = card.easy_fields if easy and card.easy_fields else card
+    prefix = "procedure.easy." if fields is card.easy_fields else "procedure."
     sep = k.messages.text("procedure.list_separator")
     lines: list[Line] = [text("procedure.title", name=procedure.name)]
     lines.append(procedure.summary_easy if easy and procedure.summary_easy else procedure.summary)
-    if procedure.deadline:
-        lines.append(text("procedure.deadline", deadline=procedure.deadline))
-    if procedure.bring:
-        lines.append(text("procedure.bring", bring=sep.join(procedure.bring)))
-    if procedure.fee:
-        lines.append(text("procedure.fee", fee=procedure.fee))
-    places = where_labels(k, procedure)
-    if places:
-        lines.append(text("procedure.where", where=sep.join(places)))
-    department = k.catalog.department_of(procedure.id)
-    if department:
-        lines.append(text("procedure.department", department=department.name, phone=department.phone))
+    if fields.deadline:
+        lines.append(text(prefix + "deadline", deadline=fields.deadline))
+    if fields.bring:
+        lines.append(text(prefix + "bring", bring=sep.join(fields.bring)))
+    if fields.fee:
+        lines.append(text(prefix + "fee", fee=fields.fee))
+    if fields.where:
+        lines.append(text(prefix + "where", where=sep.join(fields.where)))
+    if fields.department:
+        lines.append(
+            text(prefix + "department", department=fields.department.name, phone=fields.department.phone)
+        )
     return tuple(lines)
 
 
@@ -109,6 +146,26 @@ def procedure_reply(k: Knowledge, procedure: Procedure, easy: bool) -> Turn:
 def answer_procedure(k: Knowledge, procedure: Procedure, easy: bool) -> Turn:
     """The short answer for one procedure, then "was this helpful?"."""
     return procedure_reply(k, procedure, easy).then(Turn((ASK_FEEDBACK,)))
+
+
+def kept_checklist(k: Knowledge, event_id: str, option_id: str | None) -> str | None:
+    """A checklist as a message to keep (pin, forward, print): the list with each deadline and who to
+    ask, without buttons; None when the life event (or its option) is not in the catalog."""
+    event = k.catalog.life_event(event_id)
+    option = event.option(option_id) if event and option_id else None
+    if event is None or (event.options and option is None) or (option_id and not event.options):
+        return None
+    reply = answer_life_event(k, event, option).replies[0]
+    lines = [render_line(line, k.messages) for line in reply.lines]
+    lines[-1] = k.messages.text("life_event.kept_footer", phone=k.catalog.city.phone)
+    for pid in reply.card.procedures:
+        department = k.catalog.department_of(pid)
+        if department:
+            index = 1 + (1 if event.intro else 0) + reply.card.procedures.index(pid)
+            lines[index] += k.messages.text(
+                "life_event.kept_department", department=department.name, phone=department.phone
+            )
+    return "\n".join(lines)
 
 
 def answer_life_event(k: Knowledge, event: LifeEvent, option: LifeEventOption | None) -> Turn:

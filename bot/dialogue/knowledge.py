@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.knowledge.catalog import Catalog
+from bot.knowledge.yasashii import EasyJapanese
 
 
 class Messages:
@@ -43,6 +44,7 @@ class Knowledge:
         messages: the texts of data/messages.yml.
         menu: procedure ids offered when nothing is named (data/menu.yml).
         now: the moment of the turn (aware, Japan time), for "open now?".
+        easy: やさしい日本語 of the card fields (data/yasashii.yml), or None (cards carry the summary only).
     """
 
     catalog: Catalog
@@ -50,3 +52,4 @@ class Knowledge:
     messages: Messages
     menu: tuple[str, ...]
     now: datetime
+    easy: EasyJapanese | None = None

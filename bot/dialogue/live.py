@@ -18,6 +18,7 @@ import yaml
 
 from bot.clock import Clock, now_jst
 from bot.dialogue.knowledge import Knowledge, Messages
+from bot.knowledge import yasashii
 from bot.knowledge.catalog import Catalog, load_catalog
 from bot.settings import Settings
 
@@ -99,6 +100,7 @@ class LiveKnowledge:
             lambda: tuple(str(pid) for pid in _read_yaml(data / "menu.yml").get("popular") or []),
             lambda: [data / "menu.yml"],
         )
+        self._easy = Reloading(lambda: yasashii.load(data), lambda: [data / yasashii.EASY_FILE])
         self._faq = faq or _live_faq(settings)
 
     def catalog(self) -> Catalog:
@@ -113,6 +115,10 @@ class LiveKnowledge:
         """Procedure ids offered when nothing is named (data/menu.yml)."""
         return self._menu.get()
 
+    def easy(self) -> yasashii.EasyJapanese:
+        """やさしい日本語 of the card fields (reloaded when data/yasashii.yml changes)."""
+        return self._easy.get()
+
     def faq(self) -> Any:
         """The current FAQ version (reloaded after ``madoguchi faq import``; empty before the first)."""
         return self._faq()
@@ -125,6 +131,7 @@ class LiveKnowledge:
             messages=self.messages(),
             menu=self.menu(),
             now=self.clock(),
+            easy=self.easy(),
         )
 
 

@@ -42,6 +42,7 @@ from bot.staff.security import (
     start_session,
 )
 from bot.stores import JST, ClaimConflict, StaffAccount, StoreError, Stores, account_name
+from bot.stores.records import resolve_ticket, ticket_parts
 
 HERE = Path(__file__).resolve().parent
 COOKIE_NAME = "madoguchi_staff"
@@ -227,9 +228,21 @@ async def home(request: web.Request) -> web.Response:
 # --- 折り返し -------------------------------------------------------------------------------------
 
 
+def _spoken(ticket: str) -> str:
+    """The 受付番号 as the resident reads it out: 「11月26日 0001」 (the day and its number of that day)."""
+    parts = ticket_parts(ticket)
+    return f"{parts[0].month}月{parts[0].day}日 {parts[1]:04d}" if parts else ticket
+
+
 @requires("callback")
 async def callback_list(request: web.Request) -> web.Response:
     deps, account = _deps(request), request["account"]
+    asked = request.query.get("ticket", "").strip()
+    if asked:  # 受付番号で探す: the full ticket or what the resident reads out (11月26日の0001)
+        ticket = resolve_ticket(asked, deps.clock().astimezone(JST).date())
+        found = deps.stores.callbacks.get(ticket) if ticket else None
+        if found is not None and q.may_see(account, found):
+            raise web.HTTPSeeOther(f"/callbacks/{found.ticket}")
     status = request.query.get("status", "active")
     status = status if status in q.STATUS_FILTERS else "active"
     only = q.visible_departments(account)
@@ -252,8 +265,12 @@ async def callback_list(request: web.Request) -> web.Response:
         "no_department": q.NO_DEPARTMENT,
         "refresh_seconds": deps.config.refresh_seconds,
         "jst": _jst,
+        "spoken": _spoken,
+        "asked": asked,
         "auto": bool(request.headers.get(AUTO_REFRESH_HEADER)),
     }
+    if asked:
+        context["notice"] = _message(request, "ticket_not_found", ticket=asked)
     deleted = request.query.get("deleted", "")
     if deleted and deps.stores.callbacks.get(deleted) is None:
         context["notice"] = _message(request, "deleted", ticket=deleted)
@@ -279,6 +296,7 @@ def _detail(request: web.Request, found, notice: str | None = None, error: str |
         "phone_e164": phone.e164 if phone else "",
         "in_slot": q.inside_slot(deps.catalog, found.slot, deps.clock()),
         "jst": _jst,
+        "spoken": _spoken,
         "notice": notice,
         "error": error,
     }

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections import Counter
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Iterable
 
 from bot.clock import JST
@@ -31,6 +33,54 @@ def ticket_for(day: datetime, sequence: int) -> str:
 def ticket_day(day: datetime) -> str:
     """The per-day sequence key of a ticket (``20261126``)."""
     return f"{day.astimezone(JST):%Y%m%d}"
+
+
+_FULL_TICKET = re.compile(r"^CB-(\d{4})(\d{2})(\d{2})-(\d{4,})$")
+#: What a resident reads out or staff type: the full ticket, ``20261202-0001``, ``1202-0001``,
+#: ``12/2 0001``, ``12月2日の0001番`` (year left out: the latest such day up to today).
+_SPOKEN_TICKET = re.compile(
+    r"^(?:CB-?)?(?:(?P<y>\d{4})?(?P<m>\d{2})(?P<d>\d{2})|(?P<m2>\d{1,2})(?:月|/|\.)(?P<d2>\d{1,2})日?)"
+    r"(?:受付)?[-\s]*(?:の)?\s*(?P<n>\d{1,6})番?$"
+)
+
+
+def ticket_parts(ticket: str) -> tuple[date, int] | None:
+    """The day and the number of that day of a ticket (``CB-20261202-0001`` → 2026-12-02, 1), or None."""
+    match = _FULL_TICKET.match(ticket or "")
+    if not match:
+        return None
+    try:
+        return date(int(match[1]), int(match[2]), int(match[3])), int(match[4])
+    except ValueError:
+        return None
+
+
+def spoken_number(ticket: str) -> str | None:
+    """The short number residents read out with the day (``CB-20261202-0001`` → ``0001``), or None."""
+    match = _FULL_TICKET.match(ticket or "")
+    return match[4] if match else None
+
+
+def resolve_ticket(text: str, today: date) -> str | None:
+    """The full ticket a resident or a clerk means (see :data:`_SPOKEN_TICKET`), or None.
+
+    Full-width digits and hyphens are accepted. Without a year, the day is the latest one with that
+    month and day that is not after ``today`` (on 1月5日, 「12月30日の0001」 is last year's).
+    """
+    raw = unicodedata.normalize("NFKC", text or "").strip().upper().replace("ー", "-").replace("−", "-")
+    match = _SPOKEN_TICKET.match(raw)
+    if not match:
+        return None
+    month, day = int(match["m"] or match["m2"]), int(match["d"] or match["d2"])
+    years = [int(match["y"])] if match["y"] else [today.year, today.year - 1]
+    for year in years:
+        try:
+            when = date(year, month, day)
+        except ValueError:
+            continue
+        if match["y"] or when <= today:
+            return f"CB-{when:%Y%m%d}-{int(match['n']):04d}"
+    return None
 
 
 @dataclass(frozen=True)

@@ -75,8 +75,15 @@ def test_ticket_number_is_large_and_on_one_line_at_320px_with_large_text(browser
         ask(pg, "090-1234-5678")
         ticket = bot_messages(pg).last.locator(".mdg-ticket")
         expect(ticket).to_have_count(1)
-        reply = TICKET_RULE["reply"][0]["text"]
-        assert ticket.inner_text() in reply and ticket.inner_text().startswith("CB-")
+        card = TICKET_RULE["reply"][1]["custom"]["madoguchi"]
+        box = bot_messages(pg).last.locator(".mdg-ticket-box")
+        # short enough to read out: the day of the request and its number of that day, and when the
+        # city will call, all from the card (the full ticket stays the key staff look it up by)
+        assert ticket.inner_text() == card["number"] and len(card["number"]) == 4
+        assert box.get_attribute("data-ticket") == card["ticket"]
+        assert box.locator(".mdg-ticket-day").inner_text() == card["received_label"]
+        assert box.locator(".mdg-ticket-call").inner_text().endswith(card["call_when"])
+        assert box.get_attribute("aria-label") == STRINGS["ticketLabel"]
         sizes = ticket.evaluate(
             "t => [parseFloat(getComputedStyle(t).fontSize),"
             " parseFloat(getComputedStyle(t.parentNode).fontSize),"

@@ -192,6 +192,37 @@ def test_easy_japanese_summary_when_the_card_asks_for_it():
     assert (plain, easy) == (PROCEDURE_CARD["summary"], card["summary_easy"])
 
 
+def _rows(flex: dict) -> list[tuple[str, str]]:
+    body = flex["contents"]["body"]["contents"]
+    return [
+        (r["contents"][0]["text"], r["contents"][1]["text"]) for r in body if r.get("layout") == "baseline"
+    ]
+
+
+def test_easy_japanese_card_shows_every_field_from_the_real_data():
+    """The real core's card (data/yasashii.yml): with easy on, each row is the easy label and value."""
+    from bot import settings
+    from bot.dialogue import compose
+    from bot.dialogue.live import LiveKnowledge
+
+    knowledge = LiveKnowledge(settings.load({}), faq=lambda: None).now()
+    procedure = knowledge.catalog.get("tennyu")
+    card = compose.procedure_card(knowledge, procedure, easy=True).to_json()
+    easy = card["easy_fields"]
+    rows = _rows(procedure_bubble(card, LABELS, "x"))
+    assert rows == [
+        (LABELS["deadline_easy"], easy["deadline"]),
+        (LABELS["bring_easy"], "\n".join(easy["bring"])),
+        (LABELS["fee_easy"], easy["fee"]),
+        (LABELS["where_easy"], " / ".join(easy["where"])),
+    ]
+    standard = _rows(procedure_bubble(dict(card, easy=False), LABELS, "x"))
+    assert standard[0] == (LABELS["deadline"], card["deadline"]) and standard[2] == (
+        LABELS["fee"],
+        card["fee"],
+    )
+
+
 # --- call buttons: safety answers and phone answers ---------------------------------------------------
 
 DOMAIN = yaml.safe_load((Path(__file__).parents[2] / "domain.yml").read_text(encoding="utf-8"))

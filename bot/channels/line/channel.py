@@ -23,11 +23,13 @@ from bot.channels.line.client import LineApiClient
 from bot.channels.line.config import LineConfig
 from bot.channels.line.dedup import EventMemory
 from bot.channels.line.events import LineEvent, PayloadError, parse_body
+from bot.channels.line.keep import ChecklistKeeper
 from bot.channels.line.processor import CHANNEL_NAME, HANDLED_EVENTS, EventProcessor, OnNewMessage, tell
 from bot.channels.line.serial import SerialJobs
 from bot.channels.line.signature import verify_signature
 from bot.channels.line.texts import LineTexts, load_texts
 from bot.crisis import CrisisDesk, load_desk
+from bot.dialogue.live import LiveKnowledge
 from bot.language import LanguageDesk
 from bot.language import load_desk as load_language_desk
 from bot.training import model_path
@@ -133,6 +135,7 @@ class LineInput(InputChannel):
             self._tracker_store,
             crisis=self._crisis,
             languages=_language_desk(conf.data_dir),
+            keeper=ChecklistKeeper(LiveKnowledge(conf, faq=_no_faq).now),
         )
 
     def _tracker_store(self) -> TrackerStore | None:
@@ -207,6 +210,11 @@ async def _read_capped(request: Request, limit: int) -> bytes | None:
 
 def _error(status: int, code: str, detail: str) -> HTTPResponse:
     return response.json({"error": code, "detail": detail}, status=status)
+
+
+def _no_faq() -> None:
+    """Checklists need no FAQ: the keeper's knowledge leaves the FAQ base closed."""
+    return None
 
 
 def _language_desk(data_dir) -> LanguageDesk | None:

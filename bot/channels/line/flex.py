@@ -2,8 +2,9 @@
 
 The card is built from the structured part of a bot message, ``custom["madoguchi"]`` with
 ``kind: procedure``. Accepted fields (all display-ready strings; the action composes them from the data
-files): ``name`` (required), ``summary`` and/or ``summary_easy`` (``easy: true`` picks the easy one),
-``deadline``, ``bring`` (list or text),
+files): ``name`` (required), ``summary`` and/or ``summary_easy`` (``easy: true`` picks the easy one, and
+the rows of ``easy_fields`` when the card has them: every field in やさしい日本語), ``deadline``,
+``bring`` (list or text),
 ``fee``, ``where`` (list or text), ``online`` (``{"url", "requires_mynumber_card"}``; flat ``online_url`` /
 ``requires_mynumber_card`` also accepted), ``department`` (``{"name", "phone"}`` or a name) and ``phone``.
 Labels come from ``data/line/messages.yml`` (``card:``).
@@ -99,11 +100,13 @@ def procedure_bubble(card: Mapping[str, Any], labels: Mapping[str, str], alt_tex
     summary = _summary(card)
     if summary:
         body.append({"type": "text", "text": summary, "wrap": True, "size": "sm"})
+    easy = card.get("easy_fields") if card.get("easy") is True else None
+    fields, suffix = (easy, "_easy") if isinstance(easy, Mapping) else (card, "")
     rows = [
-        (labels["deadline"], _text(card.get("deadline"))),
-        (labels["bring"], _joined(card.get("bring"))),
-        (labels["fee"], _text(card.get("fee"))),
-        (labels["where"], _joined(card.get("where"), separator=" / ")),
+        (labels["deadline" + suffix], _text(fields.get("deadline"))),
+        (labels["bring" + suffix], _joined(fields.get("bring"))),
+        (labels["fee" + suffix], _text(fields.get("fee"))),
+        (labels["where" + suffix], _joined(fields.get("where"), separator=" / ")),
     ]
     detail_rows = [_row(label, value) for label, value in rows if value]
     if detail_rows:

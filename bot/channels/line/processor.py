@@ -21,6 +21,7 @@ from bot.channels.line.dedup import EventMemory
 from bot.channels.line.events import LineEvent
 from bot.channels.line.forget import delete_conversation
 from bot.channels.line.identity import conversation_id
+from bot.channels.line.keep import ChecklistKeeper
 from bot.channels.line.render import batches, render_turn, text_message
 from bot.channels.line.texts import LineTexts
 from bot.crisis import BackgroundTurns, CrisisDesk
@@ -70,6 +71,7 @@ class EventProcessor:
         crisis: CrisisDesk | None = None,
         languages: LanguageDesk | None = None,
         usage: TurnRecorder | None = None,
+        keeper: ChecklistKeeper | None = None,
     ) -> None:
         """Wires the processor.
 
@@ -83,6 +85,7 @@ class EventProcessor:
             crisis: answers a crisis from data when the turn fails or is slow (none: error text only).
             languages: answers messages not in Japanese from data (none: every message goes to Rasa).
             usage: records each turn for 利用状況 (default: the project's stores).
+            keeper: answers 「このリストを残す」 postbacks (none: they go to Rasa like any postback).
         """
         self._config = config
         self._client = client
@@ -93,6 +96,7 @@ class EventProcessor:
         self._crisis = crisis
         self._languages = languages
         self._usage = usage or TurnRecorder()
+        self._keeper = keeper
         self._background = BackgroundTurns(
             lambda error: logger.error(
                 "line: a crisis turn failed in the background (%s)", type(error).__name__
@@ -116,7 +120,9 @@ class EventProcessor:
         if event.type == "message":
             await self._on_message(event)
         elif event.type == "postback":
-            if event.postback_data:
+            if self._keeper is not None and self._keeper.wants(event.postback_data):
+                await self._keep(event, event.postback_data)
+            elif event.postback_data:
                 await self._turn(event, event.postback_data)
         elif event.type == "follow":
             await self._send(event, render_turn([self._texts.follow], self._texts.card))
@@ -135,6 +141,15 @@ class EventProcessor:
                 "line: event memory unavailable (%s); answering without de-duplication", type(error).__name__
             )
             return False
+
+    async def _keep(self, event: LineEvent, data: str) -> None:
+        """「このリストを残す」: the checklist again as plain text (the error text if it is unknown)."""
+        try:
+            objects = self._keeper.answer(data)
+        except Exception as error:  # noqa: BLE001 — the resident always gets an answer
+            logger.error("line: keeping a checklist failed (%s)", type(error).__name__, exc_info=error)
+            objects = None
+        await self._send(event, objects or [text_message(self.error_text())])
 
     async def _on_message(self, event: LineEvent) -> None:
         if event.message_type == "text" and event.text and event.text.strip():

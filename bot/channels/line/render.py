@@ -46,6 +46,9 @@ def render_turn(messages: Iterable[Mapping[str, Any]], card_labels: Mapping[str,
     buttons: list[Mapping[str, Any]] = []
     for message in messages:
         objects.extend(_objects_for(message, card_labels))
+        keep = keep_button(message.get("custom"), card_labels)
+        if keep:
+            buttons.append(keep)  # first: a long checklist has more procedures than quick replies
         for key in ("buttons", "quick_replies"):
             value = message.get(key)
             if isinstance(value, list):
@@ -146,6 +149,22 @@ def _passthrough(custom: Any) -> list[dict[str, Any]]:
 def utf16_len(text: str) -> int:
     """Length as LINE counts it (UTF-16 code units; an emoji outside the BMP counts 2)."""
     return len(text.encode("utf-16-le")) // 2
+
+
+#: Postback data of 「このリストを残す」: ``madoguchi:keep:<life event id>/<option id or nothing>``. It is
+#: answered by the LINE channel itself (:mod:`bot.channels.line.keep`), never sent to Rasa.
+KEEP_PREFIX = "madoguchi:keep:"
+
+
+def keep_button(custom: Any, card_labels: Mapping[str, str]) -> dict[str, str] | None:
+    """The 「このリストを残す」 button of a checklist answer (``custom.madoguchi`` of kind checklist)."""
+    card = custom.get("madoguchi") if isinstance(custom, Mapping) else None
+    if not isinstance(card, Mapping) or card.get("kind") != "checklist":
+        return None
+    event, option = card.get("life_event"), card.get("option")
+    if not isinstance(event, str) or not event or not (option is None or isinstance(option, str)):
+        return None
+    return {"title": card_labels["keep_checklist"], "payload": f"{KEEP_PREFIX}{event}/{option or ''}"}
 
 
 def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:

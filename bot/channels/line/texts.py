@@ -11,7 +11,23 @@ import yaml
 
 MESSAGES_FILE = "messages.yml"
 UNSUPPORTED_KINDS = ("sticker", "image", "video", "audio", "file", "location", "other")
-CARD_LABELS = ("deadline", "bring", "fee", "where", "online", "phone", "mynumber_card", "call")
+CARD_LABELS = (
+    "deadline",
+    "bring",
+    "fee",
+    "where",
+    "online",
+    "phone",
+    "mynumber_card",
+    "call",
+    # the same labels when やさしい日本語 is on (the card's easy_fields are shown)
+    "deadline_easy",
+    "bring_easy",
+    "fee_easy",
+    "where_easy",
+    # the quick reply that sends a checklist again as a message to keep (pin, forward, save to Keep)
+    "keep_checklist",
+)
 
 
 class TextsError(ValueError):
