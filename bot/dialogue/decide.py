@@ -65,7 +65,14 @@ def named_procedure(
 
 
 def _resolved(u: Understood, k: Knowledge) -> Turn:
-    resolution = resolve(u.text, understood_intent(u.intent, list(u.ranking)), k.catalog, k.faq)
+    resolution = resolve(
+        u.text,
+        understood_intent(u.intent, list(u.ranking)),
+        k.catalog,
+        k.faq,
+        meaning=k.neighbours(u.text),
+        asked=k.asked,
+    )
     return compose.answer_resolution(k, resolution, u.text, u.easy)
 
 

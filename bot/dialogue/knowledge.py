@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Callable
 
+from bot.knowledge.asked import AskedActions
 from bot.knowledge.catalog import Catalog
+from bot.understanding.meaning import Neighbours
 
 
 class Messages:
@@ -43,6 +45,8 @@ class Knowledge:
         messages: the texts of data/messages.yml.
         menu: procedure ids offered when nothing is named (data/menu.yml).
         now: the moment of the turn (aware, Japan time), for "open now?".
+        meaning: text -> its nearest procedures and life events by meaning (None: words only).
+        asked: the action vocabulary that chooses among sibling procedures (None: none).
     """
 
     catalog: Catalog
@@ -50,3 +54,9 @@ class Knowledge:
     messages: Messages
     menu: tuple[str, ...]
     now: datetime
+    meaning: Callable[[str], Neighbours] | None = None
+    asked: AskedActions | None = None
+
+    def neighbours(self, text: str) -> Neighbours | None:
+        """The message's neighbours by meaning, or None without the semantic layer."""
+        return self.meaning(text) if self.meaning is not None and text else None
