@@ -89,7 +89,7 @@ def explain(text: str, parsed: dict, config, meaning: bool = True) -> dict[str, 
     """What the core decides for ``text`` with the NLU's ``parsed`` data, and every source's scores."""
     from bot.dialogue.decide import Ask, decide
     from bot.dialogue.live import LiveKnowledge
-    from bot.dialogue.resolve import resolve, understood_intent
+    from bot.dialogue.resolve import matchable, resolve, understood_intent
     from bot.dialogue.understood import Understood
 
     encoder = None
@@ -116,7 +116,9 @@ def explain(text: str, parsed: dict, config, meaning: bool = True) -> dict[str, 
         report["answer"] = {"kind": "rule", "response": f"(data/rules.yml answers the intent {intent})"}
         return report
     resolved_intent = understood_intent(intent, list(ranking))
-    resolution = resolve(text, resolved_intent, k.catalog, k.faq, meaning=k.neighbours(text), asked=k.asked)
+    resolution = resolve(
+        text, resolved_intent, k.catalog, k.faq, meaning=k.neighbours(matchable(text)), asked=k.asked
+    )
     report["sources"] = _sources(resolution.signals, k)
     understood = Understood(text=text, intent=intent, ranking=ranking, crisis=crisis)
     turn = decide(Ask(ask), understood, k)

@@ -15,6 +15,7 @@ from bot.dialogue.replies import Reply, Turn, text
 from bot.dialogue.resolve import (
     PROCEDURE_SURE,
     Resolution,
+    matchable,
     named_in_text,
     resolve,
     understood_intent,
@@ -70,8 +71,9 @@ def _resolved(u: Understood, k: Knowledge) -> Turn:
         understood_intent(u.intent, list(u.ranking)),
         k.catalog,
         k.faq,
-        meaning=k.neighbours(u.text),
+        meaning=k.neighbours(matchable(u.text)),
         asked=k.asked,
+        similarity=k.similarity,
     )
     return compose.answer_resolution(k, resolution, u.text, u.easy)
 

@@ -47,6 +47,7 @@ class Knowledge:
         now: the moment of the turn (aware, Japan time), for "open now?".
         meaning: text -> its nearest procedures and life events by meaning (None: words only).
         asked: the action vocabulary that chooses among sibling procedures (None: none).
+        similarity: (message, other text) -> cosine of their meanings (None: words only).
     """
 
     catalog: Catalog
@@ -56,6 +57,7 @@ class Knowledge:
     now: datetime
     meaning: Callable[[str], Neighbours] | None = None
     asked: AskedActions | None = None
+    similarity: Callable[[str, str], float] | None = None
 
     def neighbours(self, text: str) -> Neighbours | None:
         """The message's neighbours by meaning, or None without the semantic layer."""

@@ -161,6 +161,7 @@ class LiveKnowledge:
             menu=self.menu(),
             now=self.clock(),
             meaning=meaning.neighbours if meaning is not None else None,
+            similarity=meaning.similarity if meaning is not None else None,
             asked=self.asked(),
         )
 
@@ -168,7 +169,8 @@ class LiveKnowledge:
 def _meaning(catalog: Catalog, examples: Path, encoder: Any, cache: Path):
     from bot.understanding.meaning import Meaning, build_index, catalog_rows, load_examples
 
-    return Meaning(build_index(catalog_rows(catalog, load_examples(examples)), encoder, cache), encoder)
+    rows = catalog_rows(catalog, load_examples(examples))
+    return Meaning(build_index(rows, encoder, cache), encoder, cache_dir=cache)
 
 
 def _live_faq(settings: Settings) -> Callable[[], Any]:

@@ -15,7 +15,9 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass, field
+from typing import Callable
 
+from bot import romaji
 from bot.dialogue.replies import payload
 from bot.knowledge.asked import AskedActions
 from bot.knowledge.catalog import Catalog, LifeEvent, LifeEventOption, Procedure
@@ -64,6 +66,10 @@ MEANING_WEIGHT = 2.0
 MEANING_FLOOR = 0.8
 #: A life event nearest by meaning, when the words named neither a procedure nor an event.
 MEANING_LIFE_EVENT_SURE = 0.89
+#: A confident FAQ entry answers instead of a procedure the words named when its question's cosine with
+#: the message is at least FAQ_PARAPHRASE and leads the procedure's nearest text by FAQ_LEAD.
+FAQ_PARAPHRASE = 0.92
+FAQ_LEAD = 0.01
 #: A winner leading the runner-up by less than this (fused scores) is answered with 「もしかして」
 #: alternatives beside it, and the turn goes to the staff review list.
 THIN_MARGIN = 0.03
@@ -131,13 +137,18 @@ def resolve(
     faq_snapshot=None,
     meaning: Neighbours | None = None,
     asked: AskedActions | None = None,
+    similarity: Callable[[str, str], float] | None = None,
 ) -> Resolution:
     """Resolves free text to an answer (see the module docstring for the order).
 
     Args:
         meaning: the message's nearest procedures and life events by meaning (None: words only).
         asked: the action vocabulary choosing among sibling procedures (None: none).
+        similarity: (message, text) -> cosine; with it a confident FAQ entry whose question means the
+            message better than the procedure's texts do wins over the procedure (see
+            :func:`_faq_over_procedure`).
     """
+    text = matchable(text)
     matches = catalog.match(text, top_k=5, min_score=PROCEDURE_SUGGEST) if text else []
     life = catalog.match_life_event_scored(text) if text else None
     fused = fused_scores(matches, meaning)
@@ -151,6 +162,32 @@ def resolve(
     )
     resolution = _resolve(text, intent, catalog, faq_snapshot, matches, life, fused, asked, signals)
     resolution.signals = resolution.signals or signals
+    if resolution.kind == "procedure" and similarity is not None:
+        return _faq_over_procedure(text, resolution, faq_snapshot, similarity)
+    return resolution
+
+
+def _faq_over_procedure(text: str, resolution: Resolution, snapshot, similarity) -> Resolution:
+    """Catalog and FAQ weighed by meaning: a confident FAQ entry whose question is nearer to the message
+    (cosine) than the chosen procedure's nearest text, by :data:`FAQ_LEAD`, answers instead
+    (市役所の駐車場は無料ですか: the FAQ's 市役所に駐車場はありますか, not the 開庁時間 card)."""
+    faq_results, faq_level = search_faq(snapshot, text)
+    signals = resolution.signals
+    signals = Signals(**{**signals.__dict__, "faq": tuple(faq_results[:5]), "faq_level": faq_level})
+    resolution.signals = signals
+    if faq_level != "confident" or signals.meaning is None or resolution.reason.startswith("action:"):
+        return resolution
+    entry = snapshot.entries[faq_results[0][0]]
+    faq_cosine = similarity(text, entry.question)
+    procedure_cosine = signals.meaning.procedure_score(resolution.procedure.id)
+    if faq_cosine >= FAQ_PARAPHRASE and faq_cosine >= procedure_cosine + FAQ_LEAD:
+        return Resolution(
+            "faq",
+            faq_entry=entry,
+            guesses=[f"faq:{entry.id}", resolution.procedure.id],
+            reason=f"faq_meaning {faq_cosine:.3f}>{procedure_cosine:.3f}",
+            signals=signals,
+        )
     return resolution
 
 
@@ -341,6 +378,12 @@ def understood_intent(intent: str, ranking: list[dict]) -> str:
     return intent
 
 
+def matchable(text: str) -> str:
+    """The text the catalog is matched with: a romaji message in hiragana (juuminhyou wo toritai), else
+    the text itself."""
+    return romaji.to_kana(text) if text and romaji.looks_like_romaji(text) else text
+
+
 def named_in_text(catalog: Catalog, text: str, generic: str | None = None) -> str | None:
     """The procedure id the words name best (None when none matches).
 
@@ -351,7 +394,7 @@ def named_in_text(catalog: Catalog, text: str, generic: str | None = None) -> st
             is the best match and another procedure scores within :data:`GENERIC_MARGIN` of it, that
             procedure is meant.
     """
-    matches = catalog.match(text, top_k=3)
+    matches = catalog.match(matchable(text), top_k=3)
     if not matches:
         return None
     best_id, best_score = matches[0]

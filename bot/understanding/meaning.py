@@ -136,9 +136,12 @@ class Meaning:
     """A message's neighbours in one index, with the last few message vectors kept (one embedding per
     message, however many times a turn asks)."""
 
-    def __init__(self, index: MeaningIndex, encoder, remember: int = 8) -> None:
+    def __init__(
+        self, index: MeaningIndex, encoder, remember: int = 8, cache_dir: Path | None = None
+    ) -> None:
         self.index = index
         self._encoder = encoder
+        self._cache_dir = cache_dir
         self._remember = remember
         self._vectors: dict[str, np.ndarray] = {}
 
@@ -151,6 +154,15 @@ class Meaning:
                 self._vectors.pop(next(iter(self._vectors)))
             self._vectors[text] = found
         return found
+
+    def similarity(self, text: str, other: str) -> float:
+        """The cosine of a message with another text (an FAQ question: embedded once, cached on disk)."""
+        from bot.understanding.cache import embed_cached
+
+        if not text.strip() or not other.strip():
+            return 0.0
+        vector = embed_cached(self._encoder, [other], self._cache_dir, "query")[0]
+        return round(float(self.vector(text) @ vector), 4)
 
     def neighbours(self, text: str, top_k: int = 5) -> Neighbours:
         """The procedures and life events nearest to a message (empty for empty text)."""
