@@ -59,3 +59,18 @@ def test_match_lists_procedures_and_life_event(capsys) -> None:
     out = capsys.readouterr().out.splitlines()
     assert out[0].split()[1] == "tennyu"
     assert out[-1] == "life event: moving / in"
+
+
+def test_check_names_problems_of_the_action_words_and_meaning_examples(tmp_path, capsys) -> None:
+    data = tmp_path / "data"
+    shutil.copytree(REAL_DATA, data)
+    actions = (data / "asked_actions.yml").read_text(encoding="utf-8")
+    (data / "asked_actions.yml").write_text(
+        actions.replace("lost: mynumber_lost", "lost: mynumber_gone", 1), encoding="utf-8"
+    )
+    (data / "meaning.yml").write_text("procedures:\n  nothing_here: [例文]\nlife_events: {}\n", encoding="utf-8")
+
+    assert main(["catalog", "check", "--data", str(data)]) == 1
+    err = capsys.readouterr().err
+    assert "asked_actions.yml: groups: 1: mynumber_gone: no such procedure in the catalog" in err
+    assert "meaning.yml: procedures: nothing_here: no such id in the catalog" in err
