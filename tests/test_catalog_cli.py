@@ -68,7 +68,8 @@ def test_check_names_problems_of_the_action_words_and_meaning_examples(tmp_path,
     (data / "asked_actions.yml").write_text(
         actions.replace("lost: mynumber_lost", "lost: mynumber_gone", 1), encoding="utf-8"
     )
-    (data / "meaning.yml").write_text("procedures:\n  nothing_here: [例文]\nlife_events: {}\n", encoding="utf-8")
+    examples = "procedures:\n  nothing_here: [例文]\nlife_events: {}\n"
+    (data / "meaning.yml").write_text(examples, encoding="utf-8")
 
     assert main(["catalog", "check", "--data", str(data)]) == 1
     err = capsys.readouterr().err
