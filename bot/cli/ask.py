@@ -117,7 +117,13 @@ def explain(text: str, parsed: dict, config, meaning: bool = True) -> dict[str, 
         return report
     resolved_intent = understood_intent(intent, list(ranking))
     resolution = resolve(
-        text, resolved_intent, k.catalog, k.faq, meaning=k.neighbours(matchable(text)), asked=k.asked
+        text,
+        resolved_intent,
+        k.catalog,
+        k.faq,
+        meaning=k.neighbours(matchable(text)),
+        asked=k.asked,
+        similarity=k.similarity,
     )
     report["sources"] = _sources(resolution.signals, k)
     understood = Understood(text=text, intent=intent, ranking=ranking, crisis=crisis)

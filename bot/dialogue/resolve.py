@@ -21,6 +21,7 @@ from bot import romaji
 from bot.dialogue.replies import payload
 from bot.knowledge.asked import AskedActions
 from bot.knowledge.catalog import Catalog, LifeEvent, LifeEventOption, Procedure
+from bot.knowledge.catalog.matching import fold
 from bot.understanding.meaning import Neighbours
 
 logger = logging.getLogger(__name__)
@@ -52,24 +53,30 @@ _QUESTION_BREAK = re.compile(r"[。？?！!\n]+|(?:それと|それから|あと
 
 
 #: The meaning signal (:mod:`bot.understanding.meaning`): cosines of e5 vectors, where unrelated
-#: sentences sit near 0.78. Chosen on the tune halves of blind sets 4 and 5 and of dev_questions
-#: (`python -m bench.resolve_check --meaning`), see :data:`MEANING_SURE`.
+#: sentences sit near 0.86-0.89 and the right procedure of a paraphrase near 0.90-0.96. Chosen by a sweep on
+#: the tune halves of blind sets 4 and 5 (NLU intents of the trained model, FAQ on; sure 0.90-0.91 x margin
+#: 0-0.04 x weight 0/2/4): 0.90 / 0.00 / 2.0 named 89 of 109 tune questions, 0.90 / 0.01 87, 0.91 / 0.00 86;
+#: words only 79.
 #: A procedure nearest by meaning is answered, when the words named nothing surely, if its cosine is at
 #: least this and leads the second procedure by :data:`MEANING_MARGIN`.
-MEANING_SURE = 0.88
-MEANING_MARGIN = 0.01
+MEANING_SURE = 0.90
+MEANING_MARGIN = 0.0
 #: Below MEANING_SURE, a nearest procedure at least this near is offered as a suggestion.
-MEANING_SUGGEST = 0.84
-#: Weight of the meaning cosine (above :data:`MEANING_FLOOR`) added to a word score when two procedures
-#: the words match are compared (a related procedure named in passing loses to the one asked about).
+MEANING_SUGGEST = 0.88
+#: Weight of the meaning cosine (above :data:`MEANING_FLOOR`, the noise floor) added to a word score when
+#: procedures the words name surely are compared (a related procedure named in passing loses to the one
+#: asked about).
 MEANING_WEIGHT = 2.0
-MEANING_FLOOR = 0.8
-#: A life event nearest by meaning, when the words named neither a procedure nor an event.
-MEANING_LIFE_EVENT_SURE = 0.89
+MEANING_FLOOR = 0.88
+#: A life event nearest by meaning, when the words named neither a procedure nor an event (not swept:
+#: set above every unrelated message seen on the tune halves, 0.92).
+MEANING_LIFE_EVENT_SURE = 0.94
 #: A confident FAQ entry answers instead of a procedure the words named when its question's cosine with
 #: the message is at least FAQ_PARAPHRASE and leads the procedure's nearest text by FAQ_LEAD.
+#: 0.01 took two tune questions from their right cards (近くの避難所はどこですか 1.000 vs 0.985; a 国民年金
+#: question 0.969 vs 0.942); 0.03 keeps them and still lets the issue's 駐車場 example go to the FAQ.
 FAQ_PARAPHRASE = 0.92
-FAQ_LEAD = 0.01
+FAQ_LEAD = 0.03
 #: A winner leading the runner-up by less than this (fused scores) is answered with 「もしかして」
 #: alternatives beside it, and the turn goes to the staff review list.
 THIN_MARGIN = 0.03
@@ -196,7 +203,7 @@ def _resolve(text, intent, catalog, faq_snapshot, matches, life, fused, asked, s
     top_id, top_score = matches[0] if matches else (None, 0.0)
     if life and top_score <= life[2] + LIFE_EVENT_MARGIN.get(intent, DEFAULT_LIFE_EVENT_MARGIN):
         if not _names_the_option(life[0], life[1], top_id, top_score) and not _named_in_situation(
-            top_score, life[2]
+            catalog, text, top_id, top_score, life
         ):
             return Resolution(
                 "life_event",
@@ -270,10 +277,18 @@ def _resolve(text, intent, catalog, faq_snapshot, matches, life, fused, asked, s
     )
 
 
-def _named_in_situation(top_score: float, life_score: float) -> bool:
-    """Whether a procedure is named clearly inside a described situation (子どもが生まれたので児童手当の
-    申請を): its card answers, the life event's checklist is offered as a button."""
-    return top_score >= PROCEDURE_SURE and top_score > life_score
+def _named_in_situation(
+    catalog: Catalog, text: str, top_id: str | None, top_score: float, life: tuple
+) -> bool:
+    """Whether a procedure is named inside a described situation in words of its own
+    (子どもが生まれたので児童手当の申請を: 児童手当 is not the situation's 生まれた): its card answers and
+    the life event's checklist is offered as a button. When the procedure's alias and the event's trigger
+    are the same words (市内で引っ越し予定、やること全部: 引っ越し), the situation is what is asked."""
+    if top_id is None or top_score < PROCEDURE_SURE or top_score <= life[2]:
+        return False
+    alias = fold(catalog.matched_phrase(text, top_id) or "")
+    trigger = fold(catalog.matched_trigger(text, life[0].id) or "")
+    return bool(alias and trigger) and trigger not in alias and alias not in trigger
 
 
 def _checklist_offer(life: tuple[LifeEvent, LifeEventOption | None, float]) -> tuple[str, str, str]:

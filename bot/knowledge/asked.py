@@ -7,7 +7,9 @@ Data: ``data/asked_actions.yml`` (staff edit it; nothing of it is in Python):
   of the message's words compared by reading, whatever the inflection or kana/kanji spelling
   (なくしました and 失くしてしまった both say 無くす, ``lost``);
 - ``groups:`` sibling procedures (``members``) and, in ``choose``, which procedure answers each action,
-  the first listed winning when the message says more than one (受け取ったけど暗証番号を忘れた: ``pin``).
+  the one said last winning when the message says more than one (the asked action ends a Japanese
+  sentence: 受け取ったけど暗証番号を忘れた is ``pin``; 会社を辞めて保険がなくなった、国保に入りたい is
+  ``join``), and of two said at the same place the first listed.
 
 :meth:`AskedActions.choose` turns a candidate procedure into the sibling the words ask for
 (マイナンバーカードがなくなった: candidate ``mynumber_apply`` → ``mynumber_lost``). Plain Python.
@@ -59,16 +61,21 @@ class AskedActions:
 
     def found(self, text: str) -> dict[str, str]:
         """The actions the text says, each with the word that said it."""
+        return {action: word for action, (_end, word) in self.found_at(text).items()}
+
+    def found_at(self, text: str) -> dict[str, tuple[int, str]]:
+        """The actions the text says, each with where its last mention ends (an offset in the
+        normalized text) and the word that said it."""
         if not text or not self.words:
             return {}
-        spelled = normalize(text).replace(" ", "")
-        keys = _text_keys(text)
-        out = {}
+        spelled = normalize(text)
+        keys, ends = _text_keys(spelled)
+        out: dict[str, tuple[int, str]] = {}
         for action, forms in self._forms.items():
             for word, norm, word_keys in forms:
-                if (norm and norm in spelled) or (word_keys and _contains(keys, word_keys)):
-                    out[action] = word
-                    break
+                end = max(_spelled_end(spelled, norm), _keys_end(keys, ends, word_keys))
+                if end >= 0 and end > out.get(action, (-1, ""))[0]:
+                    out[action] = (end, word)
         return out
 
     def group_of(self, procedure_id: str) -> SiblingGroup | None:
@@ -81,11 +88,14 @@ class AskedActions:
         group = self.group_of(procedure_id)
         if group is None:
             return None
-        said = self.found(text)
-        for action, target in group.choose:
-            if action in said:
-                return target, action
-        return None
+        said = self.found_at(text)
+        ranked = [
+            (said[a][0], -rank, a, target) for rank, (a, target) in enumerate(group.choose) if a in said
+        ]
+        if not ranked:
+            return None
+        _end, _rank, action, target = max(ranked)
+        return target, action
 
 
 @functools.lru_cache(maxsize=4096)
@@ -103,13 +113,23 @@ def _content_keys(word: str) -> tuple[str, ...]:
     return tuple(_lemma_key(m.lemma) for m in morphs)
 
 
-def _text_keys(text: str) -> tuple[str, ...]:
-    return tuple(_lemma_key(m.lemma) for m in analyze(text, "A") if m.pos and m.pos[0] not in FUNCTION_POS)
+def _text_keys(normalized: str) -> tuple[tuple[str, ...], tuple[int, ...]]:
+    """The keys of a text's content words and where each word ends."""
+    morphs = [m for m in analyze(normalized, "A") if m.pos and m.pos[0] not in FUNCTION_POS]
+    return tuple(_lemma_key(m.lemma) for m in morphs), tuple(m.end for m in morphs)
 
 
-def _contains(keys: tuple[str, ...], part: tuple[str, ...]) -> bool:
+def _spelled_end(spelled: str, norm: str) -> int:
+    """Where the last occurrence of a word's spelling ends (-1 when absent)."""
+    at = spelled.rfind(norm) if norm else -1
+    return at + len(norm) if at >= 0 else -1
+
+
+def _keys_end(keys: tuple[str, ...], ends: tuple[int, ...], part: tuple[str, ...]) -> int:
+    """Where the last run of ``part`` in ``keys`` ends (-1 when absent or ``part`` is empty)."""
     n = len(part)
-    return any(keys[i : i + n] == part for i in range(len(keys) - n + 1))
+    found = [ends[i + n - 1] for i in range(len(keys) - n + 1) if n and keys[i : i + n] == part]
+    return found[-1] if found else -1
 
 
 def load_asked_actions(data_dir: Path, procedure_ids: Iterable[str] | None = None) -> AskedActions:
