@@ -142,6 +142,8 @@ class Meaning:
         self.index = index
         self._encoder = encoder
         self._cache_dir = cache_dir
+        #: vectors of the FAQ questions compared so far (content, not residents' words)
+        self._others: dict[str, np.ndarray] = {}
         self._remember = remember
         self._vectors: dict[str, np.ndarray] = {}
 
@@ -161,7 +163,10 @@ class Meaning:
 
         if not text.strip() or not other.strip():
             return 0.0
-        vector = embed_cached(self._encoder, [other], self._cache_dir, "query")[0]
+        vector = self._others.get(other)
+        if vector is None:
+            vector = embed_cached(self._encoder, [other], self._cache_dir, "query")[0]
+            self._others[other] = vector
         return round(float(self.vector(text) @ vector), 4)
 
     def neighbours(self, text: str, top_k: int = 5) -> Neighbours:
