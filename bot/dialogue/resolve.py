@@ -56,7 +56,7 @@ _QUESTION_BREAK = re.compile(r"[。？?！!\n]+|(?:それと|それから|あと
 #: sentences sit near 0.86-0.89 and the right procedure of a paraphrase near 0.90-0.96. Chosen by a sweep on
 #: the tune halves of blind sets 4 and 5 (NLU intents of the trained model, FAQ on; sure 0.90-0.91 x margin
 #: 0-0.04 x weight 0/2/4): 0.90 / 0.00 / 2.0 named 89 of 109 tune questions, 0.90 / 0.01 87, 0.91 / 0.00 86;
-#: words only 79.
+#: (offline: resolve() on cached NLU intents of those halves, the sample FAQ loaded).
 #: A procedure nearest by meaning is answered, when the words named nothing surely, if its cosine is at
 #: least this and leads the second procedure by :data:`MEANING_MARGIN`.
 MEANING_SURE = 0.90
