@@ -21,11 +21,16 @@ class Context:
     """The process's knowledge (catalog, FAQ, messages, menu, clock) and stores (opened on first use)."""
 
     def __init__(
-        self, settings: Settings, clock: Clock = now_jst, faq: Callable[[], Any] | None = None
+        self,
+        settings: Settings,
+        clock: Clock = now_jst,
+        faq: Callable[[], Any] | None = None,
+        encoder: Any = None,
     ) -> None:
-        """``faq``: the FAQ snapshot source (default: the live base; tests give a fixed snapshot)."""
+        """``faq``: the FAQ snapshot source (default: the live base; tests give a fixed snapshot).
+        ``encoder``: the semantic layer's sentence encoder (None: the catalog is matched by words only)."""
         self.settings = settings
-        self.knowledge = LiveKnowledge(settings, clock, faq)
+        self.knowledge = LiveKnowledge(settings, clock, faq, encoder)
         self._stores = None
         self._salt: bytes | None = None
         self._lock = threading.Lock()
@@ -65,7 +70,9 @@ _default_lock = threading.Lock()
 
 @functools.cache
 def _made_once() -> Context:
-    return Context(settings_module.load())
+    from bot.understanding.encoder import default_encoder
+
+    return Context(settings_module.load(), encoder=default_encoder())
 
 
 def default() -> Context:

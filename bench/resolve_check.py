@@ -22,8 +22,13 @@ judged by the intent, ``ask_details``/``ask_online`` take the best catalog match
 ``life_event``, ``inform`` and ``nlu_fallback`` go to ``resolve`` with that intent, anything else
 (out_of_scope, greet …) is a miss. This is the closest to ``bench/unseen_check.py`` without a running bot.
 
+With ``--meaning`` the resolver also gets what the action server gives it: the semantic index of the catalog
+(:mod:`bot.understanding.meaning`), the action words of ``data/asked_actions.yml`` and the sample FAQ (for
+the catalog-vs-FAQ weighing); ``--cost`` then prints the milliseconds per message of the resolver with and
+without the meaning signal (the sentence embedding included).
+
 ``python -m bench.resolve_check [--questions FILE] [--intent INTENT] [--split tune|check|all] [--safety]
-[--nlu-model PATH]``
+[--nlu-model PATH] [--meaning [--cost]]``
 """
 
 from __future__ import annotations
@@ -115,7 +120,66 @@ def nlu_classifier(model_path: Path):
     return classify
 
 
-def check_with_nlu(questions: list[dict], classify) -> list[Verdict]:
+class Semantic:
+    """What the action server adds to the resolver: meaning, action words, the FAQ (``--meaning``)."""
+
+    def __init__(self, catalog, data_dir: Path, var_dir: Path) -> None:
+        import tempfile
+
+        from bot.dialogue.live import MEANING_FILE
+        from bot.knowledge.asked import load_asked_actions
+        from bot.knowledge.faq.import_export import ensure_live_base
+        from bot.knowledge.faq.live_base import LiveFaq
+        from bot.understanding.encoder import default_encoder
+        from bot.understanding.meaning import Meaning, build_index, catalog_rows, load_examples
+
+        encoder = default_encoder()
+        rows = catalog_rows(catalog, load_examples(data_dir / MEANING_FILE))
+        cache = var_dir / "embeddings"
+        self.meaning = Meaning(build_index(rows, encoder, cache), encoder, cache_dir=cache)
+        self.asked = load_asked_actions(data_dir, catalog.procedures)
+        faq_dir = Path(tempfile.mkdtemp(prefix="resolve-check-faq-"))
+        ensure_live_base(faq_dir, data_dir / "faq" / "sample_faq.csv")
+        self.faq = LiveFaq(faq_dir).snapshot()
+
+    def resolve(self, text: str, intent: str, catalog):
+        from bot.dialogue.resolve import matchable, resolve
+
+        return resolve(
+            text,
+            intent,
+            catalog,
+            self.faq,
+            meaning=self.meaning.neighbours(matchable(text)),
+            asked=self.asked,
+            similarity=self.meaning.similarity,
+        )
+
+
+def cost(questions: list[dict], catalog, semantic: Semantic) -> None:
+    """Milliseconds per message of the resolver, words only and with meaning (embedding included)."""
+    import statistics
+    import time
+
+    from bot.dialogue.resolve import resolve
+
+    def timed(fn) -> list[float]:
+        out = []
+        for q in questions:
+            started = time.perf_counter()
+            fn(q["text"])
+            out.append((time.perf_counter() - started) * 1000)
+        return sorted(out)
+
+    words = timed(lambda t: resolve(t, "ask_procedure", catalog, semantic.faq))
+    semantic.meaning._vectors.clear()
+    full = timed(lambda t: semantic.resolve(t, "ask_procedure", catalog))
+    for name, ms in (("words only", words), ("with meaning", full)):
+        p95 = ms[int(0.95 * (len(ms) - 1))]
+        print(f"{name:13} {len(ms)} messages  p50 {statistics.median(ms):.1f} ms  p95 {p95:.1f} ms")
+
+
+def check_with_nlu(questions: list[dict], classify, semantic: Semantic | None = None) -> list[Verdict]:
     """Judges every question after routing it by the NLU intent (see the module docstring)."""
     from bot import settings
     from bot.dialogue.decide import ONLINE_OVERVIEW_ID
@@ -135,7 +199,10 @@ def check_with_nlu(questions: list[dict], classify) -> list[Verdict]:
             ok = intent in PHONE_INTENTS
             verdicts.append(Verdict(text, expect, kind, ok, ok, f"intent:{intent}"))
         elif intent in RESOLVED_INTENTS:
-            resolution = resolve(text, intent, catalog, None)
+            if semantic is not None:
+                resolution = semantic.resolve(text, intent, catalog)
+            else:
+                resolution = resolve(text, intent, catalog, None)
             strict, lenient = judge_resolution(expect, resolution)
             verdicts.append(Verdict(text, expect, kind, strict, lenient, f"{intent}->{describe(resolution)}"))
         elif intent in NAMED_INTENTS:
@@ -148,7 +215,9 @@ def check_with_nlu(questions: list[dict], classify) -> list[Verdict]:
     return verdicts
 
 
-def check(questions: list[dict], intent: str, with_safety: bool = False) -> list[Verdict]:
+def check(
+    questions: list[dict], intent: str, with_safety: bool = False, semantic: Semantic | None = None
+) -> list[Verdict]:
     """Judges every question."""
     from bot import settings
     from bot.dialogue.resolve import resolve
@@ -172,6 +241,10 @@ def check(questions: list[dict], intent: str, with_safety: bool = False) -> list
             verdicts.append(Verdict(text, expect, "safety", ok, ok, f"safety:{got}"))
         elif "phone" in expect:
             verdicts.append(Verdict(text, expect, "phone", False, False, "needs NLU"))
+        elif semantic is not None:
+            resolution = semantic.resolve(text, q.get("intent", intent), catalog)
+            strict, lenient = judge_resolution(expect, resolution)
+            verdicts.append(Verdict(text, expect, "resolver", strict, lenient, describe(resolution)))
         else:
             resolution = resolve(text, q.get("intent", intent), catalog, None)
             strict, lenient = judge_resolution(expect, resolution)
@@ -221,12 +294,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--safety", action="store_true", help="also check data/safety.yml (imports Rasa)")
     parser.add_argument("--nlu-model", type=Path, help="route by a trained model's intents (imports Rasa)")
     parser.add_argument("--quiet", action="store_true", help="do not list the misses")
+    parser.add_argument("--meaning", action="store_true", help="with the semantic layer, action words, FAQ")
+    parser.add_argument("--cost", action="store_true", help="with --meaning: ms per message, no judging")
     args = parser.parse_args(argv)
     questions = load_questions(args.questions)
+    semantic = None
+    if args.meaning:
+        from bot import settings
+        from bot.knowledge.catalog import load_catalog
+
+        config = settings.load()
+        catalog = load_catalog(config.data_dir)
+        semantic = Semantic(catalog, config.data_dir, config.var_dir)
+        if args.cost:
+            cost(questions, catalog, semantic)
+            return 0
     if args.nlu_model:
-        verdicts = check_with_nlu(questions, nlu_classifier(args.nlu_model))
+        verdicts = check_with_nlu(questions, nlu_classifier(args.nlu_model), semantic)
     else:
-        verdicts = check(questions, args.intent, with_safety=args.safety)
+        verdicts = check(questions, args.intent, with_safety=args.safety, semantic=semantic)
     report(verdicts, split=None if args.quiet else args.split)
     return 0
 

@@ -120,6 +120,19 @@ def create_app(package: str = "actions", name: str = "madoguchi_actions") -> San
     return app
 
 
+def warm_up() -> None:
+    """Loads the catalog and its semantic index before the first message (embedding the catalog's texts
+    takes seconds the first time, milliseconds from the ``var/embeddings`` cache)."""
+    import time
+
+    from actions.context import default
+
+    started = time.monotonic()
+    meaning = default().knowledge.meaning()
+    rows = len(meaning.index.ids) if meaning is not None else 0
+    logger.info("semantic index ready: %d catalog texts in %.1f s", rows, time.monotonic() - started)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="madoguchi action server")
     parser.add_argument("--port", type=int, default=int(os.environ.get("ACTIONS_PORT", 5055)))
@@ -131,6 +144,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     install_log_masking()
     app = create_app(args.actions)
+    warm_up()
     app.run(host=args.host, port=args.port, workers=1, access_log=False)
     return 0
 

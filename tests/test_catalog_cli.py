@@ -93,3 +93,19 @@ def test_export_edit_import_round_trip(tmp_path, monkeypatch, capsys) -> None:
     assert "変更 2 件" in out
     first = rows.cell(row=2, column=2).value
     assert load_catalog(data).get(first).verified_on == "2026-04-01"
+
+
+def test_check_names_problems_of_the_action_words_and_meaning_examples(tmp_path, capsys) -> None:
+    data = tmp_path / "data"
+    shutil.copytree(REAL_DATA, data)
+    actions = (data / "asked_actions.yml").read_text(encoding="utf-8")
+    (data / "asked_actions.yml").write_text(
+        actions.replace("lost: mynumber_lost", "lost: mynumber_gone", 1), encoding="utf-8"
+    )
+    examples = "procedures:\n  nothing_here: [例文]\nlife_events: {}\n"
+    (data / "meaning.yml").write_text(examples, encoding="utf-8")
+
+    assert main(["catalog", "check", "--data", str(data)]) == 1
+    err = capsys.readouterr().err
+    assert "asked_actions.yml: groups: 1: mynumber_gone: no such procedure in the catalog" in err
+    assert "meaning.yml: procedures: nothing_here: no such id in the catalog" in err

@@ -83,7 +83,11 @@ def run_check(args: argparse.Namespace) -> int:
     if catalog is None:
         return 1
     data_dir = args.data or settings.load().data_dir
-    problems = language.check(data_dir, catalog) + yasashii.check(data_dir, catalog)
+    problems = (
+        language.check(data_dir, catalog)
+        + yasashii.check(data_dir, catalog)
+        + _check_semantic_data(data_dir, catalog)
+    )
     for problem in problems:
         print(sheet.with_japanese(str(problem)), file=sys.stderr)
     if problems:
@@ -107,6 +111,29 @@ def run_check(args: argparse.Namespace) -> int:
     for category, count in sorted(by_category.items(), key=lambda x: (-x[1], x[0])):
         print(f"    {category}: {count} 件")
     return _check_furigana((args.data or settings.load().data_dir) / "furigana")
+
+
+def _check_semantic_data(data_dir: Path, catalog: Catalog) -> list[str]:
+    """Problems of ``data/asked_actions.yml`` (procedure ids, actions) and ``data/meaning.yml``."""
+    from bot.knowledge.asked import AskedActionsError, load_asked_actions
+    from bot.understanding.meaning import load_examples
+
+    problems: list[str] = []
+    try:
+        load_asked_actions(data_dir, catalog.procedures)
+    except AskedActionsError as exc:
+        problems += str(exc).splitlines()
+    try:
+        examples = load_examples(data_dir / "meaning.yml")
+    except ValueError as exc:
+        return problems + [str(exc)]
+    for section, known in (("procedures", catalog.procedures), ("life_events", catalog.life_events)):
+        problems += [
+            f"{data_dir / 'meaning.yml'}: {section}: {key}: no such id in the catalog"
+            for key in examples.get(section, {})
+            if key not in known
+        ]
+    return problems
 
 
 def _check_furigana(folder: Path) -> int:

@@ -174,10 +174,19 @@ class FaqCard(Card):
 
 @dataclass(frozen=True, kw_only=True)
 class SuggestionsCard(Card):
-    """「もしかして」: ``count`` guesses are the reply's first buttons (then phone and callback)."""
+    """「もしかして」: ``count`` guesses are the reply's first buttons (then phone and callback).
+
+    Beside an answer (``offer`` set, no phone and callback buttons): ``"maybe"`` — other procedures the
+    message may mean, the answer's margin was thin; ``"checklist"`` — the life event the message also
+    describes; ``"also"`` — a second question of the same message. ``options``: what each button opens
+    (``procedure:ID``, ``life_event:ID``, ``faq:ID``), in button order.
+    """
 
     kind: ClassVar[str] = "suggestions"
+    optional: ClassVar[tuple[str, ...]] = ("offer", "options")
     count: int
+    offer: str | None = None
+    options: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

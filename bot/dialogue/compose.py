@@ -272,6 +272,8 @@ def answer_resolution(k: Knowledge, resolution: Any, question: str, easy: bool) 
     Unclear questions (suggestions or nothing) carry a :class:`ReviewNote` so staff can turn them into
     FAQ content.
     """
+    if resolution.kind == "procedure" and resolution.offers:
+        return _procedure_with_offers(k, resolution, question, easy)
     if resolution.kind == "procedure":
         return answer_procedure(k, resolution.procedure, easy)
     if resolution.kind == "life_event":
@@ -286,6 +288,25 @@ def answer_resolution(k: Knowledge, resolution: Any, question: str, easy: bool) 
     intro = "faq.close_intro" if resolution.kind == "close" and only_faq else "fallback.suggest_intro"
     turn = suggest(k, resolution.suggestions, intro)
     return Turn(turn.replies, turn.slots, note)
+
+
+def _procedure_with_offers(k: Knowledge, resolution: Any, question: str, easy: bool) -> Turn:
+    """The procedure's answer, then the offered buttons (「もしかして」, the life event's checklist, a
+    second question), then "was this helpful?". A thin margin's turn goes to the staff review list."""
+    offers = resolution.offers[:MAX_SUGGESTIONS]
+    reply = Reply(
+        lines=(text(f"answer.offer_{resolution.offer}"),),
+        buttons=tuple(Button(title, p) for title, p, _ in offers),
+        card=SuggestionsCard(
+            count=len(offers), offer=resolution.offer, options=tuple(r for _, _, r in offers)
+        ),
+    )
+    turn = procedure_reply(k, resolution.procedure, easy).then(Turn((reply, ASK_FEEDBACK)))
+    if resolution.unsure and question.strip():
+        turn = Turn(
+            turn.replies, turn.slots, ReviewNote(question, "low_confidence", tuple(resolution.guesses))
+        )
+    return turn
 
 
 def menu(k: Knowledge) -> Turn:

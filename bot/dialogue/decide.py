@@ -15,6 +15,7 @@ from bot.dialogue.replies import Reply, Turn, text
 from bot.dialogue.resolve import (
     PROCEDURE_SURE,
     Resolution,
+    matchable,
     named_in_text,
     resolve,
     understood_intent,
@@ -65,7 +66,15 @@ def named_procedure(
 
 
 def _resolved(u: Understood, k: Knowledge) -> Turn:
-    resolution = resolve(u.text, understood_intent(u.intent, list(u.ranking)), k.catalog, k.faq)
+    resolution = resolve(
+        u.text,
+        understood_intent(u.intent, list(u.ranking)),
+        k.catalog,
+        k.faq,
+        meaning=k.neighbours(matchable(u.text)),
+        asked=k.asked,
+        similarity=k.similarity,
+    )
     return compose.answer_resolution(k, resolution, u.text, u.easy)
 
 

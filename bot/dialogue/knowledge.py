@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Callable
 
+from bot.knowledge.asked import AskedActions
 from bot.knowledge.catalog import Catalog
 from bot.knowledge.yasashii import EasyJapanese
+from bot.understanding.meaning import Neighbours
 
 
 class Messages:
@@ -45,6 +47,9 @@ class Knowledge:
         menu: procedure ids offered when nothing is named (data/menu.yml).
         now: the moment of the turn (aware, Japan time), for "open now?".
         easy: やさしい日本語 of the card fields (data/yasashii.yml), or None (cards carry the summary only).
+        meaning: text -> its nearest procedures and life events by meaning (None: words only).
+        asked: the action vocabulary that chooses among sibling procedures (None: none).
+        similarity: (message, other text) -> cosine of their meanings (None: words only).
     """
 
     catalog: Catalog
@@ -53,3 +58,10 @@ class Knowledge:
     menu: tuple[str, ...]
     now: datetime
     easy: EasyJapanese | None = None
+    meaning: Callable[[str], Neighbours] | None = None
+    asked: AskedActions | None = None
+    similarity: Callable[[str, str], float] | None = None
+
+    def neighbours(self, text: str) -> Neighbours | None:
+        """The message's neighbours by meaning, or None without the semantic layer."""
+        return self.meaning(text) if self.meaning is not None and text else None

@@ -19,6 +19,7 @@ import yaml
 from bot.clock import Clock, now_jst
 from bot.dialogue.knowledge import Knowledge, Messages
 from bot.knowledge import yasashii
+from bot.knowledge.asked import ACTIONS_FILE, AskedActions, load_asked_actions
 from bot.knowledge.catalog import Catalog, load_catalog
 from bot.settings import Settings
 
@@ -26,6 +27,8 @@ logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
+#: Example sentences of the semantic layer (data/meaning.yml), embedded with the catalog.
+MEANING_FILE = "meaning.yml"
 #: Seconds between looks at a data file's size and modification time (staff edits are live within this).
 CHECK_INTERVAL = 2.0
 
@@ -86,9 +89,18 @@ class LiveKnowledge:
     """Catalog, message texts, menu and FAQ as the files are now, and the clock."""
 
     def __init__(
-        self, settings: Settings, clock: Clock = now_jst, faq: Callable[[], Any] | None = None
+        self,
+        settings: Settings,
+        clock: Clock = now_jst,
+        faq: Callable[[], Any] | None = None,
+        encoder: Any = None,
     ) -> None:
-        """``faq``: returns the FAQ snapshot of a turn (default: the live base under ``settings.faq_dir``)."""
+        """``faq``: returns the FAQ snapshot of a turn (default: the live base under ``settings.faq_dir``).
+
+        ``encoder``: the sentence encoder of the semantic layer (:mod:`bot.understanding.encoder`); the
+        catalog's texts are embedded with it whenever the catalog reloads (cached under
+        ``var/embeddings``). None: words only.
+        """
         data = settings.data_dir
         self.settings = settings
         self.clock = clock
@@ -102,6 +114,20 @@ class LiveKnowledge:
         )
         self._easy = Reloading(lambda: yasashii.load(data), lambda: [data / yasashii.EASY_FILE])
         self._faq = faq or _live_faq(settings)
+        self._asked = Reloading(
+            lambda: load_asked_actions(data, self.catalog().procedures),
+            lambda: [data / ACTIONS_FILE, *catalog_files(data)],
+        )
+        self._meaning = (
+            Reloading(
+                lambda: _meaning(
+                    self.catalog(), data / MEANING_FILE, encoder, settings.var_dir / "embeddings"
+                ),
+                lambda: [data / MEANING_FILE, *catalog_files(data)],
+            )
+            if encoder is not None
+            else None
+        )
 
     def catalog(self) -> Catalog:
         """The procedure catalog (reloaded when its files change)."""
@@ -123,8 +149,17 @@ class LiveKnowledge:
         """The current FAQ version (reloaded after ``madoguchi faq import``; empty before the first)."""
         return self._faq()
 
+    def asked(self) -> AskedActions:
+        """The action vocabulary (reloaded when it or the catalog changes)."""
+        return self._asked.get()
+
+    def meaning(self):
+        """The semantic index of the catalog (:class:`bot.understanding.meaning.Meaning`), or None."""
+        return self._meaning.get() if self._meaning is not None else None
+
     def now(self) -> Knowledge:
         """Everything one turn is decided from, fixed for the turn."""
+        meaning = self.meaning()
         return Knowledge(
             catalog=self.catalog(),
             faq=self.faq(),
@@ -132,7 +167,17 @@ class LiveKnowledge:
             menu=self.menu(),
             now=self.clock(),
             easy=self.easy(),
+            meaning=meaning.neighbours if meaning is not None else None,
+            similarity=meaning.similarity if meaning is not None else None,
+            asked=self.asked(),
         )
+
+
+def _meaning(catalog: Catalog, examples: Path, encoder: Any, cache: Path):
+    from bot.understanding.meaning import Meaning, build_index, catalog_rows, load_examples
+
+    rows = catalog_rows(catalog, load_examples(examples))
+    return Meaning(build_index(rows, encoder, cache), encoder, cache_dir=cache)
 
 
 def _live_faq(settings: Settings) -> Callable[[], Any]:

@@ -13,10 +13,16 @@ Resolution order (documented in the README, "How the assistant decides"):
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass, field
+from typing import Callable
 
+from bot import romaji
 from bot.dialogue.replies import payload
+from bot.knowledge.asked import AskedActions
 from bot.knowledge.catalog import Catalog, LifeEvent, LifeEventOption, Procedure
+from bot.knowledge.catalog.matching import fold
+from bot.understanding.meaning import Neighbours
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +48,38 @@ AMBIGUITY_THRESHOLD = 0.1
 #: A generic entry (オンラインでできる手続きの一覧) gives way to a specific procedure matched almost as well:
 #: in 「出ていく届け、ネットでできる？」 the online words are the question's framing, 転出届 its topic.
 GENERIC_MARGIN = 0.15
+#: Where one question of a message ends and the next may begin (。？ and それと / あと / それから).
+_QUESTION_BREAK = re.compile(r"[。？?！!\n]+|(?:それと|それから|あと|ついでに|また)、")
+
+
+#: The meaning signal (:mod:`bot.understanding.meaning`): cosines of e5 vectors, where unrelated
+#: sentences sit near 0.86-0.89 and the right procedure of a paraphrase near 0.90-0.96. Chosen by a sweep on
+#: the tune halves of blind sets 4 and 5 (NLU intents of the trained model, FAQ on; sure 0.90-0.91 x margin
+#: 0-0.04 x weight 0/2/4): 0.90 / 0.00 / 2.0 named 89 of 109 tune questions, 0.90 / 0.01 87, 0.91 / 0.00 86;
+#: (offline: resolve() on cached NLU intents of those halves, the sample FAQ loaded).
+#: A procedure nearest by meaning is answered, when the words named nothing surely, if its cosine is at
+#: least this and leads the second procedure by :data:`MEANING_MARGIN`.
+MEANING_SURE = 0.90
+MEANING_MARGIN = 0.0
+#: Below MEANING_SURE, a nearest procedure at least this near is offered as a suggestion.
+MEANING_SUGGEST = 0.88
+#: Weight of the meaning cosine (above :data:`MEANING_FLOOR`, the noise floor) added to a word score when
+#: procedures the words name surely are compared (a related procedure named in passing loses to the one
+#: asked about).
+MEANING_WEIGHT = 2.0
+MEANING_FLOOR = 0.88
+#: A life event nearest by meaning, when the words named neither a procedure nor an event (not swept:
+#: set above every unrelated message seen on the tune halves, 0.92).
+MEANING_LIFE_EVENT_SURE = 0.94
+#: A confident FAQ entry answers instead of a procedure the words named when its question's cosine with
+#: the message is at least FAQ_PARAPHRASE and leads the procedure's nearest text by FAQ_LEAD.
+#: 0.01 took two tune questions from their right cards (近くの避難所はどこですか 1.000 vs 0.985; a 国民年金
+#: question 0.969 vs 0.942); 0.03 keeps them and still lets the issue's 駐車場 example go to the FAQ.
+FAQ_PARAPHRASE = 0.92
+FAQ_LEAD = 0.03
+#: A winner leading the runner-up by less than this (fused scores) is answered with 「もしかして」
+#: alternatives beside it, and the turn goes to the staff review list.
+THIN_MARGIN = 0.03
 
 
 @dataclass
@@ -57,6 +95,46 @@ class Resolution:
     suggestions: list[tuple[str, str]] = field(default_factory=list)
     #: ids of the best guesses (for the review log).
     guesses: list[str] = field(default_factory=list)
+    #: why this answer: "words", "meaning", "action:<name>", "faq", "life_event" … (for `madoguchi ask`)
+    reason: str = ""
+    #: buttons beside the answer: (title, payload, what it opens: ``procedure:ID`` / ``life_event:ID``)
+    offers: list[tuple[str, str, str]] = field(default_factory=list)
+    #: why they are offered: "maybe" (the margin was thin: 「もしかして」), "checklist" (the message also
+    #: describes a life event), "also" (a second question); None without offers.
+    offer: str | None = None
+    #: the scores every source gave (for `madoguchi ask` and the review log).
+    signals: Signals | None = None
+
+    @property
+    def unsure(self) -> bool:
+        """Whether the answer came with 「もしかして」 alternatives (recorded for staff review)."""
+        return self.offer == "maybe" and bool(self.offers)
+
+
+@dataclass(frozen=True)
+class Signals:
+    """What each source said about a message."""
+
+    words: tuple[tuple[str, float], ...] = ()
+    life_event: tuple[str, str | None, float] | None = None
+    meaning: Neighbours | None = None
+    faq: tuple[tuple[str, float], ...] = ()
+    faq_level: str = "none"
+    actions: tuple[tuple[str, str], ...] = ()
+    fused: tuple[tuple[str, float], ...] = ()
+
+
+def fused_scores(words: list[tuple[str, float]], meaning: Neighbours | None) -> list[tuple[str, float]]:
+    """Word score plus the weighted meaning cosine above its floor, for every procedure either names."""
+    ids = dict.fromkeys(
+        [pid for pid, _ in words] + [pid for pid, _ in (meaning.procedures if meaning else ())]
+    )
+    lexical = dict(words)
+    out = []
+    for pid in ids:
+        sem = meaning.procedure_score(pid) if meaning else 0.0
+        out.append((pid, round(lexical.get(pid, 0.0) + MEANING_WEIGHT * max(0.0, sem - MEANING_FLOOR), 4)))
+    return sorted(out, key=lambda x: (-x[1], x[0]))
 
 
 def resolve(
@@ -64,30 +142,129 @@ def resolve(
     intent: str,
     catalog: Catalog,
     faq_snapshot=None,
+    meaning: Neighbours | None = None,
+    asked: AskedActions | None = None,
+    similarity: Callable[[str, str], float] | None = None,
 ) -> Resolution:
-    """Resolves free text to an answer (see the module docstring for the order)."""
-    matches = catalog.match(text, top_k=3, min_score=PROCEDURE_SUGGEST) if text else []
-    top_id, top_score = matches[0] if matches else (None, 0.0)
-    life = catalog.match_life_event_scored(text) if text else None
+    """Resolves free text to an answer (see the module docstring for the order).
 
+    Args:
+        meaning: the message's nearest procedures and life events by meaning (None: words only).
+        asked: the action vocabulary choosing among sibling procedures (None: none).
+        similarity: (message, text) -> cosine; with it a confident FAQ entry whose question means the
+            message better than the procedure's texts do wins over the procedure (see
+            :func:`_faq_over_procedure`).
+    """
+    text = matchable(text)
+    matches = catalog.match(text, top_k=5, min_score=PROCEDURE_SUGGEST) if text else []
+    life = catalog.match_life_event_scored(text) if text else None
+    fused = fused_scores(matches, meaning)
+    said = asked.found(text) if asked and text else {}
+    signals = Signals(
+        words=tuple(matches),
+        life_event=(life[0].id, life[1].id if life[1] else None, life[2]) if life else None,
+        meaning=meaning,
+        actions=tuple(said.items()),
+        fused=tuple(fused[:5]),
+    )
+    resolution = _resolve(text, intent, catalog, faq_snapshot, matches, life, fused, asked, signals)
+    resolution.signals = resolution.signals or signals
+    if resolution.kind == "procedure" and similarity is not None:
+        return _faq_over_procedure(text, resolution, faq_snapshot, similarity)
+    return resolution
+
+
+def _faq_over_procedure(text: str, resolution: Resolution, snapshot, similarity) -> Resolution:
+    """Catalog and FAQ weighed by meaning: a confident FAQ entry whose question is nearer to the message
+    (cosine) than the chosen procedure's nearest text, by :data:`FAQ_LEAD`, answers instead
+    (市役所の駐車場は無料ですか: the FAQ's 市役所に駐車場はありますか, not the 開庁時間 card)."""
+    faq_results, faq_level = search_faq(snapshot, text)
+    signals = resolution.signals
+    signals = Signals(**{**signals.__dict__, "faq": tuple(faq_results[:5]), "faq_level": faq_level})
+    resolution.signals = signals
+    if faq_level != "confident" or signals.meaning is None or resolution.reason.startswith("action:"):
+        return resolution
+    entry = snapshot.entries[faq_results[0][0]]
+    faq_cosine = similarity(text, entry.question)
+    procedure_cosine = signals.meaning.procedure_score(resolution.procedure.id)
+    if faq_cosine >= FAQ_PARAPHRASE and faq_cosine >= procedure_cosine + FAQ_LEAD:
+        return Resolution(
+            "faq",
+            faq_entry=entry,
+            guesses=[f"faq:{entry.id}", resolution.procedure.id],
+            reason=f"faq_meaning {faq_cosine:.3f}>{procedure_cosine:.3f}",
+            signals=signals,
+        )
+    return resolution
+
+
+def _resolve(text, intent, catalog, faq_snapshot, matches, life, fused, asked, signals) -> Resolution:
+    words = dict(matches)
+    top_id, top_score = matches[0] if matches else (None, 0.0)
     if life and top_score <= life[2] + LIFE_EVENT_MARGIN.get(intent, DEFAULT_LIFE_EVENT_MARGIN):
-        if not _names_the_option(life[0], life[1], top_id, top_score):
+        if not _names_the_option(life[0], life[1], top_id, top_score) and not _named_in_situation(
+            catalog, text, top_id, top_score, life
+        ):
             return Resolution(
-                "life_event", event=life[0], option=life[1], guesses=[f"life_event:{life[0].id}"]
+                "life_event",
+                event=life[0],
+                option=life[1],
+                guesses=[f"life_event:{life[0].id}"],
+                reason="life_event",
             )
     threshold = PROCEDURE_LIKELY if intent in PROCEDURE_INTENTS else PROCEDURE_SURE
+    chosen, reason = None, ""
     if top_id and top_score >= threshold:
-        return Resolution("procedure", procedure=catalog.get(top_id), guesses=[top_id])
+        # among the procedures the words name surely, meaning picks the one asked about
+        named = [(pid, s) for pid, s in fused if words.get(pid, 0.0) >= threshold]
+        chosen = named[0][0] if named else top_id
+        reason = "words" if chosen == top_id else "words+meaning"
+    elif signals.meaning is not None and _meaning_sure(signals.meaning):
+        chosen, reason = signals.meaning.procedures[0][0], "meaning"
+    if chosen is None and not life and signals.meaning is not None and signals.meaning.life_events:
+        event_id, cosine = signals.meaning.life_events[0]
+        if cosine >= MEANING_LIFE_EVENT_SURE and catalog.life_event(event_id) is not None:
+            event = catalog.life_event(event_id)
+            return Resolution("life_event", event=event, guesses=[f"life_event:{event_id}"], reason="meaning")
+    if chosen is not None:
+        chosen, reason = _asked_sibling(catalog, asked, chosen, reason, text)
+        questions = _two_questions(catalog, asked, text)
+        if questions and questions[0] != chosen and questions[1] == chosen:
+            chosen, reason = questions[0], "first_question"
+        alternatives = _thin_alternatives(catalog, chosen, fused, reason)
+        if alternatives:
+            offers, offer = alternatives, "maybe"
+        elif questions and questions[0] == chosen:
+            second = catalog.get(questions[1])
+            offers = [(second.name, payload("ask_procedure", procedure=second.id), f"procedure:{second.id}")]
+            offer = "also"
+        elif life is not None:
+            offers, offer = [_checklist_offer(life)], "checklist"
+        else:
+            offers, offer = [], None
+        return Resolution(
+            "procedure",
+            procedure=catalog.get(chosen),
+            guesses=[chosen] + [ref.split(":", 1)[1] for _, _, ref in alternatives],
+            reason=reason,
+            offers=offers,
+            offer=offer,
+        )
 
     faq_results, faq_level = search_faq(faq_snapshot, text)
+    signals = Signals(**{**signals.__dict__, "faq": tuple(faq_results[:5]), "faq_level": faq_level})
     if faq_level == "confident":
         entry = faq_snapshot.entries[faq_results[0][0]]
-        return Resolution("faq", faq_entry=entry, guesses=[f"faq:{faq_results[0][0]}"])
+        return Resolution(
+            "faq", faq_entry=entry, guesses=[f"faq:{faq_results[0][0]}"], reason="faq", signals=signals
+        )
 
     suggestions: list[tuple[str, str]] = []
     guesses: list[str] = []
-    for pid, _score in matches:
+    for pid in _suggested(matches, signals.meaning):
         procedure = catalog.get(pid)
+        if procedure is None:
+            continue
         suggestions.append((procedure.name, payload("ask_procedure", procedure=pid)))
         guesses.append(pid)
     if faq_level == "close":
@@ -95,7 +272,88 @@ def resolve(
             entry = faq_snapshot.entries[fid]
             suggestions.append((short_title(entry.question), payload("faq_select", faq_id=fid)))
             guesses.append(f"faq:{fid}")
-    return Resolution("close" if suggestions else "none", suggestions=suggestions, guesses=guesses)
+    return Resolution(
+        "close" if suggestions else "none", suggestions=suggestions, guesses=guesses, signals=signals
+    )
+
+
+def _named_in_situation(
+    catalog: Catalog, text: str, top_id: str | None, top_score: float, life: tuple
+) -> bool:
+    """Whether a procedure is named inside a described situation in words of its own
+    (子どもが生まれたので児童手当の申請を: 児童手当 is not the situation's 生まれた): its card answers and
+    the life event's checklist is offered as a button. When the procedure's alias and the event's trigger
+    are the same words (市内で引っ越し予定、やること全部: 引っ越し), the situation is what is asked."""
+    if top_id is None or top_score < PROCEDURE_SURE or top_score <= life[2]:
+        return False
+    alias = fold(catalog.matched_phrase(text, top_id) or "")
+    trigger = fold(catalog.matched_trigger(text, life[0].id) or "")
+    return bool(alias and trigger) and trigger not in alias and alias not in trigger
+
+
+def _checklist_offer(life: tuple[LifeEvent, LifeEventOption | None, float]) -> tuple[str, str, str]:
+    event, option = life[0], life[1]
+    entities = {"life_event": event.id, **({"move_type": option.id} if option else {})}
+    title = f"{event.name}（{option.label}）" if option else event.name
+    return title, payload("life_event", **entities), f"life_event:{event.id}"
+
+
+def _asked_sibling(
+    catalog: Catalog, asked: AskedActions | None, chosen: str, reason: str, text: str
+) -> tuple[str, str]:
+    """The sibling of ``chosen`` the action asked picks (マイナンバーカードをなくした: 紛失), if any."""
+    switched = asked.choose(chosen, text) if asked is not None else None
+    if switched and switched[0] != chosen and catalog.get(switched[0]) is not None:
+        return switched[0], f"action:{switched[1]}"
+    return chosen, reason
+
+
+def _two_questions(catalog: Catalog, asked: AskedActions | None, text: str) -> tuple[str, str] | None:
+    """(first, second) procedures when the message is two questions, each naming a procedure surely
+    (住民票を取りたいです。あと、印鑑登録もしたい); None otherwise."""
+    parts = [p for p in _QUESTION_BREAK.split(text) if p.strip()]
+    if len(parts) < 2:
+        return None
+    named = []
+    for part in parts:
+        found = catalog.match(part, top_k=1, min_score=PROCEDURE_SURE)
+        if found:
+            pid = _asked_sibling(catalog, asked, found[0][0], "", part)[0]
+            if pid not in named:
+                named.append(pid)
+    return (named[0], named[1]) if len(named) >= 2 else None
+
+
+def _meaning_sure(meaning: Neighbours) -> bool:
+    """Whether the nearest procedure by meaning is near enough, and far enough ahead, to answer."""
+    return bool(meaning.procedures) and (
+        meaning.procedures[0][1] >= MEANING_SURE and meaning.margin() >= MEANING_MARGIN
+    )
+
+
+def _suggested(matches: list[tuple[str, float]], meaning: Neighbours | None) -> list[str]:
+    """Procedures to offer: those the words match, then those near in meaning (at most three)."""
+    ids = [pid for pid, _ in matches[:3]]
+    for pid, cosine in meaning.procedures if meaning else ():
+        if cosine >= MEANING_SUGGEST and pid not in ids:
+            ids.append(pid)
+    return ids[:3]
+
+
+def _thin_alternatives(
+    catalog: Catalog, chosen: str, fused: list[tuple[str, float]], reason: str
+) -> list[tuple[str, str, str]]:
+    """「もしかして」 buttons when the runner-up is within :data:`THIN_MARGIN` of the winner (a sibling
+    chosen by the action asked is not second-guessed)."""
+    if reason.startswith("action:") or len(fused) < 2:
+        return []
+    scores = dict(fused)
+    best = scores.get(chosen, fused[0][1])
+    out = []
+    for pid, score in fused:
+        if pid != chosen and best - score < THIN_MARGIN and catalog.get(pid) is not None:
+            out.append((catalog.get(pid).name, payload("ask_procedure", procedure=pid), f"procedure:{pid}"))
+    return out[:2]
 
 
 def _names_the_option(
@@ -135,6 +393,12 @@ def understood_intent(intent: str, ranking: list[dict]) -> str:
     return intent
 
 
+def matchable(text: str) -> str:
+    """The text the catalog is matched with: a romaji message in hiragana (juuminhyou wo toritai), else
+    the text itself."""
+    return romaji.to_kana(text) if text and romaji.looks_like_romaji(text) else text
+
+
 def named_in_text(catalog: Catalog, text: str, generic: str | None = None) -> str | None:
     """The procedure id the words name best (None when none matches).
 
@@ -145,7 +409,7 @@ def named_in_text(catalog: Catalog, text: str, generic: str | None = None) -> st
             is the best match and another procedure scores within :data:`GENERIC_MARGIN` of it, that
             procedure is meant.
     """
-    matches = catalog.match(text, top_k=3)
+    matches = catalog.match(matchable(text), top_k=3)
     if not matches:
         return None
     best_id, best_score = matches[0]

@@ -235,6 +235,16 @@ class Catalog:
         )
         return [(pid, round(s, 4)) for pid, s in ranked[:top_k]]
 
+    def matched_phrase(self, text: str, procedure_id: str) -> str | None:
+        """The alias of a procedure that matched the text best (to explain a match), or None."""
+        found = self._procedure_index.best_phrases(text).get(procedure_id)
+        return found[1] if found else None
+
+    def matched_trigger(self, text: str, event_id: str) -> str | None:
+        """The trigger of a life event that matched the text best, or None."""
+        found = self._life_event_index.best_phrases(text).get(event_id)
+        return found[1] if found else None
+
     def match_life_event(
         self, text: str, min_score: float = MIN_LIFE_EVENT_SCORE
     ) -> tuple[LifeEvent, LifeEventOption | None] | None:

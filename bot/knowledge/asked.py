@@ -1,0 +1,203 @@
+"""What the resident asks to do (入る / やめる / なくした / 暗証番号 …) and the sibling procedure it picks.
+
+Data: ``data/asked_actions.yml`` (staff edit it; nothing of it is in Python):
+
+- ``actions:`` an action name and the words that say it. A word is found in a message by its spelling
+  (払えません), or, when it is made of content words only (無くす, 入る, 紛失), by the dictionary forms
+  of the message's words compared by reading, whatever the inflection or kana/kanji spelling
+  (なくしました and 失くしてしまった both say 無くす, ``lost``);
+- ``groups:`` sibling procedures (``members``) and, in ``choose``, which procedure answers each action,
+  the one said last winning when the message says more than one (the asked action ends a Japanese
+  sentence: 受け取ったけど暗証番号を忘れた is ``pin``; 会社を辞めて保険がなくなった、国保に入りたい is
+  ``join``), and of two said at the same place the first listed.
+
+:meth:`AskedActions.choose` turns a candidate procedure into the sibling the words ask for
+(マイナンバーカードがなくなった: candidate ``mynumber_apply`` → ``mynumber_lost``). Plain Python.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Mapping
+
+import yaml
+
+from bot.text import FUNCTION_POS, analyze, normalize, to_katakana
+
+ACTIONS_FILE = "asked_actions.yml"
+
+
+class AskedActionsError(ValueError):
+    """The actions file is malformed; the message lists every problem as ``file: where: what``."""
+
+
+@dataclass(frozen=True)
+class SiblingGroup:
+    """Procedures told apart by the action asked."""
+
+    name: str
+    members: tuple[str, ...]
+    #: (action, procedure id), in order of priority.
+    choose: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True, eq=False)
+class AskedActions:
+    """The action vocabulary and the sibling groups."""
+
+    words: Mapping[str, tuple[str, ...]]
+    groups: tuple[SiblingGroup, ...]
+
+    @functools.cached_property
+    def _forms(self) -> dict[str, tuple[tuple[str, str, tuple[str, ...]], ...]]:
+        """Per action: (word, its normalized spelling, its dictionary-form keys or () if it has
+        function words)."""
+        return {
+            action: tuple((w, normalize(w).replace(" ", ""), _content_keys(w)) for w in words)
+            for action, words in self.words.items()
+        }
+
+    def found(self, text: str) -> dict[str, str]:
+        """The actions the text says, each with the word that said it."""
+        return {action: word for action, (_end, word) in self.found_at(text).items()}
+
+    def found_at(self, text: str) -> dict[str, tuple[int, str]]:
+        """The actions the text says, each with where its last mention ends (an offset in the
+        normalized text) and the word that said it."""
+        if not text or not self.words:
+            return {}
+        spelled = normalize(text)
+        keys, ends = _text_keys(spelled)
+        out: dict[str, tuple[int, str]] = {}
+        for action, forms in self._forms.items():
+            for word, norm, word_keys in forms:
+                end = max(_spelled_end(spelled, norm), _keys_end(keys, ends, word_keys))
+                if end >= 0 and end > out.get(action, (-1, ""))[0]:
+                    out[action] = (end, word)
+        return out
+
+    def group_of(self, procedure_id: str) -> SiblingGroup | None:
+        """The first group a procedure is a member of, or None."""
+        return next((g for g in self.groups if procedure_id in g.members), None)
+
+    def choose(self, procedure_id: str, text: str) -> tuple[str, str] | None:
+        """``(procedure id, action)`` the words ask for among the candidate's siblings; None when the
+        candidate is in no group or the text says none of the group's actions."""
+        group = self.group_of(procedure_id)
+        if group is None:
+            return None
+        said = self.found_at(text)
+        ranked = [
+            (said[a][0], -rank, a, target) for rank, (a, target) in enumerate(group.choose) if a in said
+        ]
+        if not ranked:
+            return None
+        _end, _rank, action, target = max(ranked)
+        return target, action
+
+
+@functools.lru_cache(maxsize=4096)
+def _lemma_key(lemma: str) -> str:
+    """A dictionary form as its reading (なくす and 無くす are both ナクス)."""
+    return "".join(m.reading for m in analyze(lemma, "A")) or to_katakana(lemma)
+
+
+def _content_keys(word: str) -> tuple[str, ...]:
+    """The keys of a word made of content words only; () when it has particles or auxiliaries (then
+    only its spelling is looked for: 払えない must not match 払いたい)."""
+    morphs = analyze(word, "A")
+    if not morphs or any(m.pos and m.pos[0] in FUNCTION_POS for m in morphs):
+        return ()
+    return tuple(_lemma_key(m.lemma) for m in morphs)
+
+
+def _text_keys(normalized: str) -> tuple[tuple[str, ...], tuple[int, ...]]:
+    """The keys of a text's content words and where each word ends."""
+    morphs = [m for m in analyze(normalized, "A") if m.pos and m.pos[0] not in FUNCTION_POS]
+    return tuple(_lemma_key(m.lemma) for m in morphs), tuple(m.end for m in morphs)
+
+
+def _spelled_end(spelled: str, norm: str) -> int:
+    """Where the last occurrence of a word's spelling ends (-1 when absent)."""
+    at = spelled.rfind(norm) if norm else -1
+    return at + len(norm) if at >= 0 else -1
+
+
+def _keys_end(keys: tuple[str, ...], ends: tuple[int, ...], part: tuple[str, ...]) -> int:
+    """Where the last run of ``part`` in ``keys`` ends (-1 when absent or ``part`` is empty)."""
+    n = len(part)
+    found = [ends[i + n - 1] for i in range(len(keys) - n + 1) if n and keys[i : i + n] == part]
+    return found[-1] if found else -1
+
+
+def load_asked_actions(data_dir: Path, procedure_ids: Iterable[str] | None = None) -> AskedActions:
+    """Reads ``data/asked_actions.yml`` (an empty vocabulary when the file is absent).
+
+    Args:
+        procedure_ids: the catalog's ids; a group naming another id is an error.
+
+    Raises:
+        AskedActionsError: listing every problem.
+    """
+    path = Path(data_dir) / ACTIONS_FILE
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except FileNotFoundError:
+        return AskedActions({}, ())
+    except yaml.YAMLError as error:
+        raise AskedActionsError(f"{path}: not valid YAML: {error}") from error
+    return parse_asked_actions(raw, str(path), procedure_ids)
+
+
+def parse_asked_actions(raw, source: str, procedure_ids: Iterable[str] | None = None) -> AskedActions:
+    """Builds :class:`AskedActions` from the file's plain data; raises :class:`AskedActionsError`."""
+    problems: list[str] = []
+    if not isinstance(raw, dict):
+        raise AskedActionsError(f"{source}: expected a mapping with 'actions' and 'groups'")
+    words = _parse_words(raw.get("actions"), problems)
+    known = set(procedure_ids) if procedure_ids is not None else None
+    groups = _parse_groups(raw.get("groups"), set(words), known, problems)
+    if problems:
+        raise AskedActionsError("\n".join(f"{source}: {p}" for p in problems))
+    return AskedActions(words, groups)
+
+
+def _parse_words(raw, problems: list[str]) -> dict[str, tuple[str, ...]]:
+    if not isinstance(raw, dict):
+        problems.append("actions: expected a mapping of action names to lists of words")
+        return {}
+    words = {}
+    for action, items in raw.items():
+        if (
+            not isinstance(items, list)
+            or not all(isinstance(w, str) and w.strip() for w in items)
+            or not items
+        ):
+            problems.append(f"actions: {action}: expected a non-empty list of words")
+            continue
+        words[str(action)] = tuple(w.strip() for w in items)
+    return words
+
+
+def _parse_groups(raw, actions: set[str], known: set[str] | None, problems: list[str]):
+    if not isinstance(raw, list):
+        problems.append("groups: expected a list")
+        return ()
+    groups = []
+    for n, item in enumerate(raw, 1):
+        where = f"groups: {n}"
+        if not isinstance(item, dict) or not isinstance(item.get("choose"), dict):
+            problems.append(f"{where}: expected name, members and a 'choose' mapping")
+            continue
+        members = tuple(str(m) for m in item.get("members") or [])
+        choose = tuple((str(a), str(p)) for a, p in item["choose"].items())
+        for action, _pid in choose:
+            if action not in actions:
+                problems.append(f"{where}: choose: {action}: not an action of 'actions'")
+        for pid in sorted({*members, *(p for _, p in choose)}):
+            if known is not None and pid not in known:
+                problems.append(f"{where}: {pid}: no such procedure in the catalog")
+        groups.append(SiblingGroup(str(item.get("name") or n), members, choose))
+    return tuple(groups)

@@ -1,0 +1,199 @@
+"""Deciding by what is asked (issue #10, section 3), plain Python: the action words, the meaning signal,
+a procedure inside a situation, two questions, thin margins and the review list.
+
+The meaning signal is given as :class:`~bot.understanding.meaning.Neighbours` values, so these tests need
+no encoder; ``tests/test_understanding.py`` tests the index itself with the real one.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.dialogue import resolve as R
+from bot.dialogue.cards import SuggestionsCard
+from bot.dialogue.compose import answer_resolution
+from bot.dialogue.knowledge import Knowledge, Messages
+from bot.knowledge.asked import AskedActionsError, load_asked_actions, parse_asked_actions
+from bot.knowledge.catalog import load_catalog
+from bot.understanding.meaning import Neighbours
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+
+
+@pytest.fixture(scope="module")
+def catalog():
+    return load_catalog(DATA)
+
+
+@pytest.fixture(scope="module")
+def asked(catalog):
+    return load_asked_actions(DATA, catalog.procedures)
+
+
+@pytest.mark.parametrize(
+    "text, action",
+    [
+        ("マイナンバーカードをなくしました", "lost"),
+        ("マイナカード失くしてしまった", "lost"),
+        ("マイナンバーカードがなくなった", "gone"),
+        ("カードが割れてしまいました", "broken"),
+        ("暗証番号をわすれました", "pin"),
+        ("国保をやめたいんですが", "leave"),
+        ("国民健康保険に入りたい", "join"),
+        ("税金が払えません", "cannot_pay"),
+        ("電子証明書の更新をしたい", "renew"),
+        ("交付通知書が届きました", "receive"),
+    ],
+)
+def test_action_words_are_found_whatever_the_inflection(asked, text, action):
+    assert action in asked.found(text)
+
+
+@pytest.mark.parametrize(
+    "text, absent",
+    [
+        ("保険料を払いたい", "cannot_pay"),  # 払いたい is not 払えない
+        ("マイナンバーカードを作りたい", "lost"),
+        ("住民票を取りたい", "leave"),
+    ],
+)
+def test_action_words_are_not_found_where_they_are_not_said(asked, text, absent):
+    assert absent not in asked.found(text)
+
+
+@pytest.mark.parametrize(
+    "text, expected, reason",
+    [
+        ("マイナンバーカードがなくなった", "mynumber_lost", "action:gone"),
+        ("マイナンバーカードがなくなったので再発行の申請をしたい", "mynumber_lost", None),
+        # the action said last is the one asked; 保険がなくなった is not a lost card
+        ("会社を辞めて社会保険がなくなりました。国保に入るにはどうすればいいですか", "kokuho_join", None),
+        ("国保に入っているが保険証をなくした", "hokensho_saikofu", None),
+        ("マイナンバーカードが割れた", "mynumber_lost", "action:broken"),
+        ("マイナンバーカードを受け取ったけど暗証番号を忘れた", "mynumber_pin", None),
+        ("後期高齢者医療の保険証をなくしました", "hokensho_saikofu", None),
+        ("税金が払えません", "nouzei_sodan", None),
+        ("固定資産税が払えないので相談したい", "nouzei_sodan", None),
+        ("国保をやめたい", "kokuho_leave", None),
+        ("国民健康保険に入りたいです", "kokuho_join", None),
+        ("マイナンバーカードを作りたい", "mynumber_apply", None),
+    ],
+)
+def test_the_action_asked_chooses_among_siblings(catalog, asked, text, expected, reason):
+    r = R.resolve(text, "ask_procedure", catalog, None, asked=asked)
+    assert (r.kind, r.procedure.id) == ("procedure", expected)
+    if reason:
+        assert r.reason == reason
+
+
+def test_without_the_action_vocabulary_the_words_alone_decide(catalog):
+    r = R.resolve("マイナンバーカードがなくなった", "ask_procedure", catalog, None)
+    assert r.procedure.id == "mynumber_apply" and r.reason == "words"
+
+
+def test_meaning_answers_when_the_words_name_nothing(catalog):
+    near = Neighbours(
+        procedures=(("sodai_gomi", R.MEANING_SURE + 0.02), ("gomi_bunbetsu", R.MEANING_SURE - 0.05))
+    )
+    r = R.resolve("使わなくなった家具を引き取ってほしい", "ask_procedure", catalog, None, meaning=near)
+    assert (r.kind, r.procedure.id, r.reason) == ("procedure", "sodai_gomi", "meaning")
+
+
+def test_meaning_below_sure_only_suggests(catalog):
+    near = Neighbours(
+        procedures=(("sodai_gomi", R.MEANING_SURE - 0.005), ("gomi_bunbetsu", R.MEANING_SUGGEST + 0.001))
+    )
+    r = R.resolve("使わなくなった家具を引き取ってほしい", "ask_procedure", catalog, None, meaning=near)
+    assert r.kind == "close"
+    assert r.guesses[:2] == ["sodai_gomi", "gomi_bunbetsu"]
+
+
+def test_a_far_neighbour_is_neither_answered_nor_suggested(catalog):
+    near = Neighbours(procedures=(("sodai_gomi", R.MEANING_SUGGEST - 0.01),))
+    r = R.resolve("今日はいい天気ですね", "nlu_fallback", catalog, None, meaning=near)
+    assert r.kind == "none" and r.guesses == []
+
+
+def test_meaning_reranks_procedures_the_words_name_alike(catalog):
+    # both named surely by words; the one nearer in meaning is the one asked about
+    words = catalog.match("国保をやめたい", top_k=5, min_score=R.PROCEDURE_SUGGEST)
+    assert [pid for pid, _ in words[:2]] == ["kokuho_leave", "kokuho_join"]
+    near = Neighbours(procedures=(("kokuho_join", 0.99), ("kokuho_leave", 0.80)))
+    r = R.resolve("国保をやめたい", "ask_procedure", catalog, None, meaning=near)
+    assert r.procedure.id == "kokuho_join" and r.reason == "words+meaning"
+
+
+def test_a_procedure_named_inside_a_situation_gets_its_card_and_the_checklist_button(catalog, asked):
+    r = R.resolve("子どもが生まれたので児童手当の申請をしたい", "life_event", catalog, None, asked=asked)
+    assert (r.kind, r.procedure.id, r.offer) == ("procedure", "jido_teate", "checklist")
+    assert [ref for _, _, ref in r.offers] == ["life_event:birth"]
+
+
+def test_a_situation_alone_gets_the_checklist(catalog, asked):
+    r = R.resolve("子どもが生まれました", "life_event", catalog, None, asked=asked)
+    assert (r.kind, r.event.id) == ("life_event", "birth")
+
+
+def test_two_questions_answer_the_first_and_offer_the_second(catalog, asked):
+    r = R.resolve("住民票を取りたいです。あと、印鑑登録もしたい", "ask_procedure", catalog, None, asked=asked)
+    assert (r.procedure.id, r.offer) == ("juminhyo", "also")
+    assert [ref for _, _, ref in r.offers] == ["procedure:inkan_toroku"]
+
+
+def test_a_thin_margin_offers_alternatives_and_goes_to_review(catalog):
+    # the two procedures are fused within THIN_MARGIN of each other
+    text = "国保をやめたい"
+    words = dict(catalog.match(text, top_k=5, min_score=R.PROCEDURE_SUGGEST))
+    gap = words["kokuho_leave"] - words["kokuho_join"]
+    near = Neighbours(
+        procedures=(
+            ("kokuho_join", 0.9 + gap / R.MEANING_WEIGHT - R.THIN_MARGIN / 4 / R.MEANING_WEIGHT),
+            ("kokuho_leave", 0.9),
+        )
+    )
+    r = R.resolve(text, "ask_procedure", catalog, None, meaning=near)
+    assert r.kind == "procedure" and r.unsure and r.offer == "maybe"
+    k = Knowledge(catalog=catalog, faq=None, messages=Messages(_messages()), menu=(), now=None)
+    turn = answer_resolution(k, r, text, easy=False)
+    cards = [reply.card for reply in turn.replies if reply.card is not None]
+    assert cards[0].to_json()["kind"] == "procedure"
+    offered = [c for c in cards if isinstance(c, SuggestionsCard)]
+    assert offered and offered[0].offer == "maybe" and offered[0].options
+    assert turn.review is not None and turn.review.kind == "low_confidence"
+    assert turn.review.guesses[0] == r.procedure.id
+
+
+def test_a_sibling_chosen_by_the_action_is_not_second_guessed(catalog, asked):
+    r = R.resolve("マイナンバーカードがなくなった", "ask_procedure", catalog, None, asked=asked)
+    assert r.offer is None and not r.unsure
+
+
+def test_the_actions_file_names_every_problem():
+    raw = {
+        "actions": {"lost": ["無くす"], "bad": []},
+        "groups": [{"name": "x", "members": ["nope"], "choose": {"lost": "mynumber_lost", "ghost": "nope"}}],
+    }
+    with pytest.raises(AskedActionsError) as error:
+        parse_asked_actions(raw, "asked_actions.yml", ["mynumber_lost"])
+    message = str(error.value)
+    assert "actions: bad" in message and "choose: ghost" in message and "nope: no such procedure" in message
+
+
+def test_the_shipped_actions_file_is_valid(catalog):
+    actions = load_asked_actions(DATA, catalog.procedures)
+    assert actions.groups and all(
+        set(dict(g.choose).values()) <= set(catalog.procedures) for g in actions.groups
+    )
+
+
+def _messages() -> dict:
+    import yaml
+
+    return yaml.safe_load((DATA / "messages.yml").read_text(encoding="utf-8"))
+
+
+def test_a_situation_told_in_a_procedures_words_stays_the_situation(catalog, asked):
+    r = R.resolve("市内で引っ越し予定です。やること全部知りたい", "life_event", catalog, None, asked=asked)
+    assert (r.kind, r.event.id) == ("life_event", "moving")
