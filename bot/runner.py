@@ -1,7 +1,8 @@
 """``make run``: starts the Rasa server, the action server and the widget demo site together.
 
 Ports come from ``PORT`` (Rasa, 5005), ``ACTIONS_PORT`` (5055), ``WIDGET_PORT`` (8080) and ``STAFF_PORT``
-(the staff console, 5080, on ``STAFF_HOST``, 127.0.0.1 by default). Storage is SQLite under ``var/`` unless
+(the staff console, 5080, on ``STAFF_HOST``, 127.0.0.1 by default) and ``METRICS_PORT`` (Prometheus,
+9105, on ``METRICS_HOST``, 127.0.0.1 by default; 0 switches it off). Storage is SQLite under ``var/`` unless
 ``REDIS_URL`` is set. Ctrl-C or SIGTERM stops every process cleanly. A process that dies after start-up is
 started again after a back-off (1 s, doubling up to 30 s; back to 1 s once it has run for a minute) with a
 log line; the others keep serving meanwhile. The retention purge runs by itself every day
@@ -25,6 +26,7 @@ from typing import Callable
 
 import yaml
 
+from bot import metrics_exporter
 from bot import settings as settings_module
 from bot.training import model_path
 from bot.understanding.encoder import EncoderUnavailable, check_cpu
@@ -100,12 +102,22 @@ class Config:
     staff_host: str
     cors_origins: list[str]
     settings: settings_module.Settings
+    metrics_port: int = 0
+    metrics_host: str = "127.0.0.1"
 
     def __post_init__(self) -> None:
-        if self.staff_port in (self.rasa_port, self.actions_port, self.widget_port):
+        residents = (self.rasa_port, self.actions_port, self.widget_port)
+        if self.staff_port in residents:
             raise ValueError(
                 f"STAFF_PORT {self.staff_port}: the staff console never shares the residents' ports"
             )
+        if self.metrics_port and self.metrics_port in (*residents, self.staff_port):
+            raise ValueError(f"METRICS_PORT {self.metrics_port}: metrics never share another server's port")
+
+    @property
+    def metrics_dir(self) -> Path:
+        """Where the children write their metric values (``PROMETHEUS_MULTIPROC_DIR``)."""
+        return self.settings.var_dir / "metrics"
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Config:
@@ -121,6 +133,8 @@ class Config:
             staff_host=env.get("STAFF_HOST") or "127.0.0.1",
             cors_origins=(env.get("CORS_ORIGINS") or default_origins).replace(",", " ").split(),
             settings=settings_module.load(env),
+            metrics_port=int(env.get("METRICS_PORT") or metrics_exporter.DEFAULT_PORT),
+            metrics_host=env.get("METRICS_HOST") or "127.0.0.1",
         )
 
 
@@ -256,15 +270,37 @@ class Supervisor:
         self._due: dict[str, float] = {}  # name -> when to start it again
         self._signalled: set[str] = set()
         self.purge = PurgeSchedule.from_env(clock())
+        self.metrics_server = None
 
     def start(self) -> None:
         endpoints_path = write_endpoints(self.config)
         self._env = dict(
             os.environ, CORS_ORIGINS=" ".join(self.config.cors_origins), TF_CPP_MIN_LOG_LEVEL="2"
         )
+        self._env.pop(metrics_exporter.MULTIPROC_ENV, None)
+        if self.config.metrics_port:
+            metrics_dir = metrics_exporter.reset_dir(self.config.metrics_dir)
+            self._env[metrics_exporter.MULTIPROC_ENV] = str(metrics_dir)
         self._argv = commands(self.config, endpoints_path)
         for name in self._argv:
             self._spawn(name)
+        if self.config.metrics_port:
+            self.start_metrics()
+
+    def start_metrics(self) -> None:
+        """Serves the children's summed metrics and the runner's own on ``METRICS_PORT``."""
+        collector = metrics_exporter.RunnerCollector(
+            open_callbacks=lambda: open_callbacks(self.config.settings),
+            processes=lambda: {n: p.pid for n, p in self.processes.items() if p.poll() is None},
+            restarts=lambda: dict(self.restarts),
+        )
+        registry = metrics_exporter.registry(self.config.metrics_dir, collector)
+        try:
+            self.metrics_server = metrics_exporter.serve(
+                self.config.metrics_host, self.config.metrics_port, registry
+            )
+        except OSError as error:  # the residents are still served; say loudly that monitoring is off
+            self._log(f"madoguchi: metrics are OFF: port {self.config.metrics_port} ({error.strerror})")
 
     def _spawn(self, name: str) -> None:
         self.processes[name] = subprocess.Popen(
@@ -301,6 +337,8 @@ class Supervisor:
     def stop(self, grace: float = 15.0) -> None:
         """SIGTERM to every process, SIGKILL to those still running after ``grace`` seconds."""
         self._stopping = True
+        if self.metrics_server is not None:
+            self.metrics_server.shutdown()
         for process in self.processes.values():
             if process.poll() is None:
                 process.terminate()
@@ -370,12 +408,25 @@ class Supervisor:
         return 0
 
 
+def open_callbacks(settings: settings_module.Settings) -> int:
+    """Open callback requests in the queue (for the metrics; opens and closes the stores each time)."""
+    from bot.stores import open_stores
+
+    with open_stores(settings) as stores:
+        return int(stores.callbacks.counts().get("open", 0))
+
+
 def prepare(config: Config) -> None:
     """Creates var/ and imports the sample FAQ when there is no live knowledge base yet."""
     from bot.knowledge.faq.import_export import ensure_live_base
 
     config.settings.var_dir.mkdir(parents=True, exist_ok=True)
     ensure_live_base(config.settings.faq_dir, config.settings.data_dir / "faq" / "sample_faq.csv")
+
+
+def metrics_url(config: Config) -> str:
+    """Where Prometheus scrapes this machine."""
+    return f"http://{config.metrics_host}:{config.metrics_port}/metrics"
 
 
 def banner(config: Config) -> str:
@@ -392,6 +443,7 @@ def banner(config: Config) -> str:
             f"  action server      http://127.0.0.1:{config.actions_port}/webhook",
             f"  staff console      http://{config.staff_host}:{config.staff_port}/  (職員用画面)",
             f"  health             http://localhost:{config.rasa_port}/healthz  /readyz",
+            *([f"  metrics            {metrics_url(config)}  (Prometheus)"] if config.metrics_port else []),
             f"  storage            {storage}",
             "Press Ctrl-C to stop.",
             "",

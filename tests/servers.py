@@ -46,6 +46,7 @@ class RunningBot:
     process: subprocess.Popen = field(repr=False)
     log_path: Path = field(repr=False)
     staff_url: str = ""
+    metrics_url: str = ""
 
     def rest(
         self, sender: str, message: str, metadata: dict | None = None, timeout: float = 60
@@ -105,6 +106,7 @@ def start_bot(extra_env: dict[str, str] | None = None, wait: bool = True) -> Run
         "ACTIONS_PORT": free_port(),
         "WIDGET_PORT": free_port(),
         "STAFF_PORT": free_port(),
+        "METRICS_PORT": free_port(),
     }
     env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "LINE_CHANNEL_SECRET")}
     env.update({k: str(v) for k, v in ports.items()})
@@ -129,6 +131,7 @@ def start_bot(extra_env: dict[str, str] | None = None, wait: bool = True) -> Run
         process=process,
         log_path=log_path,
         staff_url=f"http://127.0.0.1:{ports['STAFF_PORT']}",
+        metrics_url=f"http://127.0.0.1:{ports['METRICS_PORT']}/metrics",
     )
     deadline = time.monotonic() + START_TIMEOUT
     urls = [

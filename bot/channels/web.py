@@ -40,8 +40,9 @@ import contextvars
 import json
 import logging
 import re
+import time
 import traceback
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Awaitable, Callable
 
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
@@ -52,6 +53,7 @@ from sanic.response import HTTPResponse
 
 from bot import furigana, language, settings
 from bot.crisis import BackgroundTurns, CrisisDesk, load_desk
+from bot.metrics import TurnRecord, observe_turn
 from bot.rasa_stores import StorageUnavailable
 
 logger = logging.getLogger(__name__)
@@ -182,6 +184,24 @@ def add_furigana(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
             msg["furigana"] = furigana.segments(msg["text"])
         out.append(msg)
     return out
+
+
+@dataclass(frozen=True)
+class _Answered:
+    """What one request came to: the bot messages to send, or the error to answer with."""
+
+    messages: list[dict[str, Any]] = field(default_factory=list)
+    outcome: str = "answered"
+    error: RequestError | None = None
+    cause: RequestError | None = None  # the failure a crisis answer from data stood in for
+
+    def record(self, channel: str, seconds: float) -> TurnRecord:
+        """The turn's metrics record (:mod:`bot.metrics`)."""
+        failure = self.error or self.cause
+        if self.error is not None:
+            return TurnRecord(channel, self.outcome, seconds, failure.code)
+        record = TurnRecord.of_answer(channel, self.messages, seconds, self.outcome)
+        return replace(record, error_code=failure.code) if failure else record
 
 
 @dataclass
@@ -356,13 +376,24 @@ class MadoguchiRestInput(InputChannel):
         self, request: Request, on_new_message: Callable[[UserMessage], Awaitable[Any]]
     ) -> HTTPResponse:
         """Answers one webhook request (validation, readiness, turn, crisis fallback, furigana)."""
+        started = time.perf_counter()
+        turn = await self._answer(request, on_new_message)
+        observe_turn(turn.record(self.name(), time.perf_counter() - started))
+        if turn.error is not None:
+            return self._error(turn.error)
+        return response.json(turn.messages, ensure_ascii=False)
+
+    async def _answer(
+        self, request: Request, on_new_message: Callable[[UserMessage], Awaitable[Any]]
+    ) -> _Answered:
         try:
             inbound = parse_body(request.body or b"", self.limits)
         except RequestError as err:
-            return self._error(err)
+            return _Answered(error=err, outcome="refused")
         foreign = self.foreign_answer(inbound)
         if foreign is not None:
-            return response.json(foreign, ensure_ascii=False)
+            return _Answered(messages=foreign, outcome="other_language")
+        outcome, error = "answered", None
         try:
             if not _agent_ready(request):
                 raise RequestError(503, "not_ready", "the assistant is starting or has no model loaded")
@@ -370,13 +401,14 @@ class MadoguchiRestInput(InputChannel):
         except RequestError as err:
             messages = self.crisis_answer(inbound, err.code)
             if messages is None:
-                return self._error(err)
+                return _Answered(error=err, outcome="error")
+            outcome, error = "crisis_from_data", err
         if inbound.wants_furigana:
             try:
                 messages = add_furigana(messages)
             except Exception as exc:  # noqa: BLE001 — the answer is still worth sending without ruby
                 _log_failure("furigana_failed", exc)
-        return response.json(messages, ensure_ascii=False)
+        return _Answered(messages=messages, outcome=outcome, cause=error)
 
     def _error(self, err: RequestError) -> HTTPResponse:
         return response.json(error_body(err.code, err.message, self.crisis.city_phone), status=err.status)
