@@ -26,7 +26,7 @@ from typing import Callable
 
 import yaml
 
-from bot import metrics_exporter
+from bot import metrics_exporter, nginx_conf
 from bot import settings as settings_module
 from bot.training import model_path
 from bot.understanding.encoder import EncoderUnavailable, check_cpu
@@ -104,8 +104,18 @@ class Config:
     settings: settings_module.Settings
     metrics_port: int = 0
     metrics_host: str = "127.0.0.1"
+    rasa_ports: tuple[int, ...] = ()
+    action_ports: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
+        if self.several and not self.settings.redis_url:
+            raise ValueError(
+                f"WORKERS={len(self.rasa_ports)}: several instances share conversations and locks in Redis; "
+                "set REDIS_URL (e.g. redis://127.0.0.1:6379/0)"
+            )
+        taken = [self.rasa_port, self.actions_port, *self.rasa_ports, *self.action_ports]
+        if len(set(taken)) != len(taken):
+            raise ValueError(f"PORT, ACTIONS_PORT and the instance ports overlap: {taken}")
         residents = (self.rasa_port, self.actions_port, self.widget_port)
         if self.staff_port in residents:
             raise ValueError(
@@ -113,6 +123,11 @@ class Config:
             )
         if self.metrics_port and self.metrics_port in (*residents, self.staff_port):
             raise ValueError(f"METRICS_PORT {self.metrics_port}: metrics never share another server's port")
+
+    @property
+    def several(self) -> bool:
+        """Several Rasa processes or action servers behind nginx (``WORKERS``, ``ACTION_WORKERS``)."""
+        return len(self.rasa_ports) > 1 or len(self.action_ports) > 1
 
     @property
     def metrics_dir(self) -> Path:
@@ -124,9 +139,22 @@ class Config:
         env = dict(os.environ if env is None else env)
         widget_port = int(env.get("WIDGET_PORT") or 8080)
         default_origins = f"http://localhost:{widget_port} http://127.0.0.1:{widget_port}"
+        rasa_port = int(env.get("PORT") or 5005)
+        actions_port = int(env.get("ACTIONS_PORT") or 5055)
+        workers = int(env.get("WORKERS") or 1)
+        action_workers = int(env.get("ACTION_WORKERS") or (workers + 1) // 2)
+        if min(workers, action_workers) < 1:
+            raise ValueError("WORKERS and ACTION_WORKERS must be at least 1")
+        several = workers > 1 or action_workers > 1
         return cls(
-            rasa_port=int(env.get("PORT") or 5005),
-            actions_port=int(env.get("ACTIONS_PORT") or 5055),
+            rasa_port=rasa_port,
+            actions_port=actions_port,
+            rasa_ports=_instance_ports(env.get("WORKER_PORTS"), rasa_port, workers) if several else (),
+            action_ports=(
+                _instance_ports(env.get("ACTION_WORKER_PORTS"), actions_port, action_workers)
+                if several
+                else ()
+            ),
             widget_port=widget_port,
             host=env.get("HOST") or "127.0.0.1",
             staff_port=int(env.get("STAFF_PORT") or 5080),
@@ -136,6 +164,20 @@ class Config:
             metrics_port=int(env.get("METRICS_PORT") or metrics_exporter.DEFAULT_PORT),
             metrics_host=env.get("METRICS_HOST") or "127.0.0.1",
         )
+
+
+#: With ``WORKERS`` > 1, instance i (from 1) listens on the public port + INSTANCE_PORT_OFFSET + i (5106,
+#: 5107 … for Rasa; 5156 … for the action servers) unless ``WORKER_PORTS`` / ``ACTION_WORKER_PORTS`` say.
+INSTANCE_PORT_OFFSET = 100
+
+
+def _instance_ports(listed: str | None, public_port: int, count: int) -> tuple[int, ...]:
+    if listed:
+        ports = tuple(int(p) for p in listed.replace(",", " ").split())
+        if len(ports) != count:
+            raise ValueError(f"{len(ports)} instance ports listed for {count} instances: {listed}")
+        return ports
+    return tuple(public_port + INSTANCE_PORT_OFFSET + i for i in range(1, count + 1))
 
 
 def redis_endpoint(url: str, store_type: str) -> dict:
@@ -170,6 +212,8 @@ def endpoints(config: Config) -> dict:
             "dialect": "sqlite",
             "db": str(db),
         }
+        # one process: turns of a conversation wait for each other without Rasa's 1 s polling
+        data["lock_store"] = {"type": "bot.rasa_lock.LocalLockStore"}
     return data
 
 
@@ -185,53 +229,88 @@ def write_endpoints(config: Config) -> Path:
     return path
 
 
+def _rasa_command(config: Config, endpoints_path: Path, port: int, interface: str) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "bot.rasa_server",
+        "run",
+        "--model",
+        str(model_path()),
+        "--port",
+        str(port),
+        "--interface",
+        interface,
+        "--endpoints",
+        str(endpoints_path),
+        "--credentials",
+        os.path.join(str(settings_module.REPO_ROOT), "credentials.yml"),
+        "--cors",
+        *config.cors_origins,
+    ]  # fmt: skip
+
+
+def _actions_command(port: int) -> list[str]:
+    return [sys.executable, "-m", "bot.action_server", "--port", str(port)]
+
+
+def nginx_layout(config: Config) -> nginx_conf.Layout:
+    """Where nginx and the instances listen (``WORKERS`` > 1)."""
+    return nginx_conf.Layout(
+        host=config.host,
+        port=config.rasa_port,
+        rasa_ports=config.rasa_ports,
+        actions_port=config.actions_port,
+        action_ports=config.action_ports,
+        prefix=config.settings.var_dir / "nginx",
+    )
+
+
 def commands(config: Config, endpoints_path: Path) -> dict[str, list[str]]:
-    """The command line of each process."""
+    """The command line of each process (``rasa-1`` … ``actions-1`` … and ``nginx`` with ``WORKERS`` > 1)."""
     python = sys.executable
-    root = str(settings_module.REPO_ROOT)
-    return {
-        "actions": [python, "-m", "bot.action_server", "--port", str(config.actions_port)],
-        "rasa": [
-            python,
-            "-m",
-            "bot.rasa_server",
-            "run",
-            "--model",
-            str(model_path()),
-            "--port",
-            str(config.rasa_port),
-            "--interface",
-            config.host,
-            "--endpoints",
-            str(endpoints_path),
-            "--credentials",
-            os.path.join(root, "credentials.yml"),
-            "--cors",
-            *config.cors_origins,
-        ],  # fmt: skip
-        "widget": [
-            python,
-            "-m",
-            "bot.channels.widget_site",
-            "--port",
-            str(config.widget_port),
-            "--host",
-            config.host,
-            "--rasa-url",
-            f"http://localhost:{config.rasa_port}",
-        ],  # fmt: skip
-        "staff": [python, "-m", "bot.staff", "--host", config.staff_host, "--port", str(config.staff_port)],
-    }
+    out: dict[str, list[str]] = {}
+    if config.several:
+        for i, port in enumerate(config.action_ports, start=1):
+            out[f"actions-{i}"] = _actions_command(port)
+        for i, port in enumerate(config.rasa_ports, start=1):
+            out[f"rasa-{i}"] = _rasa_command(config, endpoints_path, port, "127.0.0.1")
+        conf = nginx_conf.write(nginx_layout(config))
+        out["nginx"] = nginx_conf.command(nginx_conf.find_nginx(), conf)
+    else:
+        out["actions"] = _actions_command(config.actions_port)
+        out["rasa"] = _rasa_command(config, endpoints_path, config.rasa_port, config.host)
+    out["widget"] = [
+        python,
+        "-m",
+        "bot.channels.widget_site",
+        "--port",
+        str(config.widget_port),
+        "--host",
+        config.host,
+        "--rasa-url",
+        f"http://localhost:{config.rasa_port}",
+    ]  # fmt: skip
+    out["staff"] = [python, "-m", "bot.staff", "--host", config.staff_host, "--port", str(config.staff_port)]
+    return out
 
 
 def ready_urls(config: Config) -> dict[str, str]:
     """A URL per process that answers 200 once it is ready."""
-    return {
-        "actions": f"http://127.0.0.1:{config.actions_port}/health",
-        "rasa": f"http://127.0.0.1:{config.rasa_port}/webhooks/rest/",
+    urls = {
         "widget": f"http://127.0.0.1:{config.widget_port}/",
         "staff": f"http://127.0.0.1:{config.staff_port}/login",
     }
+    if not config.several:
+        urls["actions"] = f"http://127.0.0.1:{config.actions_port}/health"
+        urls["rasa"] = f"http://127.0.0.1:{config.rasa_port}/webhooks/rest/"
+        return urls
+    for i, port in enumerate(config.action_ports, start=1):
+        urls[f"actions-{i}"] = f"http://127.0.0.1:{port}/health"
+    for i, port in enumerate(config.rasa_ports, start=1):
+        urls[f"rasa-{i}"] = f"http://127.0.0.1:{port}/webhooks/rest/"
+    urls["nginx"] = f"http://127.0.0.1:{config.rasa_port}/healthz"
+    return urls
 
 
 def _answers(url: str) -> bool:
@@ -432,6 +511,14 @@ def metrics_url(config: Config) -> str:
 def banner(config: Config) -> str:
     """The URLs printed once everything is up."""
     storage = "Redis (REDIS_URL)" if config.settings.redis_url else f"SQLite under {config.settings.var_dir}"
+    instances = (
+        [
+            f"  instances          {len(config.rasa_ports)} Rasa, {len(config.action_ports)} action servers "
+            f"behind nginx (var/nginx/nginx.conf)"
+        ]
+        if config.several
+        else []
+    )
     return "\n".join(
         [
             "",
@@ -445,6 +532,7 @@ def banner(config: Config) -> str:
             f"  health             http://localhost:{config.rasa_port}/healthz  /readyz",
             *([f"  metrics            {metrics_url(config)}  (Prometheus)"] if config.metrics_port else []),
             f"  storage            {storage}",
+            *instances,
             "Press Ctrl-C to stop.",
             "",
         ]
@@ -453,7 +541,13 @@ def banner(config: Config) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     argparse.ArgumentParser(description=__doc__.splitlines()[0]).parse_args(argv)
-    config = Config.from_env()
+    try:
+        config = Config.from_env()
+        if config.several:
+            nginx_conf.find_nginx()
+    except (ValueError, nginx_conf.NginxMissing) as error:
+        sys.stderr.write(f"madoguchi: {error}\n")
+        return 2
     os.umask(0o077)  # conversations and requests under var/ are readable by the service user only
     if not model_path().exists():
         sys.stderr.write("no trained model: run `make run` (it trains one) or `python -m bot.training`\n")
