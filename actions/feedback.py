@@ -41,13 +41,14 @@ class ActionRecordFeedback(UsesContext, Action):
             dispatcher.utter_message(response="utter_ask_feedback")
             return []
         try:
-            self.context.stores().feedback.record(helpful, question, answer)
+            await self.context.store_call(lambda s: s.feedback.record(helpful, question, answer))
         except Exception as error:
             logger.error("could not record feedback: %s", type(error).__name__)
         if helpful:
             dispatcher.utter_message(response="utter_feedback_thanks")
         else:
             if question:
-                record_review(self.context, ReviewNote(question, "unhelpful", (answer,) if answer else ()))
+                note = ReviewNote(question, "unhelpful", (answer,) if answer else ())
+                await record_review(self.context, note)
             dispatcher.utter_message(response="utter_feedback_sorry")
         return []

@@ -404,7 +404,7 @@ class Supervisor:
                     )
                 if _answers(pending[name]):
                     del pending[name]
-            if time.monotonic() > deadline:
+            if pending and time.monotonic() > deadline:
                 raise TimeoutError(f"not ready after {timeout:.0f} s: {', '.join(pending)}")
             time.sleep(0.5)
 

@@ -94,8 +94,10 @@ def _ready(url: str) -> bool:
         return False
 
 
-def start_bot(extra_env: dict[str, str] | None = None, wait: bool = True) -> RunningBot:
-    """Starts the servers and (unless ``wait`` is False) waits until every one answers."""
+def start_bot(
+    extra_env: dict[str, str] | None = None, wait: bool = True, timeout: float = START_TIMEOUT
+) -> RunningBot:
+    """Starts the servers and (unless ``wait`` is False) waits until every one answers (``timeout`` s)."""
     from bot.training import model_path
 
     if not model_path().exists():
@@ -133,7 +135,7 @@ def start_bot(extra_env: dict[str, str] | None = None, wait: bool = True) -> Run
         staff_url=f"http://127.0.0.1:{ports['STAFF_PORT']}",
         metrics_url=f"http://127.0.0.1:{ports['METRICS_PORT']}/metrics",
     )
-    deadline = time.monotonic() + START_TIMEOUT
+    deadline = time.monotonic() + timeout
     urls = [
         f"{bot.rasa_url}/webhooks/rest/",
         f"{bot.actions_url}/health",
