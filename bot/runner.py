@@ -402,6 +402,8 @@ class Supervisor:
                     raise RuntimeError(
                         f"{name} exited with code {self.processes[name].returncode} during start"
                     )
+                if name == "nginx" and len(pending) > 1:
+                    continue  # asked once the instances behind it answer (no error lines meanwhile)
                 if _answers(pending[name]):
                     del pending[name]
             if pending and time.monotonic() > deadline:

@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import inspect
 import json
 import logging
 import re
@@ -62,6 +63,14 @@ logger = logging.getLogger(__name__)
 #: (it swallows the exception and goes on, so the failure is only visible in its log record).
 PROCESSOR_LOGGER = "rasa.core.processor"
 ACTION_FAILURE_PREFIX = "Encountered an exception while running action"
+
+#: Turns of this channel run at once in one process; the others wait their turn (first come, first
+#: served). A turn is CPU work (NLU, policies) on the server's event loop: with every waiting turn
+#: started at once, each one's Redis calls wait behind the others' CPU work, so under a burst (50
+#: conversations at once on 2 shared cores, tests/test_nginx_instances.py) their bounded 0.8 s Redis
+#: waits expired and turns failed with storage_unavailable although Redis was fine. Two, as the LINE
+#: channel measured for its ack (bot/channels/line/serial.py), keep one turn's CPU beside another's I/O.
+MAX_RUNNING_TURNS = 2
 
 #: Numbers every error body names beside the city's own: fire/ambulance and police.
 EMERGENCY_NUMBERS = ("119", "110")
@@ -271,6 +280,7 @@ class MadoguchiRestInput(InputChannel):
         self._languages: language.LanguageDesk | None = None
         self._languages_loaded = False
         self.background = BackgroundTurns(lambda exc: _log_failure("background_turn_failed", exc))
+        self._running: asyncio.Semaphore | None = None  # made on the server's loop, at first use
 
     @classmethod
     def name(cls) -> str:
@@ -360,9 +370,23 @@ class MadoguchiRestInput(InputChannel):
         """Awaits the turn; a crisis message waits only ``crisis_timeout_s``, and then the turn is left to
         finish in the background (its answer is dropped: the channel answers the crisis from data)."""
         if self.crisis.intent_of(inbound.message) is None:
-            await asyncio.wait_for(turn, timeout=self.turn_timeout_s)
+            await asyncio.wait_for(self._in_turn(turn), timeout=self.turn_timeout_s)
             return
-        await self.background.wait(turn, self.crisis_timeout_s)
+        await self.background.wait(self._in_turn(turn), self.crisis_timeout_s)
+
+    async def _in_turn(self, turn: Awaitable[Any]) -> None:
+        """Runs the turn once fewer than :data:`MAX_RUNNING_TURNS` others run (the wait counts toward the
+        turn's timeout; a crisis waits at most ``crisis_timeout_s`` before its answer from data)."""
+        if self._running is None:
+            self._running = asyncio.Semaphore(MAX_RUNNING_TURNS)
+        started = False
+        try:
+            async with self._running:
+                started = True
+                await turn
+        finally:
+            if not started and inspect.iscoroutine(turn):
+                turn.close()  # timed out while waiting: the turn never ran
 
     def crisis_answer(self, inbound: Inbound, code: str) -> list[dict[str, Any]] | None:
         """The data-only answer to a crisis message whose turn failed with ``code`` (``None``: no crisis)."""
