@@ -9,7 +9,8 @@ Both are real servers on loopback, driven through their REST channel with the sa
   for ``--seconds`` seconds of arrivals (then the residents under way finish);
 * **long conversation**: one resident, 50 turns in one conversation: turn 50 against turn 1.
 
-Per row: messages, errors (non-200, or no answer), achieved msg/s, p50/p95/p99 latency, and the RSS of
+Per row: messages, errors (non-200 or no HTTP answer), answers without a bot message, achieved msg/s,
+p50/p95/p99 latency, and the RSS of
 the server's processes (sum over the process tree) at the start and the end. The bare Rasa bot is built
 at bench time in a scratch venv from the same lock (``var/bench/bare-venv``; ``rasa init --no-prompt``
 trains its model once, kept under ``var/bench/bare-bot``).
@@ -207,6 +208,7 @@ def start_bare(timeout: float = 600) -> Server:
 class Tally:
     latencies: list[float] = field(default_factory=list)
     errors: int = 0
+    empty: int = 0  # HTTP 200 with no bot message (bare Rasa's stories end some turns without one)
     by_turn: dict[int, list[float]] = field(default_factory=lambda: collections.defaultdict(list))
 
 
@@ -217,13 +219,15 @@ async def send(session: aiohttp.ClientSession, url: str, sender: str, text: str,
             f"{url}/webhooks/rest/webhook", json={"sender": sender, "message": text}
         ) as reply:
             body = await reply.read()
-            ok = reply.status == 200 and bool(json.loads(body))
+            ok = reply.status == 200
+            answered = ok and bool(json.loads(body))
     except (aiohttp.ClientError, asyncio.TimeoutError, ValueError):
-        ok = False
+        ok = answered = False
     elapsed = time.perf_counter() - started
     if ok:
         tally.latencies.append(elapsed)
         tally.by_turn[turn].append(elapsed)
+        tally.empty += not answered
     else:
         tally.errors += 1
 
@@ -303,6 +307,7 @@ class Row:
     scenario: str
     messages: int
     errors: int
+    empty: int
     msg_per_s: float
     p50_ms: float
     p95_ms: float
@@ -319,6 +324,7 @@ def row(system: str, scenario: str, tally: Tally, elapsed: float, rss0: int, rss
         scenario,
         len(ms) + tally.errors,
         tally.errors,
+        tally.empty,
         round(len(ms) / elapsed, 1) if elapsed else 0.0,
         round(percentile(ms, 50)),
         round(percentile(ms, 95)),
@@ -359,14 +365,14 @@ def _format(rows: list[Row], header: bool = True) -> str:
     lines = []
     if header:
         lines += [
-            "| system | scenario | messages | errors | msg/s | p50 ms | p95 ms | p99 ms | RSS MB start → end "
-            "| note |",
-            "|---|---|---|---|---|---|---|---|---|---|",
+            "| system | scenario | messages | errors | no answer | msg/s | p50 ms | p95 ms | p99 ms "
+            "| RSS MB start → end | note |",
+            "|---|---|---|---|---|---|---|---|---|---|---|",
         ]
     for r in rows:
         lines.append(
-            f"| {r.system} | {r.scenario} | {r.messages} | {r.errors} | {r.msg_per_s} | {r.p50_ms} | "
-            f"{r.p95_ms} | {r.p99_ms} | {r.rss_start_mb} → {r.rss_end_mb} | {r.note} |"
+            f"| {r.system} | {r.scenario} | {r.messages} | {r.errors} | {r.empty} | {r.msg_per_s} | "
+            f"{r.p50_ms} | {r.p95_ms} | {r.p99_ms} | {r.rss_start_mb} → {r.rss_end_mb} | {r.note} |"
         )
     return "\n".join(lines)
 
@@ -411,21 +417,35 @@ def profile(server: Server, seconds: float, top: int = 25) -> str:
     own: collections.Counter = collections.Counter()
     inclusive: collections.Counter = collections.Counter()
     total = 0
+    idle = 0
     for line in out.read_text().splitlines():
         stack, _, count = line.rpartition(" ")
         if not stack or not count.isdigit():
             continue
         frames = stack.split(";")
+        if _short(frames[-1]) in IDLE_LEAVES:
+            idle += int(count)
+            continue
         total += int(count)
         own[_short(frames[-1])] += int(count)
         for frame in {_short(f) for f in frames}:
             inclusive[frame] += int(count)
-    lines = [f"py-spy, {total} samples of the Rasa process (20 users, closed loop, {seconds:g} s)", ""]
+    lines = [
+        f"py-spy, Rasa process, 20 users closed loop, {seconds:g} s: {total} busy samples "
+        f"({idle} idle ones — thread-pool workers and the event loop waiting — left out)",
+        "",
+    ]
     lines += ["| own % | function |", "|---|---|"]
     lines += [f"| {100 * c / total:.1f} | `{f}` |" for f, c in own.most_common(top)]
     lines += ["", "| inclusive % | function |", "|---|---|"]
     lines += [f"| {100 * c / total:.1f} | `{f}` |" for f, c in inclusive.most_common(top)]
     return "\n".join(lines)
+
+
+#: Leaf frames of threads that wait (py-spy samples them too with --nonblocking).
+IDLE_LEAVES = frozenset(
+    {"_worker (thread.py)", "serve (runners.py)", "select (selectors.py)", "wait (threading.py)"}
+)
 
 
 def _short(frame: str) -> str:
@@ -436,7 +456,7 @@ def _short(frame: str) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=40, help="length of each closed/open loop")
+    parser.add_argument("--seconds", type=float, default=30, help="length of each closed/open loop")
     parser.add_argument("--rates", default="5,10,20", help="open-loop message rates")
     parser.add_argument("--profile", action="store_true", help="py-spy the madoguchi Rasa process first")
     parser.add_argument("--only", choices=["madoguchi", "bare"], help="run one system")
