@@ -68,9 +68,11 @@ ACTION_FAILURE_PREFIX = "Encountered an exception while running action"
 #: served). A turn is CPU work (NLU, policies) on the server's event loop: with every waiting turn
 #: started at once, each one's Redis calls wait behind the others' CPU work, so under a burst (50
 #: conversations at once on 2 shared cores, tests/test_nginx_instances.py) their bounded 0.8 s Redis
-#: waits expired and turns failed with storage_unavailable although Redis was fine. Two, as the LINE
-#: channel measured for its ack (bot/channels/line/serial.py), keep one turn's CPU beside another's I/O.
-MAX_RUNNING_TURNS = 2
+#: waits expired and turns failed with storage_unavailable although Redis was fine. 2 (the LINE
+#: channel's figure, bot/channels/line/serial.py) starved the process: py-spy found the Rasa process
+#: idle half the time at 20 users, both turns waiting for the action server or SQLite (bench/README.md).
+#: 4 keeps the loop's lag to ~3 other turns' CPU (~150 ms) while the next turn overlaps that I/O.
+MAX_RUNNING_TURNS = 4
 
 #: Numbers every error body names beside the city's own: fire/ambulance and police.
 EMERGENCY_NUMBERS = ("119", "110")
