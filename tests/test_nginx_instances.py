@@ -8,7 +8,8 @@ Debian's nginx, conversations and locks in a private Redis.
 * a burst of 10 messages of one sender: all answered, in the order sent, in a fraction of what Rasa's
   1 s lock polling took (~9 s for 10).
 
-Marked ``nginx`` (part of ``make test``); the whole module takes about a minute and a half on 2 cores.
+Marked ``nginx`` (part of ``make test``). Expected ~2 min on 2 free cores (two model loads, ~1,000 turns);
+on cores shared with other heavy work (load 12-15) the 50 × 20 turns time out: it needs free cores.
 """
 
 from __future__ import annotations
