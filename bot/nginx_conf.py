@@ -6,9 +6,13 @@ instance can take any turn of a conversation (the Redis lock store keeps one con
 order). Only the residents' paths are exposed — ``/webhooks/`` (REST, LINE), ``/socket.io/``, ``/healthz``,
 ``/readyz`` — everything else (Rasa's HTTP API, should anyone enable it) answers 404.
 
-socket.io is sticky: a session's long-polling requests and its WebSocket upgrade must reach the process
-that holds it, so ``/socket.io/`` goes to an upstream hashed on the client address (the first
-``X-Forwarded-For`` hop when a front proxy sets it, else the peer address).
+socket.io and the REST channel are sticky: a socket.io session's long-polling requests and its WebSocket
+upgrade must reach the process that holds it, and a resident's quick messages must reach one process to
+be answered in the order sent (two processes take their lock tickets in whatever order their busy event
+loops get to them). So ``/socket.io/`` and ``/webhooks/rest/`` go to an upstream hashed on the client
+address (the first ``X-Forwarded-For`` hop when a front proxy sets it, else the peer address); many
+residents behind one address (a NAT) then share a process. The LINE webhook (a few LINE servers'
+addresses) and the health checks go to the least busy process.
 
 ``deploy/nginx/madoguchi.conf`` is the same layout for several machines (README "Several instances").
 """
@@ -98,7 +102,7 @@ http {{
         default upgrade;
         ""      "";
     }}
-    # socket.io sessions stick to one process: the client's address (first X-Forwarded-For hop if any)
+    # socket.io sessions and REST senders stick to one process: the client's address (first XFF hop if any)
     map $http_x_forwarded_for $sticky_client {{
         ""                  $remote_addr;
         "~^(?P<first>[^,\\s]+)" $first;
@@ -109,7 +113,7 @@ http {{
 {_servers(layout.rasa_ports)}
         keepalive 64;
     }}
-    upstream madoguchi_socketio {{
+    upstream madoguchi_sticky {{
         hash $sticky_client consistent;
 {_servers(layout.rasa_ports)}
     }}
@@ -121,6 +125,11 @@ http {{
 
     server {{
         listen {layout.host}:{layout.port};
+        location /webhooks/rest/ {{
+            proxy_pass http://madoguchi_sticky;
+            proxy_set_header Connection "";{proxy_headers}
+            proxy_read_timeout {READ_TIMEOUT_S}s;
+        }}
         location /webhooks/ {{
             proxy_pass http://madoguchi_rasa;
             proxy_set_header Connection "";{proxy_headers}
@@ -129,7 +138,7 @@ http {{
         location = /healthz {{ proxy_pass http://madoguchi_rasa; proxy_set_header Connection ""; }}
         location = /readyz {{ proxy_pass http://madoguchi_rasa; proxy_set_header Connection ""; }}
         location /socket.io/ {{
-            proxy_pass http://madoguchi_socketio;
+            proxy_pass http://madoguchi_sticky;
             proxy_set_header Upgrade $http_upgrade;
             proxy_set_header Connection $connection_upgrade;{proxy_headers}
             proxy_read_timeout {SOCKET_READ_TIMEOUT_S}s;

@@ -5,8 +5,8 @@ Debian's nginx, conversations and locks in a private Redis.
   right card for the questions that name a procedure), none lost;
 * one conversation alternating between the two instances (the callback form across both: the request
   lands in the queue);
-* a burst of 10 messages of one sender: all answered, in the order sent, in a fraction of what Rasa's
-  1 s lock polling took (~9 s for 10).
+* a burst of 10 messages of one sender: all answered, in the order sent, taking little more than the
+  same 10 turns one by one (Rasa's 1 s lock polling added ~0.5 s per waiting message).
 
 Marked ``nginx`` (part of ``make test``). Expected ~2 min on 2 free cores (two model loads, ~1,000 turns);
 on cores shared with other heavy work (load 12-15) the 50 × 20 turns time out: it needs free cores.
@@ -30,9 +30,10 @@ pytestmark = [pytest.mark.nginx, pytest.mark.e2e]
 CONVERSATIONS = 50
 TURNS = 20
 BURST = 10
-#: A burst of 10 with Rasa's lock polling took ~9 s (1 s per waiting message); the turns themselves take
-#: ~0.1-0.3 s each on 2 shared cores. 5 s leaves room for a busy machine and still fails a 1 s poll.
-BURST_LIMIT_S = 5.0
+#: What a burst of 10 may take beyond the same 10 turns sent one by one. Rasa's lock polling (1 s) added
+#: ~0.5 s per waiting message on average (~4.5 s for 9; a burst of 10 took ~9 s in all); 2.5 s fails that
+#: and leaves room for a busy machine.
+LOCK_OVERHEAD_LIMIT_S = 2.5
 #: Seconds to wait for two Rasa processes loading their models at the same time.
 START_TIMEOUT = 480
 
@@ -96,6 +97,11 @@ async def _post(session: aiohttp.ClientSession, url: str, sender: str, message: 
         return reply.status, [text[:200]]
 
 
+def _client(address: str = "127.0.0.1") -> aiohttp.ClientSession:
+    connector = aiohttp.TCPConnector(local_addr=(address, 0))
+    return aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=120), connector=connector)
+
+
 def _kinds(messages: list) -> list[str]:
     return [
         m["custom"]["madoguchi"].get("kind")
@@ -106,10 +112,13 @@ def _kinds(messages: list) -> list[str]:
 
 async def test_fifty_conversations_of_twenty_turns_through_nginx(instances):
     problems: list[str] = []
-    timeout = aiohttp.ClientTimeout(total=120)
-    connector = aiohttp.TCPConnector(limit=CONVERSATIONS)
 
-    async def conversation(session: aiohttp.ClientSession, n: int) -> int:
+    async def conversation(n: int) -> int:
+        # each resident from its own address (127.0.0.x): nginx keeps a resident on one process
+        async with _client(f"127.0.0.{10 + n}") as session:
+            return await _conversation(session, n)
+
+    async def _conversation(session: aiohttp.ClientSession, n: int) -> int:
         sender = f"load-{n}-{uuid.uuid4().hex[:8]}"
         answered = 0
         for turn, (text, kind) in enumerate(SCRIPT):
@@ -124,8 +133,7 @@ async def test_fifty_conversations_of_twenty_turns_through_nginx(instances):
         return answered
 
     started = time.perf_counter()
-    async with aiohttp.ClientSession(timeout=timeout, connector=connector) as session:
-        answered = await asyncio.gather(*(conversation(session, n) for n in range(CONVERSATIONS)))
+    answered = await asyncio.gather(*(conversation(n) for n in range(CONVERSATIONS)))
     elapsed = time.perf_counter() - started
     assert problems == [], problems[:10]
     assert sum(answered) == CONVERSATIONS * TURNS
@@ -158,21 +166,25 @@ async def test_one_conversation_alternating_instances_keeps_its_state(instances)
 
 
 async def test_a_burst_of_one_sender_is_answered_in_order_and_quickly(instances):
-    sender = f"burst-{uuid.uuid4().hex}"
     questions = [text for text, kind in SCRIPT if kind == "procedure"][:BURST]
     questions += [f"{q}。" for q in questions][: BURST - len(questions)]
     assert len(questions) == BURST
-    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60)) as session:
+    async with _client("127.0.0.5") as session:  # one resident's browser
+        # the same 10 messages one after the other (each sent when the answer came): the turns' own time
+        started = time.perf_counter()
+        for text in questions:
+            assert (await _post(session, instances.rasa_url, f"alone-{uuid.uuid4().hex}", text))[0] == 200
+        alone = time.perf_counter() - started
+        sender = f"burst-{uuid.uuid4().hex}"
         started = time.perf_counter()
         tasks = []
         for text in questions:
             tasks.append(asyncio.ensure_future(_post(session, instances.rasa_url, sender, text)))
             await asyncio.sleep(0.02)  # sent one after the other (the order to keep), not waiting for answers
         results = await asyncio.gather(*tasks)
-        elapsed = time.perf_counter() - started
+        burst = time.perf_counter() - started
     assert [status for status, _ in results] == [200] * BURST
     assert all("procedure" in _kinds(messages) for _, messages in results)
-    assert elapsed < BURST_LIMIT_S, f"{BURST} messages took {elapsed:.2f} s"
     # the stored conversation has the messages in the order they were sent
     client = redis.Redis.from_url(instances.env["REDIS_URL"], decode_responses=True)
     try:
@@ -181,3 +193,5 @@ async def test_a_burst_of_one_sender_is_answered_in_order_and_quickly(instances)
         client.close()
     texts = [e.get("text") for e in stored["events"] if e.get("event") == "user"]
     assert texts == questions
+    # waiting for the lock adds little to the turns' own time (Rasa's 1 s polling: ~0.5 s a message)
+    assert burst - alone < LOCK_OVERHEAD_LIMIT_S, f"burst {burst:.2f} s, one by one {alone:.2f} s"
