@@ -13,10 +13,11 @@ export PYTHONDONTWRITEBYTECODE := 1
 
 .PHONY: help run serve test lint layers format model venv validate pytest conversation-test browser-deps \
         bench bench-faq bench-safety bench-nlu bench-nlu-pipelines bench-unseen bench-understanding lock clean \
-        wordvec
+        wordvec nginx-deps bench-load
 
 help:
 	@echo "make run    - set up .venv and word vectors, train if needed, start Rasa + actions + widget demo"
+	@echo "             (WORKERS=N REDIS_URL=redis://... make run: N Rasa processes behind nginx)"
 	@echo "make serve  - production start: no venv build, no training (see deploy/madoguchi.service)"
 	@echo "make test   - lint, pytest (unit, integration, e2e, browser), data validation, conversation tests"
 	@echo "make bench  - FAQ ranking quality/speed and NLU held-out evaluation"
@@ -54,7 +55,12 @@ model: $(STAMP)
 
 # --- run ----------------------------------------------------------------------------------------
 run: model $(WORDVEC)
+	@if [ "$${WORKERS:-1}" != 1 ] || [ "$${ACTION_WORKERS:-1}" != 1 ]; then $(MAKE) --no-print-directory nginx-deps; fi
 	$(PY) -m bot.runner
+
+# Several instances (WORKERS > 1) and their tests need Debian's nginx.
+nginx-deps:
+	@command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || { echo "nginx is missing: run .ci/run once as root, or apt-get install -y nginx"; exit 1; }
 
 # Production start (systemd: deploy/madoguchi.service): neither builds the venv nor trains. After an
 # upgrade, run `make venv model wordvec` once, then restart the service.
@@ -82,7 +88,7 @@ browser-deps:
 	@scripts/system-deps.sh
 	@[ -f node_modules/axe-core/axe.min.js ] && [ -f node_modules/socket.io-client/package.json ] || npm ci --no-audit --no-fund
 
-pytest: $(STAMP) model $(WORDVEC) browser-deps
+pytest: $(STAMP) model $(WORDVEC) browser-deps nginx-deps
 	$(PY) -m pytest -q -p no:cacheprovider
 
 conversation-test: model
@@ -126,6 +132,11 @@ bench-understanding: model $(WORDVEC)
 	$(PY) -m bench.unseen_check --start --questions tests/nlu/blind_questions_4.yml
 	$(PY) -m bench.unseen_check --start --questions tests/nlu/blind_questions_5.yml
 	$(MAKE) --no-print-directory bench-unseen
+
+# madoguchi as shipped beside a bare Rasa 3.6 `rasa init` bot (scratch venv from the same lock under
+# var/bench/), closed and open loop, py-spy profile first. ~25 minutes on 2 cores; see bench/README.md.
+bench-load: model $(WORDVEC)
+	$(PY) -m bench.load --profile
 
 clean:
 	rm -rf results .pytest_cache

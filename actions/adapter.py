@@ -1,7 +1,7 @@
 """Between rasa_sdk and the conversation core: a tracker in, a :class:`~bot.dialogue.replies.Turn` out.
 
 :func:`understood` reads what the core needs from the tracker; :func:`send` utters the turn's replies
-and returns its slot changes as events (and keeps its review note, masked, for staff).
+and returns its slot changes as events (and keeps its review note, masked, for staff, off the event loop).
 """
 
 from __future__ import annotations
@@ -84,7 +84,7 @@ def utter(dispatcher: CollectingDispatcher, reply: Reply, messages: Messages) ->
     )
 
 
-def send(
+async def send(
     dispatcher: CollectingDispatcher, turn: Turn, knowledge: Knowledge, context: Context
 ) -> list[dict[str, Any]]:
     """Utters the turn's replies (texts from ``knowledge.messages``), records its review note, returns its
@@ -92,16 +92,17 @@ def send(
     for reply in turn.replies:
         utter(dispatcher, reply, knowledge.messages)
     if turn.review is not None:
-        record_review(context, turn.review)
+        await record_review(context, turn.review)
     return [SlotSet(name, value) for name, value in turn.slots]
 
 
-def record_review(context: Context, note: ReviewNote) -> None:
-    """Keeps an unanswered question for staff review (masked by the store); never fails the turn."""
+async def record_review(context: Context, note: ReviewNote) -> None:
+    """Keeps an unanswered question for staff review (masked by the store, off the event loop); never
+    fails the turn."""
     if not note.question.strip():
         return
     try:
-        context.stores().review.record(note.question, note.kind, list(note.guesses))
+        await context.store_call(lambda s: s.review.record(note.question, note.kind, list(note.guesses)))
     except Exception as error:  # the resident still gets an answer when the store is down
         logger.error("could not record a question for review: %s", type(error).__name__)
 
@@ -115,4 +116,5 @@ class Decided(UsesContext):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         knowledge = self.context.turn()
-        return send(dispatcher, decide(self.ask, understood(tracker), knowledge), knowledge, self.context)
+        turn = decide(self.ask, understood(tracker), knowledge)
+        return await send(dispatcher, turn, knowledge, self.context)

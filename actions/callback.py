@@ -97,38 +97,38 @@ class ValidateCallbackForm(UsesContext, FormValidationAction):
         name = introduced_name(_opening_request(tracker, "callback_name"))
         return {"callback_name": name} if name else {}
 
-    def _take(
+    async def _take(
         self, step: str, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker
     ) -> Dict[str, Any]:
         knowledge = self.context.turn()
         turn = form.take(step, value, so_far(tracker), knowledge, said=user_text(tracker))
-        send(dispatcher, Turn(replies=turn.replies, review=turn.review), knowledge, self.context)
+        await send(dispatcher, Turn(replies=turn.replies, review=turn.review), knowledge, self.context)
         return dict(turn.slots)
 
-    def validate_callback_phone(
+    async def validate_callback_phone(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[str, Any]:
-        return self._take(form.PHONE, value, dispatcher, tracker)
+        return await self._take(form.PHONE, value, dispatcher, tracker)
 
-    def validate_callback_name(
+    async def validate_callback_name(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[str, Any]:
-        return self._take(form.NAME, value, dispatcher, tracker)
+        return await self._take(form.NAME, value, dispatcher, tracker)
 
-    def validate_callback_slot(
+    async def validate_callback_slot(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[str, Any]:
-        return self._take(form.SLOT, value, dispatcher, tracker)
+        return await self._take(form.SLOT, value, dispatcher, tracker)
 
-    def validate_callback_topic(
+    async def validate_callback_topic(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[str, Any]:
-        return self._take(form.TOPIC, value, dispatcher, tracker)
+        return await self._take(form.TOPIC, value, dispatcher, tracker)
 
-    def validate_callback_confirmed(
+    async def validate_callback_confirmed(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[str, Any]:
-        return self._take(form.CONFIRMED, value, dispatcher, tracker)
+        return await self._take(form.CONFIRMED, value, dispatcher, tracker)
 
 
 class AskCallbackStep(UsesContext):
@@ -145,7 +145,7 @@ class AskCallbackStep(UsesContext):
     ) -> List[Dict[str, Any]]:
         knowledge = self.context.turn()
         turn = form.ask(self.step, so_far(tracker), tracker.get_slot(form.RETRY), knowledge)
-        return send(dispatcher, turn, knowledge, self.context)
+        return await send(dispatcher, turn, knowledge, self.context)
 
 
 class ActionAskCallbackPhone(AskCallbackStep, Action):
@@ -185,12 +185,14 @@ class ActionSubmitCallback(UsesContext, Action):
             catalog, tracker.get_slot("procedure"), tracker.get_slot("callback_topic")
         )
         slot = catalog.city.slot(tracker.get_slot("callback_slot"))
-        request = self.context.stores().callbacks.add(
-            phone=tracker.get_slot("callback_phone"),
-            name=tracker.get_slot("callback_name"),
-            slot=slot.label if slot else tracker.get_slot("callback_slot"),
-            topic=tracker.get_slot("callback_topic"),
-            department=department.id if department else None,
+        request = await self.context.store_call(
+            lambda s: s.callbacks.add(
+                phone=tracker.get_slot("callback_phone"),
+                name=tracker.get_slot("callback_name"),
+                slot=slot.label if slot else tracker.get_slot("callback_slot"),
+                topic=tracker.get_slot("callback_topic"),
+                department=department.id if department else None,
+            )
         )
         turn = form.done(
             knowledge,
@@ -200,7 +202,7 @@ class ActionSubmitCallback(UsesContext, Action):
             department=department,
             phone_display=form.readable_phone(request.phone),
         )
-        send(dispatcher, turn, knowledge, self.context)
+        await send(dispatcher, turn, knowledge, self.context)
         logger.info("callback request stored: %s", request.ticket)
         return clear_personal_slots()
 

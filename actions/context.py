@@ -2,19 +2,36 @@
 
 The action server instantiates each action without arguments; those use :func:`default` (made on first
 use, never at import time). Tests give an action its own :class:`Context`.
+
+The stores are synchronous (SQLite, redis-py). The action server runs every action on one event loop, so
+a store call made there would stall every other resident's action while SQLite waits for its write lock
+(up to 15 s) or Redis for its socket timeout: :meth:`Context.store_call` runs it on a small thread pool
+and gives up after :data:`STORE_CALL_TIMEOUT_S`.
 """
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import threading
-from typing import Any, Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Callable, TypeVar
 
 from bot import settings as settings_module
 from bot.clock import Clock, now_jst
 from bot.dialogue.knowledge import Knowledge
 from bot.dialogue.live import LiveKnowledge
 from bot.settings import Settings
+
+T = TypeVar("T")
+
+#: Longest an action waits for one store call. A hung or stopped Redis fails by itself within its 1 s
+#: socket and connect timeouts (bot/stores/redis_backend.py); SQLite waits up to 15 s for another
+#: writer: after 5 s the resident gets the apology with the way to a person instead of silence.
+STORE_CALL_TIMEOUT_S = 5.0
+#: Threads for store calls: a store call takes ~1 ms, so 4 cover far more actions than 2 cores run, and
+#: 4 hung calls cannot exhaust anything else.
+STORE_THREADS = 4
 
 
 class Context:
@@ -34,6 +51,7 @@ class Context:
         self._stores = None
         self._salt: bytes | None = None
         self._lock = threading.Lock()
+        self._pool: ThreadPoolExecutor | None = None
 
     def turn(self) -> Knowledge:
         """The knowledge of one turn (see :meth:`LiveKnowledge.now`)."""
@@ -57,9 +75,24 @@ class Context:
                 self._salt = load_salt(self.settings.var_dir)
             return self._salt
 
+    async def store_call(self, call: Callable[[Any], T], timeout: float = STORE_CALL_TIMEOUT_S) -> T:
+        """Runs ``call(stores)`` off the event loop; :class:`asyncio.TimeoutError` after ``timeout`` s.
+
+        A call that times out still finishes in its thread (bounded by the store's own timeouts).
+        """
+        with self._lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(STORE_THREADS, thread_name_prefix="madoguchi-store")
+            pool = self._pool
+        loop = asyncio.get_running_loop()
+        return await asyncio.wait_for(loop.run_in_executor(pool, lambda: call(self.stores())), timeout)
+
     def close(self) -> None:
         """Closes the stores if they were opened."""
         with self._lock:
+            if self._pool is not None:
+                self._pool.shutdown(wait=True)
+                self._pool = None
             if self._stores is not None:
                 self._stores.close()
                 self._stores = None

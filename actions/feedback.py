@@ -42,19 +42,20 @@ class ActionRecordFeedback(UsesContext, Action):
             dispatcher.utter_message(response="utter_ask_feedback")
             return []
         try:
-            self.context.stores().feedback.record(helpful, question, answer)
+            await self.context.store_call(lambda s: s.feedback.record(helpful, question, answer))
         except Exception as error:
             logger.error("could not record feedback: %s", type(error).__name__)
-        self._record_vote(tracker, helpful, answer)
+        await self._record_vote(tracker, helpful, answer)
         if helpful:
             dispatcher.utter_message(response="utter_feedback_thanks")
         else:
             if question:
-                record_review(self.context, ReviewNote(question, "unhelpful", (answer,) if answer else ()))
+                note = ReviewNote(question, "unhelpful", (answer,) if answer else ())
+                await record_review(self.context, note)
             dispatcher.utter_message(response="utter_feedback_sorry")
         return []
 
-    def _record_vote(self, tracker: Tracker, helpful: bool, answer: str | None) -> None:
+    async def _record_vote(self, tracker: Tracker, helpful: bool, answer: str | None) -> None:
         """The vote in the analytics record (利用状況: 役に立った ratio by channel); never fails the turn."""
         channel = tracker.get_latest_input_channel() or ""
         try:
@@ -62,6 +63,6 @@ class ActionRecordFeedback(UsesContext, Action):
             event = feedback_event(
                 self.context.analytics_salt(), at, channel, tracker.sender_id, helpful, answer
             )
-            self.context.stores().analytics.record(event)
+            await self.context.store_call(lambda s: s.analytics.record(event))
         except Exception as error:  # an unknown channel (rasa shell) or a store that is down
             logger.warning("feedback vote not in the analytics record: %s", type(error).__name__)

@@ -25,6 +25,8 @@ from sanic import Sanic, response
 from sanic.exceptions import SanicException
 from sanic.request import Request
 
+from bot.metrics import count_action_failure
+
 logger = logging.getLogger("madoguchi.actions")
 
 FAILURE_RESPONSE = "utter_action_failed"
@@ -101,6 +103,7 @@ def create_app(package: str = "actions", name: str = "madoguchi_actions") -> San
         except Exception as error:  # noqa: BLE001 - every failure becomes an apology, never silence
             frames = "".join(traceback.format_tb(error.__traceback__))
             logger.error("action %s failed: %s\n%s", action_name, type(error).__name__, frames)
+            count_action_failure(action_name if action_name in executor.actions else "unknown")
             return response.json(failure_result())
         return response.json(result or {"events": [], "responses": []})
 

@@ -1,7 +1,8 @@
 """``make run``: starts the Rasa server, the action server and the widget demo site together.
 
 Ports come from ``PORT`` (Rasa, 5005), ``ACTIONS_PORT`` (5055), ``WIDGET_PORT`` (8080) and ``STAFF_PORT``
-(the staff console, 5080, on ``STAFF_HOST``, 127.0.0.1 by default). Storage is SQLite under ``var/`` unless
+(the staff console, 5080, on ``STAFF_HOST``, 127.0.0.1 by default) and ``METRICS_PORT`` (Prometheus,
+9105, on ``METRICS_HOST``, 127.0.0.1 by default; 0 switches it off). Storage is SQLite under ``var/`` unless
 ``REDIS_URL`` is set. Ctrl-C or SIGTERM stops every process cleanly. A process that dies after start-up is
 started again after a back-off (1 s, doubling up to 30 s; back to 1 s once it has run for a minute) with a
 log line; the others keep serving meanwhile. The retention purge runs by itself every day
@@ -25,6 +26,7 @@ from typing import Callable
 
 import yaml
 
+from bot import metrics_exporter, nginx_conf
 from bot import settings as settings_module
 from bot.training import model_path
 from bot.understanding.encoder import EncoderUnavailable, check_cpu
@@ -100,28 +102,82 @@ class Config:
     staff_host: str
     cors_origins: list[str]
     settings: settings_module.Settings
+    metrics_port: int = 0
+    metrics_host: str = "127.0.0.1"
+    rasa_ports: tuple[int, ...] = ()
+    action_ports: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
-        if self.staff_port in (self.rasa_port, self.actions_port, self.widget_port):
+        if self.several and not self.settings.redis_url:
+            raise ValueError(
+                f"WORKERS={len(self.rasa_ports)}: several instances share conversations and locks in Redis; "
+                "set REDIS_URL (e.g. redis://127.0.0.1:6379/0)"
+            )
+        taken = [self.rasa_port, self.actions_port, *self.rasa_ports, *self.action_ports]
+        if len(set(taken)) != len(taken):
+            raise ValueError(f"PORT, ACTIONS_PORT and the instance ports overlap: {taken}")
+        residents = (self.rasa_port, self.actions_port, self.widget_port)
+        if self.staff_port in residents:
             raise ValueError(
                 f"STAFF_PORT {self.staff_port}: the staff console never shares the residents' ports"
             )
+        if self.metrics_port and self.metrics_port in (*residents, self.staff_port):
+            raise ValueError(f"METRICS_PORT {self.metrics_port}: metrics never share another server's port")
+
+    @property
+    def several(self) -> bool:
+        """Several Rasa processes or action servers behind nginx (``WORKERS``, ``ACTION_WORKERS``)."""
+        return len(self.rasa_ports) > 1 or len(self.action_ports) > 1
+
+    @property
+    def metrics_dir(self) -> Path:
+        """Where the children write their metric values (``PROMETHEUS_MULTIPROC_DIR``)."""
+        return self.settings.var_dir / "metrics"
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Config:
         env = dict(os.environ if env is None else env)
         widget_port = int(env.get("WIDGET_PORT") or 8080)
         default_origins = f"http://localhost:{widget_port} http://127.0.0.1:{widget_port}"
+        rasa_port = int(env.get("PORT") or 5005)
+        actions_port = int(env.get("ACTIONS_PORT") or 5055)
+        workers = int(env.get("WORKERS") or 1)
+        action_workers = int(env.get("ACTION_WORKERS") or (workers + 1) // 2)
+        if min(workers, action_workers) < 1:
+            raise ValueError("WORKERS and ACTION_WORKERS must be at least 1")
+        several = workers > 1 or action_workers > 1
         return cls(
-            rasa_port=int(env.get("PORT") or 5005),
-            actions_port=int(env.get("ACTIONS_PORT") or 5055),
+            rasa_port=rasa_port,
+            actions_port=actions_port,
+            rasa_ports=_instance_ports(env.get("WORKER_PORTS"), rasa_port, workers) if several else (),
+            action_ports=(
+                _instance_ports(env.get("ACTION_WORKER_PORTS"), actions_port, action_workers)
+                if several
+                else ()
+            ),
             widget_port=widget_port,
             host=env.get("HOST") or "127.0.0.1",
             staff_port=int(env.get("STAFF_PORT") or 5080),
             staff_host=env.get("STAFF_HOST") or "127.0.0.1",
             cors_origins=(env.get("CORS_ORIGINS") or default_origins).replace(",", " ").split(),
             settings=settings_module.load(env),
+            metrics_port=int(env.get("METRICS_PORT") or metrics_exporter.DEFAULT_PORT),
+            metrics_host=env.get("METRICS_HOST") or "127.0.0.1",
         )
+
+
+#: With ``WORKERS`` > 1, instance i (from 1) listens on the public port + INSTANCE_PORT_OFFSET + i (5106,
+#: 5107 … for Rasa; 5156 … for the action servers) unless ``WORKER_PORTS`` / ``ACTION_WORKER_PORTS`` say.
+INSTANCE_PORT_OFFSET = 100
+
+
+def _instance_ports(listed: str | None, public_port: int, count: int) -> tuple[int, ...]:
+    if listed:
+        ports = tuple(int(p) for p in listed.replace(",", " ").split())
+        if len(ports) != count:
+            raise ValueError(f"{len(ports)} instance ports listed for {count} instances: {listed}")
+        return ports
+    return tuple(public_port + INSTANCE_PORT_OFFSET + i for i in range(1, count + 1))
 
 
 def redis_endpoint(url: str, store_type: str) -> dict:
@@ -156,6 +212,8 @@ def endpoints(config: Config) -> dict:
             "dialect": "sqlite",
             "db": str(db),
         }
+        # one process: turns of a conversation wait for each other without Rasa's 1 s polling
+        data["lock_store"] = {"type": "bot.rasa_lock.LocalLockStore"}
     return data
 
 
@@ -171,53 +229,88 @@ def write_endpoints(config: Config) -> Path:
     return path
 
 
+def _rasa_command(config: Config, endpoints_path: Path, port: int, interface: str) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "bot.rasa_server",
+        "run",
+        "--model",
+        str(model_path()),
+        "--port",
+        str(port),
+        "--interface",
+        interface,
+        "--endpoints",
+        str(endpoints_path),
+        "--credentials",
+        os.path.join(str(settings_module.REPO_ROOT), "credentials.yml"),
+        "--cors",
+        *config.cors_origins,
+    ]  # fmt: skip
+
+
+def _actions_command(port: int) -> list[str]:
+    return [sys.executable, "-m", "bot.action_server", "--port", str(port)]
+
+
+def nginx_layout(config: Config) -> nginx_conf.Layout:
+    """Where nginx and the instances listen (``WORKERS`` > 1)."""
+    return nginx_conf.Layout(
+        host=config.host,
+        port=config.rasa_port,
+        rasa_ports=config.rasa_ports,
+        actions_port=config.actions_port,
+        action_ports=config.action_ports,
+        prefix=config.settings.var_dir / "nginx",
+    )
+
+
 def commands(config: Config, endpoints_path: Path) -> dict[str, list[str]]:
-    """The command line of each process."""
+    """The command line of each process (``rasa-1`` … ``actions-1`` … and ``nginx`` with ``WORKERS`` > 1)."""
     python = sys.executable
-    root = str(settings_module.REPO_ROOT)
-    return {
-        "actions": [python, "-m", "bot.action_server", "--port", str(config.actions_port)],
-        "rasa": [
-            python,
-            "-m",
-            "bot.rasa_server",
-            "run",
-            "--model",
-            str(model_path()),
-            "--port",
-            str(config.rasa_port),
-            "--interface",
-            config.host,
-            "--endpoints",
-            str(endpoints_path),
-            "--credentials",
-            os.path.join(root, "credentials.yml"),
-            "--cors",
-            *config.cors_origins,
-        ],  # fmt: skip
-        "widget": [
-            python,
-            "-m",
-            "bot.channels.widget_site",
-            "--port",
-            str(config.widget_port),
-            "--host",
-            config.host,
-            "--rasa-url",
-            f"http://localhost:{config.rasa_port}",
-        ],  # fmt: skip
-        "staff": [python, "-m", "bot.staff", "--host", config.staff_host, "--port", str(config.staff_port)],
-    }
+    out: dict[str, list[str]] = {}
+    if config.several:
+        for i, port in enumerate(config.action_ports, start=1):
+            out[f"actions-{i}"] = _actions_command(port)
+        for i, port in enumerate(config.rasa_ports, start=1):
+            out[f"rasa-{i}"] = _rasa_command(config, endpoints_path, port, "127.0.0.1")
+        conf = nginx_conf.write(nginx_layout(config))
+        out["nginx"] = nginx_conf.command(nginx_conf.find_nginx(), conf)
+    else:
+        out["actions"] = _actions_command(config.actions_port)
+        out["rasa"] = _rasa_command(config, endpoints_path, config.rasa_port, config.host)
+    out["widget"] = [
+        python,
+        "-m",
+        "bot.channels.widget_site",
+        "--port",
+        str(config.widget_port),
+        "--host",
+        config.host,
+        "--rasa-url",
+        f"http://localhost:{config.rasa_port}",
+    ]  # fmt: skip
+    out["staff"] = [python, "-m", "bot.staff", "--host", config.staff_host, "--port", str(config.staff_port)]
+    return out
 
 
 def ready_urls(config: Config) -> dict[str, str]:
     """A URL per process that answers 200 once it is ready."""
-    return {
-        "actions": f"http://127.0.0.1:{config.actions_port}/health",
-        "rasa": f"http://127.0.0.1:{config.rasa_port}/webhooks/rest/",
+    urls = {
         "widget": f"http://127.0.0.1:{config.widget_port}/",
         "staff": f"http://127.0.0.1:{config.staff_port}/login",
     }
+    if not config.several:
+        urls["actions"] = f"http://127.0.0.1:{config.actions_port}/health"
+        urls["rasa"] = f"http://127.0.0.1:{config.rasa_port}/webhooks/rest/"
+        return urls
+    for i, port in enumerate(config.action_ports, start=1):
+        urls[f"actions-{i}"] = f"http://127.0.0.1:{port}/health"
+    for i, port in enumerate(config.rasa_ports, start=1):
+        urls[f"rasa-{i}"] = f"http://127.0.0.1:{port}/webhooks/rest/"
+    urls["nginx"] = f"http://127.0.0.1:{config.rasa_port}/healthz"
+    return urls
 
 
 def _answers(url: str) -> bool:
@@ -256,15 +349,37 @@ class Supervisor:
         self._due: dict[str, float] = {}  # name -> when to start it again
         self._signalled: set[str] = set()
         self.purge = PurgeSchedule.from_env(clock())
+        self.metrics_server = None
 
     def start(self) -> None:
         endpoints_path = write_endpoints(self.config)
         self._env = dict(
             os.environ, CORS_ORIGINS=" ".join(self.config.cors_origins), TF_CPP_MIN_LOG_LEVEL="2"
         )
+        self._env.pop(metrics_exporter.MULTIPROC_ENV, None)
+        if self.config.metrics_port:
+            metrics_dir = metrics_exporter.reset_dir(self.config.metrics_dir)
+            self._env[metrics_exporter.MULTIPROC_ENV] = str(metrics_dir)
         self._argv = commands(self.config, endpoints_path)
         for name in self._argv:
             self._spawn(name)
+        if self.config.metrics_port:
+            self.start_metrics()
+
+    def start_metrics(self) -> None:
+        """Serves the children's summed metrics and the runner's own on ``METRICS_PORT``."""
+        collector = metrics_exporter.RunnerCollector(
+            open_callbacks=lambda: open_callbacks(self.config.settings),
+            processes=lambda: {n: p.pid for n, p in self.processes.items() if p.poll() is None},
+            restarts=lambda: dict(self.restarts),
+        )
+        registry = metrics_exporter.registry(self.config.metrics_dir, collector)
+        try:
+            self.metrics_server = metrics_exporter.serve(
+                self.config.metrics_host, self.config.metrics_port, registry
+            )
+        except OSError as error:  # the residents are still served; say loudly that monitoring is off
+            self._log(f"madoguchi: metrics are OFF: port {self.config.metrics_port} ({error.strerror})")
 
     def _spawn(self, name: str) -> None:
         self.processes[name] = subprocess.Popen(
@@ -287,9 +402,11 @@ class Supervisor:
                     raise RuntimeError(
                         f"{name} exited with code {self.processes[name].returncode} during start"
                     )
+                if name == "nginx" and len(pending) > 1:
+                    continue  # asked once the instances behind it answer (no error lines meanwhile)
                 if _answers(pending[name]):
                     del pending[name]
-            if time.monotonic() > deadline:
+            if pending and time.monotonic() > deadline:
                 raise TimeoutError(f"not ready after {timeout:.0f} s: {', '.join(pending)}")
             time.sleep(0.5)
 
@@ -301,6 +418,8 @@ class Supervisor:
     def stop(self, grace: float = 15.0) -> None:
         """SIGTERM to every process, SIGKILL to those still running after ``grace`` seconds."""
         self._stopping = True
+        if self.metrics_server is not None:
+            self.metrics_server.shutdown()
         for process in self.processes.values():
             if process.poll() is None:
                 process.terminate()
@@ -370,6 +489,14 @@ class Supervisor:
         return 0
 
 
+def open_callbacks(settings: settings_module.Settings) -> int:
+    """Open callback requests in the queue (for the metrics; opens and closes the stores each time)."""
+    from bot.stores import open_stores
+
+    with open_stores(settings) as stores:
+        return int(stores.callbacks.counts().get("open", 0))
+
+
 def prepare(config: Config) -> None:
     """Creates var/ and imports the sample FAQ when there is no live knowledge base yet."""
     from bot.knowledge.faq.import_export import ensure_live_base
@@ -378,9 +505,22 @@ def prepare(config: Config) -> None:
     ensure_live_base(config.settings.faq_dir, config.settings.data_dir / "faq" / "sample_faq.csv")
 
 
+def metrics_url(config: Config) -> str:
+    """Where Prometheus scrapes this machine."""
+    return f"http://{config.metrics_host}:{config.metrics_port}/metrics"
+
+
 def banner(config: Config) -> str:
     """The URLs printed once everything is up."""
     storage = "Redis (REDIS_URL)" if config.settings.redis_url else f"SQLite under {config.settings.var_dir}"
+    instances = (
+        [
+            f"  instances          {len(config.rasa_ports)} Rasa, {len(config.action_ports)} action servers "
+            f"behind nginx (var/nginx/nginx.conf)"
+        ]
+        if config.several
+        else []
+    )
     return "\n".join(
         [
             "",
@@ -392,7 +532,9 @@ def banner(config: Config) -> str:
             f"  action server      http://127.0.0.1:{config.actions_port}/webhook",
             f"  staff console      http://{config.staff_host}:{config.staff_port}/  (職員用画面)",
             f"  health             http://localhost:{config.rasa_port}/healthz  /readyz",
+            *([f"  metrics            {metrics_url(config)}  (Prometheus)"] if config.metrics_port else []),
             f"  storage            {storage}",
+            *instances,
             "Press Ctrl-C to stop.",
             "",
         ]
@@ -401,7 +543,13 @@ def banner(config: Config) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     argparse.ArgumentParser(description=__doc__.splitlines()[0]).parse_args(argv)
-    config = Config.from_env()
+    try:
+        config = Config.from_env()
+        if config.several:
+            nginx_conf.find_nginx()
+    except (ValueError, nginx_conf.NginxMissing) as error:
+        sys.stderr.write(f"madoguchi: {error}\n")
+        return 2
     os.umask(0o077)  # conversations and requests under var/ are readable by the service user only
     if not model_path().exists():
         sys.stderr.write("no trained model: run `make run` (it trains one) or `python -m bot.training`\n")

@@ -46,6 +46,7 @@ class RunningBot:
     process: subprocess.Popen = field(repr=False)
     log_path: Path = field(repr=False)
     staff_url: str = ""
+    metrics_url: str = ""
 
     def rest(
         self, sender: str, message: str, metadata: dict | None = None, timeout: float = 60
@@ -93,8 +94,10 @@ def _ready(url: str) -> bool:
         return False
 
 
-def start_bot(extra_env: dict[str, str] | None = None, wait: bool = True) -> RunningBot:
-    """Starts the servers and (unless ``wait`` is False) waits until every one answers."""
+def start_bot(
+    extra_env: dict[str, str] | None = None, wait: bool = True, timeout: float = START_TIMEOUT
+) -> RunningBot:
+    """Starts the servers and (unless ``wait`` is False) waits until every one answers (``timeout`` s)."""
     from bot.training import model_path
 
     if not model_path().exists():
@@ -105,6 +108,7 @@ def start_bot(extra_env: dict[str, str] | None = None, wait: bool = True) -> Run
         "ACTIONS_PORT": free_port(),
         "WIDGET_PORT": free_port(),
         "STAFF_PORT": free_port(),
+        "METRICS_PORT": free_port(),
     }
     env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "LINE_CHANNEL_SECRET")}
     env.update({k: str(v) for k, v in ports.items()})
@@ -131,8 +135,9 @@ def start_bot(extra_env: dict[str, str] | None = None, wait: bool = True) -> Run
         process=process,
         log_path=log_path,
         staff_url=f"http://127.0.0.1:{ports['STAFF_PORT']}",
+        metrics_url=f"http://127.0.0.1:{ports['METRICS_PORT']}/metrics",
     )
-    deadline = time.monotonic() + START_TIMEOUT
+    deadline = time.monotonic() + timeout
     urls = [
         f"{bot.rasa_url}/webhooks/rest/",
         f"{bot.actions_url}/health",

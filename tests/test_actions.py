@@ -244,52 +244,52 @@ def test_phone_without_topic_gives_the_main_number(context):
 @pytest.mark.parametrize(
     "raw", ["090-1234-5678", "０９０１２３４５６７８", "(03)1234-5678", "電話は045-123-4567です"]
 )
-def test_phone_numbers_in_any_common_writing_are_accepted(raw):
+async def test_phone_numbers_in_any_common_writing_are_accepted(raw):
     dispatcher = CollectingDispatcher()
-    result = ValidateCallbackForm().validate_callback_phone(raw, dispatcher, tracker(raw, "inform"), {})
+    result = await ValidateCallbackForm().validate_callback_phone(raw, dispatcher, tracker(raw, "inform"), {})
     assert result["callback_phone"].isdigit()
     assert dispatcher.messages == []
 
 
-def test_invalid_phone_is_re_asked_then_given_up_after_three_tries(context):
+async def test_invalid_phone_is_re_asked_then_given_up_after_three_tries(context):
     form = ValidateCallbackForm()
     attempts = 0
     for expected_attempts in (1, 2):
         dispatcher = CollectingDispatcher()
         t = tracker("12", "inform", slots={"callback_phone_attempts": attempts})
-        result = form.validate_callback_phone("12", dispatcher, t, {})
+        result = await form.validate_callback_phone("12", dispatcher, t, {})
         assert result["callback_phone"] is None and result["callback_phone_attempts"] == expected_attempts
         assert result["callback_retry"] == "invalid" and dispatcher.messages == []
         attempts = result["callback_phone_attempts"]
         # the ask action says why and gives an example, and forgets the reason
         dispatcher = CollectingDispatcher()
-        events = asyncio.run(
-            ActionAskCallbackPhone().run(dispatcher, tracker(slots={"callback_retry": "invalid"}), {})
+        events = await ActionAskCallbackPhone().run(
+            dispatcher, tracker(slots={"callback_retry": "invalid"}), {}
         )
         assert cards(dispatcher.messages)[0] == {"kind": "callback_form", "step": "phone"}
         assert slot_events(events) == {"callback_retry": None}
     dispatcher = CollectingDispatcher()
-    result = form.validate_callback_phone(
+    result = await form.validate_callback_phone(
         "12", dispatcher, tracker("12", "inform", slots={"callback_phone_attempts": 2}), {}
     )
     assert result["callback_gave_up"] is True
     assert dispatcher.messages[0]["response"] == "utter_phone_give_up"
     assert dispatcher.messages[0]["main_phone"] == context.catalog().city.phone
-    required = asyncio.run(
-        form.required_slots(["callback_phone"], dispatcher, tracker(slots={"callback_gave_up": True}), {})
+    required = await form.required_slots(
+        ["callback_phone"], dispatcher, tracker(slots={"callback_gave_up": True}), {}
     )
     assert required == []
 
 
-def test_the_phone_step_takes_the_name_beside_the_number(context):
+async def test_the_phone_step_takes_the_name_beside_the_number(context):
     said = "山田です、03-1234-5678"
-    result = ValidateCallbackForm().validate_callback_phone(
+    result = await ValidateCallbackForm().validate_callback_phone(
         said, CollectingDispatcher(), tracker(said, "inform"), {}
     )
     assert (result["callback_phone"], result["callback_name"]) == ("0312345678", "山田")
 
 
-def test_the_number_typed_again_at_the_read_back_keeps_the_form(context):
+async def test_the_number_typed_again_at_the_read_back_keeps_the_form(context):
     read_back = {
         "callback_phone": "09012345678",
         "callback_name": "山田花子",
@@ -298,16 +298,16 @@ def test_the_number_typed_again_at_the_read_back_keeps_the_form(context):
     }
     said = "090-1234-5678"
     t = tracker(said, "inform", slots=read_back)
-    result = ValidateCallbackForm().validate_callback_confirmed(said, CollectingDispatcher(), t, {})
+    result = await ValidateCallbackForm().validate_callback_confirmed(said, CollectingDispatcher(), t, {})
     assert result == {"callback_confirmed": None, "callback_retry": "same_phone"}
     dispatcher = CollectingDispatcher()
     asked = tracker(said, "inform", slots={**read_back, **result})
-    asyncio.run(ActionAskCallbackConfirmed().run(dispatcher, asked, {}))
+    await ActionAskCallbackConfirmed().run(dispatcher, asked, {})
     assert cards(dispatcher.messages) == [{"kind": "callback_form", "step": "confirm"}]
     assert [b["payload"] for b in dispatcher.messages[0]["buttons"]] == ["/affirm", "/deny"]
     # a 「わかりません」 the classifier heard as a yes does not send the request
     t = tracker("わかりません", "affirm", slots=read_back)
-    result = ValidateCallbackForm().validate_callback_confirmed(True, CollectingDispatcher(), t, {})
+    result = await ValidateCallbackForm().validate_callback_confirmed(True, CollectingDispatcher(), t, {})
     assert result["callback_confirmed"] is None
 
 

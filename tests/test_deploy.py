@@ -35,3 +35,29 @@ def test_make_serve_neither_builds_nor_trains():
     ).stdout
     assert "bot.runner" in plan
     assert "pip install" not in plan and "bot.training" not in plan
+
+
+def test_the_multi_machine_nginx_example_is_valid_and_exposes_only_the_residents_paths(tmp_path):
+    """deploy/nginx/madoguchi.conf, as README shows it: nginx -t accepts it (TLS swapped for a plain
+    port: the certificate files exist only on the city's server)."""
+    import re
+    import subprocess
+
+    from bot import nginx_conf
+
+    example = (REPO / "deploy" / "nginx" / "madoguchi.conf").read_text(encoding="utf-8")
+    locations = set(re.findall(r"^\s*location\s+(?:=\s+)?(\S+)\s*\{", example, flags=re.M))
+    assert locations == {"/webhooks/rest/webhook", "/webhooks/line/webhook", "/socket.io/", "/widget/", "/"}
+    assert "hash $remote_addr consistent;" in example and "X-Forwarded-For" in example
+    plain = re.sub(r"^\s*ssl_.*$", "", example, flags=re.M).replace("listen 443 ssl;", "listen 127.0.0.1:1;")
+    (tmp_path / "madoguchi.conf").write_text(plain, encoding="utf-8")
+    main = tmp_path / "nginx.conf"
+    main.write_text(
+        f"pid {tmp_path}/nginx.pid;\nerror_log stderr;\nevents {{}}\n"
+        f"http {{ include {tmp_path}/madoguchi.conf; }}\n",
+        encoding="utf-8",
+    )
+    check = subprocess.run(
+        [*nginx_conf.command(nginx_conf.find_nginx(), main), "-t"], capture_output=True, text=True, timeout=30
+    )
+    assert check.returncode == 0, check.stderr

@@ -26,7 +26,8 @@ def test_embedded_default_uses_sqlite_under_var(tmp_path):
         "dialect": "sqlite",
         "db": str(tmp_path / "conversations.db"),
     }
-    assert "lock_store" not in data  # one Rasa process: the in-memory lock store is enough
+    # one Rasa process: an in-memory lock store, waking the next turn at once (no 1 s polling)
+    assert data["lock_store"] == {"type": "bot.rasa_lock.LocalLockStore"}
     assert data["action_endpoint"]["url"] == "http://127.0.0.1:5055/webhook"
 
 
@@ -120,3 +121,67 @@ def test_sigterm_while_starting_is_a_clean_stop():
         assert "madoguchi is running" not in bot.log()
     finally:
         stop_bot(bot)
+
+
+def test_workers_start_instances_behind_nginx(tmp_path):
+    env = {"WORKERS": "3", "ACTION_WORKERS": "2", "REDIS_URL": "redis://127.0.0.1:6379/0", "PORT": "7000"}
+    cfg = config(env, tmp_path)
+    assert cfg.several and cfg.rasa_ports == (7101, 7102, 7103) and cfg.action_ports == (5156, 5157)
+    argv = commands(cfg, tmp_path / "endpoints.yml")
+    assert set(argv) == {"rasa-1", "rasa-2", "rasa-3", "actions-1", "actions-2", "nginx", "widget", "staff"}
+    assert argv["rasa-2"][argv["rasa-2"].index("--port") + 1] == "7102"
+    assert argv["rasa-2"][argv["rasa-2"].index("--interface") + 1] == "127.0.0.1"  # only nginx faces out
+    conf = (tmp_path / "nginx" / "nginx.conf").read_text()
+    assert "listen 127.0.0.1:7000;" in conf and "listen 127.0.0.1:5055;" in conf
+    for port in (7101, 7102, 7103, 5156, 5157):
+        assert f"server 127.0.0.1:{port} " in conf
+    assert ready_urls(cfg)["nginx"] == "http://127.0.0.1:7000/healthz"
+    # Rasa still calls the actions on ACTIONS_PORT: nginx's side of the action servers
+    assert endpoints(cfg)["action_endpoint"]["url"] == "http://127.0.0.1:5055/webhook"
+
+
+def test_workers_default_to_half_as_many_action_servers_and_listed_ports(tmp_path):
+    env = {"WORKERS": "2", "REDIS_URL": "redis://x:6379/0", "WORKER_PORTS": "9001,9002"}
+    cfg = config(env, tmp_path)
+    assert cfg.rasa_ports == (9001, 9002) and cfg.action_ports == (5156,)
+    assert not config({}, tmp_path).several
+
+
+@pytest.mark.parametrize(
+    "env, words",
+    [
+        ({"WORKERS": "2"}, "REDIS_URL"),  # several processes need shared conversations and locks
+        ({"WORKERS": "2", "REDIS_URL": "redis://x/0", "WORKER_PORTS": "9001"}, "1 instance ports"),
+        ({"WORKERS": "2", "REDIS_URL": "redis://x/0", "WORKER_PORTS": "5005 9002"}, "overlap"),
+        ({"WORKERS": "0"}, "at least 1"),
+    ],
+)
+def test_bad_worker_settings_are_refused_with_a_reason(tmp_path, env, words):
+    with pytest.raises(ValueError, match=words):
+        config(env, tmp_path)
+
+
+def test_a_missing_nginx_names_the_command(monkeypatch):
+    from bot import nginx_conf
+
+    monkeypatch.setattr(nginx_conf.shutil, "which", lambda _: None)
+    monkeypatch.setattr(nginx_conf, "DEBIAN_NGINX", "/nonexistent/nginx")
+    with pytest.raises(nginx_conf.NginxMissing, match="apt-get install -y nginx"):
+        nginx_conf.find_nginx()
+
+
+def test_the_generated_nginx_config_is_valid(tmp_path):
+    """nginx itself checks the file (``nginx -t``), as the runner would start it."""
+    import subprocess
+
+    from bot import nginx_conf
+
+    layout = nginx_conf.Layout("127.0.0.1", 7000, (7101, 7102), 7055, (7156,), tmp_path / "nginx")
+    conf = nginx_conf.write(layout)
+    check = subprocess.run(
+        [*nginx_conf.command(nginx_conf.find_nginx(), conf), "-t"], capture_output=True, text=True, timeout=30
+    )
+    assert check.returncode == 0, check.stderr
+    text = conf.read_text()
+    assert "hash $sticky_client consistent;" in text  # socket.io sticky
+    assert "access_log off;" in text and "return 404;" in text

@@ -377,3 +377,22 @@ def test_a_lone_surrogate_is_a_400_not_a_500():
         parse_body(body)
     assert (caught.value.status, caught.value.code) == (400, "invalid_message")
     assert parse_body('{"sender": "s1", "message": "😀住民票"}'.encode()).message == "😀住民票"
+
+
+async def test_at_most_four_turns_run_at_once_in_arrival_order():
+    from bot.channels.web import MAX_RUNNING_TURNS, MadoguchiRestInput
+
+    channel = MadoguchiRestInput()
+    running, most, order = 0, 0, []
+
+    async def turn(i: int) -> None:
+        nonlocal running, most
+        running += 1
+        most = max(most, running)
+        order.append(i)
+        await asyncio.sleep(0)
+        running -= 1
+
+    await asyncio.gather(*(channel._in_turn(turn(i)) for i in range(10)))
+    assert most == MAX_RUNNING_TURNS == 4
+    assert order == list(range(10))

@@ -24,6 +24,7 @@ import json
 import logging
 import os
 import re
+import time
 import uuid
 from typing import Any, Awaitable, Callable, Dict, List
 
@@ -33,6 +34,7 @@ from sanic import Blueprint
 from socketio import AsyncServer
 
 from bot.analytics.recorder import TurnRecorder
+from bot.metrics import TurnRecord, observe_turn
 
 logger = logging.getLogger(__name__)
 
@@ -150,10 +152,14 @@ class OriginCheckedSocketIOInput(SocketIOInput):
             if message is None:
                 logger.warning("socketio: a malformed message event was ignored")
                 return
+            started = time.perf_counter()
+            outcome, code = "answered", None
             try:
                 await on_new_message(message)
                 self.usage.turn(self.name(), message.sender_id, message.text, message.output_channel.sent)
             except Exception as error:  # noqa: BLE001 - logged without the resident's text
                 logger.error("socketio turn failed: exception=%s", type(error).__name__)
+                outcome, code = "error", "internal_error"
+            observe_turn(TurnRecord(self.name(), outcome, time.perf_counter() - started, code))
 
         return handle_message

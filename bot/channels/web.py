@@ -38,11 +38,13 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import inspect
 import json
 import logging
 import re
+import time
 import traceback
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Awaitable, Callable
 
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
@@ -54,6 +56,7 @@ from sanic.response import HTTPResponse
 from bot import furigana, language, settings
 from bot.analytics.recorder import TurnRecorder
 from bot.crisis import BackgroundTurns, CrisisDesk, load_desk
+from bot.metrics import TurnRecord, observe_turn
 from bot.rasa_stores import StorageUnavailable
 from bot.training import model_path
 
@@ -63,6 +66,16 @@ logger = logging.getLogger(__name__)
 #: (it swallows the exception and goes on, so the failure is only visible in its log record).
 PROCESSOR_LOGGER = "rasa.core.processor"
 ACTION_FAILURE_PREFIX = "Encountered an exception while running action"
+
+#: Turns of this channel run at once in one process; the others wait their turn (first come, first
+#: served). A turn is CPU work (NLU, policies) on the server's event loop: with every waiting turn
+#: started at once, each one's Redis calls wait behind the others' CPU work, so under a burst (50
+#: conversations at once on 2 shared cores, tests/test_nginx_instances.py) their bounded 0.8 s Redis
+#: waits expired and turns failed with storage_unavailable although Redis was fine. 2 (the LINE
+#: channel's figure, bot/channels/line/serial.py) starved the process: py-spy found the Rasa process
+#: idle half the time at 20 users, both turns waiting for the action server or SQLite (bench/README.md).
+#: 4 keeps the loop's lag to ~3 other turns' CPU (~150 ms) while the next turn overlaps that I/O.
+MAX_RUNNING_TURNS = 4
 
 #: Numbers every error body names beside the city's own: fire/ambulance and police.
 EMERGENCY_NUMBERS = ("119", "110")
@@ -227,6 +240,24 @@ def add_furigana(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
+@dataclass(frozen=True)
+class _Answered:
+    """What one request came to: the bot messages to send, or the error to answer with."""
+
+    messages: list[dict[str, Any]] = field(default_factory=list)
+    outcome: str = "answered"
+    error: RequestError | None = None
+    cause: RequestError | None = None  # the failure a crisis answer from data stood in for
+
+    def record(self, channel: str, seconds: float) -> TurnRecord:
+        """The turn's metrics record (:mod:`bot.metrics`)."""
+        failure = self.error or self.cause
+        if self.error is not None:
+            return TurnRecord(channel, self.outcome, seconds, failure.code)
+        record = TurnRecord.of_answer(channel, self.messages, seconds, self.outcome)
+        return replace(record, error_code=failure.code) if failure else record
+
+
 @dataclass
 class _TurnWatch:
     action_failed: bool = False
@@ -297,6 +328,7 @@ class MadoguchiRestInput(InputChannel):
         self._languages_loaded = False
         self.background = BackgroundTurns(lambda exc: _log_failure("background_turn_failed", exc))
         self.usage = usage or TurnRecorder()
+        self._running: asyncio.Semaphore | None = None  # made on the server's loop, at first use
 
     @classmethod
     def name(cls) -> str:
@@ -387,9 +419,23 @@ class MadoguchiRestInput(InputChannel):
         """Awaits the turn; a crisis message waits only ``crisis_timeout_s``, and then the turn is left to
         finish in the background (its answer is dropped: the channel answers the crisis from data)."""
         if self.crisis.intent_of(inbound.message) is None:
-            await asyncio.wait_for(turn, timeout=self.turn_timeout_s)
+            await asyncio.wait_for(self._in_turn(turn), timeout=self.turn_timeout_s)
             return
-        await self.background.wait(turn, self.crisis_timeout_s)
+        await self.background.wait(self._in_turn(turn), self.crisis_timeout_s)
+
+    async def _in_turn(self, turn: Awaitable[Any]) -> None:
+        """Runs the turn once fewer than :data:`MAX_RUNNING_TURNS` others run (the wait counts toward the
+        turn's timeout; a crisis waits at most ``crisis_timeout_s`` before its answer from data)."""
+        if self._running is None:
+            self._running = asyncio.Semaphore(MAX_RUNNING_TURNS)
+        started = False
+        try:
+            async with self._running:
+                started = True
+                await turn
+        finally:
+            if not started and inspect.iscoroutine(turn):
+                turn.close()  # timed out while waiting: the turn never ran
 
     def crisis_answer(self, inbound: Inbound, code: str) -> list[dict[str, Any]] | None:
         """The data-only answer to a crisis message whose turn failed with ``code`` (``None``: no crisis)."""
@@ -403,14 +449,25 @@ class MadoguchiRestInput(InputChannel):
         self, request: Request, on_new_message: Callable[[UserMessage], Awaitable[Any]]
     ) -> HTTPResponse:
         """Answers one webhook request (validation, readiness, turn, crisis fallback, furigana)."""
+        started = time.perf_counter()
+        turn = await self._answer(request, on_new_message)
+        observe_turn(turn.record(self.name(), time.perf_counter() - started))
+        if turn.error is not None:
+            return self._error(turn.error)
+        return response.json(turn.messages, ensure_ascii=False)
+
+    async def _answer(
+        self, request: Request, on_new_message: Callable[[UserMessage], Awaitable[Any]]
+    ) -> _Answered:
         try:
             inbound = parse_body(request.body or b"", self.limits)
         except RequestError as err:
-            return self._error(err)
+            return _Answered(error=err, outcome="refused")
         foreign = self.foreign_answer(inbound)
         if foreign is not None:
             self.usage.turn(self.name(), inbound.sender, inbound.message, foreign)
-            return response.json(foreign, ensure_ascii=False)
+            return _Answered(messages=foreign, outcome="other_language")
+        outcome, error = "answered", None
         try:
             if not _agent_ready(request):
                 raise RequestError(503, "not_ready", "the assistant is starting or has no model loaded")
@@ -418,14 +475,15 @@ class MadoguchiRestInput(InputChannel):
         except RequestError as err:
             messages = self.crisis_answer(inbound, err.code)
             if messages is None:
-                return self._error(err)
+                return _Answered(error=err, outcome="error")
+            outcome, error = "crisis_from_data", err
         self.usage.turn(self.name(), inbound.sender, inbound.message, messages)
         if inbound.wants_furigana:
             try:
                 messages = add_furigana(messages)
             except Exception as exc:  # noqa: BLE001 — the answer is still worth sending without ruby
                 _log_failure("furigana_failed", exc)
-        return response.json(messages, ensure_ascii=False)
+        return _Answered(messages=messages, outcome=outcome, cause=error)
 
     def _error(self, err: RequestError) -> HTTPResponse:
         return response.json(error_body(err.code, err.message, self.crisis.city_phone), status=err.status)

@@ -476,6 +476,12 @@ async def test_unreachable_event_memory_still_answers(platform, tmp_path, caplog
 
 async def test_a_flood_is_answered_and_the_resident_told_once_about_the_rest(line):
     """50 messages of one user in one body: the flood guard keeps 20 waiting; the resident is told, once."""
+    from prometheus_client import REGISTRY
+
+    def counted(result: str) -> float:
+        return REGISTRY.get_sample_value("madoguchi_line_events_total", {"result": result}) or 0.0
+
+    before = {r: counted(r) for r in ("received", "answered", "dropped")}
     events = [text_event(f"slow:0.05 質問{i}", f"EV-F{i:02d}") for i in range(50)]
     status, _, _ = await line.post(_payload(*events))
     assert status == 200
@@ -486,3 +492,6 @@ async def test_a_flood_is_answered_and_the_resident_told_once_about_the_rest(lin
     channel = line.channel
     assert len(answered) + channel.dropped_events == 50 and channel.dropped_events > 0
     assert answered[0] == "echo: slow:0.05 質問0"  # the first ones, in order
+    # the metrics tell the same: 50 received, the answered ones and the notice sent, the rest dropped
+    delta = {r: counted(r) - before[r] for r in before}
+    assert delta == {"received": 50, "answered": len(answered) + 1, "dropped": channel.dropped_events}

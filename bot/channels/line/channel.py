@@ -32,6 +32,7 @@ from bot.crisis import CrisisDesk, load_desk
 from bot.dialogue.live import LiveKnowledge
 from bot.language import LanguageDesk
 from bot.language import load_desk as load_language_desk
+from bot.metrics import count_line_events
 from bot.training import model_path
 
 logger = logging.getLogger(__name__)
@@ -158,6 +159,7 @@ class LineInput(InputChannel):
             events = parse_body(body)
         except PayloadError as error:
             return _error(400, "bad_payload", str(error))
+        count_line_events("received", len(events))
         dropped: dict[str, list[LineEvent]] = {}
         for event in events:
             key = self._dispatch(event, processor)
@@ -171,6 +173,7 @@ class LineInput(InputChannel):
         """One polite message per conversation and body, with the first dropped event's reply token."""
         logger.warning("line: %d event(s) of one conversation dropped by the flood guard", len(lost))
         self.dropped_events += len(lost)
+        count_line_events("dropped", len(lost))
         task = asyncio.get_running_loop().create_task(tell(processor, lost[0], self._texts.flood))
         self._notices.add(task)
         task.add_done_callback(self._notices.discard)

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+from rasa.core.lock_store import LockError
 from rasa.core.tracker_store import TrackerStore
 
 from bot.analytics.recorder import TurnRecorder
@@ -26,6 +28,8 @@ from bot.channels.line.render import batches, render_turn, text_message
 from bot.channels.line.texts import LineTexts
 from bot.crisis import BackgroundTurns, CrisisDesk
 from bot.language import LanguageDesk
+from bot.metrics import TurnRecord, count_line_events, observe_turn
+from bot.rasa_stores import StorageUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -116,6 +120,7 @@ class EventProcessor:
             return
         if await self._already_handled(event):
             logger.info("line: %s event already handled; skipped", event.type)
+            count_line_events("duplicate")
             return
         if event.type == "message":
             await self._on_message(event)
@@ -164,6 +169,7 @@ class EventProcessor:
         foreign = self._languages.answer(text) if self._languages is not None else None
         if foreign:  # not Japanese: the English card or the notice, from data (bot.language)
             self._usage.turn(CHANNEL_NAME, sender, text, foreign)
+            observe_turn(TurnRecord.of_answer(CHANNEL_NAME, foreign, 0.0, "other_language"))
             await self._send(event, render_turn(foreign, self._texts.card))
             return
         collector = TurnCollector()
@@ -177,6 +183,7 @@ class EventProcessor:
         )
         loading = _LoadingIndicator(self._client, self._config, event)
         crisis = self._crisis.answer(text) if self._crisis is not None else None
+        started = time.perf_counter()
         try:
             if crisis is None:
                 await self._on_new_message(message)
@@ -184,10 +191,13 @@ class EventProcessor:
                 await self._background.wait(self._on_new_message(message), CRISIS_TIMEOUT_SECONDS)
             objects = render_turn(collector.messages, self._texts.card)
             self._usage.turn(CHANNEL_NAME, sender, text, collector.messages)
+            record = TurnRecord.of_answer(CHANNEL_NAME, collector.messages, time.perf_counter() - started)
         except Exception as error:  # noqa: BLE001 — the resident always gets an answer
             objects = self._failure_answer(crisis, error)
+            record = _failure_record(crisis is not None, error, time.perf_counter() - started)
         finally:
             await loading.stop()
+        observe_turn(record)
         await self._send(event, objects)
 
     def _failure_answer(self, crisis: list[Message] | None, error: BaseException) -> list[Message]:
@@ -225,10 +235,14 @@ class EventProcessor:
             for batch in pending:
                 if not event.chat_id:
                     logger.warning("line: no chat id to push to; %d message(s) not sent", len(batch))
+                    count_line_events("send_failed")
                     return
                 await self._client.push(event.chat_id, batch)
         except LineApiError as error:
             logger.error("line: sending failed: %s", error)
+            count_line_events("send_failed")
+            return
+        count_line_events("answered")
 
     async def _reply_first(self, event: LineEvent, calls: list[Batch]) -> list[Batch]:
         if not event.reply_token:
@@ -240,6 +254,22 @@ class EventProcessor:
         if outcome is ReplyOutcome.UNCERTAIN:
             logger.warning("line: reply may have been delivered despite errors; not pushing it again")
         return calls[1:]
+
+
+def _failure_record(crisis: bool, error: BaseException, seconds: float) -> TurnRecord:
+    """The metrics record of a failed LINE turn (answered with the crisis from data, or the error text)."""
+    return TurnRecord(CHANNEL_NAME, "crisis_from_data" if crisis else "error", seconds, _error_code(error))
+
+
+def _error_code(error: BaseException) -> str:
+    """A short code for a failed turn (the names the REST channel uses where they apply)."""
+    if isinstance(error, asyncio.TimeoutError):
+        return "timeout"
+    if isinstance(error, StorageUnavailable):
+        return "storage_unavailable"
+    if isinstance(error, LockError):
+        return "busy"
+    return "internal_error"
 
 
 class _LoadingIndicator:

@@ -1,0 +1,485 @@
+"""``make bench-load``: madoguchi as shipped beside a bare Rasa 3.6 ``rasa init`` bot, in one run.
+
+Both are real servers on loopback, driven through their REST channel with the same Japanese turns:
+
+* **closed loop** at 1 and 20 users: each user sends its next message as soon as the answer came (a new
+  conversation every 8 turns) for ``--seconds`` seconds;
+* **open loop** at 5, 10 and 20 messages/s: residents arrive at random (Poisson) at rate/8 per second,
+  each sends 8 turns with ~2 s think time (exponential, mean 2 s) between an answer and the next message,
+  for ``--seconds`` seconds of arrivals (then the residents under way finish);
+* **long conversation**: one resident, 50 turns in one conversation: turn 50 against turn 1.
+
+Per row: messages, errors (non-200 or no HTTP answer), answers without a bot message, achieved msg/s,
+p50/p95/p99 latency, and the RSS of
+the server's processes (sum over the process tree) at the start and the end. The bare Rasa bot is built
+at bench time in a scratch venv from the same lock (``var/bench/bare-venv``; ``rasa init --no-prompt``
+trains its model once, kept under ``var/bench/bare-bot``).
+
+``--profile`` first samples the running madoguchi Rasa process with py-spy during a 20-user closed loop
+and prints the functions with the most samples (own time and inclusive).
+
+The load generator is asyncio + aiohttp in this file (open loop with per-resident think time is direct
+here; a closed-loop tool such as wrk cannot express it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import collections
+import json
+import os
+import random
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+import uuid
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import aiohttp
+
+REPO = Path(__file__).resolve().parent.parent
+BENCH_DIR = REPO / "var" / "bench"
+RESULTS = REPO / "results" / "bench_load.json"
+PAGE = os.sysconf("SC_PAGE_SIZE")
+
+#: The 8 turns of one resident's conversation (questions, follow-ups, a button, thanks).
+TURNS = [
+    "住民票の写しがほしいです",
+    "必要なものは何ですか",
+    "引っ越しの手続きを知りたい",
+    "/affirm",
+    "マイナンバーカードの受け取りはどこですか",
+    "児童手当の申請について教えて",
+    "受付時間は？",
+    "ありがとうございました",
+]
+THINK_MEAN_S = 2.0
+REQUEST_TIMEOUT_S = 60
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def tree_rss(pid: int) -> int:
+    """RSS in bytes of a process and all its descendants (Linux /proc)."""
+    total, todo = 0, [pid]
+    while todo:
+        current = todo.pop()
+        try:
+            total += int(Path(f"/proc/{current}/statm").read_text().split()[1]) * PAGE
+            for task in Path(f"/proc/{current}/task").iterdir():
+                todo += [int(c) for c in (task / "children").read_text().split()]
+        except (OSError, ValueError):
+            continue
+    return total
+
+
+def _get_json(url: str) -> dict | None:
+    try:
+        with urllib.request.urlopen(url, timeout=3) as reply:  # noqa: S310 - loopback
+            return json.loads(reply.read())
+    except (OSError, ValueError):
+        return None
+
+
+@dataclass
+class Server:
+    """A running bot: its REST base URL and the root process of its tree."""
+
+    name: str
+    url: str
+    process: subprocess.Popen
+    log: Path
+
+    def rss(self) -> int:
+        return tree_rss(self.process.pid)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+
+
+def _start(name: str, argv: list[str], env: dict, cwd: Path, url: str, ready, timeout: float) -> Server:
+    log = Path(tempfile.mkstemp(prefix=f"bench-{name}-", suffix=".log")[1])
+    with open(log, "w", encoding="utf-8") as out:
+        process = subprocess.Popen(  # noqa: S603 - our own command lines
+            argv, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    server = Server(name, url, process, log)
+    deadline = time.monotonic() + timeout
+    while not ready():
+        if process.poll() is not None or time.monotonic() > deadline:
+            server.stop()
+            raise RuntimeError(f"{name} did not start; see {log}")
+        time.sleep(1)
+    return server
+
+
+def start_madoguchi(var_dir: Path, timeout: float = 600) -> Server:
+    """``python -m bot.runner`` as ``make serve`` starts it (SQLite under a throwaway var/)."""
+    port = free_port()
+    env = dict(os.environ, MADOGUCHI_VAR=str(var_dir), PYTHONUNBUFFERED="1")
+    env.pop("REDIS_URL", None)
+    for key in ("ACTIONS_PORT", "WIDGET_PORT", "STAFF_PORT", "METRICS_PORT"):
+        env[key] = str(free_port())
+    env["PORT"] = str(port)
+    url = f"http://127.0.0.1:{port}"
+
+    def ready() -> bool:
+        return (_get_json(f"{url}/webhooks/rest/") or {}).get("ready") is True
+
+    return _start("madoguchi", [sys.executable, "-m", "bot.runner"], env, REPO, url, ready, timeout)
+
+
+def bare_python() -> Path:
+    """The scratch venv of the bare Rasa bot, installed from the same lock (built once)."""
+    venv = BENCH_DIR / "bare-venv"
+    stamp = venv / ".lock-installed"
+    lock = REPO / "requirements" / "lock.txt"
+    python = venv / "bin" / "python"
+    if stamp.exists() and stamp.read_text() == lock.read_text():
+        return python
+    uv = REPO / ".venv" / "bin" / "uv"
+    shutil.rmtree(venv, ignore_errors=True)
+    subprocess.run([str(uv), "venv", "-q", "-p", sys.executable, str(venv)], check=True)
+    subprocess.run([str(uv), "pip", "install", "-q", "-p", str(python), "-r", str(lock)], check=True)
+    stamp.write_text(lock.read_text())
+    return python
+
+
+def bare_bot(python: Path) -> Path:
+    """``rasa init --no-prompt`` (its model trained once)."""
+    folder = BENCH_DIR / "bare-bot"
+    if not list((folder / "models").glob("*.tar.gz")):
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(parents=True)
+        subprocess.run(
+            [str(python), "-m", "rasa", "init", "--no-prompt", "--init-dir", str(folder)],
+            cwd=folder,
+            check=True,
+            env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"),
+            stdout=subprocess.DEVNULL,
+        )
+    return folder
+
+
+def start_bare(timeout: float = 600) -> Server:
+    python = bare_python()
+    folder = bare_bot(python)
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    argv = [str(python), "-m", "rasa", "run", "--port", str(port), "--interface", "127.0.0.1"]
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
+
+    def loaded() -> bool:  # the REST channel answers once the model is loaded
+        try:
+            request = urllib.request.Request(
+                f"{url}/webhooks/rest/webhook",
+                data=json.dumps({"sender": "warmup", "message": "hello"}).encode(),
+                headers={"Content-Type": "application/json"},
+            )
+            with urllib.request.urlopen(request, timeout=10) as reply:  # noqa: S310 - loopback
+                return bool(json.loads(reply.read()))
+        except (OSError, ValueError):
+            return False
+
+    return _start("bare-rasa", argv, env, folder, url, loaded, timeout)
+
+
+# --- load ------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Tally:
+    latencies: list[float] = field(default_factory=list)
+    errors: int = 0
+    empty: int = 0  # HTTP 200 with no bot message (bare Rasa's stories end some turns without one)
+    by_turn: dict[int, list[float]] = field(default_factory=lambda: collections.defaultdict(list))
+
+
+async def send(session: aiohttp.ClientSession, url: str, sender: str, text: str, tally: Tally, turn: int):
+    started = time.perf_counter()
+    try:
+        async with session.post(
+            f"{url}/webhooks/rest/webhook", json={"sender": sender, "message": text}
+        ) as reply:
+            body = await reply.read()
+            ok = reply.status == 200
+            answered = ok and bool(json.loads(body))
+    except (aiohttp.ClientError, asyncio.TimeoutError, ValueError):
+        ok = answered = False
+    elapsed = time.perf_counter() - started
+    if ok:
+        tally.latencies.append(elapsed)
+        tally.by_turn[turn].append(elapsed)
+        tally.empty += not answered
+    else:
+        tally.errors += 1
+
+
+def _session(users: int) -> aiohttp.ClientSession:
+    return aiohttp.ClientSession(
+        timeout=aiohttp.ClientTimeout(total=REQUEST_TIMEOUT_S),
+        connector=aiohttp.TCPConnector(limit=max(users, 100)),
+    )
+
+
+async def closed_loop(url: str, users: int, seconds: float) -> tuple[Tally, float]:
+    tally = Tally()
+    stop_at = time.perf_counter() + seconds
+
+    async def user(n: int) -> None:
+        while time.perf_counter() < stop_at:
+            sender = f"closed-{n}-{uuid.uuid4().hex[:8]}"
+            for turn, text in enumerate(TURNS):
+                if time.perf_counter() >= stop_at:
+                    return
+                await send(session, url, sender, text, tally, turn)
+
+    started = time.perf_counter()
+    async with _session(users) as session:
+        await asyncio.gather(*(user(n) for n in range(users)))
+    return tally, time.perf_counter() - started
+
+
+async def open_loop(url: str, rate: float, seconds: float, seed: int = 13) -> tuple[Tally, float]:
+    """Residents arrive (Poisson) at rate/len(TURNS) per second, each sends all turns with think time."""
+    rng = random.Random(seed)
+    tally = Tally()
+    residents: list[asyncio.Task] = []
+
+    async def resident(n: int) -> None:
+        sender = f"open-{n}-{uuid.uuid4().hex[:8]}"
+        for turn, text in enumerate(TURNS):
+            if turn:
+                await asyncio.sleep(rng.expovariate(1 / THINK_MEAN_S))
+            await send(session, url, sender, text, tally, turn)
+
+    started = time.perf_counter()
+    async with _session(int(rate * 10)) as session:
+        n, clock = 0, 0.0
+        while clock < seconds:
+            clock += rng.expovariate(rate / len(TURNS))
+            delay = started + clock - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            residents.append(asyncio.ensure_future(resident(n)))
+            n += 1
+        await asyncio.gather(*residents)
+    return tally, time.perf_counter() - started
+
+
+async def long_conversation(url: str, turns: int = 50) -> tuple[Tally, float]:
+    tally = Tally()
+    sender = f"long-{uuid.uuid4().hex[:8]}"
+    started = time.perf_counter()
+    async with _session(1) as session:
+        for turn in range(turns):
+            await send(session, url, sender, TURNS[turn % len(TURNS)], tally, turn)
+    return tally, time.perf_counter() - started
+
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
+
+
+@dataclass
+class Row:
+    system: str
+    scenario: str
+    messages: int
+    errors: int
+    empty: int
+    msg_per_s: float
+    p50_ms: float
+    p95_ms: float
+    p99_ms: float
+    rss_start_mb: float
+    rss_end_mb: float
+    note: str = ""
+
+
+def row(system: str, scenario: str, tally: Tally, elapsed: float, rss0: int, rss1: int, note="") -> Row:
+    ms = [v * 1000 for v in tally.latencies]
+    return Row(
+        system,
+        scenario,
+        len(ms) + tally.errors,
+        tally.errors,
+        tally.empty,
+        round(len(ms) / elapsed, 1) if elapsed else 0.0,
+        round(percentile(ms, 50)),
+        round(percentile(ms, 95)),
+        round(percentile(ms, 99)),
+        round(rss0 / 2**20),
+        round(rss1 / 2**20),
+        note,
+    )
+
+
+async def run_scenarios(server: Server, seconds: float, rates: list[float]) -> list[Row]:
+    rows = []
+    await closed_loop(server.url, 4, 5)  # warm-up (first turns load lazily), not reported
+
+    async def measure(scenario: str, runner, note_of=None) -> None:
+        rss0 = server.rss()
+        tally, elapsed = await runner
+        rss1 = server.rss()
+        note = note_of(tally) if note_of else ""
+        rows.append(row(server.name, scenario, tally, elapsed, rss0, rss1, note))
+        print(_format([rows[-1]], header=False), flush=True)  # noqa: T201
+
+    await measure("closed loop, 1 user", closed_loop(server.url, 1, seconds))
+    await measure("closed loop, 20 users", closed_loop(server.url, 20, seconds))
+    for rate in rates:
+        await measure(f"open loop, {rate:g} msg/s", open_loop(server.url, rate, seconds))
+
+    def turn_ratio(tally: Tally) -> str:
+        first = percentile([v for t in range(0, 5) for v in tally.by_turn[t]], 50)
+        last = percentile([v for t in range(45, 50) for v in tally.by_turn[t]], 50)
+        return f"turns 46-50 / 1-5 (p50): {last / first:.2f}x"
+
+    await measure("one conversation, 50 turns", long_conversation(server.url), turn_ratio)
+    return rows
+
+
+def _format(rows: list[Row], header: bool = True) -> str:
+    lines = []
+    if header:
+        lines += [
+            "| system | scenario | messages | errors | no answer | msg/s | p50 ms | p95 ms | p99 ms "
+            "| RSS MB start → end | note |",
+            "|---|---|---|---|---|---|---|---|---|---|---|",
+        ]
+    for r in rows:
+        lines.append(
+            f"| {r.system} | {r.scenario} | {r.messages} | {r.errors} | {r.empty} | {r.msg_per_s} | "
+            f"{r.p50_ms} | {r.p95_ms} | {r.p99_ms} | {r.rss_start_mb} → {r.rss_end_mb} | {r.note} |"
+        )
+    return "\n".join(lines)
+
+
+# --- profile ---------------------------------------------------------------------------------------
+
+
+def rasa_pid(server: Server) -> int:
+    """The Rasa server process under the runner (the one that runs the NLU)."""
+    for task in Path(f"/proc/{server.process.pid}/task").iterdir():
+        for child in (task / "children").read_text().split():
+            cmdline = Path(f"/proc/{child}/cmdline").read_bytes().split(b"\0")
+            if b"bot.rasa_server" in cmdline:
+                return int(child)
+    raise RuntimeError("no Rasa process under the runner")
+
+
+def profile(server: Server, seconds: float, top: int = 25) -> str:
+    """py-spy samples of the Rasa process during a 20-user closed loop: own and inclusive time."""
+    out = Path(tempfile.mkstemp(prefix="bench-pyspy-", suffix=".txt")[1])
+    spy = subprocess.Popen(  # noqa: S603
+        [
+            str(REPO / ".venv" / "bin" / "py-spy"),
+            "record",
+            "--format",
+            "raw",
+            "--rate",
+            "50",
+            "--duration",
+            str(int(seconds)),
+            "--nonblocking",
+            "--pid",
+            str(rasa_pid(server)),
+            "-o",
+            str(out),
+        ],  # fmt: skip
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    asyncio.run(closed_loop(server.url, 20, seconds))
+    spy.wait(timeout=seconds + 60)
+    own: collections.Counter = collections.Counter()
+    inclusive: collections.Counter = collections.Counter()
+    total = 0
+    idle = 0
+    for line in out.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not stack or not count.isdigit():
+            continue
+        frames = stack.split(";")
+        if _short(frames[-1]) in IDLE_LEAVES:
+            idle += int(count)
+            continue
+        total += int(count)
+        own[_short(frames[-1])] += int(count)
+        for frame in {_short(f) for f in frames}:
+            inclusive[frame] += int(count)
+    lines = [
+        f"py-spy, Rasa process, 20 users closed loop, {seconds:g} s: {total} busy samples "
+        f"({idle} idle ones — thread-pool workers and the event loop waiting — left out)",
+        "",
+    ]
+    lines += ["| own % | function |", "|---|---|"]
+    lines += [f"| {100 * c / total:.1f} | `{f}` |" for f, c in own.most_common(top)]
+    lines += ["", "| inclusive % | function |", "|---|---|"]
+    lines += [f"| {100 * c / total:.1f} | `{f}` |" for f, c in inclusive.most_common(top)]
+    return "\n".join(lines)
+
+
+#: Leaf frames of threads that wait (py-spy samples them too with --nonblocking).
+IDLE_LEAVES = frozenset(
+    {"_worker (thread.py)", "serve (runners.py)", "select (selectors.py)", "wait (threading.py)"}
+)
+
+
+def _short(frame: str) -> str:
+    """``func (path/to/module.py:12)`` → ``func (module.py)``."""
+    name, _, where = frame.partition(" (")
+    return f"{name} ({Path(where.split(':')[0]).name})" if where else name
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=30, help="length of each closed/open loop")
+    parser.add_argument("--rates", default="5,10,20", help="open-loop message rates")
+    parser.add_argument("--profile", action="store_true", help="py-spy the madoguchi Rasa process first")
+    parser.add_argument("--only", choices=["madoguchi", "bare"], help="run one system")
+    args = parser.parse_args(argv)
+    rates = [float(r) for r in args.rates.split(",")]
+    print(f"bench-load on {os.cpu_count()} cores; load average {os.getloadavg()[0]:.1f}", flush=True)  # noqa: T201
+    rows: list[Row] = []
+    systems = [args.only] if args.only else ["bare", "madoguchi"]
+    for system in systems:
+        with tempfile.TemporaryDirectory(prefix="bench-load-var-") as var:
+            server = start_bare() if system == "bare" else start_madoguchi(Path(var))
+            try:
+                if args.profile and system == "madoguchi":
+                    print(profile(server, 20), flush=True)  # noqa: T201
+                rows += asyncio.run(run_scenarios(server, args.seconds, rates))
+            finally:
+                server.stop()
+    print(f"\nload average at the end {os.getloadavg()[0]:.1f}\n")  # noqa: T201
+    print(_format(rows))  # noqa: T201
+    RESULTS.parent.mkdir(exist_ok=True)
+    RESULTS.write_text(json.dumps([asdict(r) for r in rows], ensure_ascii=False, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
