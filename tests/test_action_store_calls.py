@@ -11,10 +11,10 @@ import asyncio
 import sqlite3
 
 import pytest
-from conftest import make_settings
 
 from actions.context import Context
 from bot.stores import sqlite_backend
+from tests.conftest import make_settings
 
 
 async def _ticks_while(awaitable) -> tuple[int, BaseException | None]:
