@@ -202,3 +202,21 @@ def test_defaults_follow_the_console_and_starttls():
     tls = MailSettings.from_env({**mail_env(25), "MADOGUCHI_SMTP_PORT": "", "MADOGUCHI_SMTP_STARTTLS": "1"})
     assert tls.port == 587 and tls.starttls
     assert MailSettings.from_env({}) is None
+
+
+def test_the_mail_test_command_sends_one_mail_and_reports_a_down_relay(smtp_server, monkeypatch, capsys):
+    from bot.cli import main
+
+    inbox, port = smtp_server
+    for key, value in mail_env(port).items():
+        monkeypatch.setenv(key, value)
+    assert main(["callbacks", "mail-test"]) == 0
+    [(_, raw)] = inbox.messages
+    message = email.message_from_bytes(raw, policy=policy.default)
+    assert "CB-00000000-0000" in message["Subject"] and "試験送信" in message.get_content()
+    monkeypatch.setenv("MADOGUCHI_SMTP_PORT", str(free_port()))
+    assert main(["callbacks", "mail-test"]) == 1
+    assert f"{CODE_CONNECT}" in capsys.readouterr().err
+    monkeypatch.delenv("MADOGUCHI_SMTP_TO")
+    assert main(["callbacks", "mail-test"]) == 2
+    assert f"{CODE_CONFIG}" in capsys.readouterr().err and len(inbox.messages) == 1
