@@ -17,6 +17,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.adapter import send, user_text
 from actions.context import UsesContext
+from bot.callback_mail import Notice
 from bot.dialogue import callback_form as form
 from bot.dialogue.form_answers import introduced_name
 from bot.dialogue.replies import Turn
@@ -201,6 +202,15 @@ class ActionSubmitCallback(UsesContext, Action):
             slot_text=request.slot or "",
             department=department,
             phone_display=form.readable_phone(request.phone),
+        )
+        # no phone, name or topic in the mail: staff open the request in the console
+        self.context.notify_callback(
+            Notice(
+                ticket=request.ticket,
+                department=department.name if department else None,
+                slot=slot.label if slot else None,
+                received=request.created_at,
+            )
         )
         await send(dispatcher, turn, knowledge, self.context)
         logger.info("callback request stored: %s", request.ticket)

@@ -13,17 +13,20 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import logging
 import threading
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Callable, TypeVar
 
 from bot import settings as settings_module
+from bot.callback_mail import CODE_SMTP, CallbackMailer, Notice
 from bot.clock import Clock, now_jst
 from bot.dialogue.knowledge import Knowledge
 from bot.dialogue.live import LiveKnowledge
 from bot.settings import Settings
 
 T = TypeVar("T")
+logger = logging.getLogger(__name__)
 
 #: Longest an action waits for one store call. A hung or stopped Redis fails by itself within its 1 s
 #: socket and connect timeouts (bot/stores/redis_backend.py); SQLite waits up to 15 s for another
@@ -43,15 +46,18 @@ class Context:
         clock: Clock = now_jst,
         faq: Callable[[], Any] | None = None,
         encoder: Any = None,
+        mailer: CallbackMailer | None = None,
     ) -> None:
         """``faq``: the FAQ snapshot source (default: the live base; tests give a fixed snapshot).
-        ``encoder``: the semantic layer's sentence encoder (None: the catalog is matched by words only)."""
+        ``encoder``: the semantic layer's sentence encoder (None: the catalog is matched by words only).
+        ``mailer``: the new-callback e-mail (default: from the ``MADOGUCHI_SMTP_*`` environment)."""
         self.settings = settings
         self.knowledge = LiveKnowledge(settings, clock, faq, encoder)
         self._stores = None
         self._salt: bytes | None = None
         self._lock = threading.Lock()
         self._pool: ThreadPoolExecutor | None = None
+        self._mailer = mailer
 
     def turn(self) -> Knowledge:
         """The knowledge of one turn (see :meth:`LiveKnowledge.now`)."""
@@ -87,8 +93,26 @@ class Context:
         loop = asyncio.get_running_loop()
         return await asyncio.wait_for(loop.run_in_executor(pool, lambda: call(self.stores())), timeout)
 
+    def mailer(self) -> CallbackMailer:
+        """The new-callback e-mail (off unless ``MADOGUCHI_SMTP_HOST`` is set), made on first use."""
+        with self._lock:
+            if self._mailer is None:
+                self._mailer = CallbackMailer.from_env(self.settings.data_dir)
+            return self._mailer
+
+    def notify_callback(self, notice: Notice) -> Future | None:
+        """Queues the staff e-mail of a stored request; returns at once and never raises (a mail is
+        a convenience: the request is already stored and shown in the console)."""
+        try:
+            return self.mailer().notify(notice)
+        except Exception as error:  # noqa: BLE001 — never the resident's turn
+            logger.error("callback mail not queued: code=%s error=%s", CODE_SMTP, type(error).__name__)
+            return None
+
     def close(self) -> None:
-        """Closes the stores if they were opened."""
+        """Closes the stores if they were opened (after the queued mails went out)."""
+        if self._mailer is not None:
+            self._mailer.close()
         with self._lock:
             if self._pool is not None:
                 self._pool.shutdown(wait=True)

@@ -9,6 +9,7 @@ Examples::
     madoguchi callbacks list --status all --json
     madoguchi callbacks done CB-20261126-0007
     madoguchi callbacks delete CB-20261126-0007
+    madoguchi callbacks mail-test             # one test mail through MADOGUCHI_SMTP_* (the relay set-up)
 """
 
 from __future__ import annotations
@@ -68,6 +69,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "ticket", help="受付番号 (CB-YYYYMMDD-NNNN, or the day and number: 12月2日の0001 / 1202-0001)"
     )
     p.set_defaults(func=cmd_delete)
+
+    p = commands.add_parser(
+        "mail-test",
+        help="通知メールを1通試験送信する / send one test notification mail (MADOGUCHI_SMTP_*)",
+    )
+    p.set_defaults(func=cmd_mail_test)
 
 
 def _open():
@@ -183,4 +190,32 @@ def cmd_delete(args: argparse.Namespace) -> int:
         print(f"エラー: 受付番号 {ticket} は見つかりません / unknown ticket", file=sys.stderr)
         return 1
     print(f"{ticket} を削除しました / deleted")
+    return 0
+
+
+#: The ticket a test mail names (no request has it: day 0 does not exist).
+TEST_TICKET = "CB-00000000-0000"
+
+
+def cmd_mail_test(args: argparse.Namespace) -> int:
+    """Sends one notice through the configured relay, now, and says plainly what went wrong."""
+    from bot import callback_mail as cm
+
+    try:
+        mail = cm.MailSettings.from_env()
+    except cm.MailConfigError as error:
+        print(f"エラー {cm.CODE_CONFIG}: 設定が不完全です / incomplete settings: {error}", file=sys.stderr)
+        return 2
+    if mail is None:
+        print("MADOGUCHI_SMTP_HOST が未設定です（通知メールは送りません）/ mail is off", file=sys.stderr)
+        return 2
+    wording = cm.load_wording(settings_mod.load().data_dir)
+    notice = cm.Notice(TEST_TICKET, wording["test_department"], None, now_jst())
+    try:
+        cm.send(cm.compose(notice, mail, wording), mail)
+    except Exception as error:  # noqa: BLE001 — every failure is reported with its code
+        code = cm.failure_code(error)
+        print(f"エラー {code}: 送れませんでした / not sent: {type(error).__name__}: {error}", file=sys.stderr)
+        return 1
+    print(f"{mail.host}:{mail.port} から {', '.join(mail.recipients)} に送りました / sent")
     return 0

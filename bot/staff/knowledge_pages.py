@@ -25,9 +25,11 @@ from bot.knowledge.faq import live_base
 from bot.knowledge.faq.tables import FAQ_COLUMNS, FAQ_JA_HEADERS, TableError, table_bytes
 from bot.knowledge.faq.validate import Issue
 from bot.staff import faq_editing as fe
+from bot.staff import review as rv
 from bot.staff.security import requires
 from bot.staff.staging import Staging
 from bot.stores import JST
+from bot.text import normalize
 
 #: A 確認日 older than this is listed as stale: the city's rules and fees change with the fiscal year
 #: (April), so content nobody re-checked for over a year has likely missed one change.
@@ -169,12 +171,17 @@ def _jst_version(created_at: str) -> str:
     return jst_text(created_at)
 
 
-def _entry_context(request, values, original_id, error=None, issues=(), status=200) -> web.Response:
+def _entry_context(
+    request, values, original_id, error=None, issues=(), status=200, review=None
+) -> web.Response:
+    """The entry form; ``review``: the 見直し item it was opened from (its wording is kept as 言い換え)."""
     deps = _deps(request)
     snapshot = deps.faq.snapshot()
     context = {
         "values": values,
         "original_id": original_id,
+        "review": review,
+        "review_ref": rv.ref_of(normalize(review.question)) if review else "",
         "base_version": snapshot.version,
         "labels": FAQ_JA_HEADERS,
         "columns": FAQ_COLUMNS,
@@ -196,7 +203,19 @@ async def faq_entry_page(request: web.Request) -> web.Response:
     entry = snapshot.get(faq_id) if faq_id else None
     if faq_id and entry is None:
         return _refuse(request, 404, "not_found")
+    if not faq_id and request.query.get("review"):
+        group = await _review_group(request, request.query["review"])
+        if group is None:
+            return _refuse(request, 404, "review_gone")
+        values = rv.new_entry_values(group.question, snapshot, fe.form_values(None))
+        return _entry_context(request, values, "", review=group)
     return _entry_context(request, fe.form_values(entry), faq_id or "")
+
+
+async def _review_group(request: web.Request, ref: str):
+    """The 見直し item a form or link names (:func:`bot.staff.review.find_ref`), or None."""
+    groups = await _off_loop(_deps(request).stores.review.distinct)
+    return rv.find_ref(groups, str(ref)[:64])
 
 
 @requires("editor")
@@ -214,6 +233,12 @@ async def faq_entry_post(request: web.Request) -> web.Response:
         return _entry_context(request, values, original_id, _message(request, "faq_conflict"), status=409)
     if original_id and values["id"].strip() != original_id:
         values["id"] = original_id  # the number is the entry's name in buttons and statistics: kept
+    review = None
+    if not original_id and form.get("review"):
+        review = await _review_group(request, str(form["review"]))
+        if review is None:
+            return _entry_context(request, values, "", _message(request, "review_gone"), status=400)
+        values = rv.keep_wording(values, review.question)
     entry = fe.entry_from_form(values)
     checked = fe.check_edit(
         snapshot, entry, original_id or None, _known_departments(request), _today(request)
@@ -222,7 +247,7 @@ async def faq_entry_post(request: web.Request) -> web.Response:
     if not checked.report.ok:
         others = [i for i in checked.report.errors if i not in mine]
         return _entry_context(
-            request, values, original_id, _message(request, "faq_invalid"), mine + others, 400
+            request, values, original_id, _message(request, "faq_invalid"), mine + others, 400, review
         )
     if snapshot.get(entry.id) == entry:
         raise web.HTTPSeeOther(f"/faq/entry/{entry.id}?unchanged=1")
@@ -235,9 +260,12 @@ async def faq_entry_post(request: web.Request) -> web.Response:
             expected_version=snapshot.version,
         )
     except live_base.VersionConflict:
-        return _entry_context(request, values, original_id, _message(request, "faq_conflict"), status=409)
+        return _entry_context(
+            request, values, original_id, _message(request, "faq_conflict"), status=409, review=review
+        )
     await _off_loop(deps.faq.refresh)
-    _audit(request, "faq.edit" if original_id else "faq.add", version, entry.id)
+    action = "faq.edit" if original_id else "review.new_entry" if review else "faq.add"
+    _audit(request, action, version, entry.id)
     query = {"published": version, "undo": snapshot.version, "q": entry.id}
     raise web.HTTPSeeOther(f"/faq?{urlencode(query)}")
 

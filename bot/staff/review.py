@@ -7,12 +7,19 @@ action server's reload interval (2 s) and ``madoguchi faq rollback`` undoes it.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Sequence
 
 from bot.knowledge.faq import live_base as base
-from bot.knowledge.faq.review import ReviewGroupLike, ReviewOutcome, apply_review, known_wordings
+from bot.knowledge.faq.review import (
+    ReviewGroupLike,
+    ReviewOutcome,
+    apply_review,
+    known_wordings,
+    next_faq_id,
+)
 from bot.knowledge.faq.tables import Column, Row, Table
 from bot.text import normalize
 
@@ -35,6 +42,11 @@ class ReviewItem:
     last_asked: dt.datetime
     kinds: tuple[str, ...]
     guesses: tuple[tuple[str, str], ...]
+
+    @property
+    def ref(self) -> str:
+        """The item's name in a link (:func:`ref_of`)."""
+        return ref_of(self.key)
 
 
 def items(groups: Iterable[ReviewGroupLike], snapshot: base.Snapshot) -> list[ReviewItem]:
@@ -59,6 +71,34 @@ def items(groups: Iterable[ReviewGroupLike], snapshot: base.Snapshot) -> list[Re
 def find(groups: Sequence[ReviewGroupLike], key: str) -> ReviewGroupLike | None:
     """The group a form names by its key (only wordings residents actually asked can be added)."""
     return next((g for g in groups if normalize(g.question) == key), None)
+
+
+def ref_of(key: str) -> str:
+    """A short hash naming a review item in a URL: the resident's wording (masked, but still their words)
+    never goes into a link, the access log or the browser history."""
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:20]
+
+
+def find_ref(groups: Sequence[ReviewGroupLike], ref: str) -> ReviewGroupLike | None:
+    """The group a link names by :func:`ref_of` (None when it is gone or never was)."""
+    return next((g for g in groups if ref_of(normalize(g.question)) == ref), None) if ref else None
+
+
+def new_entry_values(asked: str, snapshot: base.Snapshot, empty: dict[str, str]) -> dict[str, str]:
+    """The FAQ form's fields for a new entry written from a review item: the next free 番号 and the
+    resident's wording as its question (staff may rewrite it: :func:`keep_wording` keeps the wording)."""
+    return {**empty, "id": next_faq_id(snapshot.entries), "question": asked}
+
+
+def keep_wording(values: dict[str, str], asked: str) -> dict[str, str]:
+    """The form's fields with the resident's wording added as a 言い換え unless it is the question or
+    already one of them, so the review item is answered (and leaves the list) whatever staff typed."""
+    lines = [line for line in values.get("paraphrases", "").replace("\r\n", "\n").split("\n")]
+    known = {normalize(values.get("question", "")), *(normalize(line) for line in lines if line.strip())}
+    if normalize(asked) in known:
+        return values
+    kept = "\n".join([*(line for line in lines if line.strip()), asked])
+    return {**values, "paraphrases": kept}
 
 
 def add_paraphrase(

@@ -312,3 +312,41 @@ def test_an_editor_answers_a_review_item_by_keyboard(browser, axe_source, tmp_pa
         served.cleanup()
         bg.close()
         stores.close()
+
+
+def test_an_editor_writes_a_new_faq_entry_from_a_review_item(browser, axe_source, tmp_path):
+    from bot.knowledge.faq import import_export
+    from bot.knowledge.faq import live_base as base
+
+    asked = "粗大ごみの券はコンビニで買える？"
+    kb = tmp_path / "faq"
+    import_export.ensure_live_base(kb, REPO / "data" / "faq" / "sample_faq.csv")
+    stores = open_stores(settings_module.load({"MADOGUCHI_VAR": str(tmp_path / "var")}))
+    add_account(stores, "editor1", "editor")
+    stores.review.record(asked, "fallback", [])
+    bg = BackgroundLoop()
+    served = Served(bg, make_console(stores, now_jst, faq=base.LiveFaq(kb))).start()
+    ctx = browser.new_context(viewport=VIEWPORT, locale="ja-JP")
+    ctx.add_init_script(script=axe_source)
+    try:
+        page = ctx.new_page()
+        sign_in_by_keyboard(page, served.url, "editor1")
+        page.goto(served.url + "/review")
+        row = page.get_by_role("row").filter(has_text=asked)
+        tab_to(page, row.get_by_role("link", name="新しい FAQ として書く"))
+        page.keyboard.press("Enter")
+        expect(page.get_by_role("heading", name="FAQ の追加", exact=True)).to_be_visible()
+        expect(page.get_by_label("質問（必須）")).to_have_value(asked)
+        no_violations(page)
+        page.get_by_label("回答（必須）").fill("市内のコンビニエンスストアで粗大ごみ処理券を買えます。")
+        tab_to(page, page.get_by_role("button", name="保存して公開"))
+        page.keyboard.press("Enter")
+        expect(page.get_by_role("status")).to_contain_text("FAQ を公開しました")
+        no_violations(page)
+        new = [e for e in base.load_current(kb).entries.values() if e.question == asked]
+        assert len(new) == 1 and stores.audit.entries()[0].action == "review.new_entry"
+    finally:
+        ctx.close()
+        served.cleanup()
+        bg.close()
+        stores.close()

@@ -73,6 +73,12 @@ _WIDTHS = {1: 40, 2: 6, 3: 17, 4: 17, 5: 16, 6: 40, 7: 10, 8: 36, 9: 60, 10: 14,
 _NEW_ID = re.compile(r"^F(\d+)$")
 
 
+def next_faq_id(ids: Iterable[str]) -> str:
+    """The number a new entry gets: one past the highest ``F0000``-style number in ``ids``."""
+    numbers = [int(m.group(1)) for i in ids if (m := _NEW_ID.match(i))]
+    return f"F{max(numbers, default=0) + 1:04d}"
+
+
 class ReviewGroupLike(Protocol):
     """What export needs of ``bot.stores`` ``ReviewGroup``."""
 
@@ -357,8 +363,7 @@ class _Plan:
         self._touch(faq_id, row.number)
 
     def _next_id(self) -> str:
-        numbers = [int(m.group(1)) for i in self.by_id if (m := _NEW_ID.match(i))]
-        return f"F{max(numbers, default=0) + 1:04d}"
+        return next_faq_id(self.by_id)
 
     def _touch(self, faq_id: str, row_number: int) -> None:
         self.rows.setdefault(faq_id, row_number)
