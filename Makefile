@@ -13,7 +13,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 
 .PHONY: help run serve test lint layers format model venv validate pytest conversation-test browser-deps \
         bench bench-faq bench-safety bench-nlu bench-nlu-pipelines bench-unseen bench-understanding lock clean \
-        wordvec nginx-deps bench-load
+        wordvec nginx-deps bench-load bench-instances
 
 help:
 	@echo "make run    - set up .venv and word vectors, train if needed, start Rasa + actions + widget demo"
@@ -21,6 +21,7 @@ help:
 	@echo "make serve  - production start: no venv build, no training (see deploy/madoguchi.service)"
 	@echo "make test   - lint, pytest (unit, integration, e2e, browser), data validation, conversation tests"
 	@echo "make bench  - FAQ ranking quality/speed and NLU held-out evaluation"
+	@echo "             (also: bench-understanding, bench-safety, bench-load, bench-instances)"
 
 # --- set-up -------------------------------------------------------------------------------------
 $(STAMP): requirements/lock.txt pyproject.toml
@@ -98,6 +99,11 @@ conversation-test: model
 test: lint layers validate pytest conversation-test
 
 # --- benchmarks ---------------------------------------------------------------------------------
+# 50 conversations x 20 turns at once through nginx (WORKERS=2): kept out of `make test` until it
+# passes (tests/test_nginx_instances.py; README, Several instances).
+bench-instances: model $(WORDVEC) nginx-deps
+	$(PY) -m pytest -q -p no:cacheprovider -m load tests/test_nginx_instances.py
+
 bench: bench-faq bench-nlu bench-unseen bench-safety
 
 # Recall per crisis category and false alarms of the crisis detector, before (rules only) and now.
