@@ -8,6 +8,7 @@ with a unique key prefix that is deleted afterwards).
 
 from __future__ import annotations
 
+import shutil
 import uuid
 from pathlib import Path
 from typing import Iterator
@@ -90,3 +91,22 @@ def analytics_in_tmp(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pyte
         return open_stores(make_settings(var_dir)).analytics, b"test-salt"
 
     monkeypatch.setattr(recorder, "_default_log", open_private)
+
+
+@pytest.fixture(scope="module")
+def seeded_faq(tmp_path_factory) -> Path:
+    """A live FAQ base imported once per module from the sample FAQ (copied by ``kb_dir``)."""
+    from bot.knowledge.faq import import_export
+
+    kb = tmp_path_factory.mktemp("faq") / "seed"
+    repo = Path(__file__).resolve().parents[1]
+    import_export.ensure_live_base(kb, repo / "data" / "faq" / "sample_faq.csv")
+    return kb
+
+
+@pytest.fixture
+def kb_dir(seeded_faq: Path, tmp_path: Path) -> Path:
+    """A test's own copy of the sample FAQ base (publishing in it touches no other test's)."""
+    kb = tmp_path / "faq"
+    shutil.copytree(seeded_faq, kb, symlinks=True)
+    return kb

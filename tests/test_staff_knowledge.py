@@ -20,26 +20,11 @@ from test_staff_console import sign_in
 from bot import settings as settings_module
 from bot.knowledge.catalog import load_catalog
 from bot.knowledge.catalog import sheet as catalog_sheet
-from bot.knowledge.faq import import_export
 from bot.knowledge.faq import live_base as base
 from bot.stores import open_stores
 from bot.text import normalize
 
 HEADER = "番号,質問,回答,分類,言い換え,担当課,URL,確認日\n"
-
-
-@pytest.fixture(scope="module")
-def seeded(tmp_path_factory) -> Path:
-    kb = tmp_path_factory.mktemp("faq") / "seed"
-    import_export.ensure_live_base(kb, REPO / "data" / "faq" / "sample_faq.csv")
-    return kb
-
-
-@pytest.fixture
-def kb_dir(seeded: Path, tmp_path: Path) -> Path:
-    kb = tmp_path / "faq"
-    shutil.copytree(seeded, kb, symlinks=True)
-    return kb
 
 
 @pytest.fixture

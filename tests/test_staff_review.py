@@ -4,9 +4,7 @@ atomically (the bot's ranking then finds that entry), errors publish nothing, an
 from __future__ import annotations
 
 import re
-import shutil
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
@@ -14,7 +12,6 @@ from staff_helpers import REPO, Clock, add_account, cheap_hasher, csrf_of
 from test_staff_console import sign_in
 
 from bot.knowledge.catalog import load_catalog
-from bot.knowledge.faq import import_export
 from bot.knowledge.faq import live_base as base
 from bot.privacy import mask
 from bot.staff.app import create_app, load_ui
@@ -23,20 +20,6 @@ from bot.staff.config import StaffConfig
 ASKED = "有料の袋はどこのお店に置いてあるの？電話は090-1234-5678"
 MASKED_PART = "有料の袋はどこのお店に置いてあるの"
 ENTRY = "F0085"  # 指定ごみ袋はどこで買えますか
-
-
-@pytest.fixture(scope="module")
-def seeded(tmp_path_factory) -> Path:
-    kb = tmp_path_factory.mktemp("faq") / "seed"
-    import_export.ensure_live_base(kb, REPO / "data" / "faq" / "sample_faq.csv")
-    return kb
-
-
-@pytest.fixture
-def kb_dir(seeded: Path, tmp_path: Path) -> Path:
-    kb = tmp_path / "faq"
-    shutil.copytree(seeded, kb, symlinks=True)
-    return kb
 
 
 @pytest.fixture
