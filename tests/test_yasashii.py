@@ -82,7 +82,7 @@ def test_catalog_check_reports_a_missing_easy_field(tmp_path, capsys, change, ex
     assert main(["catalog", "check", "--data", str(data)]) == 1
     err = capsys.readouterr().err
     assert expected in err
-    assert "1 problem(s)" in err
+    assert "問題 1 件" in err
 
 
 def test_catalog_check_reports_a_missing_file(tmp_path, capsys):
