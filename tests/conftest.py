@@ -110,3 +110,14 @@ def kb_dir(seeded_faq: Path, tmp_path: Path) -> Path:
     kb = tmp_path / "faq"
     shutil.copytree(seeded_faq, kb, symlinks=True)
     return kb
+
+
+@pytest.fixture
+def clocked(store_settings, clock):
+    """The stores of ``store_settings`` on the test module's ``clock`` fixture (contract suites)."""
+    from bot.stores import open_stores
+
+    settings, prefix = store_settings
+    opened = open_stores(settings, prefix=prefix, clock=clock)
+    yield opened
+    opened.close()

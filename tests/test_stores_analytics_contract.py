@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from staff_helpers import Clock
 
 from bot.stores import StoreError, Stores, UsageEvent, open_stores
 from bot.stores.analytics import EVENT_KINDS, UNANSWERED_KINDS
@@ -14,25 +15,9 @@ T0 = datetime(2026, 11, 26, 9, 30, tzinfo=JST)
 CONV = "0123456789abcdef0123456789abcdef"
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
 @pytest.fixture
 def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def clocked(store_settings, clock):
-    settings, prefix = store_settings
-    opened = open_stores(settings, prefix=prefix, clock=clock)
-    yield opened
-    opened.close()
+    return Clock(T0)
 
 
 def _event(at=T0, kind="procedure", **fields) -> UsageEvent:

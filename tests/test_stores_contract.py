@@ -43,14 +43,6 @@ def clock() -> FakeClock:
     return FakeClock(datetime(2026, 11, 26, 9, 30, tzinfo=JST))
 
 
-@pytest.fixture
-def clocked(store_settings, clock):
-    settings, prefix = store_settings
-    opened = open_stores(settings, prefix=prefix, clock=clock)
-    yield opened
-    opened.close()
-
-
 def _add(stores: Stores, phone: str = "090-1234-5678", topic: str = "juminhyo"):
     return stores.callbacks.add(phone, "山田", "平日午前", topic, "shimin")
 

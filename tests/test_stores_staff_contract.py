@@ -7,6 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 
 import pytest
+from staff_helpers import Clock
 
 from bot.stores import JST, ClaimConflict, StaffAccount, StoreError, Stores, open_stores
 
@@ -15,25 +16,9 @@ LOCK_AFTER = 5
 LOCK_FOR = timedelta(minutes=15)
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = datetime(2026, 11, 26, 9, 30, tzinfo=JST)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
 @pytest.fixture
 def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def clocked(store_settings, clock):
-    settings, prefix = store_settings
-    opened = open_stores(settings, prefix=prefix, clock=clock)
-    yield opened
-    opened.close()
+    return Clock(datetime(2026, 11, 26, 9, 30, tzinfo=JST))
 
 
 def _account(name="Tanaka", role="callback", department="kaigo", must_change=True) -> StaffAccount:
