@@ -1,5 +1,7 @@
 """End to end: a crisis is answered with its numbers while the storage behind the bot is gone.
 
+On the REST channel and on socket.io (a third-party client, python-socketio's).
+
 A real madoguchi (Rasa + action server) on a private Redis; the Redis process is then stopped, as in an
 outage. Ordinary questions fail honestly (a coded error carrying the city's number); a crisis still gets the
 119/110, crisis-line or DV answer, from the data files — also one said indirectly, which only the meaning
@@ -21,6 +23,7 @@ from bot.crisis import load_desk
 from bot.knowledge.catalog import load_catalog
 from tests.redis_server import start_redis, stop_redis
 from tests.servers import start_bot, stop_bot
+from tests.socketio_client import Conversation
 
 pytestmark = pytest.mark.e2e
 
@@ -89,3 +92,34 @@ def test_an_ordinary_question_gets_a_coded_error_with_the_city_number(bot_withou
     assert status >= 500 and body["code"]
     assert body["phone"] == load_catalog(settings.load({}).data_dir).city.phone
     assert body["emergency"] == ["119", "110"]
+
+
+async def test_socketio_answers_a_crisis_while_redis_is_down(bot_without_redis):
+    """A third-party socket.io client (python-socketio) gets the 119 answer from data during the outage."""
+    talk = Conversation()
+    session_id = f"sio-{uuid.uuid4().hex}"
+    try:
+        await talk.open(bot_without_redis.rasa_url, bot_without_redis.widget_url, session_id)
+        started = time.monotonic()
+        events = await talk.say(session_id, "火事です、台所から火が出ています", until_kind="safety")
+        assert time.monotonic() - started < CRISIS_ANSWER_SECONDS
+        safety = [e["custom"]["madoguchi"] for e in events if "custom" in e][-1]
+        assert safety["category"] == "emergency" and "119" in safety["phones"]
+    finally:
+        await talk.client.disconnect()
+
+
+async def test_socketio_tells_an_ordinary_question_the_city_number_while_redis_is_down(bot_without_redis):
+    talk = Conversation()
+    session_id = f"sio-{uuid.uuid4().hex}"
+    try:
+        await talk.open(bot_without_redis.rasa_url, bot_without_redis.widget_url, session_id)
+        events = await talk.say(session_id, "住民票の写しがほしい", until_kind="error")
+        error = events[-1]["custom"]["madoguchi"]
+        city = load_catalog(settings.load({}).data_dir).city.phone
+        assert error["code"] == "storage_unavailable" and error["phone"] == city
+        assert error["emergency"] == ["119", "110"]
+        text = " ".join(e.get("text") or "" for e in events)  # the text comes before its payload
+        assert city in text and "119" in text
+    finally:
+        await talk.client.disconnect()

@@ -24,9 +24,8 @@ from rasa.server import configure_cors
 from sanic import Sanic
 
 from bot import settings
+from bot.channels.turn_watch import ACTION_FAILURE_PREFIX, PROCESSOR_LOGGER
 from bot.channels.web import (
-    ACTION_FAILURE_PREFIX,
-    PROCESSOR_LOGGER,
     Limits,
     MadoguchiRestInput,
     RequestError,

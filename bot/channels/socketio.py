@@ -13,28 +13,44 @@ Three problems of Rasa 3.6's ``SocketIOInput`` with the python-socketio the lock
   ``emit() got an unexpected keyword argument 'madoguchi'``. Here it is sent as the REST channel sends
   it: ``{"custom": {...}}`` on the bot event, after the text message that carries the same answer.
 
-The resident's text is never logged: a failed turn logs only the exception type.
+When a turn fails (Redis down or hung, the action server dead, the model not loaded) or a crisis
+message's turn is slow, the channel answers itself, as the REST channel does: a message the crisis desk
+flags (:mod:`bot.crisis`: the safety rules and the trained model's meaning classifier) gets its 119/110,
+crisis-line, DV or abuse answer from the data files after at most ``crisis_timeout_s`` (a late answer of
+the turn is then dropped, never sent twice); any other message gets the error text of
+``data/messages.yml`` (``channel.error``: the city's number and 119/110) with a coded
+``custom.madoguchi`` of kind ``error``.
+
+The resident's text is never logged: a failed turn logs only the code and the exception type.
 
 credentials.yml: ``bot.channels.socketio.OriginCheckedSocketIOInput:`` with Rasa's usual socket.io keys.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import os
 import re
 import time
 import uuid
+from pathlib import Path
 from typing import Any, Awaitable, Callable, Dict, List
 
+import yaml
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
 from sanic import Blueprint
 from socketio import AsyncServer
 
+from bot import settings
 from bot.analytics.recorder import TurnRecorder
+from bot.channels.turn_watch import install_action_failure_watch, watching_turn
+from bot.channels.web import EMERGENCY_NUMBERS, turn_failure
+from bot.crisis import BackgroundTurns, CrisisDesk, load_desk
 from bot.metrics import TurnRecord, observe_turn
+from bot.training import model_path
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +58,15 @@ logger = logging.getLogger(__name__)
 _SESSION_ID = re.compile(r"^[A-Za-z0-9_.:@-]{1,128}$")
 MAX_MESSAGE_CHARS = 1_000
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+#: How long a crisis message waits for the normal turn before the channel answers it from data (as the
+#: REST channel's default ``crisis_timeout_s``).
+CRISIS_TIMEOUT_S = 3.0
+#: How long any other turn may take before the resident gets the error text.
+TURN_TIMEOUT_S = 30.0
+#: Where the channel's error text lives (``data/messages.yml``) and its placeholder for the city's number.
+MESSAGES_FILE = "messages.yml"
+ERROR_TEXT_KEY = ("channel", "error")
+CITY_PHONE_PLACEHOLDER = "{city_phone}"
 
 
 def allowed_origins(value: str | None = None) -> List[str]:
@@ -61,16 +86,44 @@ class MadoguchiSocketIOOutput(SocketIOOutput):
         self.namespace = namespace
         #: The bot messages of this turn, as Rasa produced them (for the analytics record).
         self.sent: List[Dict[str, Any]] = []
+        #: Set when the channel answered for the turn (crisis from data, or the error text): what the
+        #: turn still produces afterwards is dropped, so the resident never gets two answers.
+        self.closed = False
 
     async def send_response(self, recipient_id: str, message: Dict[str, Any]) -> None:
+        if self.closed:
+            return
         self.sent.append(dict(message))
         await super().send_response(recipient_id, message)
 
     async def _send_message(self, socket_id: str, response: Any) -> None:
+        if self.closed:
+            return
         await self.sio.emit(self.bot_message_evt, response, room=socket_id, namespace=self.namespace)
 
     async def send_custom_json(self, recipient_id: str, json_message: Dict[str, Any], **kwargs: Any) -> None:
         await self._send_message(recipient_id, {"custom": json_message})
+
+
+def error_text(data_dir: Path, phone: str) -> str:
+    """The channel's error text from ``data/messages.yml``, with the city's number filled in.
+
+    Raises:
+        ValueError: the file has no ``channel.error`` text (read at start-up: a broken file stops the start).
+    """
+    raw = yaml.safe_load((data_dir / MESSAGES_FILE).read_text(encoding="utf-8")) or {}
+    text = raw
+    for key in ERROR_TEXT_KEY:
+        text = text.get(key) if isinstance(text, dict) else None
+    if not isinstance(text, str) or not text.strip():
+        raise ValueError(f"{data_dir / MESSAGES_FILE}: {'.'.join(ERROR_TEXT_KEY)} is missing")
+    return text.replace(CITY_PHONE_PLACEHOLDER, phone)
+
+
+def error_message(text: str, code: str, phone: str) -> Dict[str, Any]:
+    """The bot message of a failed turn: the text, and a coded payload any client can act on."""
+    payload = {"kind": "error", "code": code, "phone": phone, "emergency": list(EMERGENCY_NUMBERS)}
+    return {"text": text, "custom": {"madoguchi": payload}}
 
 
 def _session_id(data: Any) -> str:
@@ -86,6 +139,35 @@ class OriginCheckedSocketIOInput(SocketIOInput):
     def name(cls) -> str:
         return "socketio"
 
+    crisis_timeout_s = CRISIS_TIMEOUT_S
+    turn_timeout_s = TURN_TIMEOUT_S
+
+    @property
+    def crisis(self) -> CrisisDesk:
+        """The crisis desk (built at start-up, as the REST channel's: rules, answers, meaning classifier)."""
+        if getattr(self, "_crisis", None) is None:
+            conf = settings.load()
+            self._crisis = load_desk(conf.data_dir, conf.home / "domain.yml", model_path())
+        return self._crisis
+
+    @property
+    def error_text(self) -> str:
+        """The text a failed turn is answered with (the city's number and 119/110)."""
+        if getattr(self, "_error_text", None) is None:
+            self._error_text = error_text(settings.load().data_dir, self.crisis.city_phone)
+        return self._error_text
+
+    @property
+    def background(self) -> BackgroundTurns:
+        """Crisis turns the channel answered from data but lets finish (created on first use)."""
+        if getattr(self, "_background", None) is None:
+            self._background = BackgroundTurns(
+                lambda error: logger.error(
+                    "socketio: a crisis turn failed in the background: exception=%s", type(error).__name__
+                )
+            )
+        return self._background
+
     @property
     def usage(self) -> TurnRecorder:
         """Records each turn for 利用状況 (created on first use; Rasa builds the channel itself)."""
@@ -96,7 +178,10 @@ class OriginCheckedSocketIOInput(SocketIOInput):
     @classmethod
     def from_credentials(cls, credentials: Dict[str, Any] | None) -> InputChannel:
         channel = super().from_credentials(credentials)
-        channel.origins = allowed_origins((credentials or {}).get("cors_origins"))
+        creds = credentials or {}
+        channel.origins = allowed_origins(creds.get("cors_origins"))
+        channel.crisis_timeout_s = float(creds.get("crisis_timeout_s", CRISIS_TIMEOUT_S))
+        channel.turn_timeout_s = float(creds.get("turn_timeout_s", TURN_TIMEOUT_S))
         return channel
 
     def get_output_channel(self) -> OutputChannel | None:
@@ -106,6 +191,8 @@ class OriginCheckedSocketIOInput(SocketIOInput):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         blueprint = super().blueprint(on_new_message)
+        install_action_failure_watch()
+        self.error_text  # noqa: B018 — read the data files now: a broken file stops the start, loudly
         # An explicit list makes engineio check the Origin header of every request and upgrade.
         self.sio.eio.cors_allowed_origins = list(getattr(self, "origins", None) or allowed_origins())
         # python-socketio keeps one handler per event: these replace Rasa's two broken ones.
@@ -153,13 +240,49 @@ class OriginCheckedSocketIOInput(SocketIOInput):
                 logger.warning("socketio: a malformed message event was ignored")
                 return
             started = time.perf_counter()
-            outcome, code = "answered", None
-            try:
-                await on_new_message(message)
-                self.usage.turn(self.name(), message.sender_id, message.text, message.output_channel.sent)
-            except Exception as error:  # noqa: BLE001 - logged without the resident's text
-                logger.error("socketio turn failed: exception=%s", type(error).__name__)
-                outcome, code = "error", "internal_error"
+            outcome, code = await self._answer(message, on_new_message)
             observe_turn(TurnRecord(self.name(), outcome, time.perf_counter() - started, code))
 
         return handle_message
+
+    async def _answer(
+        self, message: UserMessage, on_new_message: Callable[[UserMessage], Awaitable[Any]]
+    ) -> tuple[str, str | None]:
+        """Runs the turn, or answers for it when it fails or a crisis is late; the (outcome, code)."""
+        output: MadoguchiSocketIOOutput = message.output_channel
+        crisis = self.crisis.answer(message.text)
+        try:
+            with watching_turn() as watch:
+                if crisis is None:
+                    await asyncio.wait_for(on_new_message(message), timeout=self.turn_timeout_s)
+                else:
+                    await self.background.wait(on_new_message(message), self.crisis_timeout_s)
+            code = "action_failed" if watch.action_failed else None
+        except Exception as error:  # noqa: BLE001 — logged without the resident's text
+            code = turn_failure(error).code
+            logger.error("socketio turn failed: code=%s exception=%s", code, type(error).__name__)
+        if code is None:
+            self.usage.turn(self.name(), message.sender_id, message.text, output.sent)
+            return "answered", None
+        output.closed = True
+        if crisis is not None and not _has_safety_answer(output.sent):
+            logger.warning("socketio turn failed: code=%s; the crisis was answered from the data files", code)
+            await self._send(message.sender_id, crisis)
+            self.usage.turn(self.name(), message.sender_id, message.text, crisis)
+            return "crisis_from_data", code
+        if crisis is None:
+            answer = error_message(self.error_text, code, self.crisis.city_phone)
+            await self._send(message.sender_id, [answer])
+            return "error", code
+        return "answered", code
+
+    async def _send(self, recipient_id: str, messages: List[Dict[str, Any]]) -> None:
+        """Sends messages the channel composed itself (on a fresh output: the turn's one is closed)."""
+        output = MadoguchiSocketIOOutput(self.sio, self.bot_message_evt, self.namespace)
+        for bot_message in messages:
+            await output.send_response(recipient_id, bot_message)
+
+
+def _has_safety_answer(sent: List[Dict[str, Any]]) -> bool:
+    """Whether the turn had already sent a safety answer before it failed."""
+    return any(((m.get("custom") or {}).get("madoguchi") or {}).get("kind") == "safety" for m in sent)

@@ -37,7 +37,6 @@ The ``?stream=true`` mode of Rasa's channel is not offered: the answer is always
 from __future__ import annotations
 
 import asyncio
-import contextvars
 import inspect
 import json
 import logging
@@ -55,17 +54,13 @@ from sanic.response import HTTPResponse
 
 from bot import furigana, language, settings
 from bot.analytics.recorder import TurnRecorder
+from bot.channels.turn_watch import install_action_failure_watch, watching_turn
 from bot.crisis import BackgroundTurns, CrisisDesk, load_desk
 from bot.metrics import TurnRecord, observe_turn
 from bot.rasa_stores import StorageUnavailable
 from bot.training import model_path
 
 logger = logging.getLogger(__name__)
-
-#: Logger and message prefix with which Rasa 3.6's MessageProcessor reports a failed custom action
-#: (it swallows the exception and goes on, so the failure is only visible in its log record).
-PROCESSOR_LOGGER = "rasa.core.processor"
-ACTION_FAILURE_PREFIX = "Encountered an exception while running action"
 
 #: Turns of this channel run at once in one process; the others wait their turn (first come, first
 #: served). A turn is CPU work (NLU, policies) on the server's event loop: with every waiting turn
@@ -258,33 +253,6 @@ class _Answered:
         return replace(record, error_code=failure.code) if failure else record
 
 
-@dataclass
-class _TurnWatch:
-    action_failed: bool = False
-
-
-_current_turn: contextvars.ContextVar[_TurnWatch | None] = contextvars.ContextVar(
-    "madoguchi_rest_turn", default=None
-)
-
-
-class _ActionFailureFilter(logging.Filter):
-    """Marks the current turn as failed when Rasa's processor reports a failed custom action."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        watch = _current_turn.get()
-        if watch is not None and str(record.msg).startswith(ACTION_FAILURE_PREFIX):
-            watch.action_failed = True
-        return True
-
-
-def install_action_failure_watch() -> None:
-    """Attaches the action-failure filter to Rasa's processor logger (once per process)."""
-    proc_logger = logging.getLogger(PROCESSOR_LOGGER)
-    if not any(isinstance(f, _ActionFailureFilter) for f in proc_logger.filters):
-        proc_logger.addFilter(_ActionFailureFilter())
-
-
 def _log_failure(code: str, exc: BaseException | None) -> None:
     """Logs a failed turn without the resident's text: code, exception type and stack frames only."""
     if exc is None:
@@ -292,6 +260,18 @@ def _log_failure(code: str, exc: BaseException | None) -> None:
         return
     frames = "".join(traceback.format_tb(exc.__traceback__))
     logger.error("web turn failed: code=%s exception=%s\n%s", code, type(exc).__name__, frames)
+
+
+def turn_failure(exc: BaseException) -> RequestError:
+    """The coded error a failed turn is answered with (the REST status, and the code every channel logs)."""
+    if isinstance(exc, asyncio.TimeoutError):
+        return RequestError(503, "timeout", "the assistant did not answer in time")
+    if isinstance(exc, StorageUnavailable):
+        message = "the conversation store is not answering; please try again"
+        return RequestError(503, "storage_unavailable", message)
+    if isinstance(exc, LockError):
+        return RequestError(503, "busy", "the conversation is busy with another message")
+    return RequestError(500, "internal_error", "the assistant failed to handle the message")
 
 
 def _agent_ready(request: Request) -> bool:
@@ -390,30 +370,21 @@ class MadoguchiRestInput(InputChannel):
         user_message = UserMessage(
             inbound.message, collector, inbound.sender, input_channel=self.name(), metadata=inbound.metadata
         )
-        watch = _TurnWatch()
-        token = _current_turn.set(watch)
-        try:
-            await self._wait_for_turn(on_new_message(user_message), inbound)
-        except asyncio.TimeoutError as exc:
-            _log_failure("timeout", exc)
-            raise RequestError(503, "timeout", "the assistant did not answer in time") from None
-        except StorageUnavailable as exc:
-            _log_failure("storage_unavailable", exc)
-            raise RequestError(
-                503, "storage_unavailable", "the conversation store is not answering; please try again"
-            ) from None
-        except LockError as exc:
-            _log_failure("busy", exc)
-            raise RequestError(503, "busy", "the conversation is busy with another message") from None
-        except Exception as exc:  # noqa: BLE001 — any failure must reach the widget as an error
-            _log_failure("internal_error", exc)
-            raise RequestError(500, "internal_error", "the assistant failed to handle the message") from None
-        finally:
-            _current_turn.reset(token)
+        with watching_turn() as watch:
+            await self._guarded_turn(on_new_message(user_message), inbound)
         if watch.action_failed:
             _log_failure("action_failed", None)
             raise RequestError(503, "action_failed", "a back-end service of the assistant is unavailable")
         return collector.messages
+
+    async def _guarded_turn(self, turn: Awaitable[Any], inbound: Inbound) -> None:
+        """Awaits the turn; its failures become coded :class:`RequestError` s (logged without the text)."""
+        try:
+            await self._wait_for_turn(turn, inbound)
+        except Exception as exc:  # noqa: BLE001 — any failure must reach the widget as an error
+            error = turn_failure(exc)
+            _log_failure(error.code, exc)
+            raise error from None
 
     async def _wait_for_turn(self, turn: Awaitable[Any], inbound: Inbound) -> None:
         """Awaits the turn; a crisis message waits only ``crisis_timeout_s``, and then the turn is left to
