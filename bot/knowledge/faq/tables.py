@@ -14,7 +14,7 @@ import io
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Iterator, Mapping, Sequence
+from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 from bot.files import atomic_write_bytes
 from bot.knowledge.faq.entry import FaqEntry
@@ -324,33 +324,14 @@ def write_faq_table(
 
 
 def write_rows(
-    path: str | os.PathLike[str],
-    header: Sequence[str],
-    rows: Sequence[Sequence[object]],
-    *,
-    row_labels: Sequence[str] | None = None,
-    encoding: str = "utf-8-sig",
-    sheet_title: str = "FAQ",
-    wrap_columns: Iterable[int] = (),
-    widths: Mapping[int, int] | None = None,
-    choices: Mapping[int, Sequence[str]] | None = None,
+    path: str | os.PathLike[str], header: Sequence[str], rows: Sequence[Sequence[object]], **options: Any
 ) -> None:
     """Writes a header and rows to CSV or .xlsx (by extension), atomically (temp file + ``os.replace``).
 
-    ``choices``: 1-based column -> values Excel offers as a drop-down list (workbooks only).
+    ``options``: those of :func:`table_bytes` (row labels, encoding, sheet title, wrapped columns, widths,
+    drop-down choices).
     """
-    data = table_bytes(
-        path,
-        header,
-        rows,
-        row_labels=row_labels,
-        encoding=encoding,
-        sheet_title=sheet_title,
-        wrap_columns=wrap_columns,
-        widths=widths,
-        choices=choices,
-    )
-    atomic_write_bytes(Path(path), data)
+    atomic_write_bytes(Path(path), table_bytes(path, header, rows, **options))
 
 
 def table_bytes(
