@@ -43,6 +43,7 @@ def asked(catalog):
         ("国保をやめたいんですが", "leave"),
         ("国民健康保険に入りたい", "join"),
         ("税金が払えません", "cannot_pay"),
+        ("住民税、今月は払えへんねん", "cannot_pay"),  # Kansai
         ("電子証明書の更新をしたい", "renew"),
         ("交付通知書が届きました", "receive"),
     ],
@@ -76,6 +77,7 @@ def test_action_words_are_not_found_where_they_are_not_said(asked, text, absent)
         ("後期高齢者医療の保険証をなくしました", "hokensho_saikofu", None),
         ("税金が払えません", "nouzei_sodan", None),
         ("固定資産税が払えないので相談したい", "nouzei_sodan", None),
+        ("固定資産税、ちょっと待ってもらわれへんやろか", "nouzei_sodan", None),
         ("国保をやめたい", "kokuho_leave", None),
         ("国民健康保険に入りたいです", "kokuho_join", None),
         ("マイナンバーカードを作りたい", "mynumber_apply", None),
