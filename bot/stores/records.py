@@ -298,6 +298,10 @@ REQUEST_KEY_TTL_SECONDS = 86400
 NOT_STORED_MARK = "-"
 
 
+class RequestNotStored(StoreError):
+    """An add under a request key that was settled as not stored: nothing was stored, and never will be."""
+
+
 def check_request_key(key: str | None) -> None:
     """Raises :class:`StoreError` unless ``key`` is None or 16-64 lowercase hex digits."""
     if key is not None and (not isinstance(key, str) or not _REQUEST_KEY.match(key)):

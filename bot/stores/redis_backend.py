@@ -28,6 +28,7 @@ from bot.stores.records import (
     REQUEST_KEY_TTL_SECONDS,
     CallbackRequest,
     FeedbackEntry,
+    RequestNotStored,
     ReviewEntry,
     ReviewGroup,
     StoreError,
@@ -174,7 +175,7 @@ class RedisCallbackQueue(CallbackQueue):
             return replace(draft, ticket=ticket)
         earlier = self.get(ticket) if ticket != NOT_STORED_MARK else None
         if earlier is None:
-            raise StoreError("key: settled as not stored; this request was not stored")
+            raise RequestNotStored("key: settled as not stored; this request was not stored")
         return earlier
 
     def settle(self, key: str) -> CallbackRequest | None:

@@ -24,6 +24,7 @@ from bot.stores.records import (
     REQUEST_KEY_TTL_SECONDS,
     CallbackRequest,
     FeedbackEntry,
+    RequestNotStored,
     ReviewEntry,
     ReviewGroup,
     StoreError,
@@ -187,7 +188,7 @@ class SqliteCallbackQueue(CallbackQueue):
                 if found is not None:
                     return _callback_from_row(found)
                 if conn.execute("SELECT 1 FROM callback_void WHERE request_key = ?", (key,)).fetchone():
-                    raise StoreError("key: settled as not stored; this request was not stored")
+                    raise RequestNotStored("key: settled as not stored; this request was not stored")
             created = self._clock()
             day = ticket_day(created)
             seq = conn.execute(
