@@ -195,6 +195,10 @@ class EventProcessor:
         except Exception as error:  # noqa: BLE001 — the resident always gets an answer
             objects = self._failure_answer(crisis, error)
             record = _failure_record(crisis is not None, error, time.perf_counter() - started)
+            if crisis is not None:
+                self._usage.turn(CHANNEL_NAME, sender, text, crisis)
+            else:
+                self._usage.failed_turn(CHANNEL_NAME, sender)
         finally:
             await loading.stop()
         observe_turn(record)
