@@ -8,6 +8,7 @@ the 受付番号, and the personal slots are cleared from the conversation right
 from __future__ import annotations
 
 import logging
+import uuid
 from typing import Any, Dict, List
 
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -16,13 +17,14 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.adapter import send, user_text
-from actions.context import UsesContext
+from actions.context import Context, UsesContext
 from bot.callback_mail import Notice
 from bot.dialogue import callback_form as form
 from bot.dialogue.form_answers import introduced_name
 from bot.dialogue.replies import Turn
 from bot.knowledge.routing import department_for
 from bot.phone import parse_phone
+from bot.stores.records import CallbackRequest, RequestNotStored, StoreError
 
 logger = logging.getLogger(__name__)
 
@@ -186,15 +188,22 @@ class ActionSubmitCallback(UsesContext, Action):
             catalog, tracker.get_slot("procedure"), tracker.get_slot("callback_topic")
         )
         slot = catalog.city.slot(tracker.get_slot("callback_slot"))
-        request = await self.context.store_call(
-            lambda s: s.callbacks.add(
-                phone=tracker.get_slot("callback_phone"),
-                name=tracker.get_slot("callback_name"),
-                slot=slot.label if slot else tracker.get_slot("callback_slot"),
-                topic=tracker.get_slot("callback_topic"),
-                department=department.id if department else None,
+        details = {
+            "phone": tracker.get_slot("callback_phone"),
+            "name": tracker.get_slot("callback_name"),
+            "slot": slot.label if slot else tracker.get_slot("callback_slot"),
+            "topic": tracker.get_slot("callback_topic"),
+            "department": department.id if department else None,
+        }
+        request = await store_request(self.context, request_key(tracker), details)
+        if isinstance(request, str):  # not stored, or not known: said as it is, with a number to call
+            await send(
+                dispatcher,
+                form.not_done(knowledge, outcome=request, department=department),
+                knowledge,
+                self.context,
             )
-        )
+            return clear_personal_slots()
         turn = form.done(
             knowledge,
             ticket=request.ticket,
@@ -215,6 +224,47 @@ class ActionSubmitCallback(UsesContext, Action):
         await send(dispatcher, turn, knowledge, self.context)
         logger.info("callback request stored: %s", request.ticket)
         return clear_personal_slots()
+
+
+def request_key(tracker: Tracker) -> str:
+    """The key of this run of the form: the same for every submit of it (a second try stores nothing
+    new), different for the next run; a fresh random key when the form's start is not in the tracker."""
+    started = None
+    for event in reversed(tracker.events or []):
+        if event.get("event") == "active_loop" and event.get("name") == "callback_form":
+            started = event.get("timestamp")
+            break
+    return form.request_key(tracker.sender_id, started if started is not None else uuid.uuid4().hex)
+
+
+async def store_request(context: Context, key: str, details: Dict[str, Any]) -> CallbackRequest | str:
+    """Stores the request; returns it, or :data:`form.NOT_STORED` / :data:`form.UNSURE`.
+
+    The write is awaited to its end (bounded by the store itself), never abandoned. When it fails, the
+    store is asked once, atomically, whether the request is there (:meth:`CallbackQueue.settle`): a hung
+    Redis may run a command whose answer never came back; once settled, such a late write stores
+    nothing. If the store cannot answer that either, the resident is told it is not known.
+    """
+    try:
+        return await context.store_call(lambda s: s.callbacks.add(**details, key=key), timeout=None)
+    except RequestNotStored:
+        return form.NOT_STORED  # this run of the form was already answered "not received"
+    except StoreError:
+        raise  # a bad field: a fault of ours, not of the store (the action fails with the apology)
+    except Exception as error:  # noqa: BLE001 — the outcome is looked up below
+        logger.warning("callback request not confirmed by the store (%s); settling it", type(error).__name__)
+    try:
+        settled = await context.store_call(lambda s: s.callbacks.settle(key), timeout=None)
+    except Exception as error:  # noqa: BLE001 — said to the resident as not known
+        logger.error(
+            "callback request: the store cannot say whether it was stored (%s)", type(error).__name__
+        )
+        return form.UNSURE
+    if settled is None:
+        logger.error("callback request not stored")
+        return form.NOT_STORED
+    logger.info("callback request stored (found after a failed answer): %s", settled.ticket)
+    return settled
 
 
 class ActionCancelCallback(Action):

@@ -6,7 +6,9 @@ use, never at import time). Tests give an action its own :class:`Context`.
 The stores are synchronous (SQLite, redis-py). The action server runs every action on one event loop, so
 a store call made there would stall every other resident's action while SQLite waits for its write lock
 (up to 15 s) or Redis for its socket timeout: :meth:`Context.store_call` runs it on a small thread pool
-and gives up after :data:`STORE_CALL_TIMEOUT_S`.
+and gives up after :data:`STORE_CALL_TIMEOUT_S` — or, for a write whose outcome the resident is told
+(the callback request), ``timeout=None`` waits for the call to end, since an abandoned call still
+finishes in its thread and may store what the resident was told had failed.
 """
 
 from __future__ import annotations
@@ -81,17 +83,22 @@ class Context:
                 self._salt = load_salt(self.settings.var_dir)
             return self._salt
 
-    async def store_call(self, call: Callable[[Any], T], timeout: float = STORE_CALL_TIMEOUT_S) -> T:
+    async def store_call(self, call: Callable[[Any], T], timeout: float | None = STORE_CALL_TIMEOUT_S) -> T:
         """Runs ``call(stores)`` off the event loop; :class:`asyncio.TimeoutError` after ``timeout`` s.
 
-        A call that times out still finishes in its thread (bounded by the store's own timeouts).
+        A call that times out still finishes in its thread (bounded by the store's own timeouts), so its
+        outcome is unknown to the caller; ``timeout=None`` waits for that outcome (the store's own
+        bounds: Redis's socket timeout, SQLite's busy timeout).
         """
         with self._lock:
             if self._pool is None:
                 self._pool = ThreadPoolExecutor(STORE_THREADS, thread_name_prefix="madoguchi-store")
             pool = self._pool
         loop = asyncio.get_running_loop()
-        return await asyncio.wait_for(loop.run_in_executor(pool, lambda: call(self.stores())), timeout)
+        running = loop.run_in_executor(pool, lambda: call(self.stores()))
+        if timeout is None:
+            return await running
+        return await asyncio.wait_for(running, timeout)
 
     def mailer(self) -> CallbackMailer:
         """The new-callback e-mail (off unless ``MADOGUCHI_SMTP_HOST`` is set), made on first use."""

@@ -3,7 +3,7 @@
 rasa_sdk 3.6's own server answers an unexpected error with HTTP 500 and a body that echoes the whole
 tracker (the resident's messages and slots) and logs the same; Rasa then drops the action's events
 with no retry, so the resident sees nothing. Here an action that fails answers with an apology and
-the way to a person (response ``utter_action_failed``), and the log names only the action and the
+the city's number (response ``utter_action_failed``), and the log names only the action and the
 exception type and frames, never the request.
 
 Usage: ``python -m bot.action_server --port 5055 [--host 127.0.0.1]``
@@ -64,13 +64,20 @@ def _decode(request: Request) -> dict | None:
     return value if isinstance(value, dict) else None
 
 
-def failure_result() -> dict:
-    """What Rasa receives when an action failed: no events, an apology with a way to a person."""
-    return {"events": [], "responses": [{"response": FAILURE_RESPONSE}]}
+def failure_result(main_phone: str) -> dict:
+    """What Rasa receives when an action failed: no events, an apology with the city's number."""
+    return {"events": [], "responses": [{"response": FAILURE_RESPONSE, "main_phone": main_phone}]}
 
 
 def create_app(package: str = "actions", name: str = "madoguchi_actions") -> Sanic:
-    """Creates the action server app (actions registered from ``package``)."""
+    """Creates the action server app (actions registered from ``package``).
+
+    The city's main number for the apology is read now, from ``departments.yml`` alone (an apology must
+    carry it even when some other data file is broken)."""
+    from bot import settings
+    from bot.crisis import city_phone
+
+    main_phone = city_phone(settings.load().data_dir)
     app = Sanic(name, configure_logging=False)
     app.config.REQUEST_MAX_SIZE = MAX_BODY
     executor = ActionExecutor()
@@ -104,7 +111,7 @@ def create_app(package: str = "actions", name: str = "madoguchi_actions") -> San
             frames = "".join(traceback.format_tb(error.__traceback__))
             logger.error("action %s failed: %s\n%s", action_name, type(error).__name__, frames)
             count_action_failure(action_name if action_name in executor.actions else "unknown")
-            return response.json(failure_result())
+            return response.json(failure_result(main_phone))
         return response.json(result or {"events": [], "responses": []})
 
     @app.exception(SanicException)

@@ -37,8 +37,10 @@ def _wait_for_redis(port: int, process: subprocess.Popen) -> None:
         client.close()
 
 
-def start_redis(port: int | None = None) -> tuple[subprocess.Popen, int]:
-    """Starts a throwaway ``redis-server`` (no persistence) on loopback; returns (process, port)."""
+def start_redis(port: int | None = None, debug_command: bool = False) -> tuple[subprocess.Popen, int]:
+    """Starts a throwaway ``redis-server`` (no persistence) on loopback; returns (process, port).
+
+    ``debug_command``: allow ``DEBUG SLEEP`` from loopback (a server that hangs, then runs what it got)."""
     binary = shutil.which("redis-server")
     if binary is None:
         pytest.fail(
@@ -46,6 +48,8 @@ def start_redis(port: int | None = None) -> tuple[subprocess.Popen, int]:
         )
     port = port or _free_port()
     command = [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+    if debug_command:
+        command += ["--enable-debug-command", "local"]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         _wait_for_redis(port, process)

@@ -14,8 +14,14 @@ from pathlib import Path
 
 import pytest
 
+from bot import settings
+from bot.crisis import city_phone
+
 REPO = Path(__file__).resolve().parent.parent
 SECRET = "山田太郎 090-3333-4444"
+
+#: The city's main number the apology carries (data/departments.yml).
+CITY_PHONE = city_phone(settings.load({}).data_dir)
 
 
 def _free_port() -> int:
@@ -101,7 +107,10 @@ def test_failing_action_becomes_an_apology_with_a_way_to_a_person(server):
     url, log = server
     status, body = call(url, "action_broken")
     assert status == 200
-    assert body == {"events": [], "responses": [{"response": "utter_action_failed"}]}
+    assert body == {
+        "events": [],
+        "responses": [{"response": "utter_action_failed", "main_phone": CITY_PHONE}],
+    }
     # No waiting: the server logs the failure (a flushed StreamHandler write) before it answers.
     text = log.read_text()
     assert "action_broken" in text and "KeyError" in text
@@ -151,3 +160,21 @@ def test_unknown_paths_are_404_without_an_error_line(server):
         status = error.code
     assert status == 404
     assert "action server error: NotFound" not in log.read_text()  # logged before the answer, if at all
+
+
+async def test_rasa_fills_the_apology_with_the_city_number():
+    """What Rasa 3.6 makes of :func:`failure_result`'s response (its own NLG over our domain.yml)."""
+    from rasa.core.nlg import TemplatedNaturalLanguageGenerator
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    from bot.action_server import failure_result
+
+    domain = Domain.load(str(REPO / "domain.yml"))
+    [response] = failure_result(CITY_PHONE)["responses"]
+    kwargs = {k: v for k, v in response.items() if k != "response"}
+    nlg = TemplatedNaturalLanguageGenerator(domain.responses)
+    tracker = DialogueStateTracker("s", domain.slots)
+    message = await nlg.generate(response["response"], tracker, "rest", **kwargs)
+    assert CITY_PHONE in message["text"] and "{" not in message["text"]
+    assert message["custom"]["madoguchi"] == {"kind": "phone", "phone": CITY_PHONE}

@@ -182,3 +182,17 @@ def test_socketio_rejects_foreign_origins(bot):
     assert handshake("https://evil.example") == 400
     widget_origin = bot.widget_url.replace("127.0.0.1", "localhost")
     assert handshake(widget_origin) == 200
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [("GET", "/status"), ("POST", "/model/parse"), ("GET", "/conversations/x/tracker"), ("GET", "/version")],
+)
+def test_rasas_http_api_is_not_served(bot, method, path):
+    """Rasa's HTTP API (``--enable-api``: its token compared non-constant-time, in the query string) is
+    never started: its paths are unknown to the server."""
+    body = b"{}" if method == "POST" else None
+    request = urllib.request.Request(f"{bot.rasa_url}{path}", data=body, method=method)
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=30)  # noqa: S310 - loopback
+    assert refused.value.code == 404

@@ -123,3 +123,35 @@ async def test_socketio_tells_an_ordinary_question_the_city_number_while_redis_i
         assert city in text and "119" in text
     finally:
         await talk.client.disconnect()
+
+
+def _action_server_pid(runner_pid: int) -> int:
+    import subprocess
+
+    out = subprocess.run(
+        ["ps", "-o", "pid=,args=", "--ppid", str(runner_pid)], capture_output=True, text=True
+    )
+    return next(int(line.split()[0]) for line in out.stdout.splitlines() if "bot.action_server" in line)
+
+
+def test_a_crisis_is_answered_while_the_action_server_is_dead():
+    """``kill -9`` of the action server (kept down: the runner waits 600 s before restarting it): crises are
+    still answered with their numbers, an ordinary question gets a coded error with the city's number."""
+    import os
+    import signal
+
+    bot = start_bot({"MADOGUCHI_RESTART_FIRST_DELAY": "600"})
+    try:
+        assert _post(bot, "住民票の写しがほしい")[0] == 200
+        os.kill(_action_server_pid(bot.process.pid), signal.SIGKILL)
+        for message, category, number in [("家が燃えてる！助けて", "emergency", "119"), *INDIRECT]:
+            status, body = _post(bot, message)
+            cards = [m["custom"]["madoguchi"] for m in body if (m.get("custom") or {}).get("madoguchi")]
+            assert status == 200, body
+            assert cards[0]["kind"] == "safety" and cards[0]["category"] == category
+            assert number in cards[0]["phones"]
+        status, body = _post(bot, "粗大ごみを出したい")
+        assert (status, body["code"]) == (503, "action_failed")
+        assert body["phone"] == load_catalog(settings.load({}).data_dir).city.phone
+    finally:
+        stop_bot(bot)

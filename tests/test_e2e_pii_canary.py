@@ -35,6 +35,31 @@ def _decoded_events(db_path) -> str:
     return "\n".join(json.dumps(json.loads(r[0]), ensure_ascii=False) for r in rows)
 
 
+#: The callback queue's tables: the one place the canaries must be.
+QUEUE_TABLES = frozenset({"callbacks", "callback_seq", "callback_void"})
+
+
+def _every_other_table(db_path) -> str:
+    """Every row of every table of the stores file but the callback queue's (review, feedback,
+    analytics, audit, dedup … and whatever is added later)."""
+    with sqlite3.connect(str(db_path)) as db:
+        tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+    return "\n".join(
+        f"{table}: {_rows_text(db_path, f'SELECT * FROM {table}')}"  # noqa: S608 - names from the file
+        for table in tables
+        if table not in QUEUE_TABLES
+    )
+
+
+def _raw_bytes(path) -> bytes:
+    """The database file and its WAL as bytes: old versions of rewritten rows live on in free pages."""
+    return b"".join(p.read_bytes() for p in (path, path.with_name(path.name + "-wal")) if p.exists())
+
+
+def _encodings(canary: str) -> list[bytes]:
+    return [canary.encode(), json.dumps(canary).strip('"').encode()]  # UTF-8 and JSON's \u escapes
+
+
 def test_canaries_live_only_in_the_callback_queue(bot_factory):
     bot = bot_factory({"LOG_LEVEL": "DEBUG"})
     sender = f"canary-{uuid.uuid4().hex}"
@@ -58,8 +83,14 @@ def test_canaries_live_only_in_the_callback_queue(bot_factory):
     stores = bot.var_dir / "stores.sqlite3"
     review = _rows_text(stores, "SELECT question FROM review")
     feedback = _rows_text(stores, "SELECT question FROM feedback")
+    others = _every_other_table(stores)
+    assert "usage_events:" in others and "review:" in others
+    conversation_bytes = _raw_bytes(bot.var_dir / "conversations.db")
     for canary in CANARIES:
         assert canary not in log, canary
         assert canary not in stored_conversation, canary
         assert canary not in review, canary
         assert canary not in feedback, canary
+        assert canary not in others, canary
+        for encoded in _encodings(canary):
+            assert encoded not in conversation_bytes, canary

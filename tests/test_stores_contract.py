@@ -161,6 +161,37 @@ def test_purge_removes_only_old_done_requests(clocked: Stores, clock: FakeClock)
     assert clocked.callbacks.purge(clock.now - timedelta(days=5)) == 0
 
 
+KEY = "0123456789abcdef0123456789abcdef"
+
+
+def test_an_add_with_a_key_stores_once_and_returns_the_same_request(clocked: Stores, clock: FakeClock):
+    first = clocked.callbacks.add("090-1234-5678", "山田", "平日午前", "juminhyo", "shimin", key=KEY)
+    clock.advance(minutes=1)
+    again = clocked.callbacks.add("090-1234-5678", "山田", "平日午前", "juminhyo", "shimin", key=KEY)
+    assert again == first
+    assert [r.ticket for r in clocked.callbacks.list()] == [first.ticket]
+    assert clocked.callbacks.settle(KEY) == first
+    other = clocked.callbacks.add("090-1234-5678", "山田", "平日午前", "juminhyo", "shimin", key=KEY[::-1])
+    assert other.ticket != first.ticket
+
+
+def test_a_settled_unused_key_never_stores_its_request(clocked: Stores):
+    assert clocked.callbacks.settle(KEY) is None
+    with pytest.raises(StoreError, match="not stored"):
+        clocked.callbacks.add("090-1234-5678", "山田", "平日午前", "juminhyo", "shimin", key=KEY)
+    assert clocked.callbacks.counts() == {"open": 0, "done": 0}
+    assert clocked.callbacks.settle(KEY) is None  # and it stays so
+    assert _add(clocked).ticket == "CB-20261126-0001"  # requests without that key are not affected
+
+
+@pytest.mark.parametrize("key", ["", "ABCDEF0123456789", "0123", "0123456789abcdeg", "x" * 80])
+def test_a_bad_request_key_is_refused(clocked: Stores, key: str):
+    with pytest.raises(StoreError, match="key"):
+        clocked.callbacks.add("090-1234-5678", "山田", "平日午前", "juminhyo", "shimin", key=key)
+    with pytest.raises(StoreError, match="key"):
+        clocked.callbacks.settle(key)
+
+
 def test_to_dict_is_json(clocked: Stores):
     request = _add(clocked)
     clocked.callbacks.mark_done(request.ticket)
@@ -482,6 +513,35 @@ def test_sqlite_file_is_private_wal_and_full_sync(tmp_path: Path):
         assert db.query("PRAGMA journal_mode")[0][0] == "wal"
         assert db.query("PRAGMA synchronous")[0][0] == 2  # FULL
         assert (db.path.stat().st_mode & 0o777) == 0o600
+
+
+_VERSION_1_CALLBACKS = """
+CREATE TABLE callbacks (
+    ticket TEXT PRIMARY KEY, day TEXT NOT NULL, seq INTEGER NOT NULL,
+    phone TEXT NOT NULL, name TEXT NOT NULL, slot TEXT NOT NULL, topic TEXT NOT NULL, department TEXT,
+    status TEXT NOT NULL, created_at TEXT NOT NULL, created_ts REAL NOT NULL,
+    done_at TEXT, done_ts REAL
+);
+INSERT INTO callbacks VALUES ('CB-20261125-0001', '20261125', 1, '09012345678', '山田', '平日午前',
+    'juminhyo', 'shimin', 'open', '2026-11-25T09:00:00+09:00', 1795564800.0, NULL, NULL);
+PRAGMA user_version = 1;
+"""
+
+
+def test_a_version_1_file_is_upgraded_in_place_and_keeps_its_requests(tmp_path: Path):
+    import sqlite3
+
+    from bot.stores.sqlite_backend import DB_NAME
+    from tests.conftest import make_settings
+
+    (tmp_path / "var").mkdir()
+    with sqlite3.connect(tmp_path / "var" / DB_NAME) as old:
+        old.executescript(_VERSION_1_CALLBACKS)
+    with open_stores(make_settings(tmp_path / "var")) as stores:
+        assert stores.callbacks.get("CB-20261125-0001").phone == "09012345678"
+        keyed = stores.callbacks.add("090-1234-5678", "山田", "平日午前", "juminhyo", "shimin", key=KEY)
+        assert stores.callbacks.settle(KEY) == keyed
+        assert stores.callbacks._db.query("PRAGMA user_version")[0][0] == 2
 
 
 _OPENER = """

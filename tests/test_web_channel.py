@@ -395,3 +395,37 @@ async def test_at_most_four_turns_run_at_once_in_arrival_order():
     await asyncio.gather(*(channel._in_turn(turn(i)) for i in range(10)))
     assert most == MAX_RUNNING_TURNS == 4
     assert order == list(range(10))
+
+
+# --- analytics of failed turns (a real tracker store on a stopped Redis) ---------------------------
+
+
+async def test_failed_and_crisis_fallback_turns_reach_the_analytics_record(tmp_path):
+    from rasa.shared.core.domain import Domain
+    from redis_server import start_redis, stop_redis
+
+    from bot.analytics.recorder import TurnRecorder
+    from bot.rasa_stores import TimeoutRedisTrackerStore
+    from bot.stores import open_stores
+
+    process, port = start_redis()
+    trackers = TimeoutRedisTrackerStore(Domain.empty(), redis_url=f"redis://127.0.0.1:{port}/0")
+    stop_redis(process)  # the outage: every turn's tracker read fails
+
+    async def handler(message: UserMessage) -> None:
+        await trackers.get_or_create_tracker(message.sender_id)
+
+    stores = open_stores(settings.load({"MADOGUCHI_VAR": str(tmp_path / "var")}))
+    usage = TurnRecorder(open_log=lambda: (stores.analytics, b"salt"))
+    try:
+        async with _serve(handler, usage=usage) as srv:
+            failed = await srv.post({"sender": "s1", "message": SECRET_TEXT})
+            crisis = await srv.post({"sender": "s2", "message": "家が燃えてる！助けて"})
+        await usage.drain()
+        assert (failed[0], failed[1]["code"]) == (503, "storage_unavailable")
+        assert crisis[0] == 200
+        kinds = sorted((e.kind, e.channel) for e in stores.analytics.events())
+        assert kinds == [("error", "rest"), ("safety", "rest")]
+        assert all(e.text is None for e in stores.analytics.events())  # no wording of a failed turn
+    finally:
+        stores.close()

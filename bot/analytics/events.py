@@ -24,8 +24,16 @@ def turn_event(
     sender: str,
     text: str | None,
     messages: Iterable[Mapping[str, Any]],
+    failed: bool = False,
 ) -> UsageEvent:
-    """The event of one turn; the store masks ``text`` and keeps it only when nothing answered it."""
+    """The event of one turn; the store masks ``text`` and keeps it only when nothing answered it.
+
+    ``failed``: the turn failed and the resident got the channel's error text (kind ``error``, no wording).
+    """
+    if failed:
+        return UsageEvent(
+            at=at, channel=channel, conversation=conversation_hash(salt, channel, sender), kind="error"
+        )
     outcome = outcome_of(messages)
     return UsageEvent(
         at=at,

@@ -59,22 +59,31 @@ class TurnRecorder:
         self, channel: str, sender: str, text: str | None, messages: Iterable[Mapping[str, Any]]
     ) -> None:
         """Records the turn in the background (call it once the turn's messages are known)."""
-        at, kept = self._clock(), [dict(m) for m in messages if isinstance(m, Mapping)]
-        task = asyncio.get_running_loop().create_task(self._write(at, channel, sender, text, kept))
+        kept = [dict(m) for m in messages if isinstance(m, Mapping)]
+        self._start(self._clock(), channel, sender, text, kept, failed=False)
+
+    def failed_turn(self, channel: str, sender: str) -> None:
+        """Records a turn that failed (the resident got the error text), in the background."""
+        self._start(self._clock(), channel, sender, None, [], failed=True)
+
+    def _start(self, at, channel: str, sender: str, text: str | None, messages: list, failed: bool) -> None:
+        task = asyncio.get_running_loop().create_task(
+            self._write(at, channel, sender, text, messages, failed)
+        )
         self._pending.add(task)
         task.add_done_callback(self._pending.discard)
 
-    async def _write(self, at, channel: str, sender: str, text: str | None, messages: list) -> None:
+    async def _write(self, at, channel, sender, text, messages, failed) -> None:
         try:
             await asyncio.wait_for(
-                asyncio.to_thread(self._store, at, channel, sender, text, messages), WRITE_BUDGET_S
+                asyncio.to_thread(self._store, at, channel, sender, text, messages, failed), WRITE_BUDGET_S
             )
         except Exception as error:  # noqa: BLE001 — analytics never fail or delay a resident's turn
             logger.error("analytics: a turn was not recorded (%s)", type(error).__name__)
 
-    def _store(self, at, channel: str, sender: str, text: str | None, messages: list) -> UsageEvent:
+    def _store(self, at, channel, sender, text, messages, failed) -> UsageEvent:
         log, salt = self._log()
-        return log.record(turn_event(salt, at, channel, sender, text, messages))
+        return log.record(turn_event(salt, at, channel, sender, text, messages, failed=failed))
 
     async def drain(self) -> None:
         """Waits for the writes still running (tests; a clean shutdown)."""

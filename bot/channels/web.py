@@ -446,6 +446,7 @@ class MadoguchiRestInput(InputChannel):
         except RequestError as err:
             messages = self.crisis_answer(inbound, err.code)
             if messages is None:
+                self.usage.failed_turn(self.name(), inbound.sender)
                 return _Answered(error=err, outcome="error")
             outcome, error = "crisis_from_data", err
         self.usage.turn(self.name(), inbound.sender, inbound.message, messages)

@@ -13,12 +13,13 @@ day and hours of the call.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import date, time
 from typing import Any
 
 from bot.dialogue import form_answers as answers
-from bot.dialogue.cards import CallbackCard, CallbackFormCard
+from bot.dialogue.cards import CallbackCard, CallbackFormCard, PhoneCard
 from bot.dialogue.contact import hours_text, phone_give_up
 from bot.dialogue.knowledge import Knowledge
 from bot.dialogue.replies import Button, Line, Reply, Text, Turn, payload, render_line, text
@@ -49,6 +50,10 @@ INVALID, UNSURE, OTHER, HAVE_PHONE, SAME_PHONE, CHANGED = (
     "same_phone",
     "changed",
 )
+
+#: What became of a confirmed request that got no 受付番号 (``PhoneCard.callback``): certainly not stored,
+#: or perhaps stored (the store did not answer whether it was).
+NOT_STORED, UNSURE = "not_stored", "unsure"
 
 #: Unreadable phone numbers (answers with digits) accepted before the main number is given instead; answers
 #: without digits (「わからない」, a question) are re-asked without counting.
@@ -302,3 +307,23 @@ def done(
         call_when=when,
     )
     return Turn((Reply(response="utter_callback_done", params=params, card=card),))
+
+
+def not_done(k: Knowledge, *, outcome: str, department: Any) -> Turn:
+    """A confirmed request without a 受付番号: ``outcome`` :data:`NOT_STORED` or :data:`UNSURE`, said as it
+    is, with the number of the department (or the city) to call instead."""
+    if outcome not in (NOT_STORED, UNSURE):
+        raise ValueError(f"outcome: {outcome!r} is not {NOT_STORED!r} or {UNSURE!r}")
+    city = k.catalog.city
+    name, number = (department.name, department.phone) if department else (city.name, city.phone)
+    hours = hours_text(department.hours, department.hours_note) if department else hours_text(city.hours)
+    line = text(f"callback.{outcome}", department_name=name, department_phone=number, hours=hours)
+    card = PhoneCard(department=name, phone=number, callback=outcome)
+    return Turn((Reply(lines=(line,), card=card),))
+
+
+def request_key(conversation: str, form_started: Any) -> str:
+    """The idempotency key of the request of one run of the form (``form_started``: the timestamp of its
+    activation): a hash, so no id or time of the resident is stored with it."""
+    digest = hashlib.sha256(f"madoguchi-callback:{conversation}:{form_started}".encode())
+    return digest.hexdigest()[:32]

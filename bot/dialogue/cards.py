@@ -245,13 +245,15 @@ class CallbackCard(Card):
 @dataclass(frozen=True, kw_only=True)
 class PhoneCard(Card):
     """A number to call; ``department`` and ``open_now`` are absent when domain.yml gives only the main
-    number (utter_phone_give_up)."""
+    number (utter_phone_give_up). ``callback``: why a confirmed callback request got no 受付番号 instead —
+    ``not_stored`` (certainly not received) or ``unsure`` (the store could not say whether it was)."""
 
     kind: ClassVar[str] = "phone"
-    optional: ClassVar[tuple[str, ...]] = ("department", "open_now")
+    optional: ClassVar[tuple[str, ...]] = ("department", "open_now", "callback")
     department: str | None = None
     phone: str
     open_now: bool | None = None
+    callback: str | None = None
 
 
 #: Every card kind -> its type. The channels' renderer tables are checked against this.

@@ -29,8 +29,9 @@ GROUPS = {
     "suggestions": "fallback",
 }
 GROUP_ORDER = ("procedure", "faq", "fallback", "other")
-#: Turn kinds that are a resident's question (the denominator of the 回答率).
-QUESTION_KINDS = frozenset(GROUPS)
+#: Turn kinds that are a resident's question (the denominator of the 回答率): a failed turn (``error``,
+#: shown under その他) is a question that got no answer.
+QUESTION_KINDS = frozenset(GROUPS) | {"error"}
 ANSWERED_KINDS = frozenset(k for k, g in GROUPS.items() if g != "fallback")
 
 

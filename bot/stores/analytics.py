@@ -24,7 +24,8 @@ CHANNELS = ("rest", "line", "socketio")
 #: procedure (a procedure card, its details or online answer), faq, checklist (a life event's list),
 #: safety (a crisis answer), phone (a number to call), callback (a stored callback request), form (a step
 #: of the callback form, a clarifying question or the menu), suggestions (「もしかして」 guesses),
-#: fallback (nothing matched), other (greetings, thanks: no card); "feedback" is a 役に立った vote.
+#: fallback (nothing matched), other (greetings, thanks: no card), error (the turn failed: the resident
+#: got the error text with the city's number); "feedback" is a 役に立った vote.
 TURN_KINDS = (
     "procedure",
     "faq",
@@ -36,6 +37,7 @@ TURN_KINDS = (
     "suggestions",
     "fallback",
     "other",
+    "error",
 )
 EVENT_KINDS = TURN_KINDS + ("feedback",)
 #: Kinds whose (masked) wording is kept: the questions staff should look at.

@@ -17,13 +17,29 @@ class CallbackQueue(abc.ABC):
 
     @abc.abstractmethod
     def add(
-        self, phone: str, name: str | None, slot: str, topic: str, department: str | None
+        self,
+        phone: str,
+        name: str | None,
+        slot: str,
+        topic: str,
+        department: str | None,
+        key: str | None = None,
     ) -> CallbackRequest:
         """Validates and durably stores a request; allocates its ticket atomically (``name`` may be None).
 
+        ``key`` (:func:`bot.stores.records.check_request_key`) makes the call idempotent: a request already
+        stored under it is returned as it is, and a key :meth:`settle` found unused stores nothing.
+
         Raises:
-            StoreError: naming the bad field (phone not a valid Japanese number, empty slot/topic, ...).
+            StoreError: naming the bad field (phone not a valid Japanese number, empty slot/topic, ...),
+                or the key was settled as not stored.
         """
+
+    @abc.abstractmethod
+    def settle(self, key: str) -> CallbackRequest | None:
+        """The request stored under ``key``, or None — and then never one: an :meth:`add` with this key
+        still in flight (sent to a hung server, say) stores nothing when it arrives. One atomic step, so
+        whoever asks after a failed ``add`` gets an answer that stays true."""
 
     @abc.abstractmethod
     def get(self, ticket: str) -> CallbackRequest | None:

@@ -290,6 +290,24 @@ def summarize_feedback(entries: Iterable[tuple[bool, str | None]]) -> dict[str, 
     }
 
 
+#: A callback request's idempotency key: hex digits (a hash; never a resident's data).
+_REQUEST_KEY = re.compile(r"^[0-9a-f]{16,64}$")
+#: How long a request key (or its "not stored" mark) is remembered; far longer than a conversation.
+REQUEST_KEY_TTL_SECONDS = 86400
+#: A settled key whose request was not stored (Redis value; SQLite keeps it in its own table).
+NOT_STORED_MARK = "-"
+
+
+class RequestNotStored(StoreError):
+    """An add under a request key that was settled as not stored: nothing was stored, and never will be."""
+
+
+def check_request_key(key: str | None) -> None:
+    """Raises :class:`StoreError` unless ``key`` is None or 16-64 lowercase hex digits."""
+    if key is not None and (not isinstance(key, str) or not _REQUEST_KEY.match(key)):
+        raise StoreError("key: expected 16-64 lowercase hex digits")
+
+
 def check_event_id(event_id: str, ttl_seconds: int) -> None:
     """Raises :class:`StoreError` for an empty event id or a non-positive ttl."""
     if not isinstance(event_id, str) or not event_id or len(event_id) > _MAX_FIELD:

@@ -5,14 +5,16 @@ transaction or a Lua script, so it is atomic; how durable it is depends on the s
 (use ``appendonly yes`` + ``appendfsync everysec`` or ``always`` in production).
 
 Keys: ``cb:seq:YYYYMMDD`` (per-day INCR), ``cb:<ticket>`` (hash), ``cb:index`` and ``cb:done``
-(sorted sets by created/done time), ``review`` and ``feedback`` (sorted sets of JSON records by
-time), ``review:id`` / ``feedback:id`` (counters making records unique), ``dedup:<event id>``.
+(sorted sets by created/done time), ``cb:key:<request key>`` (its ticket, or ``-``: settled as not
+stored), ``review`` and ``feedback`` (sorted sets of JSON records by time), ``review:id`` /
+``feedback:id`` (counters making records unique), ``dedup:<event id>``.
 """
 
 from __future__ import annotations
 
 import json
 import time
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -22,12 +24,16 @@ from bot.clock import Clock
 from bot.stores.interfaces import CallbackQueue, EventDeduplicator, FeedbackLog, ReviewLog
 from bot.stores.records import (
     CALLBACK_STATUSES,
+    NOT_STORED_MARK,
+    REQUEST_KEY_TTL_SECONDS,
     CallbackRequest,
     FeedbackEntry,
+    RequestNotStored,
     ReviewEntry,
     ReviewGroup,
     StoreError,
     check_event_id,
+    check_request_key,
     group_reviews,
     parse_time,
     prepare_feedback,
@@ -62,6 +68,35 @@ redis.call('HSET', KEYS[1], 'status', 'open')
 redis.call('HDEL', KEYS[1], 'done_at')
 redis.call('ZREM', KEYS[2], ARGV[1])
 return 1
+"""
+
+# One request in one script, so a hung server either runs all of it or none of it.
+# KEYS: day sequence, index zset, request key. ARGV: ticket prefix (CB-YYYYMMDD-), sequence ttl, created
+# timestamp, hash key prefix, '1' when the request has a key, key ttl, then the hash's field/value pairs.
+# Returns {1, ticket} once stored, {0, what the key already holds} (a ticket, or the not-stored mark).
+_ADD = """
+if ARGV[5] == '1' then
+  local seen = redis.call('GET', KEYS[3])
+  if seen then return {0, seen} end
+end
+local seq = redis.call('INCR', KEYS[1])
+redis.call('EXPIRE', KEYS[1], ARGV[2])
+local ticket = string.format('%s%04d', ARGV[1], seq)
+local record = {'ticket', ticket}
+for i = 7, #ARGV do record[#record + 1] = ARGV[i] end
+redis.call('HSET', ARGV[4] .. ticket, unpack(record))
+redis.call('ZADD', KEYS[2], ARGV[3], ticket)
+if ARGV[5] == '1' then redis.call('SET', KEYS[3], ticket, 'EX', ARGV[6]) end
+return {1, ticket}
+"""
+
+# KEYS: request key. ARGV: key ttl, the not-stored mark. Returns the ticket stored under the key, or
+# nil after marking the key not stored (an add arriving later then stores nothing).
+_SETTLE = """
+local seen = redis.call('GET', KEYS[1])
+if seen then return seen end
+redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[1])
+return false
 """
 
 # KEYS: done zset, index zset. ARGV: cutoff timestamp, hash key prefix. Returns how many were deleted.
@@ -110,29 +145,46 @@ class RedisCallbackQueue(CallbackQueue):
         self._mark_done = client.register_script(_MARK_DONE)
         self._purge = client.register_script(_PURGE_DONE)
         self._reopen = client.register_script(_REOPEN)
+        self._add = client.register_script(_ADD)
+        self._settle = client.register_script(_SETTLE)
 
     def _key(self, ticket: str) -> str:
         return f"{self._p}cb:{ticket}"
 
     def add(
-        self, phone: str, name: str | None, slot: str, topic: str, department: str | None
+        self,
+        phone: str,
+        name: str | None,
+        slot: str,
+        topic: str,
+        department: str | None,
+        key: str | None = None,
     ) -> CallbackRequest:
         fields = validate_callback(phone, name, slot, topic, department)
+        check_request_key(key)
         created = self._clock()
-        seq_key = f"{self._p}cb:seq:{ticket_day(created)}"
-        pipe = self._r.pipeline(transaction=True)
-        pipe.incr(seq_key)
-        pipe.expire(seq_key, _SEQ_TTL_SECONDS)
-        seq = int(pipe.execute()[0])
-        request = CallbackRequest(
-            ticket=ticket_for(created, seq), status="open", created_at=created, **vars(fields)
-        )
-        record = {k: v for k, v in request.to_dict().items() if v is not None}
-        pipe = self._r.pipeline(transaction=True)
-        pipe.hset(self._key(request.ticket), mapping=record)
-        pipe.zadd(f"{self._p}cb:index", {request.ticket: created.timestamp()})
-        pipe.execute()
-        return request
+        day = ticket_day(created)
+        draft = CallbackRequest(ticket="", status="open", created_at=created, **vars(fields))
+        record = {k: v for k, v in draft.to_dict().items() if v is not None and k != "ticket"}
+        keys = [f"{self._p}cb:seq:{day}", f"{self._p}cb:index", self._request_key(key or "-")]
+        args = [ticket_for(created, 0)[:-4], _SEQ_TTL_SECONDS, created.timestamp(), f"{self._p}cb:"]
+        args += ["1" if key else "", REQUEST_KEY_TTL_SECONDS]
+        args += [part for pair in record.items() for part in pair]
+        stored, ticket = self._add(keys=keys, args=args)
+        if stored:
+            return replace(draft, ticket=ticket)
+        earlier = self.get(ticket) if ticket != NOT_STORED_MARK else None
+        if earlier is None:
+            raise RequestNotStored("key: settled as not stored; this request was not stored")
+        return earlier
+
+    def settle(self, key: str) -> CallbackRequest | None:
+        check_request_key(key)
+        ticket = self._settle(keys=[self._request_key(key)], args=[REQUEST_KEY_TTL_SECONDS, NOT_STORED_MARK])
+        return self.get(ticket) if ticket else None
+
+    def _request_key(self, key: str) -> str:
+        return f"{self._p}cb:key:{key}"
 
     def get(self, ticket: str) -> CallbackRequest | None:
         data = self._r.hgetall(self._key(ticket))

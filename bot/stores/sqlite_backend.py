@@ -21,12 +21,15 @@ from bot.clock import Clock
 from bot.stores.interfaces import CallbackQueue, EventDeduplicator, FeedbackLog, ReviewLog
 from bot.stores.records import (
     CALLBACK_STATUSES,
+    REQUEST_KEY_TTL_SECONDS,
     CallbackRequest,
     FeedbackEntry,
+    RequestNotStored,
     ReviewEntry,
     ReviewGroup,
     StoreError,
     check_event_id,
+    check_request_key,
     group_reviews,
     parse_time,
     prepare_feedback,
@@ -38,7 +41,8 @@ from bot.stores.records import (
 )
 
 DB_NAME = "stores.sqlite3"
-SCHEMA_VERSION = 1
+#: 2: callbacks.request_key (idempotent adds) and callback_void (keys settled as not stored).
+SCHEMA_VERSION = 2
 _BUSY_TIMEOUT_MS = 15000
 
 _SCHEMA = """
@@ -47,9 +51,10 @@ CREATE TABLE IF NOT EXISTS callbacks (
     ticket TEXT PRIMARY KEY, day TEXT NOT NULL, seq INTEGER NOT NULL,
     phone TEXT NOT NULL, name TEXT NOT NULL, slot TEXT NOT NULL, topic TEXT NOT NULL, department TEXT,
     status TEXT NOT NULL, created_at TEXT NOT NULL, created_ts REAL NOT NULL,
-    done_at TEXT, done_ts REAL
+    done_at TEXT, done_ts REAL, request_key TEXT
 );
 CREATE INDEX IF NOT EXISTS callbacks_created ON callbacks (created_ts, day, seq);
+CREATE TABLE IF NOT EXISTS callback_void (request_key TEXT PRIMARY KEY, void_ts REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS review (
     id INTEGER PRIMARY KEY AUTOINCREMENT, asked_ts REAL NOT NULL, asked_at TEXT NOT NULL,
     question TEXT NOT NULL, key TEXT NOT NULL, kind TEXT NOT NULL, guesses TEXT NOT NULL
@@ -108,9 +113,19 @@ class SqliteDatabase:
         if version > SCHEMA_VERSION:
             raise RuntimeError(f"{self.path}: schema version {version} is newer than this code")
         with self._lock:
-            self._conn.executescript(
-                f"BEGIN IMMEDIATE;{_SCHEMA}PRAGMA user_version = {SCHEMA_VERSION};COMMIT;"
-            )
+            self._conn.executescript(f"BEGIN IMMEDIATE;{_SCHEMA}")
+            try:
+                columns = {row[1] for row in self._conn.execute("PRAGMA table_info(callbacks)")}
+                if "request_key" not in columns:  # a version 1 file
+                    self._conn.execute("ALTER TABLE callbacks ADD COLUMN request_key TEXT")
+                self._conn.execute(
+                    "CREATE UNIQUE INDEX IF NOT EXISTS callbacks_request_key ON callbacks (request_key)"
+                )
+                self._conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -157,10 +172,23 @@ class SqliteCallbackQueue(CallbackQueue):
         self._clock = clock
 
     def add(
-        self, phone: str, name: str | None, slot: str, topic: str, department: str | None
+        self,
+        phone: str,
+        name: str | None,
+        slot: str,
+        topic: str,
+        department: str | None,
+        key: str | None = None,
     ) -> CallbackRequest:
         fields = validate_callback(phone, name, slot, topic, department)
+        check_request_key(key)
         with self._db.transaction() as conn:
+            if key is not None:
+                found = conn.execute("SELECT * FROM callbacks WHERE request_key = ?", (key,)).fetchone()
+                if found is not None:
+                    return _callback_from_row(found)
+                if conn.execute("SELECT 1 FROM callback_void WHERE request_key = ?", (key,)).fetchone():
+                    raise RequestNotStored("key: settled as not stored; this request was not stored")
             created = self._clock()
             day = ticket_day(created)
             seq = conn.execute(
@@ -176,7 +204,7 @@ class SqliteCallbackQueue(CallbackQueue):
             )
             conn.execute(
                 "INSERT INTO callbacks (ticket, day, seq, phone, name, slot, topic, department, status, "
-                "created_at, created_ts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "created_at, created_ts, request_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     request.ticket,
                     day,
@@ -189,9 +217,22 @@ class SqliteCallbackQueue(CallbackQueue):
                     request.status,
                     created.isoformat(),
                     created.timestamp(),
+                    key,
                 ),
             )
         return request
+
+    def settle(self, key: str) -> CallbackRequest | None:
+        check_request_key(key)
+        with self._db.transaction() as conn:
+            found = conn.execute("SELECT * FROM callbacks WHERE request_key = ?", (key,)).fetchone()
+            if found is not None:
+                return _callback_from_row(found)
+            conn.execute(
+                "INSERT OR IGNORE INTO callback_void (request_key, void_ts) VALUES (?, ?)",
+                (key, self._clock().timestamp()),
+            )
+        return None
 
     def get(self, ticket: str) -> CallbackRequest | None:
         rows = self._db.query("SELECT * FROM callbacks WHERE ticket = ?", (ticket,))
@@ -230,6 +271,8 @@ class SqliteCallbackQueue(CallbackQueue):
 
     def purge(self, older_than: datetime) -> int:
         with self._db.transaction() as conn:
+            forgotten = self._clock().timestamp() - REQUEST_KEY_TTL_SECONDS
+            conn.execute("DELETE FROM callback_void WHERE void_ts < ?", (forgotten,))
             return conn.execute(
                 "DELETE FROM callbacks WHERE status = 'done' AND done_ts < ?", (older_than.timestamp(),)
             ).rowcount

@@ -487,7 +487,8 @@ async def test_a_flood_is_answered_and_the_resident_told_once_about_the_rest(lin
     assert status == 200
     await line.settle()
     texts = [r.json["messages"][0]["text"] for r in line.platform.calls_to(REPLY)]
-    assert texts.count(MESSAGES["flood"]) == 1
+    flood = MESSAGES["flood"].strip().replace("{city_phone}", CITY_PHONE)
+    assert texts.count(flood) == 1 and CITY_PHONE in flood  # with the number to call, like every error
     answered = [t for t in texts if t.startswith("echo: ")]
     channel = line.channel
     assert len(answered) + channel.dropped_events == 50 and channel.dropped_events > 0
@@ -495,3 +496,13 @@ async def test_a_flood_is_answered_and_the_resident_told_once_about_the_rest(lin
     # the metrics tell the same: 50 received, the answered ones and the notice sent, the rest dropped
     delta = {r: counted(r) - before[r] for r in before}
     assert delta == {"received": 50, "answered": len(answered) + 1, "dropped": channel.dropped_events}
+
+
+async def test_a_lone_surrogate_is_replaced_and_the_message_answered(line):
+    body = json.dumps(_payload(text_event("X住民票", "EV-SURR")), ensure_ascii=True).replace("X", "\\ud800")
+    status, _, _ = await line.post(body.encode())
+    assert status == 200
+    await line.settle()
+    [(_, seen)] = line.bot.seen
+    assert seen == "\ufffd住民票" and seen.encode("utf-8")  # text the pipeline and the stores can take
+    assert len(line.platform.sends) == 1

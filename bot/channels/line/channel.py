@@ -174,7 +174,9 @@ class LineInput(InputChannel):
         logger.warning("line: %d event(s) of one conversation dropped by the flood guard", len(lost))
         self.dropped_events += len(lost)
         count_line_events("dropped", len(lost))
-        task = asyncio.get_running_loop().create_task(tell(processor, lost[0], self._texts.flood))
+        task = asyncio.get_running_loop().create_task(
+            tell(processor, lost[0], processor.with_city_phone(self._texts.flood))
+        )
         self._notices.add(task)
         task.add_done_callback(self._notices.discard)
 

@@ -7,6 +7,7 @@ kept so they can be logged and ignored); a malformed event is skipped, never an 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -91,8 +92,8 @@ def parse_event(raw: Any) -> LineEvent | None:
         user_id=user_id,
         chat_id=_str(source.get("groupId")) or _str(source.get("roomId")) or user_id,
         message_type=_str(message.get("type")),
-        text=_str(message.get("text")),
-        postback_data=_str(postback.get("data")),
+        text=_text(message.get("text")),
+        postback_data=_text(postback.get("data")),
     )
 
 
@@ -102,3 +103,13 @@ def _mapping(value: Any) -> Mapping[str, Any]:
 
 def _str(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
+
+
+#: ``"\ud800"`` in JSON is no text: the pipeline (and UTF-8 stores) would fail on it.
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _text(value: Any) -> str | None:
+    """A resident's text, lone surrogates replaced by U+FFFD (what remains is still answered)."""
+    text = _str(value)
+    return _LONE_SURROGATE.sub("\ufffd", text) if text else text

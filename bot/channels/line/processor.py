@@ -195,6 +195,10 @@ class EventProcessor:
         except Exception as error:  # noqa: BLE001 — the resident always gets an answer
             objects = self._failure_answer(crisis, error)
             record = _failure_record(crisis is not None, error, time.perf_counter() - started)
+            if crisis is not None:
+                self._usage.turn(CHANNEL_NAME, sender, text, crisis)
+            else:
+                self._usage.failed_turn(CHANNEL_NAME, sender)
         finally:
             await loading.stop()
         observe_turn(record)
@@ -214,8 +218,12 @@ class EventProcessor:
 
     def error_text(self) -> str:
         """The error text, with the city's main number in place of ``{city_phone}``."""
+        return self.with_city_phone(self._texts.error)
+
+    def with_city_phone(self, text: str) -> str:
+        """``text`` with the city's main number in place of ``{city_phone}``."""
         phone = self._crisis.city_phone if self._crisis is not None else ""
-        return self._texts.error.replace(CITY_PHONE_PLACEHOLDER, phone or "")
+        return text.replace(CITY_PHONE_PLACEHOLDER, phone or "")
 
     async def _forget(self, event: LineEvent) -> None:
         sender = self.conversation_of(event)
