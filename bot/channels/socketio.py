@@ -273,6 +273,7 @@ class OriginCheckedSocketIOInput(SocketIOInput):
         if crisis is None:
             answer = error_message(self.error_text, code, self.crisis.city_phone)
             await self._send(message.sender_id, [answer])
+            self.usage.failed_turn(self.name(), message.sender_id)
             return "error", code
         return "answered", code
 
