@@ -5,8 +5,8 @@ words; residents rarely use those words ("How do I throw away an old mattress?" 
 National Health Insurance" is 脱退, not 加入). This index holds the e5 vectors (multilingual-e5-small, the
 process's one encoder) of every procedure's English name, aliases and summary, embedded once and cached on
 disk by content hash (:mod:`bot.understanding.cache`). A question's nearest procedure answers when its
-cosine reaches :data:`SURE`; between :data:`SUGGEST` and :data:`SURE` the nearest procedures are offered
-as buttons beside the "not found" answer.
+cosine reaches :data:`SURE`. (No "did you mean" tier below it: English small talk reaches 0.888, so the
+procedures just below :data:`SURE` are as often noise as help; the "not found" answer keeps its menu.)
 
 Plain Python (no Rasa); the desk takes an :class:`EnglishMeaning` or none (aliases only).
 """
@@ -24,9 +24,6 @@ from bot.understanding.meaning import PROCEDURE, Meaning, build_index
 #: 0.867. Fifteen ordinary English messages written for this (greetings, small talk, "where is the nearest
 #: train station") reached at most 0.888, one "what time is it" 0.953 (office hours; its alias also names it).
 SURE = 0.89
-#: Below :data:`SURE`, procedures at least this near are offered as buttons (at most :data:`SUGGESTIONS`).
-SUGGEST = 0.86
-SUGGESTIONS = 3
 
 
 def english_rows(pack: Any) -> list[tuple[str, str, str]]:
@@ -44,18 +41,14 @@ class EnglishMeaning:
     def __init__(self, meaning: Meaning) -> None:
         self._meaning = meaning
 
-    def nearest(self, text: str) -> tuple[tuple[str, float], ...]:
+    def nearest(self, text: str, top_k: int = 3) -> tuple[tuple[str, float], ...]:
         """(procedure id, cosine) of the nearest procedures, best first."""
-        return self._meaning.neighbours(text, top_k=SUGGESTIONS).procedures
+        return self._meaning.neighbours(text, top_k=top_k).procedures
 
     def procedure(self, text: str) -> str | None:
         """The procedure the question means, when its cosine reaches :data:`SURE`; else None."""
         found = self.nearest(text)
         return found[0][0] if found and found[0][1] >= SURE else None
-
-    def suggestions(self, text: str) -> list[str]:
-        """Procedures near enough to offer (cosine from :data:`SUGGEST`), best first."""
-        return [pid for pid, cosine in self.nearest(text) if cosine >= SUGGEST]
 
 
 def build(pack: Any, encoder: Any, cache_dir: Path | None = None) -> EnglishMeaning:

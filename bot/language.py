@@ -56,7 +56,6 @@ ENGLISH_MESSAGES = (
     "help_in_person",
     "not_understood",
     "menu_intro",
-    "maybe",
     "japanese_hint",
     "checklist_heading",
     "checklist_footer",
@@ -502,7 +501,7 @@ class LanguageDesk:
         if self.asks_for_phone(text):
             return [self.phone_answer(procedure)]
         if procedure is None:
-            return [self._not_understood(self._suggested(text))]
+            return [self._not_understood()]
         return [self.english_card(procedure)]
 
     def english_procedure(self, text: str) -> str | None:
@@ -530,11 +529,6 @@ class LanguageDesk:
         if procedure is not None:
             card["procedure"] = procedure.id
         return {"text": line, "custom": {"madoguchi": card}}
-
-    def _suggested(self, text: str) -> list[str]:
-        if self.meaning is None:
-            return []
-        return [pid for pid in self.meaning.suggestions(text) if pid in self.pack.procedures]
 
     def life_event_answer(self, text: str) -> dict[str, Any] | None:
         """The checklist, with English names, of the life event the text describes; else None."""
@@ -608,18 +602,15 @@ class LanguageDesk:
             },
         }
 
-    def _not_understood(self, suggested: list[str] | None = None) -> dict[str, Any]:
-        """The "not found" answer with the city's phone; buttons: the procedures near in meaning
-        (``suggested``, under ``maybe``), else the common ones (``menu_intro``)."""
+    def _not_understood(self) -> dict[str, Any]:
         msg = self.pack.messages
-        pids = suggested or [pid for pid in self.pack.menu if self.catalog.get(pid)]
-        intro = msg["maybe"] if suggested else msg["menu_intro"]
+        menu = [self.catalog.get(pid) for pid in self.pack.menu if self.catalog.get(pid)]
         return {
-            "text": msg["not_understood"].format(phone=self._phone()) + "\n" + intro,
+            "text": msg["not_understood"].format(phone=self._phone()) + "\n" + msg["menu_intro"],
             "buttons": [
-                {"title": self.pack.procedures[pid].name, "payload": self.pack.procedures[pid].name}
-                for pid in pids
-                if pid in self.pack.procedures
+                {"title": self.pack.procedures[p.id].name, "payload": self.pack.procedures[p.id].name}
+                for p in menu
+                if p.id in self.pack.procedures
             ],
             "custom": {
                 "madoguchi": {"kind": "phone", "lang": "en", "phone": self._phone()},

@@ -144,7 +144,7 @@ def looks_like_romaji(text: str) -> bool:
     words = [p for p in _PART.findall(text.lower()) if _is_word(p)]
     if not words or sum(len(w) for w in words) < MIN_LETTERS:
         return False
-    complete = sum(1 for w in words if w in LOANWORDS or _word_to_kana(w)[1])
+    complete = sum(1 for w in words if _word_to_kana(w)[1])  # "card" alone is English, not romaji
     return complete >= MIN_SHARE * len(words)
 
 

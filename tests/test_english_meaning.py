@@ -120,7 +120,7 @@ def test_a_romaji_crisis_read_in_kana_gets_the_crisis_answer(crisis, text, categ
     ("text", "kana"),
     [
         ("juuminhyou wa doko de moraemasu ka", "じゅうみんひょうはどこでもらえますか"),
-        ("mynumber card no juusho henkou", "マイナンバーカードのじゅうしょへんこう"),
+        ("mainanbaa kaado no juusho henkou", "マイナンバーカードのじゅうしょへんこう"),
         ("080-1111-2222 ni denwa shite kudasai", "080-1111-2222にでんわしてください"),
         ("shiyakusho e ikitai", "しやくしょへいきたい"),
     ],
@@ -128,6 +128,11 @@ def test_a_romaji_crisis_read_in_kana_gets_the_crisis_answer(crisis, text, categ
 def test_romaji_particles_loanwords_and_numbers(text, kana):
     assert romaji.looks_like_romaji(text)
     assert romaji.reading(text) == kana
+
+
+@pytest.mark.parametrize("text", ["card", "my number card", "garbage schedule"])
+def test_english_loanwords_alone_are_not_romaji(text):
+    assert not romaji.looks_like_romaji(text)
 
 
 def test_english_words_inside_romaji_stay_as_written():
