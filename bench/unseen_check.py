@@ -3,7 +3,8 @@
 Every question goes to a running madoguchi in a fresh conversation through the REST channel. A reply
 counts when its structured part (``custom.madoguchi``) names the expected thing:
 - ``procedure: ID``: a procedure answer for ID, or a life-event checklist/clarification that leads to it
-  (lenient count also accepts ID among the "もしかして" buttons);
+  (lenient count also accepts ID among the "もしかして" buttons); the language desk's English card and
+  checklist (``procedure_en``, ``checklist_en``) count as that procedure's and that event's answers;
 - ``safety: 119|110|inochi|dv|189``: the matching safety routing (189: abuse of a child or an elder);
 - ``phone: true``: the phone answer, or the callback form's first question;
 - ``life_event: ID``: that event's checklist or its clarifying question.
@@ -30,6 +31,10 @@ from bench.splits import half
 
 REPO = Path(__file__).resolve().parent.parent
 QUESTIONS = REPO / "tests" / "nlu" / "unseen_questions.yml"
+#: Card kinds that answer a procedure question (``procedure_en``: the English card of bot/language.py).
+PROCEDURE_KINDS = ("procedure", "details", "online", "procedure_en")
+#: Card kinds of a life event's checklist (``checklist_en``: the English one).
+CHECKLIST_KINDS = ("checklist", "checklist_en")
 SAFETY_CATEGORY = {
     "119": "emergency",
     "110": "emergency",
@@ -75,8 +80,8 @@ def judge(expect: dict, messages: list[dict]) -> tuple[bool, bool]:
     if "procedure" in expect:
         pid = expect["procedure"]
         strict = any(
-            (c.get("kind") in ("procedure", "details", "online") and c.get("procedure") == pid)
-            or (c.get("kind") == "checklist" and pid in c.get("procedures", []))
+            (c.get("kind") in PROCEDURE_KINDS and c.get("procedure") == pid)
+            or (c.get("kind") in CHECKLIST_KINDS and pid in c.get("procedures", []))
             for c in found
         )
         return strict, strict or f'"procedure":"{pid}"' in buttons
@@ -89,7 +94,9 @@ def judge(expect: dict, messages: list[dict]) -> tuple[bool, bool]:
         return ok, ok
     if "life_event" in expect:
         event = expect["life_event"]
-        ok = any(c.get("kind") in ("checklist", "clarify") and c.get("life_event") == event for c in found)
+        ok = any(
+            c.get("kind") in (*CHECKLIST_KINDS, "clarify") and c.get("life_event") == event for c in found
+        )
         return ok, ok
     raise ValueError(f"unknown expectation {expect}")
 
@@ -114,6 +121,7 @@ def evaluate(send: Callable[[str], list[dict]], questions: list[dict]) -> dict:
             f"half {half(q['text'])}",
             f"kind {kind_of(q['expect'])}",
             f"style {q.get('style', '-')}",
+            f"style {q.get('style', '-')} ({half(q['text'])})",
         ):
             tally = groups.setdefault(group, [0, 0])
             tally[0] += ok

@@ -145,18 +145,32 @@ class CrisisDesk:
         Sure or unsure alike (recall first): the desk speaks only when the turn failed or is late, and a
         crisis line instead of an error text is then the safer mistake.
         """
+        found = self.judge(text)
+        return found[0] if found else None
+
+    def judge(self, text: str) -> tuple[str, bool] | None:
+        """``(safety intent, sure)`` for a message that needs a crisis line, else ``None``: what the
+        language desk asks of a message in another language (:mod:`bot.language`; the meaning
+        classifier is multilingual). A rule's finding is sure; without the meaning classifier the rules
+        alone judge."""
         if not text or not text.strip():
             return None
         if self.detector is None:
-            return match_rules(self.rules, text)
+            return self._by_rules(text)
         try:
             found = self.detector.assess(text)
         except Exception as error:  # noqa: BLE001 — the channel must go on; the rules still answer
             logger.error(
                 "crisis desk: the meaning detector failed (%s); judged by the rules", type(error).__name__
             )
-            return match_rules(self.rules, text)
-        return found.intent if found.needs_crisis_line and found.intent in self.answers else None
+            return self._by_rules(text)
+        if not found.needs_crisis_line or found.intent not in self.answers:
+            return None
+        return found.intent, found.is_crisis
+
+    def _by_rules(self, text: str) -> tuple[str, bool] | None:
+        intent = match_rules(self.rules, text)
+        return (intent, True) if intent else None
 
     def answer(self, text: str) -> list[dict[str, Any]] | None:
         """The crisis answer for ``text`` (fresh copies of the response messages), or ``None``."""

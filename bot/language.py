@@ -8,26 +8,34 @@
   else ``ja`` (「住民票 手数料」 is Japanese);
 * Latin letters: a letter only Vietnamese uses (ă đ ơ ư, ạ ả ấ …) → ``vi``; otherwise the language whose
   common words (:data:`MARKER_WORDS`) occur most: ``en``, ``pt`` or ``tl``. Latin text with no such word
-  (a name typed in romaji during a callback request) → ``ja``: it is left to the normal turn.
+  (a name typed in romaji during a callback request) → ``ja``: it is left to the normal turn. In Japanese
+  typed in romaji, short words that read as kana (``no``, ``to``, ``ko``) are not counted as markers.
 * any other script (Thai, Cyrillic, Arabic …) → ``other``.
 
 :class:`LanguageDesk` answers a non-Japanese message from ``data/languages/``: in English with the card
-essentials of the procedure its words name (``en.yml``: name, summary, what to bring; where, phone and the
-online form come from the Japanese catalog so they never disagree), and in the other languages with a
-one-line notice in that language on how to get help in person and the city's phone (``notices.yml``).
+essentials of the procedure it means (nearest by meaning, :mod:`bot.english_meaning`, else named by its
+English alias words; ``en.yml``: name, summary, what to bring; where, phone and the online form come from
+the Japanese catalog so they never disagree) or the number to call when it asks for one, and in the other
+languages with a one-line notice in that language on how to get help in person and the city's phone
+(``notices.yml``). A crisis comes first: the crisis desk's judge (rules and the multilingual meaning
+classifier, :meth:`bot.crisis.CrisisDesk.judge`) and the English crisis words.
 :func:`check` validates those files against the catalog (``madoguchi catalog check``). Plain Python.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
+from bot import romaji
 from bot.knowledge.catalog import Catalog, Procedure
 from bot.knowledge.catalog.yaml_files import YamlError, load_yaml
+
+logger = logging.getLogger(__name__)
 
 LANGUAGES_DIR = "languages"
 ENGLISH_FILE = "en.yml"
@@ -52,9 +60,13 @@ ENGLISH_MESSAGES = (
     "checklist_heading",
     "checklist_footer",
     "condolence",
+    "phone_city",
+    "phone_department",
 )
+#: Card kinds that answer a question (a procedure's English card, a life event's English checklist).
+ANSWER_KINDS = ("procedure_en", "checklist_en")
 WHERE_KEYS = ("counter", "mail", "convenience_store", "online", "phone")
-CRISIS_KINDS = ("emergency", "self_harm", "dv")
+CRISIS_KINDS = ("emergency", "self_harm", "abuse", "dv")
 
 _KANA = re.compile(r"[\u3040-\u30ff\u31f0-\u31ff\uff66-\uff9f]")
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
@@ -91,6 +103,11 @@ MARKER_WORDS: Mapping[str, frozenset[str]] = {
 }
 
 
+#: In a message that reads as romaji (:func:`bot.romaji.looks_like_romaji`), marker words this short that
+#: also read as kana (no, to, do, ko, sa, um) do not count: 「gomi no dashikata」 is not English.
+ROMAJI_MARKER_LETTERS = 3
+
+
 def detect(text: str) -> str:
     """The language of a resident's message: ``ja``, ``en``, ``zh``, ``ko``, ``vi``, ``pt``, ``tl``,
     ``ne`` or ``other`` (see the module docstring for the rule)."""
@@ -110,6 +127,10 @@ def detect(text: str) -> str:
     if _VIETNAMESE.search(text):
         return "vi"
     words = _WORD.findall(unicodedata.normalize("NFKC", text).lower())
+    if romaji.looks_like_romaji(text):
+        # Japanese typed in romaji: its particles (no, to, de, ka) are not English, Tagalog (ko, sa)
+        # or Portuguese (um) words
+        words = [w for w in words if len(w) > ROMAJI_MARKER_LETTERS or not romaji.reads_as_kana(w)]
     scores = {lang: sum(1 for w in words if w in markers) for lang, markers in MARKER_WORDS.items()}
     best = max(scores, key=lambda lang: (scores[lang], lang == "en"))
     return best if scores[best] else "ja"
@@ -178,8 +199,10 @@ class LanguagePack:
     notices: Mapping[str, Mapping[str, str]]
     #: id -> EnglishLifeEvent
     life_events: Mapping[str, EnglishLifeEvent] = ()
-    #: kind (emergency, self_harm, dv) -> (phrases, text, phones)
+    #: kind (emergency, self_harm, abuse, dv) -> (phrases, text, phones)
     crisis: Mapping[str, tuple[tuple[str, ...], str, tuple[str, ...]]] = ()
+    #: phrases of a resident who asks for a phone number or a person (normalized)
+    phone_words: tuple[str, ...] = ()
 
 
 class LanguageError(Exception):
@@ -188,6 +211,10 @@ class LanguageError(Exception):
     def __init__(self, problems: list[str]):
         self.problems = problems
         super().__init__(f"{len(problems)} problem(s) in the language files:\n" + "\n".join(problems))
+
+
+def _kind(message: Mapping[str, Any]) -> str | None:
+    return ((message.get("custom") or {}).get("madoguchi") or {}).get("kind")
 
 
 def _texts(value: Any) -> tuple[str, ...] | None:
@@ -285,6 +312,7 @@ def load_pack(data_dir: Path) -> LanguagePack:
         notices=notices,
         crisis=crisis,
         life_events=life_events,
+        phone_words=tuple(normalize_english(w) for w in _texts(doc.get("phone_words")) or ()),
     )
 
 
@@ -378,9 +406,24 @@ def normalize_english(text: str) -> str:
 class LanguageDesk:
     """Answers messages that are not in Japanese, from the catalog and ``data/languages/``."""
 
-    def __init__(self, catalog: Catalog, pack: LanguagePack) -> None:
+    def __init__(
+        self,
+        catalog: Catalog,
+        pack: LanguagePack,
+        meaning: Any = None,
+        crisis_judge: Callable[[str], tuple[str, bool] | None] | None = None,
+    ) -> None:
+        """
+        Args:
+            meaning: finds the procedure an English question means (:class:`bot.english_meaning.
+                EnglishMeaning`); None: English alias words only.
+            crisis_judge: text -> ``(safety intent, sure)`` or None (:meth:`bot.crisis.CrisisDesk.judge`,
+                the rules and the multilingual meaning classifier); None: the English crisis words only.
+        """
         self.catalog = catalog
         self.pack = pack
+        self.meaning = meaning
+        self.crisis_judge = crisis_judge
         self._aliases = sorted(
             (
                 (tuple(normalize_english(alias).split()), pid)
@@ -411,26 +454,81 @@ class LanguageDesk:
         lang = detect(text)
         if _chosen_applies(text, lang, hint):
             lang = hint  # the language the resident chose in the widget, where the text does not tell
-        crisis = self.crisis(text) if lang != "ja" or is_latin_only(text) else None
-        if crisis is not None:
-            return [crisis]
         if lang == "ja":
+            crisis = self.crisis(text) if is_latin_only(text) else None
+            if crisis is not None:
+                return [crisis]
             # Latin words without a common English word ("child allowance", a button of ours) still get
             # the English card when they name a procedure; a romaji name goes on to the Japanese turn.
             pid = self.match(text) if is_latin_only(text) else None
             return [self.english_card(self.catalog.get(pid))] if pid and self.catalog.get(pid) else None
+        crisis, sure = self._crisis_first(text)
+        answer = self._answer_in(lang, text)
+        if crisis is None:
+            return answer
+        if sure and not any(_kind(m) in ANSWER_KINDS for m in answer):
+            # the crisis is the answer (with the notice in the resident's language, if any)
+            return [crisis] + [m for m in answer if _kind(m) == "phone" and lang in self.pack.notices]
+        # unsure, or the message also asks about a procedure ("throw away an old mattress" once read
+        # as abuse): the crisis answer first, then the answer to the question
+        return [crisis] + answer
+
+    def _crisis_first(self, text: str) -> tuple[dict[str, Any] | None, bool]:
+        """(the English crisis answer, whether it is the whole answer) for a message not in Japanese.
+
+        With a judge: a sure finding is the whole answer; an unsure one, or English crisis words the
+        judge does not confirm ("fire insurance"), go first, before the answer to the question (recall
+        first, as for Japanese). Without a judge the crisis words are the whole answer."""
+        judged = self.crisis_judge(text) if self.crisis_judge is not None else None
+        if judged is not None and judged[0] in self.pack.crisis:
+            return self._crisis_message(judged[0]), judged[1]
+        words = self.crisis(text)
+        return words, words is not None and self.crisis_judge is None
+
+    def _answer_in(self, lang: str, text: str) -> list[dict[str, Any]]:
+        """The answer to a message in English (checklist, card or "not found") or a notice language."""
         checklist = self.life_event_answer(text) if lang not in self.pack.notices else None
         if checklist is not None:
             return [checklist]
-        pid = self.match(text)
-        procedure = self.catalog.get(pid) if pid else None
         if lang in self.pack.notices:
             # The notice in the resident's language; the English card too when English words in the
             # question name a procedure ("Paano po kumuha ng residence certificate?").
+            pid = self.match(text)
+            procedure = self.catalog.get(pid) if pid else None
             return [self._notice(lang)] + ([self.english_card(procedure)] if procedure else [])
+        pid = self.english_procedure(text)
+        procedure = self.catalog.get(pid) if pid else None
+        if self.asks_for_phone(text):
+            return [self.phone_answer(procedure)]
         if procedure is None:
             return [self._not_understood()]
         return [self.english_card(procedure)]
+
+    def english_procedure(self, text: str) -> str | None:
+        """The procedure an English question is about: the nearest by meaning when it is near enough
+        (:data:`bot.english_meaning.SURE`), else the one its alias words name."""
+        meant = self.meaning.procedure(text) if self.meaning is not None else None
+        return meant if meant and self.catalog.get(meant) else self.match(text)
+
+    def asks_for_phone(self, text: str) -> bool:
+        """Whether the message asks for a phone number or a person (``phone_words`` of en.yml)."""
+        padded = f" {normalize_english(text)} "
+        return any(f" {w} " in padded for w in self.pack.phone_words if w)
+
+    def phone_answer(self, procedure: Procedure | None = None) -> dict[str, Any]:
+        """The number to call: the department of the procedure asked about, else the city's."""
+        msg = self.pack.messages
+        department = self.catalog.department_of(procedure.id) if procedure else None
+        if department is None:
+            phone, line = self._phone(), msg["phone_city"].format(phone=self._phone())
+        else:
+            name = self.pack.departments.get(procedure.department, {}).get("name", department.name)
+            phone = department.phone
+            line = msg["phone_department"].format(department=name, phone=phone, city=self._phone())
+        card = {"kind": "phone", "lang": "en", "phone": phone}
+        if procedure is not None:
+            card["procedure"] = procedure.id
+        return {"text": line, "custom": {"madoguchi": card}}
 
     def life_event_answer(self, text: str) -> dict[str, Any] | None:
         """The checklist, with English names, of the life event the text describes; else None."""
@@ -469,20 +567,19 @@ class LanguageDesk:
         """The English crisis answer when the words name an emergency, self-harm or violence, else None."""
         padded = f" {normalize_english(text)} "
         for kind in CRISIS_KINDS:
-            words, answer, phones = self.pack.crisis.get(kind, ((), "", ()))
+            words, _, _ = self.pack.crisis.get(kind, ((), "", ()))
             if any(f" {w} " in padded for w in words if w):
-                return {
-                    "text": answer,
-                    "custom": {
-                        "madoguchi": {
-                            "kind": "safety",
-                            "category": kind,
-                            "phones": list(phones),
-                            "lang": "en",
-                        }
-                    },
-                }
+                return self._crisis_message(kind)
         return None
+
+    def _crisis_message(self, kind: str) -> dict[str, Any]:
+        _, answer, phones = self.pack.crisis[kind]
+        return {
+            "text": answer,
+            "custom": {
+                "madoguchi": {"kind": "safety", "category": kind, "phones": list(phones), "lang": "en"}
+            },
+        }
 
     def _phone(self) -> str:
         return self.catalog.city.phone
@@ -581,15 +678,36 @@ class LanguageDesk:
         }
 
 
-def load_desk(data_dir: Path, catalog: Catalog | None = None) -> LanguageDesk:
+def load_desk(
+    data_dir: Path,
+    catalog: Catalog | None = None,
+    encoder: Any = None,
+    cache_dir: Path | None = None,
+    crisis_judge: Callable[[str], tuple[str, bool] | None] | None = None,
+) -> LanguageDesk:
     """The desk for a data directory (loads the catalog unless given).
+
+    Args:
+        encoder: the sentence encoder; with it English questions are also understood by meaning
+            (:mod:`bot.english_meaning`; its vectors cached under ``cache_dir``). When the index cannot
+            be built the desk matches English alias words only, and an ERROR line says why.
+        crisis_judge: see :class:`LanguageDesk`.
 
     Raises:
         CatalogError, LanguageError: when the data files are broken.
     """
     from bot.knowledge.catalog import load_catalog
 
-    return LanguageDesk(catalog or load_catalog(Path(data_dir)), load_pack(Path(data_dir)))
+    pack = load_pack(Path(data_dir))
+    meaning = None
+    if encoder is not None:
+        from bot import english_meaning
+
+        try:
+            meaning = english_meaning.build(pack, encoder, cache_dir)
+        except Exception as error:  # noqa: BLE001 — aliases still answer; said loudly at start
+            logger.error("language desk: English by meaning is off (%s)", type(error).__name__)
+    return LanguageDesk(catalog or load_catalog(Path(data_dir)), pack, meaning, crisis_judge)
 
 
 __all__ = [

@@ -3,7 +3,11 @@
 Residents without a Japanese keyboard, and some foreign residents, type Japanese in Latin letters. The
 catalog matcher compares readings, so the same words in hiragana find the same procedures: this module
 turns a romaji message into hiragana (Hepburn and kunrei spellings, ``nn`` / ``n'`` / a final ``n``,
-doubled consonants as っ, ``-`` as ー) and says whether a message looks like romaji at all.
+doubled consonants as っ, ``-`` as ー) and says whether a message looks like romaji at all. A word of its
+own ``wa`` / ``e`` / ``o`` is the particle は / へ / を; a few loanwords of the city's procedures read as
+katakana (:data:`LOANWORDS`: ``mainanbaa kaado``, ``mynumber card`` → マイナンバー カード); a word that
+does not read as kana (an English word inside the romaji) and numbers (``090-1234-5678``) are kept as
+written, never turned into stray kana.
 
 :func:`looks_like_romaji` is deliberately strict: only Latin letters, spaces and light punctuation, and at
 least :data:`MIN_SHARE` of the words must read as kana with nothing left over (English words such as
@@ -51,7 +55,22 @@ _SYLLABLES = {
     "a": "あ", "i": "い", "u": "う", "e": "え", "o": "お", "-": "ー",
 }  # fmt: skip
 _VOWELS = frozenset("aeiou")
-_LATIN_MESSAGE = re.compile(r"^[A-Za-z' \-,.!?~]+$")
+_LATIN_MESSAGE = re.compile(r"^[A-Za-z0-9' \-,.!?~]+$")
+#: Romaji words and the parts of the message they are made of: numbers (kept as written) and words.
+_PART = re.compile(r"[0-9][0-9\-]*|[a-z'\-]+")
+#: The parts of the reading: numbers, words and sentence punctuation (kept as Japanese punctuation, so that
+#: a cry for help, 「たすけて！」, and the sentences of a longer message are still told apart).
+_READ_PART = re.compile(r"[0-9][0-9\-]*|[a-z'\-]+|[.,!?]")
+PUNCTUATION = {".": "。", ",": "、", "!": "！", "?": "？"}
+#: A word of its own that is a particle: written as pronounced (wa, e, o), read as は, へ, を.
+PARTICLES = {"wa": "は", "e": "へ", "o": "を", "wo": "を"}
+#: Loanwords of the city's procedures, as residents type them in romaji or in English inside romaji
+#: (a long vowel written ``aa`` is ー in katakana, which the syllable table cannot know).
+LOANWORDS = {
+    "mainanbaa": "マイナンバー", "mainambaa": "マイナンバー", "mynumber": "マイナンバー",
+    "mainanba": "マイナンバー", "kaado": "カード", "card": "カード", "konbini": "コンビニ",
+    "kombini": "コンビニ", "apaato": "アパート", "paato": "パート", "baito": "バイト",
+}  # fmt: skip
 
 
 def _word_to_kana(word: str) -> tuple[str, bool]:
@@ -89,18 +108,46 @@ def _starts_syllable(word: str, i: int) -> bool:
     return word[i] == "n" and i + 1 < len(word) and word[i + 1] in _VOWELS | {"y"}
 
 
+def _read_word(word: str) -> str:
+    """One word or number of a romaji message in kana (see the module docstring)."""
+    if word[0].isdigit():
+        return word
+    if word in PUNCTUATION:
+        return PUNCTUATION[word]
+    known = PARTICLES.get(word) or LOANWORDS.get(word)
+    if known:
+        return known
+    kana, complete = _word_to_kana(word)
+    return kana if complete else f" {word} "
+
+
 def to_kana(text: str) -> str:
-    """The hiragana reading of a romaji text (words joined without spaces, punctuation dropped)."""
-    words = re.findall(r"[a-z'\-]+", text.lower())
-    return "".join(_word_to_kana(w)[0] for w in words)
+    """The kana reading of a romaji text (words joined without spaces, ``. , ! ?`` as 。、！？; a word
+    that is not romaji stays in Latin letters between spaces)."""
+    parts = _READ_PART.findall(text.lower())
+    return " ".join("".join(_read_word(p) for p in parts).split())
+
+
+def _is_word(part: str) -> bool:
+    return not part[0].isdigit()
+
+
+def reads_as_kana(word: str) -> bool:
+    """Whether one lower-case word reads completely as kana (``no``, ``desu``; not ``card``)."""
+    return bool(word) and _word_to_kana(word)[1]
 
 
 def looks_like_romaji(text: str) -> bool:
     """Whether a message is Japanese typed in Latin letters (see the module docstring)."""
     if not text or not _LATIN_MESSAGE.match(text.strip()):
         return False
-    words = re.findall(r"[a-z'\-]+", text.lower())
-    if sum(len(w) for w in words) < MIN_LETTERS:
+    words = [p for p in _PART.findall(text.lower()) if _is_word(p)]
+    if not words or sum(len(w) for w in words) < MIN_LETTERS:
         return False
-    complete = sum(1 for w in words if _word_to_kana(w)[1])
+    complete = sum(1 for w in words if _word_to_kana(w)[1])  # "card" alone is English, not romaji
     return complete >= MIN_SHARE * len(words)
+
+
+def reading(text: str) -> str:
+    """The text the Japanese turn should read: a romaji message in kana, any other message unchanged."""
+    return to_kana(text) if text and looks_like_romaji(text) else text

@@ -342,6 +342,15 @@ async def test_rest_answers_english_and_notices_itself_and_japanese_goes_to_the_
     assert agent.seen == ["住民票がほしい"]
 
 
+async def test_rest_gives_the_turn_a_romaji_message_in_kana():
+    agent = _Agent()
+    [(status, body)] = await _post_all(
+        MadoguchiRestInput(), agent, [{"sender": "r", "message": "gomi no dashikata wo oshiete kudasai?"}]
+    )
+    assert status == 200 and body[0]["text"] == "日本語の答え"  # "no", "do" are not English here
+    assert agent.seen == ["ごみのだしかたをおしえてください？"]
+
+
 async def test_rest_uses_the_widget_language_as_a_hint_only_when_the_text_does_not_tell():
     agent = _Agent()
     [(_, body), (_, japanese)] = await _post_all(

@@ -52,7 +52,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot import furigana, language, settings
+from bot import english_meaning, furigana, language, romaji, settings
 from bot.analytics.recorder import TurnRecorder
 from bot.channels.turn_watch import install_action_failure_watch, watching_turn
 from bot.crisis import BackgroundTurns, CrisisDesk, load_desk
@@ -346,7 +346,9 @@ class MadoguchiRestInput(InputChannel):
         if not self._languages_loaded:
             self._languages_loaded = True
             try:
-                self._languages = language.load_desk(settings.load().data_dir)
+                self._languages = language.load_desk(
+                    settings.load().data_dir, **english_meaning.desk_options(self.crisis)
+                )
             except Exception as exc:  # noqa: BLE001 — a broken translation must not stop the channel
                 _log_failure("languages_unavailable", exc)
         return self._languages
@@ -438,6 +440,8 @@ class MadoguchiRestInput(InputChannel):
         if foreign is not None:
             self.usage.turn(self.name(), inbound.sender, inbound.message, foreign)
             return _Answered(messages=foreign, outcome="other_language")
+        # Japanese typed in romaji: the turn (NLU, safety rules, crisis desk, catalog) reads it in kana
+        inbound = replace(inbound, message=romaji.reading(inbound.message))
         outcome, error = "answered", None
         try:
             if not _agent_ready(request):
@@ -464,6 +468,7 @@ class MadoguchiRestInput(InputChannel):
         """The Sanic routes: ``GET /`` (health) and ``POST /webhook``."""
         install_action_failure_watch()
         self.crisis  # noqa: B018 — read the data files now: a broken safety file stops the start, loudly
+        self.languages  # noqa: B018 — embed the English texts now, not on a resident's first message
         bp = Blueprint(f"madoguchi_rest_{id(self)}", __name__)
 
         @bp.route("/", methods=["GET"])

@@ -18,7 +18,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot import settings
+from bot import english_meaning, settings
 from bot.channels.line.client import LineApiClient
 from bot.channels.line.config import LineConfig
 from bot.channels.line.dedup import EventMemory
@@ -135,7 +135,7 @@ class LineInput(InputChannel):
             on_new_message,
             self._tracker_store,
             crisis=self._crisis,
-            languages=_language_desk(conf.data_dir),
+            languages=_language_desk(conf.data_dir, self._crisis),
             keeper=ChecklistKeeper(LiveKnowledge(conf, faq=_no_faq).now),
         )
 
@@ -222,10 +222,10 @@ def _no_faq() -> None:
     return None
 
 
-def _language_desk(data_dir) -> LanguageDesk | None:
+def _language_desk(data_dir, crisis: CrisisDesk) -> LanguageDesk | None:
     """The desk answering messages not in Japanese; None (logged) when its data files are broken."""
     try:
-        return load_language_desk(data_dir)
+        return load_language_desk(data_dir, **english_meaning.desk_options(crisis))
     except Exception as error:  # noqa: BLE001 — a broken translation must not stop the channel
         logger.error("line: answers in other languages are off (%s)", type(error).__name__)
         return None

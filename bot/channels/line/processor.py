@@ -16,6 +16,7 @@ from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.core.lock_store import LockError
 from rasa.core.tracker_store import TrackerStore
 
+from bot import romaji
 from bot.analytics.recorder import TurnRecorder
 from bot.channels.line.client import LineApiClient, LineApiError, ReplyOutcome
 from bot.channels.line.config import LineConfig
@@ -172,6 +173,7 @@ class EventProcessor:
             observe_turn(TurnRecord.of_answer(CHANNEL_NAME, foreign, 0.0, "other_language"))
             await self._send(event, render_turn(foreign, self._texts.card))
             return
+        text = romaji.reading(text)  # Japanese typed in romaji: the turn reads it in kana
         collector = TurnCollector()
         message = UserMessage(
             text,
