@@ -70,3 +70,18 @@ def test_npm_socket_io_client_holds_the_same_conversation(running_bot, transport
     assert any(c["kind"] == "procedure" and c["procedure"] == "juminhyo" for c in customs)
     safety = next(c for c in customs if c["kind"] == "safety")
     assert safety["category"] == "emergency" and "119" in safety["phones"]
+
+
+async def test_english_and_romaji_are_answered_as_on_rest(running_bot):
+    """The language desk and the romaji reading serve socket.io clients too (sentences written here)."""
+    session_id = f"sio-{uuid.uuid4().hex}"
+    talk = Conversation()
+    try:
+        await talk.open(running_bot.rasa_url, running_bot.widget_url, session_id)
+        events = await talk.say(session_id, "We got a puppy. How do I register my dog?", "procedure_en")
+        card = _customs(events)[-1]
+        assert card["procedure"] == "inu_toroku" and card["lang"] == "en"
+        events = await talk.say(session_id, "juuminhyou no utsushi wo toritai desu", until_kind="procedure")
+        assert _customs(events)[-1]["procedure"] == "juminhyo"
+    finally:
+        await talk.client.disconnect()

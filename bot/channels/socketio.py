@@ -44,7 +44,7 @@ from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
 from sanic import Blueprint
 from socketio import AsyncServer
 
-from bot import settings
+from bot import english_meaning, language, romaji, settings
 from bot.analytics.recorder import TurnRecorder
 from bot.channels.turn_watch import install_action_failure_watch, watching_turn
 from bot.channels.web import EMERGENCY_NUMBERS, turn_failure
@@ -158,6 +158,21 @@ class OriginCheckedSocketIOInput(SocketIOInput):
         return self._error_text
 
     @property
+    def languages(self) -> language.LanguageDesk | None:
+        """Answers messages not in Japanese, as on REST (:mod:`bot.language`); None when its data files
+        are broken (logged once: Japanese residents are still answered)."""
+        if not getattr(self, "_languages_loaded", False):
+            self._languages_loaded = True
+            self._languages = None
+            try:
+                self._languages = language.load_desk(
+                    settings.load().data_dir, **english_meaning.desk_options(self.crisis)
+                )
+            except Exception as error:  # noqa: BLE001 — a broken translation must not stop the channel
+                logger.error("socketio: the language desk is unavailable: exception=%s", type(error).__name__)
+        return self._languages
+
+    @property
     def background(self) -> BackgroundTurns:
         """Crisis turns the channel answered from data but lets finish (created on first use)."""
         if getattr(self, "_background", None) is None:
@@ -193,6 +208,7 @@ class OriginCheckedSocketIOInput(SocketIOInput):
         blueprint = super().blueprint(on_new_message)
         install_action_failure_watch()
         self.error_text  # noqa: B018 — read the data files now: a broken file stops the start, loudly
+        self.languages  # noqa: B018 — embed the English texts now (cached on disk), not on a first message
         # An explicit list makes engineio check the Origin header of every request and upgrade.
         self.sio.eio.cors_allowed_origins = list(getattr(self, "origins", None) or allowed_origins())
         # python-socketio keeps one handler per event: these replace Rasa's two broken ones.
@@ -240,10 +256,26 @@ class OriginCheckedSocketIOInput(SocketIOInput):
                 logger.warning("socketio: a malformed message event was ignored")
                 return
             started = time.perf_counter()
+            if await self._answer_other_language(message):
+                observe_turn(TurnRecord(self.name(), "other_language", time.perf_counter() - started))
+                return
+            # Japanese typed in romaji: the turn (NLU, safety rules, crisis desk, catalog) reads it in kana
+            message.text = romaji.reading(message.text)
             outcome, code = await self._answer(message, on_new_message)
             observe_turn(TurnRecord(self.name(), outcome, time.perf_counter() - started, code))
 
         return handle_message
+
+    async def _answer_other_language(self, message: UserMessage) -> bool:
+        """Answers a message not in Japanese from data (English card or notice), as on REST."""
+        desk = self.languages
+        hint = message.metadata.get("lang") if message.metadata else None
+        answer = desk.answer(message.text, hint if isinstance(hint, str) else None) if desk else None
+        if not answer:
+            return False
+        await self._send(message.sender_id, list(answer))
+        self.usage.turn(self.name(), message.sender_id, message.text, list(answer))
+        return True
 
     async def _answer(
         self, message: UserMessage, on_new_message: Callable[[UserMessage], Awaitable[Any]]
