@@ -23,14 +23,18 @@ def _sender() -> str:
 
 def test_a_procedure_question_with_a_possible_crisis_gets_the_line_beside_its_card(running_bot):
     # the intent classifier names the procedure; the meaning detector sees possible DV (no rule word)
-    cards = running_bot.madoguchi(_sender(), "住民票の写しを取りたい。最近、夫にどなられてばかりで家にいるのがつらい")
+    cards = running_bot.madoguchi(
+        _sender(), "住民票の写しを取りたい。最近、夫にどなられてばかりで家にいるのがつらい"
+    )
     kinds = [c["kind"] for c in cards]
     assert kinds[0] == "safety" and cards[0]["category"] == "dv", cards
     assert LINE["dv"] in cards[0]["phones"]
     assert "procedure" in kinds[1:], cards  # the question is still answered, after the line
 
 
-@pytest.mark.parametrize("message", ["ありがとう。もうこれで最後にします", "ありがとうね。あしたはもういないけど"])
+@pytest.mark.parametrize(
+    "message", ["ありがとう。もうこれで最後にします", "ありがとうね。あしたはもういないけど"]
+)
 def test_a_farewell_read_as_thanks_gets_the_crisis_answer_not_youre_welcome(running_bot, message):
     # thanks/goodbye are answered by a fixed response that can carry no line: the safety answer instead
     cards = running_bot.madoguchi(_sender(), message)
