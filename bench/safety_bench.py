@@ -167,18 +167,32 @@ def print_tune_misses(misses) -> None:
 
 
 def sweep(detector, crisis_set, ordinary_set, vectors) -> None:
-    """Tune-half totals over a grid of the two thresholds (for choosing them)."""
+    """Tune-half totals over a grid of the blend (regression weight, neighbours, temperature) and the
+    thresholds (sure, unsure, one sentence of a longer message sure), for choosing them."""
+    import dataclasses
+
     tune_c = [it for it in crisis_set if it["half"] == "tune"]
     tune_o = [it for it in ordinary_set if it["half"] == "tune"]
-    print("sure unsure | answer recall | line recall | answer alarms | line alarms")
-    for sure in (0.2, 0.3, 0.4, 0.5):
-        for unsure in (sure, sure + 0.1, sure + 0.2, sure + 0.3):
-            detector.sure, detector.unsure = sure, unsure
-            recall, alarms, _ = evaluate(detector, tune_c, tune_o, _subset(vectors, crisis_set, ordinary_set))
-            r = [sum(recall["tune", c][k] for c in EXPECTED_INTENT) for k in range(4)]
-            a = alarms["tune"]
-            rates = (r[0] / r[3], r[1] / r[3], a[0] / a[2], a[1] / a[2])
-            print(f"{sure:.1f} {unsure:.1f} | " + " | ".join(f"{x:.3f}" for x in rates))
+    tune_vectors = _subset(vectors, crisis_set, ordinary_set)
+    blended = hasattr(detector._classifier, "weight")
+    blends = [(w, k, t) for w in (0.3, 0.5, 0.7, 1.0) for k in (5, 10, 20) for t in (0.01, 0.03)]
+    print("weight k temp | sure unsure part | answer recall | line recall | answer alarms | line alarms")
+    original = detector._classifier
+    for weight, k, temp in blends if blended else [(1.0, 0, 0.0)]:
+        if blended:
+            detector._classifier = dataclasses.replace(original, weight=weight, k=k, temperature=temp)
+        for sure in (0.3, 0.4, 0.5, 0.6):
+            for unsure, part in ((sure, 0.0), (sure + 0.1, 0.0), (sure, 0.1), (sure + 0.1, 0.1)):
+                detector.sure, detector.unsure, detector.part_sure = sure, unsure, part
+                recall, alarms, _ = evaluate(detector, tune_c, tune_o, tune_vectors)
+                r = [sum(recall["tune", c][k] for c in EXPECTED_INTENT) for k in range(4)]
+                a = alarms["tune"]
+                rates = (r[0] / r[3], r[1] / r[3], a[0] / a[2], a[1] / a[2])
+                print(
+                    f"{weight:.1f} {k} {temp:.2f} | {sure:.1f} {unsure:.1f} {part:.1f} | "
+                    + " | ".join(f"{x:.3f}" for x in rates)
+                )
+    detector._classifier = original
 
 
 def _subset(vectors, crisis_set, ordinary_set):

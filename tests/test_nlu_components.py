@@ -14,7 +14,7 @@ from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.nlu.safety import SafetyOverride
+from bot.nlu.safety import SAFETY_INTENTS, SafetyOverride
 from bot.nlu.sudachi_tokenizer import SudachiTokenizer
 
 REPO = Path(__file__).resolve().parent.parent
@@ -215,6 +215,17 @@ def test_an_unsure_crisis_keeps_a_topic_intent_and_is_marked(safety):
     assert message.get(INTENT)["name"] == "ask_procedure"
     assert message.get("crisis")["level"] == "unsure"
     assert message.get("crisis")["intent"] in ("dv", "abuse", "emergency", "self_harm")
+
+
+@pytest.mark.parametrize("intent", ["thank", "goodbye", "out_of_scope", "request_callback"])
+def test_an_unsure_crisis_whose_answer_carries_no_line_gets_the_safety_answer(safety, intent):
+    # a fixed response (「どういたしまして」) or the callback form cannot put the crisis line beside it
+    safety._detector.sure, safety._detector.unsure = 0.0, 1.0
+    message = classified("ありがとう、いままで。もう会うこともないでしょう", intent)
+    safety.process([message])
+    found = message.get("crisis")
+    assert message.get(INTENT)["name"] == found["intent"] and found["intent"] in SAFETY_INTENTS
+    assert found["level"] == "sure" and message.get(INTENT)["confidence"] == 1.0
 
 
 # --- the intent classifier's safety guess needs a second opinion ---------------------------------

@@ -14,7 +14,8 @@ Beside the rules, the meaning of the message is judged (:mod:`bot.understanding.
 sentence vectors, trained with the model on ``data/safety_examples.yml`` and the NLU training examples, and
 stored inside it. Sure (and the intent classifier did not name a topic, :data:`TOPIC_INTENTS`): the intent
 is overridden as for a rule. Unsure: the intent stays, and the parse data
-carries ``crisis: {intent, category, level: "unsure"}`` so the answer comes with that crisis line. Every
+carries ``crisis: {intent, category, level: "unsure"}`` so the answer comes with that crisis line — when
+the intent's answer can carry one (:data:`LINE_CARRYING_INTENTS`); otherwise the safety answer is given. Every
 crisis finding is also in the parse data under ``crisis`` (``category`` says 119
 or 110 apart when the classifier judged it: ``emergency`` or ``crime``).
 """
@@ -54,6 +55,21 @@ CRISIS_KEY = "crisis"
 #: tune halves of blind sets 4 and 5: 8 procedure/phone/life-event questions (short kana, dialect, romaji,
 #: 父が今朝亡くなりました) answered with a crisis line only; the rules still override as before.
 TOPIC_INTENTS = ("ask_procedure", "ask_online", "ask_details", "life_event", "ask_phone", "request_callback")
+#: Intents whose answer goes through the conversation core (:func:`bot.dialogue.decide.decide`), which
+#: puts an unsure crisis's line before it. Any other intent (a greeting, thanks, goodbye, yes/no, out of
+#: scope, feedback, the callback form) is answered by a fixed response or a form that carries no line: an
+#: unsure crisis with one of them gets the safety answer instead ("never a reply without a number").
+#: Seen on the tune half of the safety sets: farewells said as a last message (goodbye/thank).
+LINE_CARRYING_INTENTS = (
+    "ask_procedure",
+    "ask_online",
+    "ask_details",
+    "life_event",
+    "ask_phone",
+    "nlu_fallback",
+    "inform",
+    "faq_select",
+)
 #: Intents whose answer is a safety answer (119/110, crisis lines, DV, abuse).
 SAFETY_INTENTS = semantic.SAFETY_INTENTS
 #: Intent Rasa's FallbackClassifier sets when the classifier is unsure.
@@ -183,6 +199,8 @@ class SafetyOverride(GraphComponent, IntentClassifier):
             current = (message.get(INTENT) or {}).get(INTENT_NAME_KEY)
             # meaning alone does not replace an answer the intent classifier is confident about
             sure = found.level == "sure" and (found.source == "rule" or current not in TOPIC_INTENTS)
+            # ... unless that answer could not carry the crisis line beside it
+            sure = sure or current not in LINE_CARRYING_INTENTS
             if sure:
                 self._override(message, found.intent)
             message.set(

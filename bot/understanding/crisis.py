@@ -27,22 +27,32 @@ import yaml
 
 from bot.text import normalize
 from bot.understanding.linear import LinearClassifier
+from bot.understanding.neighbours import NeighbourBlend
 
 #: A message is a crisis, surely, when the classifier gives "ordinary" less than this probability.
-#: Chosen on the tune half of the safety evaluation sets (``python -m bench.safety_bench --sweep``): the
-#: highest setting whose tune false alarms (safety answer to an ordinary sentence) stay <= 0.02 —
-#: 0.2: recall 0.710 / alarms 0.009, 0.3: 0.746 / 0.014, 0.4: 0.769 / 0.020, 0.5: 0.781 / 0.029.
-#: Re-swept after the examples of the safety round (2026-12): 0.2: 0.769 / 0.003, 0.3: 0.799 / 0.011,
-#: 0.4: 0.828 / 0.017, 0.5: 0.840 / 0.020 — 0.4 kept: 0.5 sits on the limit, and check alarms ran above
-#: tune ones (0.027 at 0.4).
+#: Chosen on the tune half of the safety evaluation sets (``python -m bench.safety_bench --sweep``). With
+#: the regression alone (earlier rounds): 0.3: recall 0.799 / alarms 0.011, 0.4: 0.828 / 0.017. With the
+#: neighbour blend and the third round's examples (2026-12-02; k 10, temperature 0.01, weight 0.5):
+#: 0.3: 0.888 / 0.009, 0.4: 0.911 / 0.011, 0.5: 0.923 / 0.017, 0.6: 0.923 / 0.023 — 0.4 kept: check
+#: alarms have run above tune ones in every round, and 0.4 leaves that margin.
 SURE_ORDINARY = 0.4
 #: Below this (or when one sentence of a longer message is surely a crisis, or a rule's exception
 #: matches) the crisis line of the likely category goes beside the answer ("when unsure, the reply
-#: carries the crisis line"). Equal to SURE_ORDINARY: a wider band (0.5) added 0.012 recall for 0.008
-#: more crisis lines beside ordinary answers on the tune half.
-UNSURE_ORDINARY = 0.4
+#: carries the crisis line"). Tune half, SURE 0.4: unsure 0.4 gave any-line recall 0.953 with lines
+#: beside 0.066 of ordinary answers, 0.5 gave 0.964 / 0.069.
+UNSURE_ORDINARY = 0.5
+#: One sentence of a longer message with "ordinary" below this makes the whole message surely a crisis;
+#: above it (and below SURE_ORDINARY) its line goes beside the answer. 0.0 (never): on the tune half 0.1
+#: added 0.024 recall but 0.009 alarms (past events told in one sentence, a question in the next).
+PART_SURE_ORDINARY = 0.0
 #: Regularisation of the classifier (inverse strength), chosen on the tune half with the thresholds.
 CLASSIFIER_C = 0.03
+#: The nearest training sentences that vote beside the regression (:mod:`bot.understanding.neighbours`),
+#: the sharpness of their similarity weights, and the regression's share of the blend. Chosen on the tune
+#: half (``python -m bench.safety_bench --sweep``); see the README's Safety section.
+NEIGHBOURS_K = 10
+NEIGHBOURS_TEMPERATURE = 0.01
+LINEAR_WEIGHT = 0.5
 #: Label of every sentence that is not a crisis.
 ORDINARY = "ordinary"
 #: Intents whose NLU training examples are crisis sentences (labelled with their intent as category).
@@ -178,12 +188,13 @@ class CrisisDetector:
     def __init__(
         self,
         rules: Sequence,
-        classifier: LinearClassifier | None = None,
+        classifier: NeighbourBlend | LinearClassifier | None = None,
         intents: Mapping[str, str] | None = None,
         encoder=None,
         *,
         sure: float = SURE_ORDINARY,
         unsure: float = UNSURE_ORDINARY,
+        part_sure: float = PART_SURE_ORDINARY,
     ) -> None:
         self._rules = list(rules)
         self._classifier = classifier
@@ -191,6 +202,7 @@ class CrisisDetector:
         self._encoder = encoder
         self.sure = sure
         self.unsure = unsure
+        self.part_sure = part_sure
 
     @property
     def semantic(self) -> bool:
@@ -219,9 +231,11 @@ class CrisisDetector:
             return Assessment()
         if vector is None:
             vector = self._encoder.query(text)
-        found = self._judge(np.asarray(vector).reshape(1, -1), sentences(text))
+        parts = sentences(text)
+        found = self._judge(np.asarray(vector).reshape(1, -1), parts)
         if found.level == "sure" and self._excepted(found.intent, normalized):
-            return dataclasses.replace(found, level="unsure")
+            if not self._sure_outside_exceptions(found.intent, parts):
+                return dataclasses.replace(found, level="unsure")
         return found
 
     def _excepted(self, intent: str | None, normalized: str) -> bool:
@@ -232,6 +246,24 @@ class CrisisDetector:
             for rule in self._rules
         )
 
+    def _sure_outside_exceptions(self, intent: str | None, parts: list[str]) -> bool:
+        """Whether a sentence without the exception's words is, by itself, surely that crisis.
+
+        An exception speaks for its own sentence: in 「祖母が倒れて意識がありません。救急車を呼んだら保険証は
+        必要ですか」 the 保険 of the question does not make the collapse less sure. Seen on the tune half of
+        the safety sets: four 119 sentences followed by a procedure question (保険, 報知器) were answered with
+        a line beside instead of the 119 answer."""
+        free = [p for p in parts if not self._excepted(intent, normalize(p))]
+        if not free:
+            return False
+        probs = self._classifier.probabilities(self._encoder.query(free))
+        ordinary = self._classifier.classes.index(ORDINARY)
+        for row in probs:
+            category = self._best_category(row, ordinary)
+            if row[ordinary] < self.sure and self._intents.get(category, category) == intent:
+                return True
+        return False
+
     def _judge(self, whole: np.ndarray, parts: list[str]) -> Assessment:
         probs = self._classifier.probabilities(whole)[0]
         ordinary = self._classifier.classes.index(ORDINARY)
@@ -240,7 +272,7 @@ class CrisisDetector:
             part_probs = self._classifier.probabilities(self._encoder.query(parts))
             best = part_probs[int(np.argmin(part_probs[:, ordinary]))]
             if best[ordinary] < self.sure:
-                probs, level = best, "unsure"
+                probs, level = best, "sure" if best[ordinary] < self.part_sure else "unsure"
         category = self._best_category(probs, ordinary)
         scores = dict(zip(self._classifier.classes, map(float, probs), strict=True))
         if level is None:
@@ -262,12 +294,19 @@ def category_intents(examples: CrisisExamples) -> dict[str, str]:
 
 def train_classifier(
     examples: CrisisExamples, nlu_pairs: Sequence[tuple[str, str]], encoder, cache_dir: Path | None = None
-) -> LinearClassifier:
+) -> NeighbourBlend:
     """Embeds the training sentences (cached by content hash) and fits the classifier."""
     from bot.understanding.cache import embed_cached
 
     labels, texts = training_rows(examples, nlu_pairs)
-    return LinearClassifier.fit(embed_cached(encoder, texts, cache_dir, "query"), labels, CLASSIFIER_C)
+    return NeighbourBlend.fit(
+        embed_cached(encoder, texts, cache_dir, "query"),
+        labels,
+        CLASSIFIER_C,
+        k=NEIGHBOURS_K,
+        temperature=NEIGHBOURS_TEMPERATURE,
+        weight=LINEAR_WEIGHT,
+    )
 
 
 def build_detector(
@@ -290,7 +329,7 @@ class StaleClassifier(ValueError):
 
 
 def write_classifier(
-    directory: Path, classifier: LinearClassifier, intents: Mapping[str, str], model_id: str
+    directory: Path, classifier: NeighbourBlend | LinearClassifier, intents: Mapping[str, str], model_id: str
 ):
     """Stores a trained classifier as :data:`CLASSIFIER_FILE` and :data:`META_FILE` in ``directory``."""
     np.savez(Path(directory) / CLASSIFIER_FILE, **classifier.to_arrays())
@@ -298,7 +337,9 @@ def write_classifier(
     (Path(directory) / META_FILE).write_text(json.dumps(meta), encoding="utf-8")
 
 
-def read_classifier(arrays: bytes, meta: str, model_id: str) -> tuple[LinearClassifier, dict[str, str]]:
+def read_classifier(
+    arrays: bytes, meta: str, model_id: str
+) -> tuple[NeighbourBlend | LinearClassifier, dict[str, str]]:
     """The classifier and its category intents from the contents of the two stored files.
 
     Raises:
@@ -314,5 +355,8 @@ def read_classifier(arrays: bytes, meta: str, model_id: str) -> tuple[LinearClas
             f"this installation has {model_id}: retrain (make model)"
         )
     with np.load(io.BytesIO(arrays), allow_pickle=False) as stored:
-        classifier = LinearClassifier.from_arrays(stored)
+        if "blend" in stored.files:
+            classifier = NeighbourBlend.from_arrays(stored)
+        else:  # a model trained before the neighbours joined the regression
+            classifier = LinearClassifier.from_arrays(stored)
     return classifier, dict(info.get("intents") or {})

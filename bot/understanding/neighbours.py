@@ -1,0 +1,106 @@
+"""The crisis classifier: a logistic regression blended with the nearest example sentences.
+
+The logistic regression (:class:`bot.understanding.linear.LinearClassifier`) draws one straight border per
+class through the whole vector space; with a few hundred crisis examples among a thousand ordinary ones it
+is pulled towards the common wording and gives the rarer kinds the wrong class (a child who swallowed
+something read as abuse because "a child" dominates the abuse examples). The nearest neighbours keep each
+example's own pull: the ``k`` training sentences most similar to the message vote with weights
+``exp((cos - cos_best) / temperature)``. The two distributions are averaged with ``weight`` on the
+regression. Both are plain arrays (no pickle), stored in the trained model.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+
+from bot.understanding.linear import LinearClassifier
+
+
+@dataclass(frozen=True)
+class NeighbourBlend:
+    """``weight`` x the regression's probabilities + (1 - ``weight``) x the neighbours' vote."""
+
+    linear: LinearClassifier
+    #: (n, dim) L2-normalised vectors of the training sentences.
+    vectors: np.ndarray
+    #: (n,) index into ``linear.classes`` of each training sentence's label.
+    labels: np.ndarray
+    k: int
+    temperature: float
+    weight: float
+
+    @classmethod
+    def fit(
+        cls,
+        vectors: np.ndarray,
+        labels: Sequence[str],
+        c: float,
+        *,
+        k: int,
+        temperature: float,
+        weight: float,
+    ) -> NeighbourBlend:
+        """Fits the regression on ``vectors`` / ``labels`` and keeps them as the neighbours."""
+        if k < 1 or temperature <= 0 or not 0.0 <= weight <= 1.0:
+            raise ValueError(f"bad blend settings: k={k}, temperature={temperature}, weight={weight}")
+        # kept as stored (float16), so that a trained model judges exactly as the detector that was measured
+        vectors = np.asarray(vectors, dtype=np.float16).astype(np.float32)
+        linear = LinearClassifier.fit(vectors, labels, c)
+        index = {name: i for i, name in enumerate(linear.classes)}
+        return cls(
+            linear,
+            vectors,
+            np.array([index[label] for label in labels], dtype=np.int32),
+            int(k),
+            float(temperature),
+            float(weight),
+        )
+
+    @property
+    def classes(self) -> tuple[str, ...]:
+        """The class names (as the regression's)."""
+        return self.linear.classes
+
+    def probabilities(self, vectors: np.ndarray) -> np.ndarray:
+        """(n, classes) probabilities for (n, dim) vectors (or (classes,) for one vector)."""
+        x = np.asarray(vectors, dtype=np.float32)
+        one = x.ndim == 1
+        x = x.reshape(-1, self.vectors.shape[1])
+        blended = self.weight * self.linear.probabilities(x) + (1.0 - self.weight) * self.vote(x)
+        return blended[0] if one else blended
+
+    def vote(self, x: np.ndarray) -> np.ndarray:
+        """(n, classes) the nearest training sentences' similarity-weighted vote."""
+        similarity = x @ self.vectors.T
+        k = min(self.k, similarity.shape[1])
+        nearest = np.argpartition(-similarity, k - 1, axis=1)[:, :k]
+        cos = np.take_along_axis(similarity, nearest, axis=1)
+        weights = np.exp((cos - cos.max(axis=1, keepdims=True)) / self.temperature)
+        votes = np.zeros((x.shape[0], len(self.classes)), dtype=np.float32)
+        np.add.at(votes, (np.arange(x.shape[0])[:, None], self.labels[nearest]), weights)
+        return votes / votes.sum(axis=1, keepdims=True)
+
+    def to_arrays(self) -> dict[str, np.ndarray]:
+        """The classifier as named arrays (for ``np.savez``)."""
+        return {
+            **self.linear.to_arrays(),
+            "neighbour_vectors": self.vectors.astype(np.float16),
+            "neighbour_labels": self.labels,
+            "blend": np.array([self.k, self.temperature, self.weight], dtype=np.float64),
+        }
+
+    @classmethod
+    def from_arrays(cls, arrays) -> NeighbourBlend:
+        """Inverse of :meth:`to_arrays`."""
+        k, temperature, weight = (float(v) for v in arrays["blend"])
+        return cls(
+            LinearClassifier.from_arrays(arrays),
+            np.asarray(arrays["neighbour_vectors"], dtype=np.float32),
+            np.asarray(arrays["neighbour_labels"], dtype=np.int32),
+            int(k),
+            temperature,
+            weight,
+        )
