@@ -286,3 +286,21 @@ def test_phone_numbers_are_fictional(training, heldout, unseen):
 def test_no_entity_markup_in_text(training, heldout):
     marked = [text for _, text, _ in training + heldout if _ENTITY_MARKUP.search(text)]
     assert marked == []
+
+
+SAFETY_SETS = sorted((ROOT / "tests" / "nlu").glob("safety_eval*.yml"))
+
+
+def _safety_examples() -> list[str]:
+    """The example sentences the crisis classifier is trained on (``data/safety_examples.yml``)."""
+    doc = yaml.safe_load((ROOT / "data" / "safety_examples.yml").read_text(encoding="utf-8"))
+    texts = [t for category in doc["categories"].values() for t in category["examples"]]
+    return texts + list(doc["ordinary"]["examples"])
+
+
+@pytest.mark.parametrize("path", SAFETY_SETS, ids=lambda p: p.stem)
+def test_safety_evaluation_sentences_are_never_trained_on(training, path):
+    used = {key(text) for _, text, _ in training} | {key(t) for t in _safety_examples()}
+    sentences = yaml.safe_load(path.read_text(encoding="utf-8"))["sentences"]
+    trained = [s["text"] for s in sentences if key(s["text"]) in used]
+    assert len(sentences) >= 150 and trained == [], f"{path.name}: {len(trained)} equal a training sentence"
