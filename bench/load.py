@@ -48,18 +48,49 @@ REPO = Path(__file__).resolve().parent.parent
 BENCH_DIR = REPO / "var" / "bench"
 RESULTS = REPO / "results" / "bench_load.json"
 PAGE = os.sysconf("SC_PAGE_SIZE")
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
-#: The 8 turns of one resident's conversation (questions, follow-ups, a button, thanks).
-TURNS = [
-    "住民票の写しがほしいです",
-    "必要なものは何ですか",
-    "引っ越しの手続きを知りたい",
-    "/affirm",
-    "マイナンバーカードの受け取りはどこですか",
-    "児童手当の申請について教えて",
-    "受付時間は？",
-    "ありがとうございました",
+#: The 8 turns of one resident's conversation (questions, follow-ups, a button, thanks), each in a few
+#: phrasings. Residents do not send the same text over and over: every text a resident sends is one
+#: phrasing with an opener and a closer drawn at random (:func:`phrase`: 984 distinct texts besides the
+#: button), so per-text memories (the encoder's recent queries) catch only the
+#: repeats real traffic would have, not every message after the first conversation.
+TURNS: list[tuple[str, ...]] = [
+    ("住民票の写しがほしいです", "住民票の写しを取りたい", "住民票が必要です"),
+    ("必要なものは何ですか", "何を持っていけばいいですか", "持ち物を教えて"),
+    ("引っ越しの手続きを知りたい", "引っ越しをするのですが手続きは", "転居の手続きについて"),
+    ("/affirm",),
+    (
+        "マイナンバーカードの受け取りはどこですか",
+        "マイナンバーカードはどこで受け取れますか",
+        "マイナンバーカードを受け取りたい",
+    ),
+    ("児童手当の申請について教えて", "児童手当を申請したい", "児童手当の手続きは"),
+    ("受付時間は？", "何時まで開いていますか", "窓口は何時からですか"),
+    ("ありがとうございました", "ありがとう", "助かりました"),
 ]
+OPENERS = (
+    "",
+    "すみません、",
+    "あの、",
+    "こんにちは。",
+    "ちょっと聞きたいのですが、",
+    "教えてください。",
+    "えっと、",
+    "質問です。",
+)
+CLOSERS = ("", "よろしくお願いします。", "お願いします。")
+
+
+def phrase(turn: int, rng: random.Random) -> str:
+    """The text of ``turn`` as one resident words it (a button payload as it is)."""
+    text = rng.choice(TURNS[turn])
+    if text.startswith("/"):
+        return text
+    ending = "" if text.endswith(("？", "。")) else rng.choice(("", "。"))
+    return f"{rng.choice(OPENERS)}{text}{ending}{rng.choice(CLOSERS)}"
+
+
 THINK_MEAN_S = 2.0
 REQUEST_TIMEOUT_S = 60
 
@@ -82,6 +113,21 @@ def tree_rss(pid: int) -> int:
         except (OSError, ValueError):
             continue
     return total
+
+
+def tree_cpu(pid: int) -> float:
+    """CPU seconds (user + system) used so far by a process and all its living descendants."""
+    ticks, todo = 0, [pid]
+    while todo:
+        current = todo.pop()
+        try:
+            fields = Path(f"/proc/{current}/stat").read_text().rpartition(")")[2].split()
+            ticks += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
+            for task in Path(f"/proc/{current}/task").iterdir():
+                todo += [int(c) for c in (task / "children").read_text().split()]
+        except (OSError, ValueError, IndexError):
+            continue
+    return ticks / CLOCK_TICKS
 
 
 def _get_json(url: str) -> dict | None:
@@ -244,12 +290,13 @@ async def closed_loop(url: str, users: int, seconds: float) -> tuple[Tally, floa
     stop_at = time.perf_counter() + seconds
 
     async def user(n: int) -> None:
+        rng = random.Random(n)
         while time.perf_counter() < stop_at:
             sender = f"closed-{n}-{uuid.uuid4().hex[:8]}"
-            for turn, text in enumerate(TURNS):
+            for turn in range(len(TURNS)):
                 if time.perf_counter() >= stop_at:
                     return
-                await send(session, url, sender, text, tally, turn)
+                await send(session, url, sender, phrase(turn, rng), tally, turn)
 
     started = time.perf_counter()
     async with _session(users) as session:
@@ -265,10 +312,10 @@ async def open_loop(url: str, rate: float, seconds: float, seed: int = 13) -> tu
 
     async def resident(n: int) -> None:
         sender = f"open-{n}-{uuid.uuid4().hex[:8]}"
-        for turn, text in enumerate(TURNS):
+        for turn in range(len(TURNS)):
             if turn:
                 await asyncio.sleep(rng.expovariate(1 / THINK_MEAN_S))
-            await send(session, url, sender, text, tally, turn)
+            await send(session, url, sender, phrase(turn, rng), tally, turn)
 
     started = time.perf_counter()
     async with _session(int(rate * 10)) as session:
@@ -287,10 +334,11 @@ async def open_loop(url: str, rate: float, seconds: float, seed: int = 13) -> tu
 async def long_conversation(url: str, turns: int = 50) -> tuple[Tally, float]:
     tally = Tally()
     sender = f"long-{uuid.uuid4().hex[:8]}"
+    rng = random.Random(50)
     started = time.perf_counter()
     async with _session(1) as session:
         for turn in range(turns):
-            await send(session, url, sender, TURNS[turn % len(TURNS)], tally, turn)
+            await send(session, url, sender, phrase(turn % len(TURNS), rng), tally, turn)
     return tally, time.perf_counter() - started
 
 

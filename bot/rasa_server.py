@@ -37,7 +37,10 @@ def install_record_masking() -> None:
 def main() -> None:
     from rasa.__main__ import main as rasa_main
 
+    from bot import rasa_action_check
+
     install_record_masking()
+    rasa_action_check.install()
     sys.argv = ["rasa", *sys.argv[1:]]
     rasa_main()
 

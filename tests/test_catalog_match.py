@@ -306,3 +306,21 @@ def test_dev_sets_do_not_regress(name: str, floor: float) -> None:
     rate = sum(v.strict for v in verdicts) / len(verdicts)
     misses = [(v.text, v.got) for v in verdicts if not v.strict]
     assert rate >= floor, misses
+
+
+def test_a_text_matched_again_is_scored_once_and_the_memory_is_bounded(monkeypatch):
+    from bot.knowledge.catalog import matching
+
+    index = matching.PhraseIndex.build({"juminhyo": ["住民票", "住民票の写し"], "tennyu": ["転入届"]})
+    scored: list[str] = []
+    real = matching.PhraseIndex._best_phrases
+    monkeypatch.setattr(
+        matching.PhraseIndex, "_best_phrases", lambda self, t: scored.append(t) or real(self, t)
+    )
+    first = index.best_phrases("住民票の写しがほしい")
+    first["tennyu"] = (1.0, "changed by a caller")  # a caller's copy: the memory is not touched
+    assert index.best_phrases("住民票の写しがほしい") == real(index, "住民票の写しがほしい")
+    assert scored == ["住民票の写しがほしい"]
+    for i in range(matching.RECENT_TEXTS + 5):
+        index.best_phrases(f"質問{i}")
+    assert len(index._recent) == matching.RECENT_TEXTS

