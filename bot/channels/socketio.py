@@ -46,11 +46,11 @@ from socketio import AsyncServer
 
 from bot import english_meaning, language, romaji, settings
 from bot.analytics.recorder import TurnRecorder
+from bot.channels.desks import crisis_desk
 from bot.channels.turn_watch import install_action_failure_watch, watching_turn
 from bot.channels.web import EMERGENCY_NUMBERS, turn_failure
-from bot.crisis import BackgroundTurns, CrisisDesk, load_desk
+from bot.crisis import BackgroundTurns, CrisisDesk
 from bot.metrics import TurnRecord, observe_turn
-from bot.training import model_path
 
 logger = logging.getLogger(__name__)
 
@@ -146,8 +146,7 @@ class OriginCheckedSocketIOInput(SocketIOInput):
     def crisis(self) -> CrisisDesk:
         """The crisis desk (built at start-up, as the REST channel's: rules, answers, meaning classifier)."""
         if getattr(self, "_crisis", None) is None:
-            conf = settings.load()
-            self._crisis = load_desk(conf.data_dir, conf.home / "domain.yml", model_path())
+            self._crisis = crisis_desk()
         return self._crisis
 
     @property

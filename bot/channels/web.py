@@ -54,11 +54,11 @@ from sanic.response import HTTPResponse
 
 from bot import english_meaning, furigana, language, romaji, settings
 from bot.analytics.recorder import TurnRecorder
+from bot.channels.desks import crisis_desk
 from bot.channels.turn_watch import install_action_failure_watch, watching_turn
-from bot.crisis import BackgroundTurns, CrisisDesk, load_desk
+from bot.crisis import BackgroundTurns, CrisisDesk
 from bot.metrics import TurnRecord, observe_turn
 from bot.rasa_stores import StorageUnavailable
-from bot.training import model_path
 
 logger = logging.getLogger(__name__)
 
@@ -335,8 +335,7 @@ class MadoguchiRestInput(InputChannel):
         """The crisis desk (built on first use, at start-up: ``data/safety.yml``, ``domain.yml`` and the
         trained model's crisis classifier, with the sentence encoder the NLU pipeline shares)."""
         if self._crisis is None:
-            conf = settings.load()
-            self._crisis = load_desk(conf.data_dir, conf.home / "domain.yml", model_path())
+            self._crisis = crisis_desk()
         return self._crisis
 
     @property

@@ -19,6 +19,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot import english_meaning, settings
+from bot.channels.desks import crisis_desk
 from bot.channels.line.client import LineApiClient
 from bot.channels.line.config import LineConfig
 from bot.channels.line.dedup import EventMemory
@@ -28,12 +29,11 @@ from bot.channels.line.processor import CHANNEL_NAME, HANDLED_EVENTS, EventProce
 from bot.channels.line.serial import SerialJobs
 from bot.channels.line.signature import verify_signature
 from bot.channels.line.texts import LineTexts, load_texts
-from bot.crisis import CrisisDesk, load_desk
+from bot.crisis import CrisisDesk
 from bot.dialogue.live import LiveKnowledge
 from bot.language import LanguageDesk
 from bot.language import load_desk as load_language_desk
 from bot.metrics import count_line_events
-from bot.training import model_path
 
 logger = logging.getLogger(__name__)
 
@@ -126,7 +126,7 @@ class LineInput(InputChannel):
         if self._texts is None:
             self._texts = load_texts(conf.data_dir / "line")
         if self._crisis is None:
-            self._crisis = load_desk(conf.data_dir, conf.home / "domain.yml", model_path())
+            self._crisis = crisis_desk()
         return EventProcessor(
             self.config,
             self.client,
