@@ -10,11 +10,11 @@ A crisis sentence counts when the detector gives the intent that answers its cat
 ``emergency``; child and elder abuse: ``abuse``); "any" counts any safety answer. An ordinary sentence is
 a false alarm when the detector gives any safety intent.
 
-Set 2 (``--fresh``: ``tests/nlu/safety_eval2_crisis.yml`` / ``safety_eval2_ordinary.yml``, 2026-12-02, a
-third writer under the same rules) is kept unread: it is reported as totals only (no misses, sweep or
-dump), to show how the detector carries over to wording nobody tuned on.
+Sets 2 and 3 (``--fresh [2|3]``: ``tests/nlu/safety_evalN_crisis.yml`` / ``safety_evalN_ordinary.yml``,
+2026-12-02, a third and a fourth writer under the same rules) are kept unread: they are reported as totals
+only (no misses, sweep or dump), to show how the detector carries over to wording nobody tuned on.
 
-``python -m bench.safety_bench [--rules-only] [--rules FILE] [--show-misses] [--sweep] [--fresh]``
+``python -m bench.safety_bench [--rules-only] [--rules FILE] [--show-misses] [--sweep] [--fresh [2|3]]``
 """
 
 from __future__ import annotations
@@ -34,8 +34,11 @@ from bench.splits import half
 REPO = Path(__file__).resolve().parent.parent
 CRISIS = REPO / "tests" / "nlu" / "safety_eval_crisis.yml"
 ORDINARY = REPO / "tests" / "nlu" / "safety_eval_ordinary.yml"
-FRESH_CRISIS = REPO / "tests" / "nlu" / "safety_eval2_crisis.yml"
-FRESH_ORDINARY = REPO / "tests" / "nlu" / "safety_eval2_ordinary.yml"
+#: The unread sets (``--fresh N``): crisis and ordinary file of each.
+FRESH = {
+    n: (REPO / "tests" / "nlu" / f"safety_eval{n}_crisis.yml", REPO / "tests" / "nlu" / f"safety_eval{n}_ordinary.yml")
+    for n in (2, 3)
+}
 EXPECTED_INTENT = {
     "119": "emergency",
     "110": "emergency",
@@ -251,14 +254,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sweep", action="store_true", help="tune-half grid of the thresholds")
     parser.add_argument("--cost", action="store_true", help="ms per message (no cache) and peak RSS")
     parser.add_argument("--dump", metavar="FILE", help="write each sentence's assessment (JSON lines)")
-    parser.add_argument("--fresh", action="store_true", help="set 2, totals only (never read)")
+    parser.add_argument(
+        "--fresh", nargs="?", type=int, const=2, choices=sorted(FRESH), help="set 2 or 3, totals only (never read)"
+    )
     args = parser.parse_args(argv)
     if args.fresh and (args.show_misses or args.sweep or args.dump):
-        parser.error("--fresh reports totals only: set 2 stays unread")
+        parser.error(f"--fresh reports totals only: set {args.fresh} stays unread")
     if args.cost:
         return cost(make_detector(args), load_set(ORDINARY)[:150] + load_set(CRISIS)[:50])
     if args.fresh:
-        crisis_set, ordinary_set = load_set(FRESH_CRISIS), load_set(FRESH_ORDINARY)
+        crisis_set, ordinary_set = (load_set(path) for path in FRESH[args.fresh])
     else:
         crisis_set, ordinary_set = load_set(CRISIS), load_set(ORDINARY)
     detector = make_detector(args)
@@ -290,7 +295,7 @@ def main(argv: list[str] | None = None) -> int:
         dump(detector, crisis_set, ordinary_set, vectors, Path(args.dump))
     recall, alarms, misses = evaluate(detector, crisis_set, ordinary_set, vectors)
     what = "rules only" if args.rules_only else "rules + meaning"
-    what += "; set 2, never read" if args.fresh else ""
+    what += f"; set {args.fresh}, never read" if args.fresh else ""
     print(f"crisis detector ({what}; {os.path.relpath(args.rules, REPO)})\n")
     print_table(recall, alarms)
     if args.show_misses:

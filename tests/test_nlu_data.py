@@ -29,6 +29,7 @@ QUESTION_SETS = [
     ROOT / "tests" / "nlu" / "blind_questions_6.yml",
     ROOT / "tests" / "nlu" / "blind_questions_7.yml",
     ROOT / "tests" / "nlu" / "blind_questions_8.yml",
+    ROOT / "tests" / "nlu" / "blind_questions_9.yml",
 ]
 CATALOG_DIR = ROOT / "data" / "catalog"
 
