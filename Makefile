@@ -90,7 +90,7 @@ browser-deps:
 	@[ -f node_modules/axe-core/axe.min.js ] && [ -f node_modules/socket.io-client/package.json ] || npm ci --no-audit --no-fund
 
 pytest: $(STAMP) model $(WORDVEC) browser-deps nginx-deps
-	$(PY) -m pytest -q -p no:cacheprovider
+	$(PY) -m pytest -q -p no:cacheprovider --durations=30
 
 conversation-test: model
 	$(RASA) test core --model models/madoguchi.tar.gz --stories tests/test_stories.yml \

@@ -9,6 +9,8 @@ with a unique key prefix that is deleted afterwards).
 from __future__ import annotations
 
 import shutil
+import signal
+import threading
 import uuid
 from pathlib import Path
 from typing import Iterator
@@ -18,6 +20,17 @@ from redis_server import start_redis, stop_redis
 
 from bot import settings as settings_module
 from bot.settings import Settings
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """SIGTERM (``kill``, a CI time-out) ends the run as Ctrl-C does, so that session and module
+    fixtures stop the servers they started instead of leaving them running with no parent."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _interrupt)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 @pytest.fixture(scope="session")
