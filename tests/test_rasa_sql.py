@@ -101,6 +101,8 @@ async def test_one_connection_serves_every_call_until_shutdown_closes_it(tmp_pat
         assert (await store.retrieve(f"d{i}")).latest_message.text == "二回目"
     assert len(list(await store.keys())) == 10
     assert (opened[0], closed[0]) == (1, 0)  # Rasa's engine opened one per session: 50 here
+    with sqlite3.connect(str(tmp_path / "conversations.db")) as other:
+        assert other.execute("PRAGMA journal_mode").fetchone()[0] == "wal"  # one fsync per commit
     await store.close_connections()
     assert closed[0] == 1
 
