@@ -83,11 +83,14 @@ class _Worker:
 
 
 def _durable_wal(connection: Any, _record: Any) -> None:
-    """Each new connection: WAL journal (refused: the store does not start), every commit fsynced."""
+    """Each new connection: WAL journal (refused: the store does not start), every commit fsynced, and
+    deleted or rewritten content overwritten in the file (Debian's SQLite does it by default; this
+    does not rely on how SQLite was built)."""
     mode = journal_mode_wal(connection)
     if mode.lower() != "wal":
         raise RuntimeError(f"the conversation database refused WAL journal mode (got {mode})")
     connection.execute("PRAGMA synchronous = FULL")
+    connection.execute("PRAGMA secure_delete = ON")
 
 
 class OffLoopSQLTrackerStore(SQLTrackerStore):
@@ -137,6 +140,7 @@ class OffLoopSQLTrackerStore(SQLTrackerStore):
                 .all()
             )
             seen: set[str] = set()
+            rewritten = False
             for row in rows:
                 latest = row.action_name not in seen
                 seen.add(row.action_name)
@@ -147,7 +151,17 @@ class OffLoopSQLTrackerStore(SQLTrackerStore):
                 if masked != data.get("value"):
                     data["value"] = masked
                     row.data = json.dumps(data)
+                    rewritten = True
             session.commit()
+        if rewritten and self.engine.dialect.name == "sqlite":
+            self._drop_old_versions()
+
+    def _drop_old_versions(self) -> None:
+        """After rows were rewritten masked: their raw versions still sit in WAL frames, so the WAL is
+        checkpointed into the file (where ``secure_delete`` overwrote them) and truncated to nothing.
+        A reader that holds an old snapshot (a purge running) can delay it to the next rewrite."""
+        with self.engine.connect() as connection:
+            connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
 
     async def _retrieve(self, sender_id: str, fetch_events_from_all_sessions: bool) -> Any:
         return await self._worker.run(super()._retrieve(sender_id, fetch_events_from_all_sessions))
