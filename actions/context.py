@@ -6,18 +6,18 @@ use, never at import time). Tests give an action its own :class:`Context`.
 The stores are synchronous (SQLite, redis-py). The action server runs every action on one event loop, so
 a store call made there would stall every other resident's action while SQLite waits for its write lock
 (up to 15 s) or Redis for its socket timeout: :meth:`Context.store_call` runs it on a small thread pool
-and gives up after :data:`STORE_CALL_TIMEOUT_S` — or, for a write whose outcome the resident is told
+(:class:`bot.stores.offloop.StoreCalls`, shared with the staff console) and gives up after
+:data:`STORE_CALL_TIMEOUT_S` — or, for a write whose outcome the resident is told
 (the callback request), ``timeout=None`` waits for the call to end, since an abandoned call still
 finishes in its thread and may store what the resident was told had failed.
 """
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import logging
 import threading
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from typing import Any, Callable, TypeVar
 
 from bot import settings as settings_module
@@ -26,6 +26,7 @@ from bot.clock import Clock, now_jst
 from bot.dialogue.knowledge import Knowledge
 from bot.dialogue.live import LiveKnowledge
 from bot.settings import Settings
+from bot.stores.offloop import StoreCalls
 
 T = TypeVar("T")
 logger = logging.getLogger(__name__)
@@ -34,9 +35,6 @@ logger = logging.getLogger(__name__)
 #: socket and connect timeouts (bot/stores/redis_backend.py); SQLite waits up to 15 s for another
 #: writer: after 5 s the resident gets the apology with the way to a person instead of silence.
 STORE_CALL_TIMEOUT_S = 5.0
-#: Threads for store calls: a store call takes ~1 ms, so 4 cover far more actions than 2 cores run, and
-#: 4 hung calls cannot exhaust anything else.
-STORE_THREADS = 4
 
 
 class Context:
@@ -58,7 +56,7 @@ class Context:
         self._stores = None
         self._salt: bytes | None = None
         self._lock = threading.Lock()
-        self._pool: ThreadPoolExecutor | None = None
+        self._calls = StoreCalls(self.stores)
         self._mailer = mailer
 
     def turn(self) -> Knowledge:
@@ -90,15 +88,7 @@ class Context:
         outcome is unknown to the caller; ``timeout=None`` waits for that outcome (the store's own
         bounds: Redis's socket timeout, SQLite's busy timeout).
         """
-        with self._lock:
-            if self._pool is None:
-                self._pool = ThreadPoolExecutor(STORE_THREADS, thread_name_prefix="madoguchi-store")
-            pool = self._pool
-        loop = asyncio.get_running_loop()
-        running = loop.run_in_executor(pool, lambda: call(self.stores()))
-        if timeout is None:
-            return await running
-        return await asyncio.wait_for(running, timeout)
+        return await self._calls(call, timeout)
 
     def mailer(self) -> CallbackMailer:
         """The new-callback e-mail (off unless ``MADOGUCHI_SMTP_HOST`` is set), made on first use."""
@@ -120,10 +110,8 @@ class Context:
         """Closes the stores if they were opened (after the queued mails went out)."""
         if self._mailer is not None:
             self._mailer.close()
+        self._calls.close()
         with self._lock:
-            if self._pool is not None:
-                self._pool.shutdown(wait=True)
-                self._pool = None
             if self._stores is not None:
                 self._stores.close()
                 self._stores = None

@@ -37,10 +37,11 @@ def install_record_masking() -> None:
 def main() -> None:
     from rasa.__main__ import main as rasa_main
 
-    from bot import rasa_action_check
+    from bot import rasa_action_check, rasa_sql
 
     install_record_masking()
     rasa_action_check.install()
+    rasa_sql.install_closing_at_shutdown()
     sys.argv = ["rasa", *sys.argv[1:]]
     rasa_main()
 

@@ -79,3 +79,49 @@ async def test_concurrent_conversations_are_all_kept(tmp_path: Path):
     store = _store(tmp_path)
     await asyncio.gather(*(store.save(_tracker(f"c{i}", f"質問{i}")) for i in range(20)))
     assert sorted(await store.keys()) == sorted(f"c{i}" for i in range(20))
+
+
+def _count(store: OffLoopSQLTrackerStore, name: str) -> list[int]:
+    """Counts SQLAlchemy pool events ``connect`` / ``close`` of the store's engine."""
+    from sqlalchemy import event
+
+    seen = [0]
+    event.listen(store.engine, name, lambda *_: seen.__setitem__(0, seen[0] + 1))
+    return seen
+
+
+async def test_one_connection_serves_every_call_until_shutdown_closes_it(tmp_path: Path):
+    store = _store(tmp_path)
+    opened, closed = _count(store, "connect"), _count(store, "close")
+    for i in range(10):
+        tracker = _tracker(f"d{i}", "住民票")
+        await store.save(tracker)
+        tracker.update(UserUttered("二回目", {"name": "ask_procedure"}))
+        await store.save(tracker)
+        assert (await store.retrieve(f"d{i}")).latest_message.text == "二回目"
+    assert len(list(await store.keys())) == 10
+    assert (opened[0], closed[0]) == (1, 0)  # Rasa's engine opened one per session: 50 here
+    with sqlite3.connect(str(tmp_path / "conversations.db")) as other:
+        assert other.execute("PRAGMA journal_mode").fetchone()[0] == "wal"  # one fsync per commit
+    await store.close_connections()
+    assert closed[0] == 1
+
+
+async def test_rasas_shutdown_listener_closes_the_wrapped_store(tmp_path: Path, monkeypatch):
+    from types import SimpleNamespace
+
+    from rasa.core import run
+    from rasa.core.tracker_store import FailSafeTrackerStore
+
+    from bot.rasa_sql import install_closing_at_shutdown
+
+    monkeypatch.setattr(run, "close_resources", run.close_resources)  # undone after the test
+    install_closing_at_shutdown()
+    store = _store(tmp_path)
+    await store.save(_tracker("e", "住民票"))
+    closed = _count(store, "close")
+    app = SimpleNamespace(
+        ctx=SimpleNamespace(agent=SimpleNamespace(tracker_store=FailSafeTrackerStore(store)))
+    )
+    await run.close_resources(app, None)
+    assert closed[0] == 1

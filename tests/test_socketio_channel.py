@@ -54,3 +54,96 @@ async def test_a_closed_output_drops_what_the_late_turn_still_sends():
     await output.send_response("session-1", {"text": "遅れた答え", "custom": {"madoguchi": {"kind": "x"}}})
     assert [data for _, data, _ in server.emitted] == [{"text": "最初の答え"}]
     assert [m["text"] for m in output.sent] == ["最初の答え"]
+
+
+# --- the message handler: malformed events, failed and late turns ---------------------------------------
+
+SESSION = "sio-session-1"
+SECRET = "山田花子 090-1234-5678"
+
+
+def _channel(**options) -> tuple[object, RecordingServer]:
+    from bot.channels.socketio import OriginCheckedSocketIOInput
+
+    channel = OriginCheckedSocketIOInput.from_credentials({"session_persistence": True, **options})
+    channel.sio = server = RecordingServer()
+    return channel, server
+
+
+def _customs(server: RecordingServer) -> list[dict]:
+    return [d["custom"]["madoguchi"] for _, d, _ in server.emitted if isinstance(d, dict) and "custom" in d]
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        None,
+        SECRET,
+        {"message": 1, "session_id": SESSION},
+        {"message": "  ", "session_id": SESSION},
+        {"message": "住" * 1001, "session_id": SESSION},
+        {"message": "\ud800住民票", "session_id": SESSION},
+        {"message": SECRET, "session_id": "../not a session"},
+        {"message": SECRET},
+    ],
+    ids=["none", "a bare string", "not text", "blank", "too long", "lone surrogate", "bad session", "none"],
+)
+async def test_a_malformed_message_event_is_ignored_and_logged_without_its_text(data, caplog):
+    channel, server = _channel()
+    turns = []
+
+    async def on_new_message(message) -> None:
+        turns.append(message)
+
+    await channel._make_message_handler(on_new_message)("sid-1", data)
+    assert turns == [] and server.emitted == []
+    assert "malformed message event was ignored" in caplog.text and "山田" not in caplog.text
+
+
+async def test_a_text_is_sent_before_its_custom_payload_to_the_session():
+    channel, server = _channel()
+
+    async def on_new_message(message) -> None:
+        await message.output_channel.send_response(
+            message.sender_id,
+            {"text": "住民票は市民課です。", "custom": {"madoguchi": {"kind": "procedure"}}},
+        )
+
+    await channel._make_message_handler(on_new_message)("sid-1", {"message": "住民票", "session_id": SESSION})
+    assert [(event, data, room) for event, data, room in server.emitted] == [
+        ("bot_uttered", {"text": "住民票は市民課です。"}, SESSION),
+        ("bot_uttered", {"custom": {"madoguchi": {"kind": "procedure"}}}, SESSION),
+    ]
+
+
+async def test_a_failed_turn_gets_the_error_text_with_the_city_number_and_no_text_in_the_log(caplog):
+    channel, server = _channel()
+
+    async def on_new_message(message) -> None:
+        raise RuntimeError(SECRET)
+
+    await channel._make_message_handler(on_new_message)("sid-1", {"message": SECRET, "session_id": SESSION})
+    [error] = _customs(server)
+    assert error["kind"] == "error" and error["phone"] == CITY_PHONE and error["emergency"] == ["119", "110"]
+    assert "socketio turn failed: code=" in caplog.text and "山田" not in caplog.text
+
+
+async def test_a_late_crisis_turn_is_answered_from_data_and_left_to_finish():
+    import asyncio
+
+    channel, server = _channel(crisis_timeout_s=0.05)
+    release, finished = asyncio.Event(), asyncio.Event()
+
+    async def on_new_message(message) -> None:
+        await release.wait()  # e.g. a hung tracker store
+        await message.output_channel.send_response(message.sender_id, {"text": "遅れた答え"})
+        finished.set()
+
+    handle = channel._make_message_handler(on_new_message)
+    await asyncio.wait_for(handle("sid-1", {"message": "火事です", "session_id": SESSION}), timeout=10)
+    [safety] = _customs(server)
+    assert safety["kind"] == "safety" and safety["category"] == "emergency" and "119" in safety["phones"]
+    assert len(channel.background) == 1
+    release.set()
+    await asyncio.wait_for(finished.wait(), timeout=10)
+    assert "遅れた答え" not in str(server.emitted)  # the late turn's answer is dropped, not sent twice

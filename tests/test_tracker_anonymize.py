@@ -122,3 +122,29 @@ def test_anonymize_never_changes_the_given_events():
 def test_the_form_slots_exist_in_the_domain():
     domain = Domain.load(str(DOMAIN_FILE))
     assert FORM_SLOTS <= {slot.name for slot in domain.slots}
+
+
+async def test_no_raw_version_of_a_rewritten_row_stays_in_the_sqlite_files(tmp_path):
+    """SQLite keeps old versions of rewritten rows in the WAL and in free space: once the form ends,
+    neither the database file nor its WAL holds the resident's number or name, in any encoding."""
+    path = tmp_path / "conversations.db"
+    store = OffLoopSQLTrackerStore(domain=_domain(), dialect="sqlite", db=str(path))
+    tracker = DialogueStateTracker.from_events(
+        "files", [ActionExecuted("action_listen")], slots=_domain().slots
+    )
+    for event in (
+        ActiveLoop("callback_form"),
+        SlotSet("callback_name", NAME),
+        SlotSet("callback_phone", PHONE),
+    ):
+        tracker.update(event)
+    await store.save(tracker)  # while the form runs its latest values are stored raw
+    raw_files = b"".join(p.read_bytes() for p in (path, path.with_name(path.name + "-wal")) if p.exists())
+    assert PHONE.encode() in raw_files  # (so the check below can see it)
+    tracker.update(ActiveLoop(None))
+    await store.save(tracker)
+    raw_files = b"".join(p.read_bytes() for p in (path, path.with_name(path.name + "-wal")) if p.exists())
+    for canary in (PHONE, NAME):
+        for encoded in (canary.encode(), json.dumps(canary).strip('"').encode()):
+            assert encoded not in raw_files, canary
+    await store.close_connections()

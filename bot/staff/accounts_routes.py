@@ -23,9 +23,11 @@ Render = Callable[..., web.Response]
 def add_routes(app: web.Application, render: Render, deps_of: Callable[[web.Request], Any]) -> None:
     """Adds the account routes to the console ``app`` (管理者 only)."""
 
-    def page(request: web.Request, notice: str | None = None, error: str | None = None, status: int = 200):
-        deps = deps_of(request)
-        context = {"accounts": deps.stores.accounts.list(), "roles": ROLES, "notice": notice, "error": error}
+    async def page(
+        request: web.Request, notice: str | None = None, error: str | None = None, status: int = 200
+    ) -> web.Response:
+        accounts = await deps_of(request).store(lambda s: s.accounts.list())
+        context = {"accounts": accounts, "roles": ROLES, "notice": notice, "error": error}
         return render(request, "accounts.html", context, status)
 
     def message(request: web.Request, key: str, **values: Any) -> str:
@@ -36,7 +38,7 @@ def add_routes(app: web.Application, render: Render, deps_of: Callable[[web.Requ
 
     @requires()
     async def accounts_page(request: web.Request) -> web.Response:
-        return page(request)
+        return await page(request)
 
     @requires()
     async def account_add(request: web.Request) -> web.Response:
@@ -46,47 +48,59 @@ def add_routes(app: web.Application, render: Render, deps_of: Callable[[web.Requ
         try:
             name = account_name(str(form.get("name", ""))[:100])
         except StoreError:
-            return page(request, error=message(request, "account_bad_name"), status=400)
+            return await page(request, error=message(request, "account_bad_name"), status=400)
         if role not in ROLES or (department is not None and department not in deps.catalog.departments):
-            return page(request, error=message(request, "account_bad_role"), status=400)
+            return await page(request, error=message(request, "account_bad_role"), status=400)
         password = passwords.generate()
         account = StaffAccount(name, role, department, await hashed(request, password), True, deps.clock())
         try:
-            deps.stores.accounts.create(account)
+            await deps.store(lambda s: s.accounts.create(account))
         except StoreError:
-            return page(request, error=message(request, "account_exists", name=name), status=409)
-        deps.stores.audit.record(actor.name, "account.add", name, role)
-        return page(request, notice=message(request, "account_added", name=name, password=password))
+            return await page(request, error=message(request, "account_exists", name=name), status=409)
+        await deps.store(lambda s: s.audit.record(actor.name, "account.add", name, role))
+        return await page(request, notice=message(request, "account_added", name=name, password=password))
 
-    def target(request: web.Request) -> StaffAccount | None:
-        return deps_of(request).stores.accounts.get(request.match_info["name"])
+    async def target(request: web.Request) -> StaffAccount | None:
+        name = request.match_info["name"]
+        return await deps_of(request).store(lambda s: s.accounts.get(name))
 
     @requires()
     async def account_reset(request: web.Request) -> web.Response:
-        deps, actor, found = deps_of(request), request["account"], target(request)
+        deps, actor, found = deps_of(request), request["account"], await target(request)
         form = await request.post()
         if found is None:
-            return page(request, error=message(request, "not_found"), status=404)
+            return await page(request, error=message(request, "not_found"), status=404)
         if form.get("confirm") != "yes":
-            return page(request, error=message(request, "account_confirm"), status=400)
+            return await page(request, error=message(request, "account_confirm"), status=400)
         password = passwords.generate()
-        deps.stores.accounts.set_password(found.name, await hashed(request, password), must_change=True)
-        deps.stores.audit.record(actor.name, "account.reset", found.name)
-        return page(request, notice=message(request, "account_reset", name=found.name, password=password))
+        new_hash = await hashed(request, password)
+
+        def reset(stores) -> None:
+            stores.accounts.set_password(found.name, new_hash, must_change=True)
+            stores.audit.record(actor.name, "account.reset", found.name)
+
+        await deps.store(reset)
+        return await page(
+            request, notice=message(request, "account_reset", name=found.name, password=password)
+        )
 
     @requires()
     async def account_delete(request: web.Request) -> web.Response:
-        deps, actor, found = deps_of(request), request["account"], target(request)
+        deps, actor, found = deps_of(request), request["account"], await target(request)
         form = await request.post()
         if found is None:
-            return page(request, error=message(request, "not_found"), status=404)
+            return await page(request, error=message(request, "not_found"), status=404)
         if found.name == actor.name:
-            return page(request, error=message(request, "account_self"), status=400)
+            return await page(request, error=message(request, "account_self"), status=400)
         if form.get("confirm") != "yes":
-            return page(request, error=message(request, "account_confirm"), status=400)
-        deps.stores.accounts.delete(found.name)
-        deps.stores.audit.record(actor.name, "account.delete", found.name)
-        return page(request, notice=message(request, "account_deleted", name=found.name))
+            return await page(request, error=message(request, "account_confirm"), status=400)
+
+        def delete(stores) -> None:
+            stores.accounts.delete(found.name)
+            stores.audit.record(actor.name, "account.delete", found.name)
+
+        await deps.store(delete)
+        return await page(request, notice=message(request, "account_deleted", name=found.name))
 
     app.router.add_get("/accounts", accounts_page, name="accounts")
     app.router.add_post("/accounts", account_add, name="account_add")

@@ -51,11 +51,12 @@ def _labels(deps: Any) -> an.Labels:
     return an.Labels(procedure, faq, department, deps.ui["analytics"])
 
 
-def compute(deps: Any, period: str) -> an.Analytics:
-    """The page's figures now, from the stores."""
+async def compute(deps: Any, period: str) -> an.Analytics:
+    """The page's figures now, from the stores (one bounded call off the event loop)."""
     now = deps.clock()
-    events = deps.stores.analytics.events(since=an.window_start(now, period))
-    return an.summarize(now, period, events, deps.stores.callbacks.list(), _labels(deps))
+    since = an.window_start(now, period)
+    events, callbacks = await deps.store(lambda s: (s.analytics.events(since=since), s.callbacks.list()))
+    return an.summarize(now, period, events, callbacks, _labels(deps))
 
 
 def _series(result: an.Analytics, words: dict[str, Any]) -> list[charts.Series]:
@@ -107,7 +108,8 @@ def add_routes(app: web.Application, render: Render, deps_of: Callable[[web.Requ
     async def usage_page(request: web.Request) -> web.Response:
         deps = deps_of(request)
         period = _period(request)
-        result = compute(deps, period)
+        result = await compute(deps, period)
+        events = await deps.store(lambda s: s.analytics.count())
         words = deps.ui["analytics"]
         series = _series(result, words)
         labels = [p.label for p in result.periods]
@@ -124,7 +126,7 @@ def add_routes(app: web.Application, render: Render, deps_of: Callable[[web.Requ
                 [str(h) for h in range(24)],
                 [charts.Series("", result.hours)],
             ),
-            "events": deps.stores.analytics.count(),
+            "events": events,
             "retention_days": deps.stores.retention_days,
         }
         return render(request, "analytics.html", context)
@@ -134,11 +136,11 @@ def add_routes(app: web.Application, render: Render, deps_of: Callable[[web.Requ
         deps, account = deps_of(request), request["account"]
         name, fmt = request.match_info["table"], request.match_info["format"]
         period = _period(request)
-        result = compute(deps, period)
+        result = await compute(deps, period)
         table = result.tables.get(name)
         if table is None:
             raise web.HTTPNotFound()
-        deps.stores.audit.record(account.name, "usage.export", f"{name}.{fmt}", period)
+        await deps.store(lambda s: s.audit.record(account.name, "usage.export", f"{name}.{fmt}", period))
         stamp = deps.clock().astimezone(JST).strftime("%Y%m%d")
         filename = f"usage-{name}-{period}-{stamp}.{fmt}"
         headers = {"Content-Disposition": f'attachment; filename="{filename}"'}

@@ -31,6 +31,11 @@ LOCK_MINUTES = 15
 SESSION_KEY_FILE = "staff/session.key"
 #: Seconds between the queue page's own refreshes: a new request shows within half a minute.
 REFRESH_SECONDS = 30
+#: Longest a page waits for one store call (bot/stores/offloop.py) before it answers 503 with the code
+#: ``storage_unavailable``. A store call takes ~1 ms; a hung Redis fails by itself after its 1 s socket
+#: timeout (bot/stores/redis_backend.py), so the bound mostly fires on SQLite waiting for another writer
+#: (up to 15 s): 3 s tells the clerk to retry instead of leaving the page loading.
+STORE_TIMEOUT_SECONDS = 3.0
 
 
 @dataclass(frozen=True)
@@ -46,6 +51,7 @@ class StaffConfig:
     session_key: bytes = b""
     refresh_seconds: int = REFRESH_SECONDS
     trust_forwarded: bool = False
+    store_timeout_s: float = STORE_TIMEOUT_SECONDS
 
     @classmethod
     def from_env(cls, var_dir: Path, env: dict[str, str] | None = None) -> StaffConfig:

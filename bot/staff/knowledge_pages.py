@@ -117,12 +117,14 @@ def _issues(issues: list[Issue]) -> list[Issue]:
 
 
 async def _off_loop(func, *args, **kwargs):
-    """Runs blocking work (reading sheets, building the index) off the event loop."""
+    """Runs blocking work that is not a store call (reading sheets, building the index, publishing files)
+    off the event loop; store calls go through the console's bounded ``deps.store``."""
     return await asyncio.get_running_loop().run_in_executor(None, functools.partial(func, *args, **kwargs))
 
 
-def _audit(request: web.Request, action: str, target: str, detail: str = "") -> None:
-    _deps(request).stores.audit.record(request["account"].name, action, target, detail)
+async def _audit(request: web.Request, action: str, target: str, detail: str = "") -> None:
+    actor = request["account"].name
+    await _deps(request).store(lambda s: s.audit.record(actor, action, target, detail))
 
 
 # --- FAQ: list, search, one entry -----------------------------------------------------------------
@@ -214,7 +216,7 @@ async def faq_entry_page(request: web.Request) -> web.Response:
 
 async def _review_group(request: web.Request, ref: str):
     """The 見直し item a form or link names (:func:`bot.staff.review.find_ref`), or None."""
-    groups = await _off_loop(_deps(request).stores.review.distinct)
+    groups = await _deps(request).store(lambda s: s.review.distinct())
     return rv.find_ref(groups, str(ref)[:64])
 
 
@@ -265,7 +267,7 @@ async def faq_entry_post(request: web.Request) -> web.Response:
         )
     await _off_loop(deps.faq.refresh)
     action = "faq.edit" if original_id else "review.new_entry" if review else "faq.add"
-    _audit(request, action, version, entry.id)
+    await _audit(request, action, version, entry.id)
     query = {"published": version, "undo": snapshot.version, "q": entry.id}
     raise web.HTTPSeeOther(f"/faq?{urlencode(query)}")
 
@@ -285,7 +287,7 @@ async def faq_download(request: web.Request) -> web.Response:
         FAQ_COLUMNS.index("category") + 1: sorted({e.category for e in snapshot.entries.values()} - {""}),
     }
     data = await _off_loop(table_bytes, "faq.xlsx", header, rows, sheet_title="FAQ", choices=choices)
-    _audit(request, "faq.export", snapshot.version, str(len(rows)))
+    await _audit(request, "faq.export", snapshot.version, str(len(rows)))
     stamp = deps.clock().astimezone(JST).strftime("%Y%m%d-%H%M")
     return web.Response(
         body=data,
@@ -399,7 +401,7 @@ async def faq_publish(request: web.Request) -> web.Response:
         )
     deps_staging(request).drop(staged.token)
     await _off_loop(deps.faq.refresh)
-    _audit(request, "faq.import", version, f"{staged.source}: {changes.summary()}")
+    await _audit(request, "faq.import", version, f"{staged.source}: {changes.summary()}")
     raise web.HTTPSeeOther(f"/faq?{urlencode({'published': version, 'undo': staged.base_version})}")
 
 
@@ -454,7 +456,7 @@ async def faq_rollback(request: web.Request) -> web.Response:
             request, "error.html", {"status": 400, "message": _message(request, "rollback_missing")}, 400
         )
     await _off_loop(deps.faq.refresh)
-    _audit(request, "faq.rollback", version)
+    await _audit(request, "faq.rollback", version)
     raise web.HTTPSeeOther(f"/faq?{urlencode({'rolled_back': version})}")
 
 
@@ -533,7 +535,7 @@ async def catalog_download(request: web.Request) -> web.Response:
     if state is None or state[0] is None:
         return _refuse(request, 404, "not_found")
     data = await _off_loop(catalog_sheet.workbook_bytes, state[0])
-    _audit(request, "catalog.export", "", str(len(state[0].procedures)))
+    await _audit(request, "catalog.export", "", str(len(state[0].procedures)))
     stamp = _deps(request).clock().astimezone(JST).strftime("%Y%m%d-%H%M")
     return web.Response(
         body=data,
@@ -652,7 +654,7 @@ async def catalog_publish(request: web.Request) -> web.Response:
             409,
         )
     k.staging.drop(staged.token)
-    _audit(request, "catalog.import", staged.source, "、".join(touched))
+    await _audit(request, "catalog.import", staged.source, "、".join(touched))
     raise web.HTTPSeeOther(f"/catalog?{urlencode({'published': len(touched)})}")
 
 
@@ -674,11 +676,14 @@ async def review_dismiss(request: web.Request) -> web.Response:
     deps = _deps(request)
     form = await request.post()
     key = str(form.get("key", ""))
-    group = next((g for g in deps.stores.review.distinct() if normalize(g.question) == key), None)
+    groups = await deps.store(lambda s: s.review.distinct())
+    group = next((g for g in groups if normalize(g.question) == key), None)
     if group is None:
         raise web.HTTPSeeOther("/review")
-    deleted = deps.stores.review.dismiss(key)
-    _audit(request, "review.dismiss", "", str(deleted))  # no wording in the audit log: it may be a resident's
+    deleted = await deps.store(lambda s: s.review.dismiss(key))
+    await _audit(
+        request, "review.dismiss", "", str(deleted)
+    )  # no wording in the audit log: it may be a resident's
     raise web.HTTPSeeOther(f"/review?{urlencode({'dismissed': deleted})}")
 
 

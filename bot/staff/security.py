@@ -20,7 +20,10 @@ from bot.stores import StaffAccount
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 #: Route names anyone may open.
-PUBLIC_ROUTES = frozenset({"login", "login_post", "static"})
+PUBLIC_ROUTES = frozenset({"login", "login_post", "static", "healthz"})
+#: Public routes answered without reading the session or the account (no store call: the liveness
+#: check stays fast while a store hangs, and a stylesheet never waits for one).
+NO_SESSION_ROUTES = frozenset({"static", "healthz"})
 #: Routes a user with a one-time password may still use.
 FIRST_LOGIN_ROUTES = frozenset({"password", "password_post", "logout"})
 #: Header the page's own refresh script sends: such requests do not count as activity (a screen left
@@ -105,7 +108,7 @@ def make_auth_middleware(deps, refuse: Callable[[web.Request, int, str], web.Str
             session.invalidate()
             request["timed_out"] = True
             return None
-        account = deps.stores.accounts.get(name)
+        account = await deps.store(lambda s: s.accounts.get(name))
         if account is None or session.get("pwv") != password_version(account):
             session.invalidate()
             return None
@@ -115,10 +118,12 @@ def make_auth_middleware(deps, refuse: Callable[[web.Request, int, str], web.Str
 
     @web.middleware
     async def auth(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if request.match_info.route.name in NO_SESSION_ROUTES:
+            return await handler(request)
         session = await get_session(request)
+        request["session"] = session
         account = await current_account(request, session)
         request["account"] = account
-        request["session"] = session
         if request.method not in ("GET", "HEAD"):
             form = await request.post()
             if not _same_origin(request, deps.config.secure_cookie) or not _csrf_ok(

@@ -71,6 +71,25 @@ CREATE INDEX IF NOT EXISTS dedup_expires ON dedup (expires_ts);
 """
 
 
+def journal_mode_wal(conn: sqlite3.Connection) -> str:
+    """Switches the file of ``conn`` to WAL, retrying while another process does the same; returns the
+    mode SQLite reports (``wal`` unless it refused).
+
+    Changing the journal mode of a new file needs an exclusive lock, and SQLite answers "database is
+    locked" at once, without its busy handler, when two processes open a new file together.
+    """
+    deadline = time.monotonic() + _BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            return conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) and "busy" not in str(exc):
+                raise
+            if time.monotonic() >= deadline:
+                raise
+            time.sleep(0.02)
+
+
 class SqliteDatabase:
     """One connection to the stores file, shared by the stores of one :class:`Stores`."""
 
@@ -85,28 +104,11 @@ class SqliteDatabase:
         )
         self._conn.row_factory = sqlite3.Row
         self._conn.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
-        mode = self._journal_mode_wal()
+        mode = journal_mode_wal(self._conn)
         if mode.lower() != "wal":
             raise RuntimeError(f"{path}: SQLite refused WAL journal mode (got {mode})")
         self._conn.execute("PRAGMA synchronous = FULL")
         self._create_schema()
-
-    def _journal_mode_wal(self) -> str:
-        """Switches the file to WAL, retrying while another process does the same.
-
-        Changing the journal mode of a new file needs an exclusive lock, and SQLite answers "database is
-        locked" at once, without its busy handler, when two processes open a new file together.
-        """
-        deadline = time.monotonic() + _BUSY_TIMEOUT_MS / 1000
-        while True:
-            try:
-                return self._conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-            except sqlite3.OperationalError as exc:
-                if "locked" not in str(exc) and "busy" not in str(exc):
-                    raise
-                if time.monotonic() >= deadline:
-                    raise
-                time.sleep(0.02)
 
     def _create_schema(self) -> None:
         version = self._conn.execute("PRAGMA user_version").fetchone()[0]
