@@ -202,8 +202,10 @@ def sweep_margins(detector, crisis_set, ordinary_set, vectors) -> None:
     tune_c = [it for it in crisis_set if it["half"] == "tune"]
     tune_o = [it for it in ordinary_set if it["half"] == "tune"]
     tune_vectors = _subset(vectors, crisis_set, ordinary_set)
-    print("part_sure part_margin sure_margin unsure_margin | answer recall | min category | line recall"
-          " | answer alarms | line alarms")
+    print(
+        "part_sure part_margin sure_margin unsure_margin | answer recall | min category | line recall"
+        " | answer alarms | line alarms"
+    )
     for part_sure in (0.0, 0.02, 0.05, 0.1):
         for part_margin in (0.01, 0.02, 0.03) if part_sure else (1.0,):
             for sure_margin in (-1.0, -0.02, -0.01, 0.0):

@@ -76,7 +76,9 @@ def test_romaji_crises_are_read_in_kana_by_the_rules(desk, text, category, numbe
     assert number in card["phones"]
 
 
-@pytest.mark.parametrize("text", ["hoikuen ni azukeraremasu ka", "tsuma ga tatami wo kaetai", "otto no nenkin"])
+@pytest.mark.parametrize(
+    "text", ["hoikuen ni azukeraremasu ka", "tsuma ga tatami wo kaetai", "otto no nenkin"]
+)
 def test_romaji_ordinary_questions_stay_ordinary_for_the_rules(desk, text):
     assert desk.answer(text) is None
 

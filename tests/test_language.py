@@ -414,9 +414,7 @@ def test_a_collapse_in_english_gets_119_even_when_the_classifier_reads_elder_abu
 
 
 def test_the_judges_kind_stands_when_the_english_words_name_no_emergency(catalog) -> None:
-    desk = language.LanguageDesk(
-        catalog, language.load_pack(REAL_DATA), crisis_judge=lambda _: ("dv", True)
-    )
+    desk = language.LanguageDesk(catalog, language.load_pack(REAL_DATA), crisis_judge=lambda _: ("dv", True))
     [message] = desk.answer("My husband hits me every night")
     assert message["custom"]["madoguchi"]["category"] == "dv"
 
