@@ -46,16 +46,21 @@ UNSURE_ORDINARY = 0.5
 #: the ordinary ones by :data:`PART_SURE_MARGIN`, makes the whole message surely a crisis; otherwise (and
 #: below SURE_ORDINARY) its line goes beside the answer. Without the margin (third round) 0.1 added 0.024
 #: recall but 0.009 alarms on the tune half (past events told in one sentence, a question in the next).
+#: With the margin (fourth round, ``python -m bench.safety_bench --sweep-margins``, tune half): 0.05 with
+#: margin 0.02 lifted answers 0.911 -> 0.935 but alarms 4 -> 6 of 344 (check: 5 -> 9 of 288); 0.02 gave
+#: 0.923 and 5 alarms. 0.0 (never) kept: no false alarm more for recall.
 PART_SURE_ORDINARY = 0.0
 #: How much nearer (cosine) that sentence must be to its nearest crisis example than to its nearest
-#: ordinary sentence (:meth:`bot.understanding.neighbours.NeighbourBlend.margin`).
+#: ordinary sentence (:meth:`bot.understanding.neighbours.NeighbourBlend.margin`); 1.0: never (above).
 PART_SURE_MARGIN = 1.0
 #: The whole message is surely a crisis only when it is also at least this much nearer to a crisis example
-#: than to an ordinary one (negative: an ordinary sentence may be a little nearer); below it, only its
-#: crisis line goes beside the answer.
+#: than to an ordinary one; below it, only its crisis line goes beside the answer. -1.0: off. Tune half
+#: (fourth round): -0.02 changed nothing, -0.01 answers 0.911 -> 0.905, 0.0 -> 0.881, alarms 4 of 344 at
+#: every value (they lie at margins 0.000-0.016, among about 20 sure crises).
 SURE_MARGIN = -1.0
 #: A crisis line goes beside the answer only when the message (or the sentence that made it unsure) is at
-#: least this much nearer to a crisis example than to an ordinary one.
+#: least this much nearer to a crisis example than to an ordinary one. -1.0: off. Tune half: -0.01 cut
+#: lines beside ordinary answers 0.070 -> 0.064 but line recall 0.958 -> 0.952 (recall first).
 UNSURE_MARGIN = -1.0
 #: Regularisation of the classifier (inverse strength), chosen on the tune half with the thresholds.
 CLASSIFIER_C = 0.03
