@@ -31,7 +31,6 @@ from typing import Any
 import yaml
 
 from bot import romaji
-from bot.text import normalize
 
 logger = logging.getLogger(__name__)
 
@@ -108,19 +107,10 @@ def _compile(pattern: str, source: str, intent: str) -> re.Pattern:
         raise ValueError(f"{source}: rule {intent}: bad pattern {pattern!r}: {error}") from error
 
 
-def readings(text: str) -> tuple[str, ...]:
-    """The texts the rules read: the normalized message, and its kana reading when it is Japanese typed in
-    romaji (:func:`bot.romaji.reading`: 「otto ni nagurareru」 is also read as 「おっとになぐられる」), so a
-    caller that did not convert the message (the crisis desk, the language desk, a benchmark) judges it as
-    the channels' Japanese turn does."""
-    normalized = normalize(text)
-    kana = romaji.reading(text)
-    return (normalized,) if kana == text else (normalized, normalize(kana))
-
-
 def match_rules(rules: Sequence[SafetyRule], text: str) -> str | None:
-    """The safety intent the text (or its kana reading) matches, if any (first rule wins)."""
-    for reading in readings(text):
+    """The safety intent the text (or its kana reading, :func:`bot.romaji.readings`) matches, if any (first
+    rule wins)."""
+    for reading in romaji.readings(text):
         for rule in rules:
             if rule.matches(reading):
                 return rule.intent

@@ -25,7 +25,7 @@ from typing import Any, Iterable, Mapping, Sequence
 import numpy as np
 import yaml
 
-from bot.crisis import match_rules
+from bot import romaji
 from bot.text import normalize
 from bot.understanding.linear import LinearClassifier
 from bot.understanding.neighbours import NeighbourBlend
@@ -247,9 +247,11 @@ class CrisisDetector:
         if not text or not text.strip():
             return Assessment()
         normalized = normalize(text)
-        intent = match_rules(self._rules, text)
-        if intent is not None:
-            return Assessment(intent, None, "rule", "sure", 1.0)
+        # the message as typed, and its kana reading when it is Japanese typed in romaji
+        for reading in romaji.readings(text):
+            for rule in self._rules:
+                if rule.matches(reading):
+                    return Assessment(rule.intent, None, "rule", "sure", 1.0)
         if not self.semantic:
             return Assessment()
         if vector is None:
