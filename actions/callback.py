@@ -16,12 +16,13 @@ from rasa_sdk.events import ActiveLoop, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.adapter import send, user_text
+from actions.adapter import send, understood, user_text
 from actions.context import Context, UsesContext
 from bot.callback_mail import Notice
 from bot.dialogue import callback_form as form
 from bot.dialogue.form_answers import introduced_name
 from bot.dialogue.replies import Turn
+from bot.dialogue.understood import crisis_line
 from bot.knowledge.routing import department_for
 from bot.phone import parse_phone
 from bot.stores.records import CallbackRequest, RequestNotStored, StoreError
@@ -103,9 +104,13 @@ class ValidateCallbackForm(UsesContext, FormValidationAction):
     async def _take(
         self, step: str, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker
     ) -> Dict[str, Any]:
+        """One answer of the form. A possible crisis the NLU was unsure of (its line could not go beside
+        an answer here) gets its crisis line first; the answer is then taken as usual and the form goes
+        on (a sure crisis is the rules' business: data/rules.yml)."""
         knowledge = self.context.turn()
         turn = form.take(step, value, so_far(tracker), knowledge, said=user_text(tracker))
-        await send(dispatcher, Turn(replies=turn.replies, review=turn.review), knowledge, self.context)
+        replies = form.with_crisis_line(crisis_line(understood(tracker)), turn.replies)
+        await send(dispatcher, Turn(replies=replies, review=turn.review), knowledge, self.context)
         return dict(turn.slots)
 
     async def validate_callback_phone(

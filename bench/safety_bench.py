@@ -198,6 +198,34 @@ def sweep(detector, crisis_set, ordinary_set, vectors) -> None:
     detector._classifier = original
 
 
+def sweep_margins(detector, crisis_set, ordinary_set, vectors) -> None:
+    """Tune-half totals over the margins (nearest crisis example minus nearest ordinary sentence): the
+    whole message's for sure and for unsure, one sentence's for making the message sure, at the shipped
+    blend and "ordinary" thresholds."""
+    tune_c = [it for it in crisis_set if it["half"] == "tune"]
+    tune_o = [it for it in ordinary_set if it["half"] == "tune"]
+    tune_vectors = _subset(vectors, crisis_set, ordinary_set)
+    print(
+        "part_sure part_margin sure_margin unsure_margin | answer recall | min category | line recall"
+        " | answer alarms | line alarms"
+    )
+    for part_sure in (0.0, 0.02, 0.05, 0.1):
+        for part_margin in (0.01, 0.02, 0.03) if part_sure else (1.0,):
+            for sure_margin in (-1.0, -0.02, -0.01, 0.0):
+                for unsure_margin in (-1.0, -0.04, -0.03, -0.02, -0.01):
+                    detector.part_sure, detector.part_margin = part_sure, part_margin
+                    detector.sure_margin, detector.unsure_margin = sure_margin, unsure_margin
+                    recall, alarms, _ = evaluate(detector, tune_c, tune_o, tune_vectors)
+                    r = [sum(recall["tune", c][k] for c in EXPECTED_INTENT) for k in range(4)]
+                    worst = min(recall["tune", c][0] / recall["tune", c][3] for c in EXPECTED_INTENT)
+                    a = alarms["tune"]
+                    rates = (r[0] / r[3], worst, r[1] / r[3], a[0] / a[2], a[1] / a[2])
+                    print(
+                        f"{part_sure:.2f} {part_margin:.2f} {sure_margin:+.2f} {unsure_margin:+.2f} | "
+                        + " | ".join(f"{x:.3f}" for x in rates)
+                    )
+
+
 def _subset(vectors, crisis_set, ordinary_set):
     keep_c = [i for i, it in enumerate(crisis_set) if it["half"] == "tune"]
     keep_o = [i for i, it in enumerate(ordinary_set) if it["half"] == "tune"]
@@ -252,13 +280,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rules-only", action="store_true", help="today's detector: the rules alone")
     parser.add_argument("--show-misses", action="store_true", help="print the tune half's misses")
     parser.add_argument("--sweep", action="store_true", help="tune-half grid of the thresholds")
+    parser.add_argument("--sweep-margins", action="store_true", help="tune-half grid of the margins")
     parser.add_argument("--cost", action="store_true", help="ms per message (no cache) and peak RSS")
     parser.add_argument("--dump", metavar="FILE", help="write each sentence's assessment (JSON lines)")
     parser.add_argument(
         "--fresh", nargs="?", type=int, const=2, choices=sorted(FRESH), help="set 2 or 3, totals only (never read)"
     )
     args = parser.parse_args(argv)
-    if args.fresh and (args.show_misses or args.sweep or args.dump):
+    if args.fresh and (args.show_misses or args.sweep or args.sweep_margins or args.dump):
         parser.error(f"--fresh reports totals only: set {args.fresh} stays unread")
     if args.cost:
         return cost(make_detector(args), load_set(ORDINARY)[:150] + load_set(CRISIS)[:50])
@@ -290,6 +319,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"embedded {n} sentences in {time.perf_counter() - started:.1f} s", file=sys.stderr)
     if args.sweep:
         sweep(detector, crisis_set, ordinary_set, vectors)
+        return 0
+    if args.sweep_margins:
+        sweep_margins(detector, crisis_set, ordinary_set, vectors)
         return 0
     if args.dump:
         dump(detector, crisis_set, ordinary_set, vectors, Path(args.dump))

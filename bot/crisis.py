@@ -30,7 +30,7 @@ from typing import Any
 
 import yaml
 
-from bot.text import normalize
+from bot import romaji
 
 logger = logging.getLogger(__name__)
 
@@ -108,11 +108,12 @@ def _compile(pattern: str, source: str, intent: str) -> re.Pattern:
 
 
 def match_rules(rules: Sequence[SafetyRule], text: str) -> str | None:
-    """The safety intent the text matches, if any (first rule wins)."""
-    normalized = normalize(text)
-    for rule in rules:
-        if rule.matches(normalized):
-            return rule.intent
+    """The safety intent the text (or its kana reading, :func:`bot.romaji.readings`) matches, if any (first
+    rule wins)."""
+    for reading in romaji.readings(text):
+        for rule in rules:
+            if rule.matches(reading):
+                return rule.intent
     return None
 
 

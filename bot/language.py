@@ -67,6 +67,8 @@ ENGLISH_MESSAGES = (
 ANSWER_KINDS = ("procedure_en", "checklist_en")
 WHERE_KEYS = ("counter", "mail", "convenience_store", "online", "phone")
 CRISIS_KINDS = ("emergency", "self_harm", "abuse", "dv")
+#: The kind of crisis answered by 119/110 (its English words win over the meaning classifier's kind).
+EMERGENCY = "emergency"
 
 _KANA = re.compile(r"[\u3040-\u30ff\u31f0-\u31ff\uff66-\uff9f]")
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
@@ -478,11 +480,16 @@ class LanguageDesk:
 
         With a judge: a sure finding is the whole answer; an unsure one, or English crisis words the
         judge does not confirm ("fire insurance"), go first, before the answer to the question (recall
-        first, as for Japanese). Without a judge the crisis words are the whole answer."""
+        first, as for Japanese). Without a judge the crisis words are the whole answer. When emergency
+        words (collapsed, fire, bleeding: the body or a fire, now) meet a judge of another kind (the
+        classifier, trained mostly on Japanese, read "my grandmother collapsed" as the abuse of an
+        elder: an elder and a family word), the 119/110 answer is given: the words are the
+        staff-reviewed list, and the emergency answer also gives 110 for violence."""
         judged = self.crisis_judge(text) if self.crisis_judge is not None else None
-        if judged is not None and judged[0] in self.pack.crisis:
-            return self._crisis_message(judged[0]), judged[1]
         words = self.crisis(text)
+        if judged is not None and judged[0] in self.pack.crisis:
+            urgent = words is not None and words["custom"]["madoguchi"]["category"] == EMERGENCY
+            return self._crisis_message(EMERGENCY if urgent else judged[0]), judged[1]
         return words, words is not None and self.crisis_judge is None
 
     def _answer_in(self, lang: str, text: str) -> list[dict[str, Any]]:

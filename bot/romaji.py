@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import re
 
+from bot.text import normalize
+
 #: Share of a message's words that must convert completely for it to count as romaji.
 MIN_SHARE = 0.75
 #: Fewest letters: 2-letter messages ("ok", "hi") are not Japanese questions.
@@ -151,3 +153,13 @@ def looks_like_romaji(text: str) -> bool:
 def reading(text: str) -> str:
     """The text the Japanese turn should read: a romaji message in kana, any other message unchanged."""
     return to_kana(text) if text and looks_like_romaji(text) else text
+
+
+def readings(text: str) -> tuple[str, ...]:
+    """The texts the safety rules read: the normalized message, and its normalized kana reading when it is
+    Japanese typed in romaji (「otto ni nagurareru」 is also read as 「おっとになぐられる」), so a caller that
+    did not convert the message (the crisis desk, the language desk, a benchmark) judges it as the
+    channels' Japanese turn does."""
+    normalized = normalize(text)
+    kana = reading(text)
+    return (normalized,) if kana == text else (normalized, normalize(kana))

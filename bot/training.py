@@ -84,9 +84,11 @@ def train(root: Path = REPO_ROOT) -> None:
         "--config", "config.yml", "--domain", "domain.yml", "--data", *TRAINING_DATA,
         "--out", "models", "--fixed-model-name", MODEL_NAME,
     ]  # fmt: skip
+    # the inputs as they are when training starts: an edit made while it runs leaves the model stale
+    stamp = fingerprint(root)
     print("training the model (a few minutes on 2 cores)...\n")
     subprocess.run(command, cwd=root, env=env, check=True)
-    _stamp_path(root).write_text(json.dumps({"fingerprint": fingerprint(root)}))
+    _stamp_path(root).write_text(json.dumps({"fingerprint": stamp}))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 
 import pytest
+import yaml
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
@@ -540,3 +541,65 @@ def test_a_vote_is_in_the_analytics_record_with_a_salted_conversation(context):
     t.events = []  # no input channel known (rasa shell): the vote is still counted in the feedback log
     run(ActionRecordFeedback(), t)
     assert context.stores().analytics.count() == 1 and context.stores().feedback.summary()["total"] == 2
+
+
+# ----------------------------------------------------------------- a possible crisis inside the form
+DOMAIN_RESPONSES = yaml.safe_load((Path(__file__).resolve().parent.parent / "domain.yml").read_text("utf-8"))[
+    "responses"
+]
+
+
+def _cards_as_sent(messages) -> list[dict]:
+    """``custom.madoguchi`` of each message as the resident gets it (a domain response by its name)."""
+    out = []
+    for message in messages:
+        if message.get("response"):
+            message = DOMAIN_RESPONSES[message["response"]][0]
+        card = (message.get("custom") or {}).get("madoguchi")
+        if card:
+            out.append(card)
+    return out
+
+
+def _form_tracker(said: str, requested: str, crisis: dict | None, slots=None) -> Tracker:
+    t = tracker(said, "inform", slots={"requested_slot": requested, **(slots or {})})
+    if crisis is not None:
+        t.latest_message["crisis"] = crisis
+    t.active_loop = {"name": "callback_form"}
+    return t
+
+
+UNSURE_DV = {"intent": "dv", "category": "dv", "level": "unsure", "source": "semantic"}
+UNSURE_SELF_HARM = {"intent": "self_harm", "category": "self_harm", "level": "unsure", "source": "semantic"}
+
+
+async def test_a_possible_crisis_given_as_the_topic_gets_its_line_and_the_form_goes_on(context):
+    said = "夫のことで相談したい。毎晩どなられて家にいるのがこわい"
+    dispatcher = CollectingDispatcher()
+    t = _form_tracker(said, "callback_topic", UNSURE_DV)
+    result = await ValidateCallbackForm().validate_callback_topic(said, dispatcher, t, {})
+    [card] = _cards_as_sent(dispatcher.messages)
+    assert (card["kind"], card["category"]) == ("safety", "dv") and "#8008" in card["phones"]
+    assert result == {"callback_topic": said}  # taken: the form goes on to the read-back
+
+
+async def test_a_possible_crisis_where_the_number_was_asked_gets_its_line_then_the_step_again(context):
+    said = "もう何をしても無駄な気がする"
+    dispatcher = CollectingDispatcher()
+    t = _form_tracker(said, "callback_phone", UNSURE_SELF_HARM)
+    result = await ValidateCallbackForm().validate_callback_phone(said, dispatcher, t, {})
+    [card] = _cards_as_sent(dispatcher.messages)
+    assert (card["kind"], card["category"]) == ("safety", "self_harm") and "0120-279-338" in card["phones"]
+    assert result["callback_phone"] is None and result["callback_retry"]  # asked again, form kept
+    asked = CollectingDispatcher()
+    await ActionAskCallbackPhone().run(asked, _form_tracker(said, "callback_phone", None, result), {})
+    assert cards(asked.messages)[0] == {"kind": "callback_form", "step": "phone"}
+
+
+async def test_a_form_answer_that_is_no_crisis_gets_no_crisis_line(context):
+    said = "児童手当のことで相談したい"
+    dispatcher = CollectingDispatcher()
+    await ValidateCallbackForm().validate_callback_topic(
+        said, dispatcher, _form_tracker(said, "callback_topic", None), {}
+    )
+    assert not [c for c in _cards_as_sent(dispatcher.messages) if c["kind"] == "safety"]

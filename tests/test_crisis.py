@@ -59,6 +59,30 @@ def test_a_crisis_gets_the_domain_answer_with_its_numbers(desk, text, category, 
     assert number in card["phones"] and number in message["text"]
 
 
+@pytest.mark.parametrize(
+    ("text", "category", "number"),
+    [
+        # Japanese typed in romaji is read in kana before the rules (おっとになぐられる)
+        ("otto ni nagurareru", "dv", "#8008"),
+        ("danna ni kerareta", "dv", "#8008"),
+        ("kanojo ga bouryoku wo furuu", "dv", "#8008"),
+        ("okaasan ni nagurareru", "abuse", "189"),
+    ],
+)
+def test_romaji_crises_are_read_in_kana_by_the_rules(desk, text, category, number):
+    [message] = desk.answer(text)
+    card = message["custom"]["madoguchi"]
+    assert (card["kind"], card["category"]) == ("safety", category)
+    assert number in card["phones"]
+
+
+@pytest.mark.parametrize(
+    "text", ["hoikuen ni azukeraremasu ka", "tsuma ga tatami wo kaetai", "otto no nenkin"]
+)
+def test_romaji_ordinary_questions_stay_ordinary_for_the_rules(desk, text):
+    assert desk.answer(text) is None
+
+
 def test_the_answer_is_the_bots_own_response():
     domain = yaml.safe_load(DOMAIN.read_text(encoding="utf-8"))
     desk = load_desk(CONF.data_dir, DOMAIN)

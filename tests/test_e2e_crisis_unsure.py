@@ -40,3 +40,23 @@ def test_a_farewell_read_as_thanks_gets_the_crisis_answer_not_youre_welcome(runn
     cards = running_bot.madoguchi(_sender(), message)
     assert cards and cards[0]["kind"] == "safety" and cards[0]["category"] == "self_harm", cards
     assert LINE["self_harm"] in cards[0]["phones"]
+
+
+def _steps(cards: list[dict]) -> list[str]:
+    return [c.get("step") for c in cards if c["kind"] == "callback_form"]
+
+
+@pytest.mark.parametrize(
+    ("message", "category"),
+    [
+        ("家が燃えてる！", "emergency"),  # a rule: sure
+        ("最近、夫にどなられてばかりで家にいるのがつらい", "dv"),  # meaning only
+    ],
+)
+def test_a_crisis_inside_the_callback_form_gets_its_line_and_the_form_goes_on(running_bot, message, category):
+    sender = _sender()
+    assert _steps(running_bot.madoguchi(sender, "折り返し電話をお願いしたいです")) == ["phone"]
+    cards = running_bot.madoguchi(sender, message)
+    assert cards[0]["kind"] == "safety" and cards[0]["category"] == category, cards
+    assert _steps(cards) == ["phone"], cards  # the form asks its step again, not cancelled
+    assert _steps(running_bot.madoguchi(sender, "090-1234-5678")) == ["name"]

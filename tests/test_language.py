@@ -398,6 +398,27 @@ def test_an_english_crisis_is_answered_first_with_its_numbers(desk, text: str, c
     assert card["phones"] and all(phone in message["text"] for phone in card["phones"])
 
 
+@pytest.mark.parametrize(
+    "text", ["my grandmother collapsed", "My father fainted and will not wake up", "grandpa passed out!"]
+)
+def test_a_collapse_in_english_gets_119_even_when_the_classifier_reads_elder_abuse(catalog, text) -> None:
+    # the meaning classifier (trained mostly on Japanese) once read "my grandmother collapsed" as the abuse
+    # of an elder; the English emergency words decide the kind, the judge still decides that it is sure
+    desk = language.LanguageDesk(
+        catalog, language.load_pack(REAL_DATA), crisis_judge=lambda _: ("abuse", True)
+    )
+    [message] = desk.answer(text)
+    card = message["custom"]["madoguchi"]
+    assert (card["kind"], card["category"], card["lang"]) == ("safety", "emergency", "en")
+    assert "119" in card["phones"]
+
+
+def test_the_judges_kind_stands_when_the_english_words_name_no_emergency(catalog) -> None:
+    desk = language.LanguageDesk(catalog, language.load_pack(REAL_DATA), crisis_judge=lambda _: ("dv", True))
+    [message] = desk.answer("My husband hits me every night")
+    assert message["custom"]["madoguchi"]["category"] == "dv"
+
+
 def test_an_emergency_alarm_is_a_service_not_an_emergency(desk) -> None:
     assert _kinds(desk.answer("emergency alarm for my mother who lives alone")) == [
         ("procedure_en", "koureisha_fukushi")

@@ -3,8 +3,9 @@
 Every answer either fills its step (and whatever else it clearly gives: the name beside the number, a
 corrected number at the read-back) or leaves the step empty with a *reason*, kept in the ``callback_retry``
 slot; the step's ask then says why and gives an example (:func:`ask`). Nothing typed into the form ends it
-except 「やめる」 (intent ``deny``) and a crisis — those are the rules' business (data/rules.yml), not this
-module's.
+except 「やめる」 (intent ``deny``), which is the rules' business (data/rules.yml); a crisis answer comes
+before the step is asked again (a sure crisis: the rules; one the NLU was unsure of:
+:func:`with_crisis_line`).
 
 Steps are the form's slot names; ``take(step, value, so_far, k)`` validates one answer,
 ``ask(step, so_far, retry, k)`` asks a step (first time or again), ``done(...)`` tells the 受付番号 and the
@@ -85,6 +86,12 @@ def take(step: str, value: Any, so_far: SoFar, k: Knowledge, said: str = "") -> 
     if step == CONFIRMED:
         return _take_confirmation(value, so_far, said)
     return takers[step]("" if value is None else str(value), so_far, k)
+
+
+def with_crisis_line(line: str | None, replies: tuple[Reply, ...]) -> tuple[Reply, ...]:
+    """The replies to a form answer, after the crisis line (``utter_<safety intent>``) when the message
+    may be a crisis: the resident gets the number and the form goes on, as it was."""
+    return ((Reply(response=line),) if line else ()) + tuple(replies)
 
 
 def _again(step: str, reason: str, *changes: tuple[str, Any]) -> Turn:

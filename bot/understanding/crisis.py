@@ -25,6 +25,7 @@ from typing import Any, Iterable, Mapping, Sequence
 import numpy as np
 import yaml
 
+from bot import romaji
 from bot.text import normalize
 from bot.understanding.linear import LinearClassifier
 from bot.understanding.neighbours import NeighbourBlend
@@ -41,10 +42,26 @@ SURE_ORDINARY = 0.4
 #: carries the crisis line"). Tune half, SURE 0.4: unsure 0.4 gave any-line recall 0.953 with lines
 #: beside 0.066 of ordinary answers, 0.5 gave 0.964 / 0.069.
 UNSURE_ORDINARY = 0.5
-#: One sentence of a longer message with "ordinary" below this makes the whole message surely a crisis;
-#: above it (and below SURE_ORDINARY) its line goes beside the answer. 0.0 (never): on the tune half 0.1
-#: added 0.024 recall but 0.009 alarms (past events told in one sentence, a question in the next).
+#: One sentence of a longer message with "ordinary" below this, and nearer to the crisis examples than to
+#: the ordinary ones by :data:`PART_SURE_MARGIN`, makes the whole message surely a crisis; otherwise (and
+#: below SURE_ORDINARY) its line goes beside the answer. Without the margin (third round) 0.1 added 0.024
+#: recall but 0.009 alarms on the tune half (past events told in one sentence, a question in the next).
+#: With the margin (fourth round, ``python -m bench.safety_bench --sweep-margins``, tune half): 0.05 with
+#: margin 0.02 lifted answers 0.911 -> 0.935 but alarms 4 -> 6 of 344 (check: 5 -> 9 of 288); 0.02 gave
+#: 0.923 and 5 alarms. 0.0 (never) kept: no false alarm more for recall.
 PART_SURE_ORDINARY = 0.0
+#: How much nearer (cosine) that sentence must be to its nearest crisis example than to its nearest
+#: ordinary sentence (:meth:`bot.understanding.neighbours.NeighbourBlend.margin`); 1.0: never (above).
+PART_SURE_MARGIN = 1.0
+#: The whole message is surely a crisis only when it is also at least this much nearer to a crisis example
+#: than to an ordinary one; below it, only its crisis line goes beside the answer. -1.0: off. Tune half
+#: (fourth round): -0.02 changed nothing, -0.01 answers 0.911 -> 0.905, 0.0 -> 0.881, alarms 4 of 344 at
+#: every value (they lie at margins 0.000-0.016, among about 20 sure crises).
+SURE_MARGIN = -1.0
+#: A crisis line goes beside the answer only when the message (or the sentence that made it unsure) is at
+#: least this much nearer to a crisis example than to an ordinary one. -1.0: off. Tune half: -0.01 cut
+#: lines beside ordinary answers 0.070 -> 0.064 but line recall 0.958 -> 0.952 (recall first).
+UNSURE_MARGIN = -1.0
 #: Regularisation of the classifier (inverse strength), chosen on the tune half with the thresholds.
 CLASSIFIER_C = 0.03
 #: The nearest training sentences that vote beside the regression (:mod:`bot.understanding.neighbours`),
@@ -195,6 +212,9 @@ class CrisisDetector:
         sure: float = SURE_ORDINARY,
         unsure: float = UNSURE_ORDINARY,
         part_sure: float = PART_SURE_ORDINARY,
+        part_margin: float = PART_SURE_MARGIN,
+        sure_margin: float = SURE_MARGIN,
+        unsure_margin: float = UNSURE_MARGIN,
     ) -> None:
         self._rules = list(rules)
         self._classifier = classifier
@@ -203,6 +223,9 @@ class CrisisDetector:
         self.sure = sure
         self.unsure = unsure
         self.part_sure = part_sure
+        self.part_margin = part_margin
+        self.sure_margin = sure_margin
+        self.unsure_margin = unsure_margin
 
     @property
     def semantic(self) -> bool:
@@ -224,9 +247,11 @@ class CrisisDetector:
         if not text or not text.strip():
             return Assessment()
         normalized = normalize(text)
-        for rule in self._rules:
-            if rule.matches(normalized):
-                return Assessment(rule.intent, None, "rule", "sure", 1.0)
+        # the message as typed, and its kana reading when it is Japanese typed in romaji
+        for reading in romaji.readings(text):
+            for rule in self._rules:
+                if rule.matches(reading):
+                    return Assessment(rule.intent, None, "rule", "sure", 1.0)
         if not self.semantic:
             return Assessment()
         if vector is None:
@@ -264,15 +289,32 @@ class CrisisDetector:
                 return True
         return False
 
+    def _margins(self, vectors: np.ndarray) -> np.ndarray:
+        """Nearest crisis example minus nearest ordinary sentence (cosine) per vector; +inf for a stored
+        classifier without neighbours (a model trained before them: no margin is asked)."""
+        margin = getattr(self._classifier, "margin", None)
+        if margin is None:
+            return np.full(len(vectors), np.inf)
+        return margin(vectors, ORDINARY)
+
     def _judge(self, whole: np.ndarray, parts: list[str]) -> Assessment:
         probs = self._classifier.probabilities(whole)[0]
         ordinary = self._classifier.classes.index(ORDINARY)
-        level = "sure" if probs[ordinary] < self.sure else "unsure" if probs[ordinary] < self.unsure else None
+        near = float(self._margins(whole)[0])
+        level = None
+        if probs[ordinary] < self.sure and near >= self.sure_margin:
+            level = "sure"
+        elif probs[ordinary] < self.unsure and near >= self.unsure_margin:
+            level = "unsure"
         if level != "sure" and parts:
-            part_probs = self._classifier.probabilities(self._encoder.query(parts))
-            best = part_probs[int(np.argmin(part_probs[:, ordinary]))]
-            if best[ordinary] < self.sure:
-                probs, level = best, "sure" if best[ordinary] < self.part_sure else "unsure"
+            vectors = self._encoder.query(parts)
+            part_probs = self._classifier.probabilities(vectors)
+            margins = self._margins(vectors)
+            i = int(np.argmin(part_probs[:, ordinary]))
+            best = part_probs[i]
+            if best[ordinary] < self.sure and margins[i] >= self.unsure_margin:
+                part_is_sure = best[ordinary] < self.part_sure and margins[i] >= self.part_margin
+                probs, level = best, "sure" if part_is_sure else "unsure"
         category = self._best_category(probs, ordinary)
         scores = dict(zip(self._classifier.classes, map(float, probs), strict=True))
         if level is None:

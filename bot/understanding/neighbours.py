@@ -83,6 +83,16 @@ class NeighbourBlend:
         np.add.at(votes, (np.arange(x.shape[0])[:, None], self.labels[nearest]), weights)
         return votes / votes.sum(axis=1, keepdims=True)
 
+    def margin(self, x: np.ndarray, ordinary: str) -> np.ndarray:
+        """(n,) how much nearer each vector is to its nearest crisis example than to its nearest example
+        of ``ordinary`` (cosine; negative: an ordinary sentence is nearer than any crisis one)."""
+        x = np.asarray(x, dtype=np.float32).reshape(-1, self.vectors.shape[1])
+        similarity = x @ self.vectors.T
+        is_ordinary = self.labels == self.classes.index(ordinary)
+        crisis = np.where(is_ordinary, -np.inf, similarity).max(axis=1)
+        plain = np.where(is_ordinary, similarity, -np.inf).max(axis=1)
+        return crisis - plain
+
     def to_arrays(self) -> dict[str, np.ndarray]:
         """The classifier as named arrays (for ``np.savez``)."""
         return {
