@@ -10,7 +10,9 @@ A crisis sentence counts when the detector gives the intent that answers its cat
 ``emergency``; child and elder abuse: ``abuse``); "any" counts any safety answer. An ordinary sentence is
 a false alarm when the detector gives any safety intent.
 
-Sets 2 and 3 (``--fresh [2|3]``: ``tests/nlu/safety_evalN_crisis.yml`` / ``safety_evalN_ordinary.yml``,
+Set 3's tune half may be read from the second session of 2026-12-02 on (``--set 3 --show-misses``: its
+tune half's misses; its check half as totals, as set 1's). ``--fresh 3`` gave its figures before anyone read
+it. Sets 2 and 3 (``--fresh [2|3]``: ``tests/nlu/safety_evalN_crisis.yml`` / ``safety_evalN_ordinary.yml``,
 2026-12-02, a third and a fourth writer under the same rules) are kept unread: they are reported as totals
 only (no misses, sweep or dump), to show how the detector carries over to wording nobody tuned on.
 
@@ -286,13 +288,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--fresh", nargs="?", type=int, const=2, choices=sorted(FRESH), help="set 2 or 3, totals only (never read)"
     )
+    parser.add_argument(
+        "--set",
+        type=int,
+        choices=(1, 3),
+        default=1,
+        help="set whose tune half may be read (--show-misses, sweeps); 3 from the second session of 2026-12-02",
+    )
     args = parser.parse_args(argv)
     if args.fresh and (args.show_misses or args.sweep or args.sweep_margins or args.dump):
         parser.error(f"--fresh reports totals only: set {args.fresh} stays unread")
+    if args.set != 1 and (args.fresh or args.dump):
+        parser.error("--set 3 reads its tune half only: no --dump (every sentence) and no --fresh")
     if args.cost:
         return cost(make_detector(args), load_set(ORDINARY)[:150] + load_set(CRISIS)[:50])
     if args.fresh:
         crisis_set, ordinary_set = (load_set(path) for path in FRESH[args.fresh])
+    elif args.set == 3:
+        crisis_set, ordinary_set = (load_set(path) for path in FRESH[3])
     else:
         crisis_set, ordinary_set = load_set(CRISIS), load_set(ORDINARY)
     detector = make_detector(args)
@@ -328,6 +341,7 @@ def main(argv: list[str] | None = None) -> int:
     recall, alarms, misses = evaluate(detector, crisis_set, ordinary_set, vectors)
     what = "rules only" if args.rules_only else "rules + meaning"
     what += f"; set {args.fresh}, never read" if args.fresh else ""
+    what += "; set 3, tune half read" if args.set == 3 else ""
     print(f"crisis detector ({what}; {os.path.relpath(args.rules, REPO)})\n")
     print_table(recall, alarms)
     if args.show_misses:
