@@ -170,3 +170,14 @@ def test_ordinary_questions_are_not_crises(detector, text):
 def test_a_crisis_sentence_inside_a_procedure_question_gets_the_crisis_line(detector):
     found = detector.assess("住民票を取りたいです。それと、父が台所で倒れて息をしていないみたいです")
     assert found.intent == "emergency" and found.needs_crisis_line
+
+
+def test_a_sentence_whose_nearest_examples_are_ordinary_is_not_surely_a_crisis(detector):
+    # written for this test: the regression alone (balanced across classes) is sure of a crisis, while
+    # the nearest training sentences are ordinary ones; the crisis line still goes beside the answer
+    text = "子どもがインフルエンザで寝込んでいます"
+    without_veto = crisis.CrisisDetector(
+        detector._rules, detector._classifier, detector._intents, detector.encoder, vote_not_sure=1.01
+    )
+    assert without_veto.assess(text).level == "sure"
+    assert detector.assess(text).level == "unsure"
