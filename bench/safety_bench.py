@@ -34,12 +34,12 @@ import yaml
 from bench.splits import half
 
 REPO = Path(__file__).resolve().parent.parent
+NLU_TESTS = REPO / "tests" / "nlu"
 CRISIS = REPO / "tests" / "nlu" / "safety_eval_crisis.yml"
 ORDINARY = REPO / "tests" / "nlu" / "safety_eval_ordinary.yml"
 #: The unread sets (``--fresh N``): crisis and ordinary file of each.
 FRESH = {
-    n: (REPO / "tests" / "nlu" / f"safety_eval{n}_crisis.yml", REPO / "tests" / "nlu" / f"safety_eval{n}_ordinary.yml")
-    for n in (2, 3)
+    n: (NLU_TESTS / f"safety_eval{n}_crisis.yml", NLU_TESTS / f"safety_eval{n}_ordinary.yml") for n in (2, 3)
 }
 EXPECTED_INTENT = {
     "119": "emergency",
@@ -286,14 +286,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cost", action="store_true", help="ms per message (no cache) and peak RSS")
     parser.add_argument("--dump", metavar="FILE", help="write each sentence's assessment (JSON lines)")
     parser.add_argument(
-        "--fresh", nargs="?", type=int, const=2, choices=sorted(FRESH), help="set 2 or 3, totals only (never read)"
+        "--fresh",
+        nargs="?",
+        type=int,
+        const=2,
+        choices=sorted(FRESH),
+        help="set 2 or 3, totals only (never read)",
     )
     parser.add_argument(
         "--set",
         type=int,
         choices=(1, 3),
         default=1,
-        help="set whose tune half may be read (--show-misses, sweeps); 3 from the second session of 2026-12-02",
+        help="set whose tune half may be read (--show-misses, sweeps); set 3 from the session of 2026-12-02",
     )
     args = parser.parse_args(argv)
     if args.fresh and (args.show_misses or args.sweep or args.sweep_margins or args.dump):
