@@ -256,7 +256,6 @@ class CrisisDetector:
         """Rules, then meaning. ``vector``: the text's ``query`` embedding when already computed."""
         if not text or not text.strip():
             return Assessment()
-        normalized = normalize(text)
         # the message as typed, and its kana reading when it is Japanese typed in romaji
         for reading in romaji.readings(text):
             for rule in self._rules:
@@ -264,11 +263,29 @@ class CrisisDetector:
                     return Assessment(rule.intent, None, "rule", "sure", 1.0)
         if not self.semantic:
             return Assessment()
+        # Japanese typed in romaji is judged by its kana reading, as the channels' turn reads it (they
+        # convert it before the NLU), and as typed: the kana reading decides; the letters as typed, when
+        # surely a crisis, only add its line beside the answer (recall first). On the letters alone the
+        # classifier (trained on Japanese script) read ordinary romaji questions as crises and romaji
+        # crises as the wrong kind (set 3's tune half); the kana reading alone lost one set-3 check crisis's
+        # line (totals), kept by the letters; a line from letters judged only unsure added 4 + 6 lines
+        # beside ordinary answers on set 3 (tune + check) and no crisis line.
+        kana = romaji.reading(text)
+        if kana != text:
+            found = self._assess_meaning(kana, None)
+            if found.level is None:
+                typed = self._assess_meaning(text, vector)
+                if typed.level == "sure":
+                    return dataclasses.replace(typed, level="unsure")
+            return found
+        return self._assess_meaning(text, vector)
+
+    def _assess_meaning(self, text: str, vector: np.ndarray | None) -> Assessment:
         if vector is None:
             vector = self._encoder.query(text)
         parts = sentences(text)
         found = self._judge(np.asarray(vector).reshape(1, -1), parts)
-        if found.level == "sure" and self._excepted(found.intent, normalized):
+        if found.level == "sure" and self._excepted(found.intent, normalize(text)):
             if not self._sure_outside_exceptions(found.intent, parts):
                 return dataclasses.replace(found, level="unsure")
         return found
