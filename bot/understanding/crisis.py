@@ -82,8 +82,11 @@ LINEAR_WEIGHT = 0.5
 ORDINARY = "ordinary"
 #: Intents whose NLU training examples are crisis sentences (labelled with their intent as category).
 SAFETY_INTENTS = ("emergency", "self_harm", "dv", "abuse")
-#: A longer message is also judged sentence by sentence (a crisis mixed with a procedure question).
-_SENTENCE_END = re.compile(r"[。！？!?\n]+")
+#: A longer message is also judged sentence by sentence (a crisis mixed with a procedure question). An
+#: ellipsis ends a sentence too (「…を聞きたかったんですが…あ、今…」): fifth round, measured as totals, it
+#: gave a crisis line to 2 more crises of set 2 (79 -> 81 of 81 on its tune half) and 1 of set 3's check
+#: half (105 -> 106 of 107), for 2 + 1 more lines beside ordinary answers on set 1 (24 -> 26, 29 -> 30).
+_SENTENCE_END = re.compile(r"[。！？!?\n…]+|\.{3,}")
 
 #: Files of a trained classifier (inside the trained model, beside the rules; see :func:`write_classifier`).
 CLASSIFIER_FILE = "crisis_classifier.npz"
