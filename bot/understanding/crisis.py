@@ -27,6 +27,7 @@ import yaml
 
 from bot import romaji
 from bot.text import normalize
+from bot.text import sentences as split_sentences
 from bot.understanding.linear import LinearClassifier
 from bot.understanding.neighbours import NeighbourBlend
 
@@ -82,11 +83,11 @@ LINEAR_WEIGHT = 0.5
 ORDINARY = "ordinary"
 #: Intents whose NLU training examples are crisis sentences (labelled with their intent as category).
 SAFETY_INTENTS = ("emergency", "self_harm", "dv", "abuse")
-#: A longer message is also judged sentence by sentence (a crisis mixed with a procedure question). An
-#: ellipsis ends a sentence too (「…を聞きたかったんですが…あ、今…」): fifth round, measured as totals, it
-#: gave a crisis line to 2 more crises of set 2 (79 -> 81 of 81 on its tune half) and 1 of set 3's check
-#: half (105 -> 106 of 107), for 2 + 1 more lines beside ordinary answers on set 1 (24 -> 26, 29 -> 30).
-_SENTENCE_END = re.compile(r"[。！？!?\n…]+|\.{3,}")
+#: A longer message is also judged sentence by sentence (a crisis mixed with a procedure question):
+#: :func:`bot.text.sentences`. Its ellipsis (「…を聞きたかったんですが…あ、今…」), fifth round, measured as
+#: totals: a crisis line for 2 more crises of set 2 (79 -> 81 of 81 on its tune half) and 1 of set 3's
+#: check half (105 -> 106 of 107), for 2 + 1 more lines beside ordinary answers on set 1 (24 -> 26,
+#: 29 -> 30).
 
 #: Files of a trained classifier (inside the trained model, beside the rules; see :func:`write_classifier`).
 CLASSIFIER_FILE = "crisis_classifier.npz"
@@ -180,6 +181,24 @@ def nlu_examples(nlu_dir: Path, skip_intents: Iterable[str] = SAFETY_INTENTS) ->
     return pairs
 
 
+def match_rules(rules: Sequence, text: str) -> str | None:
+    """The safety intent of the first rule that matches the message or its kana reading
+    (:func:`bot.romaji.readings`), else of the first that matches one of its sentences.
+
+    A rule's exception speaks for its own sentence, as for the meaning (:meth:`CrisisDetector.
+    _sure_outside_exceptions`): the 保険 of 「祖母が倒れて意識がありません。救急車を呼んだら保険証は
+    必要ですか」 no longer stops the collapse told before it. Fifth round: right answers on set 1's tune
+    half 156 -> 157 of 168, check 163 -> 164 of 190 (totals), set 3's check half 93 -> 94 of 107; no
+    false alarm more on any set."""
+    readings = romaji.readings(text)
+    for candidates in (readings, [p for r in readings for p in split_sentences(r)]):
+        for reading in candidates:
+            for rule in rules:
+                if rule.matches(reading):
+                    return rule.intent
+    return None
+
+
 def index_rows(examples: CrisisExamples, ordinary: Sequence[str] = ()) -> tuple[list[str], list[str]]:
     """(labels, texts): crisis examples by category, then the file's and the given ordinary sentences."""
     labels, texts = [], []
@@ -205,9 +224,8 @@ def training_rows(
 
 
 def sentences(text: str) -> list[str]:
-    """The sentences of a message with more than one (else [])."""
-    parts = [p.strip() for p in _SENTENCE_END.split(text) if p.strip()]
-    return parts if len(parts) > 1 else []
+    """The sentences of a message with more than one (else []): :func:`bot.text.sentences`."""
+    return split_sentences(text)
 
 
 class CrisisDetector:
@@ -259,11 +277,11 @@ class CrisisDetector:
         """Rules, then meaning. ``vector``: the text's ``query`` embedding when already computed."""
         if not text or not text.strip():
             return Assessment()
-        # the message as typed, and its kana reading when it is Japanese typed in romaji
-        for reading in romaji.readings(text):
-            for rule in self._rules:
-                if rule.matches(reading):
-                    return Assessment(rule.intent, None, "rule", "sure", 1.0)
+        # the message as typed, and its kana reading when it is Japanese typed in romaji; then each
+        # sentence of a longer message (a rule's exception speaks for its own sentence)
+        intent = match_rules(self._rules, text)
+        if intent is not None:
+            return Assessment(intent, None, "rule", "sure", 1.0)
         if not self.semantic:
             return Assessment()
         # Japanese typed in romaji is judged by its kana reading, as the channels' turn reads it (they
