@@ -71,6 +71,22 @@ UNSURE_MARGIN = -1.0
 #: above the highest crisis) changes no tune, check or set-2 total: it keeps short sentences of that kind,
 #: written for this and not in any set, from the safety answer.
 VOTE_ORDINARY_NOT_SURE = 0.6
+#: Whether a message found surely a crisis by meaning alone, that ends by asking where, when or whether
+#: something is (:func:`asks_for_a_service`; not what to do now), gets only its line beside the answer.
+#: Fifth round (2026-12-02): of 175 sure crises by meaning on the tune halves of sets 1 and 3, 6 end so,
+#: of 12 false alarms 10. Demoting all of them: tune answers 164 -> 161 of 168 (set 1), false alarms
+#: 4 -> 1 of 344 and 9 -> 5 of 151 (set 3); all but self-harm (:data:`QUESTION_NOT_SURE_EXCEPT`): 164 -> 162,
+#: alarms 4 -> 3 and 9 -> 6; no crisis line lost either way. Off: it buys fewer alarms with right answers
+#: (the line stays), and answer recall is the target that is furthest off. The lead may turn it on.
+QUESTION_NOT_SURE = False
+QUESTION_NOT_SURE_EXCEPT = ("self_harm",)
+#: The end of a message that asks where, when or whether something is.
+SERVICE_QUESTION = re.compile(
+    r"(ありますか|あります ?[?？]|ある ?[?？]|あるの ?[?？]|どこ|何時|なんじ|いつ|教えて|おしえて"
+    r"|知りたい|しりたい|ですか|ますか|でしょうか|かな|っけ|[?？])\W*$"
+)
+#: ... unless it asks what to do (「どうすればいいですか」).
+WHAT_TO_DO = re.compile(r"(どう|どうやって)(すれば|したら|しよう|しますか|する|したらいい)|どうしたら")
 #: Regularisation of the classifier (inverse strength), chosen on the tune half with the thresholds.
 CLASSIFIER_C = 0.03
 #: The nearest training sentences that vote beside the regression (:mod:`bot.understanding.neighbours`),
@@ -181,6 +197,12 @@ def nlu_examples(nlu_dir: Path, skip_intents: Iterable[str] = SAFETY_INTENTS) ->
     return pairs
 
 
+def asks_for_a_service(text: str) -> bool:
+    """Whether the message ends by asking where, when or whether something is (not what to do now)."""
+    last = (sentences(text) or [text])[-1]
+    return bool(SERVICE_QUESTION.search(normalize(last).strip())) and not WHAT_TO_DO.search(normalize(last))
+
+
 def match_rules(rules: Sequence, text: str) -> str | None:
     """The safety intent of the first rule that matches the message or its kana reading
     (:func:`bot.romaji.readings`), else of the first that matches one of its sentences.
@@ -245,6 +267,8 @@ class CrisisDetector:
         sure_margin: float = SURE_MARGIN,
         unsure_margin: float = UNSURE_MARGIN,
         vote_not_sure: float = VOTE_ORDINARY_NOT_SURE,
+        question_not_sure: bool = QUESTION_NOT_SURE,
+        question_not_sure_except: Sequence[str] = QUESTION_NOT_SURE_EXCEPT,
     ) -> None:
         self._rules = list(rules)
         self._classifier = classifier
@@ -257,6 +281,8 @@ class CrisisDetector:
         self.sure_margin = sure_margin
         self.unsure_margin = unsure_margin
         self.vote_not_sure = vote_not_sure
+        self.question_not_sure = question_not_sure
+        self.question_not_sure_except = tuple(question_not_sure_except)
 
     @property
     def semantic(self) -> bool:
@@ -308,6 +334,9 @@ class CrisisDetector:
         found = self._judge(np.asarray(vector).reshape(1, -1), parts)
         if found.level == "sure" and self._excepted(found.intent, normalize(text)):
             if not self._sure_outside_exceptions(found.intent, parts):
+                return dataclasses.replace(found, level="unsure")
+        if found.level == "sure" and self.question_not_sure and asks_for_a_service(text):
+            if found.intent not in self.question_not_sure_except:
                 return dataclasses.replace(found, level="unsure")
         return found
 
