@@ -153,6 +153,9 @@ def main(argv: list[str] | None = None) -> int:
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     install_log_masking()
+    from bot.metrics import count_encodings
+
+    count_encodings("actions")
     app = create_app(args.actions)
     warm_up()
     app.run(host=args.host, port=args.port, workers=1, access_log=False)

@@ -38,8 +38,10 @@ def main() -> None:
     from rasa.__main__ import main as rasa_main
 
     from bot import rasa_action_check, rasa_sql
+    from bot.metrics import count_encodings
 
     install_record_masking()
+    count_encodings("rasa")
     rasa_action_check.install()
     rasa_sql.install_closing_at_shutdown()
     sys.argv = ["rasa", *sys.argv[1:]]
