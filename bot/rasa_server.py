@@ -3,6 +3,11 @@
 ``python -m bot.rasa_server run ...`` takes the same arguments as ``rasa run``. Rasa sets up its own
 log handlers after start, so the masking is applied where every record is created (the log record
 factory), not on handlers; it covers Rasa's structlog output (JSON) at every level, DEBUG included.
+
+Before Rasa starts it also installs: one prebuilt validator of action replies
+(:mod:`bot.rasa_action_check`), the NLU parse on the understanding thread instead of the event loop
+(:mod:`bot.rasa_nlu_thread`), the SQLite store's closing at shutdown (:mod:`bot.rasa_sql`), and the
+sentence-encoder counts (``madoguchi_encoder_texts``).
 """
 
 from __future__ import annotations
@@ -37,12 +42,13 @@ def install_record_masking() -> None:
 def main() -> None:
     from rasa.__main__ import main as rasa_main
 
-    from bot import rasa_action_check, rasa_sql
+    from bot import rasa_action_check, rasa_nlu_thread, rasa_sql
     from bot.metrics import count_encodings
 
     install_record_masking()
     count_encodings("rasa")
     rasa_action_check.install()
+    rasa_nlu_thread.install()
     rasa_sql.install_closing_at_shutdown()
     sys.argv = ["rasa", *sys.argv[1:]]
     rasa_main()
