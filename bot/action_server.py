@@ -64,6 +64,19 @@ def _decode(request: Request) -> dict | None:
     return value if isinstance(value, dict) else None
 
 
+def take_handed_vector(call: dict) -> bool:
+    """Puts the message's e5 vector that the Rasa process handed over in the tracker's latest message
+    (:mod:`bot.understanding.handover`) into this process's encoder memory, so the FAQ and meaning
+    lookups do not embed the message again; returns whether one was taken (a missing or invalid one:
+    the text is embedded as before)."""
+    from bot.understanding import handover
+    from bot.understanding.encoder import default_encoder
+
+    tracker = call.get("tracker")
+    latest = tracker.get("latest_message") if isinstance(tracker, dict) else None
+    return handover.accept(latest, default_encoder())
+
+
 def failure_result(main_phone: str) -> dict:
     """What Rasa receives when an action failed: no events, an apology with the city's number."""
     return {"events": [], "responses": [{"response": FAILURE_RESPONSE, "main_phone": main_phone}]}
@@ -100,6 +113,7 @@ def create_app(package: str = "actions", name: str = "madoguchi_actions") -> San
         if call is None:
             return response.json({"error": "invalid action call"}, status=400)
         action_name = str(call.get("next_action", ""))
+        take_handed_vector(call)
         try:
             result = await executor.run(call)
         except ActionExecutionRejection as error:

@@ -5,7 +5,9 @@ vectors, the classifier, the safety component and its e5 encoder) synchronously,
 message's CPU held up every other request of the process. :func:`install` replaces it with a version
 that runs the same graph (``_parse_message_with_graph``, unchanged) on
 :func:`bot.understanding.worker.default_worker` and awaits it; the rest of Rasa's method is kept (the
-full retrieval intent, the DEBUG parse line, the unseen-features check). A full queue fails the turn with
+full retrieval intent, the DEBUG parse line, the unseen-features check). There the parse data also gets
+the message's e5 vector for the action server (:mod:`bot.understanding.handover`), taken from the
+encoder's memory, never embedded for it. A full queue fails the turn with
 :class:`~bot.understanding.worker.UnderstandingBusy` (the channels answer ``overloaded``).
 
 Installed by :mod:`bot.rasa_server` before Rasa starts (as :mod:`bot.rasa_action_check`).
@@ -21,7 +23,26 @@ from rasa.core.channels.channel import UserMessage
 from rasa.core.processor import MessageProcessor
 from rasa.shared.core.trackers import DialogueStateTracker
 
+from bot.understanding import handover
 from bot.understanding.worker import default_worker
+
+
+def _parse_and_hand_over(
+    processor: MessageProcessor,
+    message: UserMessage,
+    tracker: DialogueStateTracker,
+    only_output_properties: bool,
+) -> Dict[str, Any]:
+    """On the understanding thread: Rasa's graph parse, then the message's vector for the action server."""
+    parse_data = processor._parse_message_with_graph(message, tracker, only_output_properties)
+    handover.attach(parse_data, _encoder())
+    return parse_data
+
+
+def _encoder() -> Any:
+    from bot.understanding.encoder import default_encoder
+
+    return default_encoder()
 
 
 def off_loop_parse_message(original):
@@ -38,7 +59,7 @@ def off_loop_parse_message(original):
         if tracker is None:
             tracker = DialogueStateTracker.from_events(message.sender_id, [])
         parse_data = await default_worker().run(
-            self._parse_message_with_graph, message, tracker, only_output_properties
+            _parse_and_hand_over, self, message, tracker, only_output_properties
         )
         self._update_full_retrieval_intent(parse_data)
         rasa_processor.structlogger.debug(
