@@ -172,6 +172,9 @@ def main(argv: list[str] | None = None) -> int:
     count_encodings("actions")
     app = create_app(args.actions)
     warm_up()
+    from bot.heap import freeze
+
+    freeze("action server, knowledge loaded")
     app.run(host=args.host, port=args.port, workers=1, access_log=False)
     return 0
 
