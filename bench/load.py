@@ -20,8 +20,8 @@ process (the Rasa process, the action server) the CPU time they cost (``/proc`` 
 moves far less with the other sessions' load than wall time) and the sentence-encoder texts they asked
 for and embedded (the ``madoguchi_encoder_texts`` metric), each per message.
 
-``--profile`` first samples the running madoguchi Rasa process with py-spy during a 20-user closed loop
-and prints the functions with the most samples (own time and inclusive).
+``--profile`` first samples the running madoguchi Rasa process and action server with py-spy during a
+20-user closed loop and prints the functions with the most samples of each (own time and inclusive).
 
 The load generator is asyncio + aiohttp in this file (open loop with per-resident think time is direct
 here; a closed-loop tool such as wrk cannot express it).
@@ -508,10 +508,8 @@ def cpu_per_message(server: Server, messages: int) -> str:
     return "\n".join(lines)
 
 
-def profile(server: Server, seconds: float, top: int = 25) -> str:
-    """py-spy samples of the Rasa process during a 20-user closed loop: own and inclusive time."""
-    out = Path(tempfile.mkstemp(prefix="bench-pyspy-", suffix=".txt")[1])
-    spy = subprocess.Popen(  # noqa: S603
+def _spy(pid: int, seconds: float, out: Path) -> subprocess.Popen:
+    return subprocess.Popen(  # noqa: S603
         [
             str(REPO / ".venv" / "bin" / "py-spy"),
             "record",
@@ -523,15 +521,28 @@ def profile(server: Server, seconds: float, top: int = 25) -> str:
             str(int(seconds)),
             "--nonblocking",
             "--pid",
-            str(rasa_pid(server)),
+            str(pid),
             "-o",
             str(out),
         ],  # fmt: skip
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+
+
+def profile(server: Server, seconds: float, top: int = 25) -> str:
+    """py-spy samples of the Rasa process and of the action server during a 20-user closed loop: own and
+    inclusive time of each."""
+    processes = {"Rasa process": b"bot.rasa_server", "action server": b"bot.action_server"}
+    outs = {name: Path(tempfile.mkstemp(prefix="bench-pyspy-", suffix=".txt")[1]) for name in processes}
+    spies = [_spy(rasa_pid(server, module), seconds, outs[name]) for name, module in processes.items()]
     asyncio.run(closed_loop(server.url, 20, seconds))
-    spy.wait(timeout=seconds + 60)
+    for spy in spies:
+        spy.wait(timeout=seconds + 60)
+    return "\n\n".join(_spy_table(name, out, seconds, top) for name, out in outs.items())
+
+
+def _spy_table(name: str, out: Path, seconds: float, top: int) -> str:
     own: collections.Counter = collections.Counter()
     inclusive: collections.Counter = collections.Counter()
     total = 0
@@ -548,8 +559,9 @@ def profile(server: Server, seconds: float, top: int = 25) -> str:
         own[_short(frames[-1])] += int(count)
         for frame in {_short(f) for f in frames}:
             inclusive[frame] += int(count)
+    total = max(total, 1)
     lines = [
-        f"py-spy, Rasa process, 20 users closed loop, {seconds:g} s: {total} busy samples "
+        f"py-spy, {name}, 20 users closed loop, {seconds:g} s: {total} busy samples "
         f"({idle} idle ones — thread-pool workers and the event loop waiting — left out)",
         "",
     ]
@@ -576,7 +588,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=30, help="length of each closed/open loop")
     parser.add_argument("--rates", default="5,10,20", help="open-loop message rates")
-    parser.add_argument("--profile", action="store_true", help="py-spy the madoguchi Rasa process first")
+    parser.add_argument("--profile", action="store_true", help="py-spy the madoguchi servers first")
     parser.add_argument("--only", choices=["madoguchi", "bare"], help="run one system")
     parser.add_argument(
         "--cpu", type=int, metavar="N", help="madoguchi only: CPU and encodings per message over N messages"
@@ -587,6 +599,8 @@ def main(argv: list[str] | None = None) -> int:
             server = start_madoguchi(Path(var))
             try:
                 print(cpu_per_message(server, args.cpu), flush=True)  # noqa: T201
+                if args.profile:
+                    print(profile(server, 20), flush=True)  # noqa: T201
             finally:
                 server.stop()
         return 0
