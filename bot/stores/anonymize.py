@@ -97,3 +97,11 @@ def anonymize_events(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Copies of ``events`` with personal data masked (never changes the given dicts)."""
     keep = raw_slot_indexes(events)
     return [_anonymize(event, index in keep) for index, event in enumerate(events)]
+
+
+def anonymize_new(events: list[dict[str, Any]], first_new: int) -> list[dict[str, Any]]:
+    """Masked copies of ``events[first_new:]``, the events not stored yet, judged within the whole
+    conversation (which form slot is the latest). The stored events only need their ``event`` and
+    ``name`` keys here (a ``SlotSet``'s slot, an ``active_loop``'s form)."""
+    keep = raw_slot_indexes(events)
+    return [_anonymize(event, index in keep) for index, event in enumerate(events) if index >= first_new]
