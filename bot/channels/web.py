@@ -64,7 +64,8 @@ from bot.understanding.worker import UnderstandingBusy
 logger = logging.getLogger(__name__)
 
 #: Turns of this channel run at once in one process; the others wait their turn (first come, first
-#: served). A turn is CPU work (NLU, policies) on the server's event loop: with every waiting turn
+#: served). A turn is CPU work (its policies on the server's event loop; its NLU, since then, on the
+#: understanding thread, bot/understanding/worker.py): with every waiting turn
 #: started at once, each one's Redis calls wait behind the others' CPU work, so under a burst (50
 #: conversations at once on 2 shared cores, tests/test_nginx_instances.py) their bounded 0.8 s Redis
 #: waits expired and turns failed with storage_unavailable although Redis was fine. 2 (the LINE
