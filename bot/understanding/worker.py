@@ -30,11 +30,12 @@ from typing import Any, Callable, TypeVar
 T = TypeVar("T")
 logger = logging.getLogger(__name__)
 
-#: Calls that may wait for the thread at once; one more is refused (:class:`UnderstandingBusy`). One
-#: bench message costs the worker 20-60 ms of CPU (its parse, or a crisis check that the parse then
-#: finds in the encoder's memory; bench/README.md, Load, third run), so 64 waiting calls are 1-4 s of
-#: work on a free core: well inside the REST channel's 30 s turn timeout, and a burst of 50
-#: conversations at once (tests/test_nginx_instances.py, one call each in flight) is never refused.
+#: Calls that may wait for the thread at once; one more is refused (:class:`UnderstandingBusy`). A bench
+#: message costs the Rasa process 44-72 ms of CPU, about half of it on this thread (py-spy at 20 users:
+#: 51.5% of its busy samples; bench/README.md, Load, third run) in two or three calls (the channel's
+#: checks, then the parse), so 64 waiting calls are roughly 1-2 s of work on a free core: well inside
+#: the REST channel's 30 s turn timeout, and a burst of 50 conversations at once
+#: (tests/test_nginx_instances.py, one call each in flight) is not refused.
 MAX_WAITING = 64
 #: Name of the thread (seen in py-spy and in ``threading.enumerate()``).
 THREAD_NAME = "madoguchi-understanding"
