@@ -15,8 +15,13 @@ the server's processes (sum over the process tree) at the start and the end. The
 at bench time in a scratch venv from the same lock (``var/bench/bare-venv``; ``rasa init --no-prompt``
 trains its model once, kept under ``var/bench/bare-bot``).
 
-``--profile`` first samples the running madoguchi Rasa process with py-spy during a 20-user closed loop
-and prints the functions with the most samples (own time and inclusive).
+``--cpu N`` measures madoguchi alone instead: N varied messages from one resident, and per server
+process (the Rasa process, the action server) the CPU time they cost (``/proc`` utime + stime, which
+moves far less with the other sessions' load than wall time) and the sentence-encoder texts they asked
+for and embedded (the ``madoguchi_encoder_texts`` metric), each per message.
+
+``--profile`` first samples the running madoguchi Rasa process and action server with py-spy during a
+20-user closed loop and prints the functions with the most samples of each (own time and inclusive).
 
 The load generator is asyncio + aiohttp in this file (open loop with per-resident think time is direct
 here; a closed-loop tool such as wrk cannot express it).
@@ -146,6 +151,7 @@ class Server:
     url: str
     process: subprocess.Popen
     log: Path
+    metrics_url: str = ""
 
     def rss(self) -> int:
         return tree_rss(self.process.pid)
@@ -189,7 +195,9 @@ def start_madoguchi(var_dir: Path, timeout: float = 600) -> Server:
     def ready() -> bool:
         return (_get_json(f"{url}/webhooks/rest/") or {}).get("ready") is True
 
-    return _start("madoguchi", [sys.executable, "-m", "bot.runner"], env, REPO, url, ready, timeout)
+    server = _start("madoguchi", [sys.executable, "-m", "bot.runner"], env, REPO, url, ready, timeout)
+    server.metrics_url = f"http://127.0.0.1:{env['METRICS_PORT']}/metrics"
+    return server
 
 
 def bare_python() -> Path:
@@ -428,20 +436,80 @@ def _format(rows: list[Row], header: bool = True) -> str:
 # --- profile ---------------------------------------------------------------------------------------
 
 
-def rasa_pid(server: Server) -> int:
-    """The Rasa server process under the runner (the one that runs the NLU)."""
+def rasa_pid(server: Server, module: bytes = b"bot.rasa_server") -> int:
+    """The Rasa server process under the runner (the one that runs the NLU), or another child by module."""
     for task in Path(f"/proc/{server.process.pid}/task").iterdir():
         for child in (task / "children").read_text().split():
             cmdline = Path(f"/proc/{child}/cmdline").read_bytes().split(b"\0")
-            if b"bot.rasa_server" in cmdline:
+            if module in cmdline:
                 return int(child)
-    raise RuntimeError("no Rasa process under the runner")
+    raise RuntimeError(f"no {module.decode()} process under the runner")
 
 
-def profile(server: Server, seconds: float, top: int = 25) -> str:
-    """py-spy samples of the Rasa process during a 20-user closed loop: own and inclusive time."""
-    out = Path(tempfile.mkstemp(prefix="bench-pyspy-", suffix=".txt")[1])
-    spy = subprocess.Popen(  # noqa: S603
+def process_cpu(pid: int) -> float:
+    """CPU seconds (user + system, all its threads) one process used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def encoder_counts(metrics_url: str) -> dict[tuple[str, str], float]:
+    """``madoguchi_encoder_texts`` by (server, kind) from the runner's metrics exporter."""
+    with urllib.request.urlopen(metrics_url, timeout=10) as reply:  # noqa: S310 - loopback
+        text = reply.read().decode()
+    out: dict[tuple[str, str], float] = {}
+    for line in text.splitlines():
+        if line.startswith("madoguchi_encoder_texts_total{"):
+            labels, _, value = line.partition("} ")
+            pairs = dict(p.split("=", 1) for p in labels.split("{", 1)[1].split(","))
+            out[(pairs["server"].strip('"'), pairs["kind"].strip('"'))] = float(value)
+    return out
+
+
+async def one_resident(url: str, messages: int, seed: int = 40) -> Tally:
+    """``messages`` turns of one resident, back to back, a new conversation every 8 turns."""
+    tally, rng = Tally(), random.Random(seed)
+    async with _session(1) as session:
+        for n in range(messages):
+            if n % len(TURNS) == 0:
+                sender = f"cpu-{uuid.uuid4().hex[:8]}"
+            await send(session, url, sender, phrase(n % len(TURNS), rng), tally, n % len(TURNS))
+    return tally
+
+
+def cpu_per_message(server: Server, messages: int) -> str:
+    """CPU ms and encoder texts per message of the Rasa process and the action server (one resident)."""
+    asyncio.run(closed_loop(server.url, 4, 5))  # warm-up (first turns load lazily), not counted
+    pids = {"rasa": rasa_pid(server), "actions": rasa_pid(server, b"bot.action_server")}
+    cpu0 = {name: process_cpu(pid) for name, pid in pids.items()}
+    counts0 = encoder_counts(server.metrics_url)
+    load0 = os.getloadavg()[0]
+    started = time.perf_counter()
+    tally = asyncio.run(one_resident(server.url, messages))
+    elapsed = time.perf_counter() - started
+    cpu1 = {name: process_cpu(pid) for name, pid in pids.items()}
+    counts1 = encoder_counts(server.metrics_url)
+    done = len(tally.latencies)
+    lines = [
+        f"{done} messages ({tally.errors} errors) in {elapsed:.1f} s, one resident; "
+        f"load average {load0:.1f} -> {os.getloadavg()[0]:.1f}",
+        "",
+        "| process | ms CPU / msg | texts asked / msg | texts embedded / msg | vectors given / msg |",
+        "|---|---|---|---|---|",
+    ]
+    for name in pids:
+        per = {
+            kind: (counts1.get((name, kind), 0.0) - counts0.get((name, kind), 0.0)) / max(done, 1)
+            for kind in ("asked", "embedded", "given")
+        }
+        lines.append(
+            f"| {name} | {1000 * (cpu1[name] - cpu0[name]) / max(done, 1):.0f} | {per['asked']:.2f} "
+            f"| {per['embedded']:.2f} | {per['given']:.2f} |"
+        )
+    return "\n".join(lines)
+
+
+def _spy(pid: int, seconds: float, out: Path) -> subprocess.Popen:
+    return subprocess.Popen(  # noqa: S603
         [
             str(REPO / ".venv" / "bin" / "py-spy"),
             "record",
@@ -453,15 +521,28 @@ def profile(server: Server, seconds: float, top: int = 25) -> str:
             str(int(seconds)),
             "--nonblocking",
             "--pid",
-            str(rasa_pid(server)),
+            str(pid),
             "-o",
             str(out),
         ],  # fmt: skip
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+
+
+def profile(server: Server, seconds: float, top: int = 25) -> str:
+    """py-spy samples of the Rasa process and of the action server during a 20-user closed loop: own and
+    inclusive time of each."""
+    processes = {"Rasa process": b"bot.rasa_server", "action server": b"bot.action_server"}
+    outs = {name: Path(tempfile.mkstemp(prefix="bench-pyspy-", suffix=".txt")[1]) for name in processes}
+    spies = [_spy(rasa_pid(server, module), seconds, outs[name]) for name, module in processes.items()]
     asyncio.run(closed_loop(server.url, 20, seconds))
-    spy.wait(timeout=seconds + 60)
+    for spy in spies:
+        spy.wait(timeout=seconds + 60)
+    return "\n\n".join(_spy_table(name, out, seconds, top) for name, out in outs.items())
+
+
+def _spy_table(name: str, out: Path, seconds: float, top: int) -> str:
     own: collections.Counter = collections.Counter()
     inclusive: collections.Counter = collections.Counter()
     total = 0
@@ -478,8 +559,9 @@ def profile(server: Server, seconds: float, top: int = 25) -> str:
         own[_short(frames[-1])] += int(count)
         for frame in {_short(f) for f in frames}:
             inclusive[frame] += int(count)
+    total = max(total, 1)
     lines = [
-        f"py-spy, Rasa process, 20 users closed loop, {seconds:g} s: {total} busy samples "
+        f"py-spy, {name}, 20 users closed loop, {seconds:g} s: {total} busy samples "
         f"({idle} idle ones — thread-pool workers and the event loop waiting — left out)",
         "",
     ]
@@ -506,9 +588,22 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=30, help="length of each closed/open loop")
     parser.add_argument("--rates", default="5,10,20", help="open-loop message rates")
-    parser.add_argument("--profile", action="store_true", help="py-spy the madoguchi Rasa process first")
+    parser.add_argument("--profile", action="store_true", help="py-spy the madoguchi servers first")
     parser.add_argument("--only", choices=["madoguchi", "bare"], help="run one system")
+    parser.add_argument(
+        "--cpu", type=int, metavar="N", help="madoguchi only: CPU and encodings per message over N messages"
+    )
     args = parser.parse_args(argv)
+    if args.cpu:
+        with tempfile.TemporaryDirectory(prefix="bench-load-var-") as var:
+            server = start_madoguchi(Path(var))
+            try:
+                print(cpu_per_message(server, args.cpu), flush=True)  # noqa: T201
+                if args.profile:
+                    print(profile(server, 20), flush=True)  # noqa: T201
+            finally:
+                server.stop()
+        return 0
     rates = [float(r) for r in args.rates.split(",")]
     print(f"bench-load on {os.cpu_count()} cores; load average {os.getloadavg()[0]:.1f}", flush=True)  # noqa: T201
     rows: list[Row] = []

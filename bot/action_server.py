@@ -6,18 +6,25 @@ with no retry, so the resident sees nothing. Here an action that fails answers w
 the city's number (response ``utter_action_failed``), and the log names only the action and the
 exception type and frames, never the request.
 
+The actions themselves (the conversation core: catalog matching, the FAQ ranking, the meaning lookups:
+CPU work) run on an event loop of their own, in one thread (:class:`ActionsLoop`), not on the HTTP
+server's: ``/health`` and the next requests are answered while an action computes.
+
 Usage: ``python -m bot.action_server --port 5055 [--host 127.0.0.1]``
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import logging
 import os
 import sys
+import threading
 import traceback
 import zlib
+from typing import Any, Coroutine
 
 from rasa_sdk.executor import ActionExecutor
 from rasa_sdk.interfaces import ActionExecutionRejection, ActionNotFoundException
@@ -32,6 +39,34 @@ logger = logging.getLogger("madoguchi.actions")
 FAILURE_RESPONSE = "utter_action_failed"
 #: Largest action call accepted (a tracker with a long conversation stays far below it).
 MAX_BODY = 8 * 1024 * 1024
+
+
+class ActionsLoop:
+    """One thread running an event loop on which every action runs (started on first use). Actions
+    interleave on it at their awaits as they did on the server's loop; the server's loop only awaits
+    their results."""
+
+    def __init__(self, name: str = "madoguchi-actions") -> None:
+        self._name = name
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._lock = threading.Lock()
+
+    def _started(self) -> asyncio.AbstractEventLoop:
+        with self._lock:
+            if self._loop is None:
+                loop = asyncio.new_event_loop()
+                threading.Thread(target=self._serve, args=(loop,), name=self._name, daemon=True).start()
+                self._loop = loop
+            return self._loop
+
+    @staticmethod
+    def _serve(loop: asyncio.AbstractEventLoop) -> None:
+        asyncio.set_event_loop(loop)
+        loop.run_forever()
+
+    async def run(self, coro: Coroutine[Any, Any, Any]) -> Any:
+        """The result of ``coro`` run on the actions' loop (cancelled with the awaiting request)."""
+        return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(coro, self._started()))
 
 
 class BodyTooLarge(Exception):
@@ -64,6 +99,19 @@ def _decode(request: Request) -> dict | None:
     return value if isinstance(value, dict) else None
 
 
+def take_handed_vector(call: dict) -> bool:
+    """Puts the message's e5 vector that the Rasa process handed over in the tracker's latest message
+    (:mod:`bot.understanding.handover`) into this process's encoder memory, so the FAQ and meaning
+    lookups do not embed the message again; returns whether one was taken (a missing or invalid one:
+    the text is embedded as before)."""
+    from bot.understanding import handover
+    from bot.understanding.encoder import default_encoder
+
+    tracker = call.get("tracker")
+    latest = tracker.get("latest_message") if isinstance(tracker, dict) else None
+    return handover.accept(latest, default_encoder())
+
+
 def failure_result(main_phone: str) -> dict:
     """What Rasa receives when an action failed: no events, an apology with the city's number."""
     return {"events": [], "responses": [{"response": FAILURE_RESPONSE, "main_phone": main_phone}]}
@@ -82,6 +130,7 @@ def create_app(package: str = "actions", name: str = "madoguchi_actions") -> San
     app.config.REQUEST_MAX_SIZE = MAX_BODY
     executor = ActionExecutor()
     executor.register_package(package)
+    actions_loop = ActionsLoop()
 
     @app.get("/health")
     async def health(_: Request):
@@ -100,8 +149,9 @@ def create_app(package: str = "actions", name: str = "madoguchi_actions") -> San
         if call is None:
             return response.json({"error": "invalid action call"}, status=400)
         action_name = str(call.get("next_action", ""))
+        take_handed_vector(call)
         try:
-            result = await executor.run(call)
+            result = await actions_loop.run(executor.run(call))
         except ActionExecutionRejection as error:
             return response.json({"error": "rejected", "action_name": error.action_name}, status=400)
         except ActionNotFoundException as error:
@@ -153,8 +203,14 @@ def main(argv: list[str] | None = None) -> int:
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     install_log_masking()
+    from bot.metrics import count_encodings
+
+    count_encodings("actions")
     app = create_app(args.actions)
     warm_up()
+    from bot.heap import freeze
+
+    freeze("action server, knowledge loaded")
     app.run(host=args.host, port=args.port, workers=1, access_log=False)
     return 0
 

@@ -46,6 +46,7 @@ class Metrics:
     errors: Counter
     line_events: Counter
     action_failures: Counter
+    encoder_texts: Counter
 
 
 @functools.cache
@@ -61,6 +62,9 @@ def metrics() -> Metrics:
         errors=Counter("madoguchi_errors", "Failed or refused requests, by code", [*by_channel, "code"]),
         line_events=Counter("madoguchi_line_events", "LINE webhook events by result", ["result"]),
         action_failures=Counter("madoguchi_action_failures", "Custom actions that raised", ["action"]),
+        encoder_texts=Counter(
+            "madoguchi_encoder_texts", "Sentence-encoder texts by server and kind", ["server", "kind"]
+        ),
     )
 
 
@@ -112,6 +116,21 @@ def count_line_events(result: str, how_many: int = 1) -> None:
     """Counts LINE webhook events (``received``, ``answered``, ``dropped``...)."""
     if how_many:
         metrics().line_events.labels(result).inc(how_many)
+
+
+def count_encoder_texts(server: str, kind: str, how_many: int) -> None:
+    """Counts sentence-encoder texts of one server process (``rasa`` or ``actions``): ``asked``,
+    ``embedded``, ``given`` (:data:`bot.understanding.encoder.COUNTS`); the e5 encoder is most of the
+    CPU a message costs, so this shows how many times a message is embedded."""
+    if how_many:
+        metrics().encoder_texts.labels(server, kind).inc(how_many)
+
+
+def count_encodings(server: str) -> None:
+    """Counts the process's sentence-encoder texts (:func:`count_encoder_texts`) from now on."""
+    from bot.understanding.encoder import default_encoder
+
+    default_encoder().observe(functools.partial(count_encoder_texts, server))
 
 
 def count_action_failure(action: str) -> None:

@@ -3,6 +3,12 @@
 ``python -m bot.rasa_server run ...`` takes the same arguments as ``rasa run``. Rasa sets up its own
 log handlers after start, so the masking is applied where every record is created (the log record
 factory), not on handlers; it covers Rasa's structlog output (JSON) at every level, DEBUG included.
+
+Before Rasa starts it also installs: one prebuilt validator of action replies
+(:mod:`bot.rasa_action_check`), the NLU parse on the understanding thread instead of the event loop
+(:mod:`bot.rasa_nlu_thread`), the SQLite store's closing at shutdown (:mod:`bot.rasa_sql`), the
+sentence-encoder counts (``madoguchi_encoder_texts``) and the heap's freeze once the model is loaded
+(:mod:`bot.heap`).
 """
 
 from __future__ import annotations
@@ -34,14 +40,38 @@ def install_record_masking() -> None:
     logging.setLogRecordFactory(factory)
 
 
+def install_freeze_after_load() -> None:
+    """Makes Rasa's ``before_server_start`` listener that loads the model (``load_agent_on_start``)
+    freeze the heap once the model is loaded (:func:`bot.heap.freeze`). Call before Rasa starts."""
+    from rasa.core import run
+
+    original = run.load_agent_on_start
+    if getattr(original, "freezes_heap", False):
+        return
+
+    async def load_agent_on_start(*args, **kwargs):
+        from bot.heap import freeze
+
+        agent = await original(*args, **kwargs)
+        freeze("rasa server, model loaded")
+        return agent
+
+    load_agent_on_start.freezes_heap = True  # type: ignore[attr-defined]
+    run.load_agent_on_start = load_agent_on_start
+
+
 def main() -> None:
     from rasa.__main__ import main as rasa_main
 
-    from bot import rasa_action_check, rasa_sql
+    from bot import rasa_action_check, rasa_nlu_thread, rasa_sql
+    from bot.metrics import count_encodings
 
     install_record_masking()
+    count_encodings("rasa")
     rasa_action_check.install()
+    rasa_nlu_thread.install()
     rasa_sql.install_closing_at_shutdown()
+    install_freeze_after_load()
     sys.argv = ["rasa", *sys.argv[1:]]
     rasa_main()
 

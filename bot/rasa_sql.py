@@ -39,10 +39,12 @@ from typing import Any, Coroutine, Iterable, TypeVar
 
 import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore
+from rasa.shared.core.events import ActiveLoop, Event, SlotSet
 from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.nlu.constants import INTENT_NAME_KEY
 from sqlalchemy.pool import SingletonThreadPool
 
-from bot.stores.anonymize import FORM_SLOTS, anonymize_events, form_is_active, mask_value
+from bot.stores.anonymize import FORM_SLOTS, anonymize_events, anonymize_new, form_is_active, mask_value
 from bot.stores.sqlite_backend import journal_mode_wal
 
 T = TypeVar("T")
@@ -122,11 +124,40 @@ class OffLoopSQLTrackerStore(SQLTrackerStore):
         await self._worker.run(self._save_masked(tracker))
 
     async def _save_masked(self, tracker: DialogueStateTracker) -> None:
-        """On the worker: masks a copy of the conversation, appends its new events, re-masks old rows."""
-        events = anonymize_events([event.as_dict() for event in tracker.events])
-        masked = DialogueStateTracker.from_dict(tracker.sender_id, events, self.domain.slots)
-        await super().save(masked)
-        self._mask_stored_form_slots(tracker.sender_id, keep_latest=form_is_active(events))
+        """On the worker: appends the conversation's new events masked, then re-masks old form rows.
+
+        Rasa's save appends the events after those already stored (counted in the latest session); here
+        only those are turned into dicts and masked, and written as Rasa writes them. (Before, every save
+        masked the whole conversation and rebuilt a tracker from it, replaying every event: O(turns) per
+        save: a user turn's save cost 4.5 ms of CPU at turn 1 and 9.0 ms at turn 30; now 3.4-3.8 ms at
+        every turn, 2026-12-02, 10 conversations of 30 turns.) With an event broker configured, Rasa's own
+        path streams the masked events to it."""
+        if self.event_broker is not None:
+            events = anonymize_events([event.as_dict() for event in tracker.events])
+            await super().save(DialogueStateTracker.from_dict(tracker.sender_id, events, self.domain.slots))
+            self._mask_stored_form_slots(tracker.sender_id, keep_latest=form_is_active(events))
+            return
+        everything = list(tracker.events)
+        with self.session_scope() as session:
+            stored = self._event_query(
+                session, tracker.sender_id, fetch_events_from_all_sessions=False
+            ).count()
+            judged = [_kind_and_name(e) for e in everything[:stored]] + [
+                e.as_dict() for e in everything[stored:]
+            ]
+            for data in anonymize_new(judged, stored):
+                session.add(
+                    self.SQLEvent(
+                        sender_id=tracker.sender_id,
+                        type_name=data.get("event"),
+                        timestamp=data.get("timestamp"),
+                        intent_name=(data.get("parse_data") or {}).get("intent", {}).get(INTENT_NAME_KEY),
+                        action_name=data.get("name"),
+                        data=json.dumps(data),
+                    )
+                )
+            session.commit()
+        self._mask_stored_form_slots(tracker.sender_id, keep_latest=form_is_active(judged))
 
     def _mask_stored_form_slots(self, sender_id: str, keep_latest: bool) -> None:
         """Rewrites stored form-slot rows masked, but for each slot's latest while the form runs."""
@@ -168,6 +199,15 @@ class OffLoopSQLTrackerStore(SQLTrackerStore):
 
     async def keys(self) -> Iterable[str]:
         return await self._worker.run(super().keys())
+
+
+def _kind_and_name(event: Event) -> dict[str, Any]:
+    """What masking needs of a stored event: its kind, and a slot's or form's name."""
+    if isinstance(event, SlotSet):
+        return {"event": event.type_name, "name": event.key}
+    if isinstance(event, ActiveLoop):
+        return {"event": event.type_name, "name": event.name}
+    return {"event": event.type_name}
 
 
 def _unwrapped(store: Any) -> Any:

@@ -129,16 +129,30 @@ def _dictionary(dict_name: str, user_dicts: tuple[str, ...]):
     return Dictionary(dict=dict_name)
 
 
-@functools.cache
+#: The calling thread's tokenizers (see :func:`get_tokenizer`).
+_per_thread = threading.local()
+
+
 def get_tokenizer(mode: str = "C", dict_name: str = "core", user_dicts: tuple[str, ...] = ()):
-    """Returns a cached SudachiPy tokenizer for a split mode ("A", "B" or "C")."""
+    """Returns a cached SudachiPy tokenizer for a split mode ("A", "B" or "C"), one per thread.
+
+    A Sudachi tokenizer may not be used by two threads at once (SudachiPy 0.7 raises "Tokenizer is
+    already in use"), and the servers tokenize on several: the understanding thread (the NLU, the
+    crisis checks), the event loop (ふりがな), the store threads (log masking). The dictionary itself is
+    loaded once and shared."""
     from sudachipy import SplitMode
 
     if mode not in SPLIT_MODES:
         raise ValueError(f"unknown Sudachi split mode {mode!r}; use one of {SPLIT_MODES}")
-    with _lock:
-        dictionary = _dictionary(dict_name, user_dicts)
-    return dictionary.create(mode=getattr(SplitMode, mode))
+    mine = getattr(_per_thread, "tokenizers", None)
+    if mine is None:
+        mine = _per_thread.tokenizers = {}
+    key = (mode, dict_name, user_dicts)
+    if key not in mine:
+        with _lock:
+            dictionary = _dictionary(dict_name, user_dicts)
+        mine[key] = dictionary.create(mode=getattr(SplitMode, mode))
+    return mine[key]
 
 
 def chunks(text: str, max_chars: int = _MAX_CHUNK) -> Iterable[tuple[int, str]]:

@@ -64,7 +64,7 @@ def server(tmp_path_factory):
     process.wait(timeout=30)
 
 
-def call(url: str, action: str, body: bytes | None = None) -> tuple[int, dict]:
+def call(url: str, action: str, body: bytes | None = None, text: str = SECRET) -> tuple[int, dict]:
     payload = (
         body
         or json.dumps(
@@ -76,7 +76,7 @@ def call(url: str, action: str, body: bytes | None = None) -> tuple[int, dict]:
                 "tracker": {
                     "sender_id": "s1",
                     "slots": {},
-                    "latest_message": {"text": SECRET, "intent": {}, "entities": []},
+                    "latest_message": {"text": text, "intent": {}, "entities": []},
                     "events": [],
                     "paused": False,
                     "followup_action": None,
@@ -94,6 +94,28 @@ def call(url: str, action: str, body: bytes | None = None) -> tuple[int, dict]:
             return reply.status, json.loads(reply.read())
     except urllib.error.HTTPError as error:
         return error.code, json.loads(error.read())
+
+
+def test_health_is_answered_while_an_action_holds_its_thread(server, tmp_path):
+    """Actions run on their own thread's event loop: one that computes (here: holds its thread until the
+    test creates a file) does not stop the server's loop from answering ``/health``."""
+    import concurrent.futures
+
+    url, _ = server
+    gate = tmp_path / "gate"
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        held = pool.submit(call, url, "action_held", None, str(gate))
+        deadline = time.monotonic() + 20
+        while not Path(f"{gate}.started").exists():
+            assert time.monotonic() < deadline and not held.done(), "the held action never started"
+            time.sleep(0.05)
+        for _ in range(3):  # the action is still holding its thread: it cannot end before the gate exists
+            with urllib.request.urlopen(f"{url}/health", timeout=5) as reply:  # noqa: S310 - loopback
+                assert reply.status == 200
+        assert not held.done()
+        gate.touch()
+        status, body = held.result(timeout=30)
+    assert status == 200 and body["responses"][0]["text"] == "released"
 
 
 def test_working_action_answers_normally(server):

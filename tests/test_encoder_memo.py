@@ -70,3 +70,22 @@ def test_a_lone_surrogate_does_not_break_the_encoder():
     encoder, engine = _encoder()
     assert encoder.query("\ud800住民票").shape == (enc.E5Encoder.dim,)
     engine.embedded[0].encode("utf-8")  # what the engine is given is valid UTF-8
+
+
+def test_the_observer_is_told_what_was_asked_embedded_and_given():
+    encoder, _ = _encoder()
+    told: list[tuple[str, int]] = []
+    encoder.observe(lambda kind, n: told.append((kind, n)))
+    encoder.query("住民票がほしい")
+    encoder.query(["住民票がほしい", "もう疲れた"])  # one new text
+    encoder.remember("転入届", np.ones(enc.E5Encoder.dim, dtype=np.float32))
+    assert told == [("asked", 1), ("embedded", 1), ("asked", 2), ("embedded", 1), ("given", 1)]
+
+
+def test_a_remembered_vector_is_recalled_and_not_embedded_again():
+    encoder, engine = _encoder()
+    vector = np.arange(enc.E5Encoder.dim, dtype=np.float32)
+    assert encoder.recalled("住民票がほしい") is None
+    encoder.remember("住民票がほしい", vector)
+    assert np.array_equal(encoder.recalled("住民票がほしい"), vector)
+    assert np.array_equal(encoder.query("住民票がほしい"), vector) and engine.embedded == []

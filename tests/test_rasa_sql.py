@@ -125,3 +125,36 @@ async def test_rasas_shutdown_listener_closes_the_wrapped_store(tmp_path: Path, 
     )
     await run.close_resources(app, None)
     assert closed[0] == 1
+
+
+async def test_a_save_appends_only_the_new_events_masked_and_never_replays_the_conversation(
+    tmp_path: Path, monkeypatch
+):
+    from rasa.shared.core.events import BotUttered
+
+    store = _store(tmp_path)
+    tracker = DialogueStateTracker.from_events("s", [ActionExecuted("action_listen")])
+
+    def no_replay(*args, **kwargs):
+        raise AssertionError("a save rebuilt the whole conversation")
+
+    try:
+        for turn in range(3):
+            tracker.update(UserUttered(f"山田花子です、090-1234-567{turn}", {"name": "inform"}))
+            tracker.update(BotUttered(f"答え{turn}"))
+            tracker.update(ActionExecuted("action_listen"))
+            with monkeypatch.context() as patched:
+                patched.setattr(DialogueStateTracker, "from_dict", no_replay)
+                await store.save(tracker)
+        rows = (
+            sqlite3.connect(tmp_path / "conversations.db")
+            .execute("SELECT type_name, intent_name, data FROM events ORDER BY id")
+            .fetchall()
+        )
+        assert [r[0] for r in rows] == [e.type_name for e in tracker.events]  # each event once, in order
+        assert [r[1] for r in rows if r[0] == "user"] == ["inform"] * 3
+        assert not any("090-1234" in r[2] or "山田花子" in r[2] for r in rows)  # masked
+        restored = await store.retrieve("s")
+        assert [e.type_name for e in restored.events] == [e.type_name for e in tracker.events]
+    finally:
+        await store.close_connections()

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.runner import Config, banner, commands, endpoints, ready_urls, write_endpoints
+from bot.runner import Config, banner, child_env, commands, endpoints, ready_urls, write_endpoints
 
 
 def config(env: dict[str, str], tmp_path) -> Config:
@@ -53,6 +53,14 @@ def test_ports_and_origins_come_from_the_environment(tmp_path):
     assert cfg.cors_origins == ["http://localhost:6002", "http://127.0.0.1:6002"]
     path = write_endpoints(cfg)
     assert yaml.safe_load(path.read_text())["action_endpoint"]["url"].endswith(":6001/webhook")
+
+
+def test_the_servers_get_one_blas_thread_unless_the_environment_says_otherwise(tmp_path):
+    cfg = config({}, tmp_path)
+    env = child_env({"PATH": "/usr/bin"}, cfg)
+    assert env["OPENBLAS_NUM_THREADS"] == "1" and env["PATH"] == "/usr/bin"
+    assert env["CORS_ORIGINS"] == " ".join(cfg.cors_origins)
+    assert child_env({"OPENBLAS_NUM_THREADS": "2"}, cfg)["OPENBLAS_NUM_THREADS"] == "2"
 
 
 def test_the_staff_console_has_its_own_port_on_loopback(tmp_path):

@@ -121,3 +121,20 @@ def test_one_home_for_atomic_writes(tmp_path):
     with _pytest.raises(RuntimeError):
         atomic_write(target, broken)
     assert target.read_bytes() == b"old" and [p.name for p in target.parent.iterdir()] == ["f.bin"]
+
+
+def test_each_thread_gets_its_own_tokenizer_of_one_dictionary():
+    """Sudachi refuses a tokenizer used by two threads at once: the servers tokenize on several."""
+    import threading
+
+    from bot.text import _dictionary, get_tokenizer
+
+    here = get_tokenizer("C")
+    assert get_tokenizer("C") is here
+    other: list = []
+    thread = threading.Thread(target=lambda: other.append(get_tokenizer("C")))
+    thread.start()
+    thread.join()
+    assert other[0] is not here and _dictionary.cache_info().currsize >= 1
+    surfaces = [[m.surface() for m in t.tokenize("住民票")] for t in (here, other[0])]
+    assert surfaces[0] == surfaces[1]

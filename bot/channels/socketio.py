@@ -46,11 +46,12 @@ from socketio import AsyncServer
 
 from bot import english_meaning, language, romaji, settings
 from bot.analytics.recorder import TurnRecorder
-from bot.channels.desks import crisis_desk
+from bot.channels.desks import crisis_answer, crisis_desk, off_loop
 from bot.channels.turn_watch import install_action_failure_watch, watching_turn
 from bot.channels.web import EMERGENCY_NUMBERS, turn_failure
 from bot.crisis import BackgroundTurns, CrisisDesk
 from bot.metrics import TurnRecord, observe_turn
+from bot.understanding.worker import UnderstandingBusy
 
 logger = logging.getLogger(__name__)
 
@@ -269,7 +270,14 @@ class OriginCheckedSocketIOInput(SocketIOInput):
         """Answers a message not in Japanese from data (English card or notice), as on REST."""
         desk = self.languages
         hint = message.metadata.get("lang") if message.metadata else None
-        answer = desk.answer(message.text, hint if isinstance(hint, str) else None) if desk else None
+        try:  # CPU work (e5 for a foreign message): on the understanding thread
+            answer = (
+                await off_loop(desk.answer, message.text, hint if isinstance(hint, str) else None)
+                if desk
+                else None
+            )
+        except UnderstandingBusy:
+            answer = None  # the Japanese turn then fails "overloaded" with the error text (or the crisis)
         if not answer:
             return False
         await self._send(message.sender_id, list(answer))
@@ -281,7 +289,7 @@ class OriginCheckedSocketIOInput(SocketIOInput):
     ) -> tuple[str, str | None]:
         """Runs the turn, or answers for it when it fails or a crisis is late; the (outcome, code)."""
         output: MadoguchiSocketIOOutput = message.output_channel
-        crisis = self.crisis.answer(message.text)
+        crisis = await crisis_answer(self.crisis, message.text)
         try:
             with watching_turn() as watch:
                 if crisis is None:

@@ -54,16 +54,18 @@ from sanic.response import HTTPResponse
 
 from bot import english_meaning, furigana, language, romaji, settings
 from bot.analytics.recorder import TurnRecorder
-from bot.channels.desks import crisis_desk
+from bot.channels.desks import crisis_answer, crisis_desk, crisis_intent, off_loop
 from bot.channels.turn_watch import install_action_failure_watch, watching_turn
 from bot.crisis import BackgroundTurns, CrisisDesk
 from bot.metrics import TurnRecord, observe_turn
 from bot.rasa_stores import StorageUnavailable
+from bot.understanding.worker import UnderstandingBusy
 
 logger = logging.getLogger(__name__)
 
 #: Turns of this channel run at once in one process; the others wait their turn (first come, first
-#: served). A turn is CPU work (NLU, policies) on the server's event loop: with every waiting turn
+#: served). A turn is CPU work (its policies on the server's event loop; its NLU, since then, on the
+#: understanding thread, bot/understanding/worker.py): with every waiting turn
 #: started at once, each one's Redis calls wait behind the others' CPU work, so under a burst (50
 #: conversations at once on 2 shared cores, tests/test_nginx_instances.py) their bounded 0.8 s Redis
 #: waits expired and turns failed with storage_unavailable although Redis was fine. 2 (the LINE
@@ -269,9 +271,21 @@ def turn_failure(exc: BaseException) -> RequestError:
     if isinstance(exc, StorageUnavailable):
         message = "the conversation store is not answering; please try again"
         return RequestError(503, "storage_unavailable", message)
+    if isinstance(exc, RequestError):
+        return exc
+    if isinstance(exc, UnderstandingBusy):
+        return RequestError(
+            503, "overloaded", "the assistant has too many messages at once; please try again"
+        )
     if isinstance(exc, LockError):
         return RequestError(503, "busy", "the conversation is busy with another message")
     return RequestError(500, "internal_error", "the assistant failed to handle the message")
+
+
+def _close(turn: Awaitable[Any]) -> None:
+    """Closes a turn's coroutine that will never be awaited (no "never awaited" warning)."""
+    if inspect.iscoroutine(turn):
+        turn.close()
 
 
 def _agent_ready(request: Request) -> bool:
@@ -353,7 +367,8 @@ class MadoguchiRestInput(InputChannel):
         return self._languages
 
     def foreign_answer(self, inbound: Inbound) -> list[dict[str, Any]] | None:
-        """The answer from data to a message not in Japanese (English card or notice), else None."""
+        """The answer from data to a message not in Japanese (English card or notice), else None (CPU
+        work, e5 for a foreign message: the channel calls it on the understanding thread)."""
         desk = self.languages
         hint = inbound.metadata.get("lang")
         messages = desk.answer(inbound.message, hint if isinstance(hint, str) else None) if desk else None
@@ -390,7 +405,12 @@ class MadoguchiRestInput(InputChannel):
     async def _wait_for_turn(self, turn: Awaitable[Any], inbound: Inbound) -> None:
         """Awaits the turn; a crisis message waits only ``crisis_timeout_s``, and then the turn is left to
         finish in the background (its answer is dropped: the channel answers the crisis from data)."""
-        if self.crisis.intent_of(inbound.message) is None:
+        try:
+            intent = await crisis_intent(self.crisis, inbound.message)
+        except BaseException:
+            _close(turn)
+            raise
+        if intent is None:
             await asyncio.wait_for(self._in_turn(turn), timeout=self.turn_timeout_s)
             return
         await self.background.wait(self._in_turn(turn), self.crisis_timeout_s)
@@ -406,12 +426,12 @@ class MadoguchiRestInput(InputChannel):
                 started = True
                 await turn
         finally:
-            if not started and inspect.iscoroutine(turn):
-                turn.close()  # timed out while waiting: the turn never ran
+            if not started:
+                _close(turn)  # timed out while waiting: the turn never ran
 
-    def crisis_answer(self, inbound: Inbound, code: str) -> list[dict[str, Any]] | None:
+    async def crisis_answer(self, inbound: Inbound, code: str) -> list[dict[str, Any]] | None:
         """The data-only answer to a crisis message whose turn failed with ``code`` (``None``: no crisis)."""
-        messages = self.crisis.answer(inbound.message)
+        messages = await crisis_answer(self.crisis, inbound.message)
         if messages is None:
             return None
         logger.warning("web turn failed: code=%s; the crisis was answered from the data files", code)
@@ -435,19 +455,22 @@ class MadoguchiRestInput(InputChannel):
             inbound = parse_body(request.body or b"", self.limits)
         except RequestError as err:
             return _Answered(error=err, outcome="refused")
-        foreign = self.foreign_answer(inbound)
-        if foreign is not None:
-            self.usage.turn(self.name(), inbound.sender, inbound.message, foreign)
-            return _Answered(messages=foreign, outcome="other_language")
-        # Japanese typed in romaji: the turn (NLU, safety rules, crisis desk, catalog) reads it in kana
-        inbound = replace(inbound, message=romaji.reading(inbound.message))
         outcome, error = "answered", None
         try:
+            try:
+                foreign = await off_loop(self.foreign_answer, inbound)
+            except UnderstandingBusy as busy:
+                raise turn_failure(busy) from None
+            if foreign is not None:
+                self.usage.turn(self.name(), inbound.sender, inbound.message, foreign)
+                return _Answered(messages=foreign, outcome="other_language")
+            # Japanese typed in romaji: the turn (NLU, safety rules, crisis desk, catalog) reads it in kana
+            inbound = replace(inbound, message=romaji.reading(inbound.message))
             if not _agent_ready(request):
                 raise RequestError(503, "not_ready", "the assistant is starting or has no model loaded")
             messages = await self.run_turn(on_new_message, inbound)
         except RequestError as err:
-            messages = self.crisis_answer(inbound, err.code)
+            messages = await self.crisis_answer(inbound, err.code)
             if messages is None:
                 self.usage.failed_turn(self.name(), inbound.sender)
                 return _Answered(error=err, outcome="error")

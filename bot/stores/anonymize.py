@@ -4,10 +4,11 @@ Rasa keeps every raw user message, every bot message and every ``SlotSet`` of a 
 callback form's phone number and name included, long after the request was stored) for the whole
 retention period. Before a tracker store persists a conversation, :func:`anonymize_events` passes the
 texts of user and bot events, entity values, metadata and slot values through
-:func:`bot.privacy.mask`. The one exception is what the conversation still needs: the latest value
-of each callback-form slot while the form is active (the resident is being asked for the rest). Once
-the form ends — the request stored in the callback queue, or abandoned — those values are masked too, so
-the callback request is the only place a phone number or name lives.
+:func:`bot.privacy.mask`, and drops the e5 vector the NLU hands to the action server (an embedding of the
+resident's words, :mod:`bot.understanding.handover`). The one exception is what the conversation still
+needs: the latest value of each callback-form slot while the form is active (the resident is being asked
+for the rest). Once the form ends — the request stored in the callback queue, or abandoned — those values
+are masked too, so the callback request is the only place a phone number or name lives.
 
 Plain dicts (Rasa's ``Event.as_dict()`` shape); used by ``bot.rasa_stores`` and
 ``bot.rasa_sql``. The in-memory tracker of the running turn is never changed.
@@ -19,6 +20,7 @@ import functools
 from typing import Any
 
 from bot.privacy import mask
+from bot.understanding.handover import PARSE_KEY as VECTOR_KEY
 
 #: Slots the callback form fills over several turns (domain.yml); the only raw values kept, and only
 #: while the form runs.
@@ -75,6 +77,7 @@ def _anonymize(event: dict[str, Any], keep_raw: bool) -> dict[str, Any]:
         parse = out.get("parse_data")
         if isinstance(parse, dict):
             parse = out["parse_data"] = dict(parse)
+            parse.pop(VECTOR_KEY, None)  # the message's e5 vector (bot.understanding.handover): not kept
             parse["text"] = mask_value(parse.get("text"))
             if isinstance(parse.get("entities"), list):
                 parse["entities"] = mask_value(parse["entities"])
@@ -94,3 +97,11 @@ def anonymize_events(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Copies of ``events`` with personal data masked (never changes the given dicts)."""
     keep = raw_slot_indexes(events)
     return [_anonymize(event, index in keep) for index, event in enumerate(events)]
+
+
+def anonymize_new(events: list[dict[str, Any]], first_new: int) -> list[dict[str, Any]]:
+    """Masked copies of ``events[first_new:]``, the events not stored yet, judged within the whole
+    conversation (which form slot is the latest). The stored events only need their ``event`` and
+    ``name`` keys here (a ``SlotSet``'s slot, an ``active_loop``'s form)."""
+    keep = raw_slot_indexes(events)
+    return [_anonymize(event, index in keep) for index, event in enumerate(events) if index >= first_new]

@@ -43,6 +43,11 @@ RECENT_QUERIES = 128
 #: Requests of at most this many texts go through the memory of recent queries (a message and its
 #: sentences); bulk embeddings (catalog, training sentences) bypass it and do not flush it.
 RECENT_MAX_BATCH = 8
+#: What :meth:`E5Encoder.observe` is told, with a count of texts: ``asked`` (texts asked for a query
+#: vector through the memory of recent queries: a message and its sentences), ``embedded`` (texts the
+#: engine computed: queries and passages), ``given`` (query vectors handed in from elsewhere,
+#: :meth:`E5Encoder.remember`).
+COUNTS = ("asked", "embedded", "given")
 
 
 class EncoderUnavailable(RuntimeError):
@@ -82,6 +87,15 @@ class E5Encoder:
         self._lock = threading.Lock()
         self._recent: OrderedDict[str, np.ndarray] = OrderedDict()
         self._thread_set = threading.local()  # whether this thread's OpenMP thread count is set
+        self._observers: list = []
+
+    def observe(self, observer) -> None:
+        """Calls ``observer(kind, n)`` for each count of :data:`COUNTS` from now on (e.g. a metric)."""
+        self._observers.append(observer)
+
+    def _count(self, kind: str, n: int) -> None:
+        for observer in self._observers:
+            observer(kind, n)
 
     def load(self) -> None:
         """Creates the engine now (at start-up) rather than on the first text.
@@ -105,9 +119,26 @@ class E5Encoder:
             return self._recent_queries(list(texts)).reshape(-1, self.dim)
         return self._encode(texts, is_query=True)
 
+    def recalled(self, text: str) -> np.ndarray | None:
+        """The query vector of ``text`` if the memory of recent queries holds it (nothing is embedded)."""
+        with self._lock:
+            return self._recent.get(_key(text))
+
+    def remember(self, text: str, vector: np.ndarray) -> None:
+        """Puts ``text``'s query vector, computed elsewhere by the same model (the Rasa process's NLU,
+        handed to the action server in the parse data), in the memory of recent queries."""
+        vector = np.asarray(vector, dtype=np.float32).reshape(self.dim)
+        with self._lock:
+            self._recent[_key(text)] = vector
+            self._recent.move_to_end(_key(text))
+            while len(self._recent) > RECENT_QUERIES:
+                self._recent.popitem(last=False)
+        self._count("given", 1)
+
     def _recent_queries(self, texts: list[str]) -> np.ndarray:
         """Query vectors of a few texts, from the memory of recent ones where it has them."""
-        keys = [hashlib.sha256(_clean(t).encode("utf-8")).hexdigest() for t in texts]
+        self._count("asked", len(texts))
+        keys = [_key(t) for t in texts]
         with self._lock:
             known = {k: self._recent[k] for k in keys if k in self._recent}
         missing = list(dict.fromkeys((k, t) for k, t in zip(keys, texts, strict=True) if k not in known))
@@ -132,12 +163,19 @@ class E5Encoder:
             _use_threads(model, self._threads)
             self._thread_set.done = True
         if isinstance(texts, str):
+            self._count("embedded", 1)
             return model.encode(_clean(texts), is_query)
         items = [_clean(t) for t in texts]
         if not items:
             return np.zeros((0, self.dim), dtype=np.float32)
+        self._count("embedded", len(items))
         parts = [model.encode(items[i : i + BATCH], is_query) for i in range(0, len(items), BATCH)]
         return np.vstack([p.reshape(-1, self.dim) for p in parts])
+
+
+def _key(text: str) -> str:
+    """The memory's key of a text: the SHA-256 of its cleaned form (no resident text is kept)."""
+    return hashlib.sha256(_clean(text).encode("utf-8")).hexdigest()
 
 
 def _clean(text: str) -> str:

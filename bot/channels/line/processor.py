@@ -18,6 +18,7 @@ from rasa.core.tracker_store import TrackerStore
 
 from bot import romaji
 from bot.analytics.recorder import TurnRecorder
+from bot.channels.desks import crisis_answer, off_loop
 from bot.channels.line.client import LineApiClient, LineApiError, ReplyOutcome
 from bot.channels.line.config import LineConfig
 from bot.channels.line.dedup import EventMemory
@@ -31,6 +32,7 @@ from bot.crisis import BackgroundTurns, CrisisDesk
 from bot.language import LanguageDesk
 from bot.metrics import TurnRecord, count_line_events, observe_turn
 from bot.rasa_stores import StorageUnavailable
+from bot.understanding.worker import UnderstandingBusy
 
 logger = logging.getLogger(__name__)
 
@@ -167,7 +169,7 @@ class EventProcessor:
         sender = self.conversation_of(event)
         if sender is None:
             return
-        foreign = self._languages.answer(text) if self._languages is not None else None
+        foreign = await self._foreign(text)
         if foreign:  # not Japanese: the English card or the notice, from data (bot.language)
             self._usage.turn(CHANNEL_NAME, sender, text, foreign)
             observe_turn(TurnRecord.of_answer(CHANNEL_NAME, foreign, 0.0, "other_language"))
@@ -184,7 +186,7 @@ class EventProcessor:
             metadata={"line": {"source_type": event.source_type, "event": event.type}},
         )
         loading = _LoadingIndicator(self._client, self._config, event)
-        crisis = self._crisis.answer(text) if self._crisis is not None else None
+        crisis = await crisis_answer(self._crisis, text) if self._crisis is not None else None
         started = time.perf_counter()
         try:
             if crisis is None:
@@ -205,6 +207,17 @@ class EventProcessor:
             await loading.stop()
         observe_turn(record)
         await self._send(event, objects)
+
+    async def _foreign(self, text: str) -> list[Message] | None:
+        """The answer from data to a message not in Japanese, judged on the understanding thread; ``None``
+        for Japanese, and when that thread is full (the turn then fails ``overloaded``, with the error
+        text or, by the rules, the crisis answer)."""
+        if self._languages is None:
+            return None
+        try:
+            return await off_loop(self._languages.answer, text)
+        except UnderstandingBusy:
+            return None
 
     def _failure_answer(self, crisis: list[Message] | None, error: BaseException) -> list[Message]:
         """The crisis answer from data, or the error text with the city's number."""
@@ -277,6 +290,8 @@ def _error_code(error: BaseException) -> str:
         return "timeout"
     if isinstance(error, StorageUnavailable):
         return "storage_unavailable"
+    if isinstance(error, UnderstandingBusy):
+        return "overloaded"
     if isinstance(error, LockError):
         return "busy"
     return "internal_error"

@@ -17,6 +17,7 @@ text's content words; so when two phrases occur in the same text, the longer, mo
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import threading
@@ -83,6 +84,16 @@ class Phrase:
     #: the reading without particles and symbols: マイナカードなくした ~ マイナカードをなくした
     bare: str = ""
 
+    @functools.cached_property
+    def kana_only(self) -> bool:
+        """Whether the phrase is written in kana only (asked of every phrase for every text: kept)."""
+        return _all_kana(self.norm)
+
+    @functools.cached_property
+    def kana_forms(self) -> frozenset[str]:
+        """A kana phrase's reading and its spelling in katakana, as compared with a text's readings."""
+        return frozenset({self.kana, fold(self.norm)})
+
 
 @dataclass(frozen=True)
 class Reading:
@@ -115,6 +126,11 @@ class Query:
     #: the readings of ``kanas`` with their allowed start offsets (word starts).
     readings: tuple[Reading, ...] = ()
     bare_reading: Reading | None = None
+
+    @functools.cached_property
+    def kana_only_kanas(self) -> tuple[str, ...]:
+        """The readings written in kana only (the ones a fuzzy match is tried against)."""
+        return tuple(k for k in self.kanas if _all_kana(k))
 
 
 def _meaningful(morph: Morph) -> bool:
@@ -224,6 +240,11 @@ def _similarity(kana: str, target: str) -> float:
 #: 2-4 times (the decision, the resolution, its explanation); scoring every phrase was 87% of the action
 #: server's busy time at 20 users (py-spy, bench/README.md, Load). 64 covers the turns under way.
 RECENT_TEXTS = 64
+#: Also: what a phrase's score needs that does not depend on the text (is it all kana, its katakana
+#: spelling, its rarest lemma and the weight of its lemmas) is worked out once per phrase, not once per
+#: phrase and text: with varied texts at 20 users these were most of the matcher's own time (py-spy,
+#: action server: ``_all_kana``, its generator and ``_lemma_share`` 33% of the busy samples; bench/README.md,
+#: Load, third run).
 
 
 @dataclass(frozen=True)
@@ -280,6 +301,17 @@ class PhraseIndex:
                 result[key] = best
         return result
 
+    @functools.cached_property
+    def _lemma_weights(self) -> dict[int, tuple[str, float]]:
+        """Per phrase (by identity: the index holds them): its rarest lemma and its lemmas' total weight."""
+        out = {}
+        for items in self.phrases.values():
+            for phrase in items:
+                if phrase.lemmas:
+                    rarest = max(phrase.lemmas, key=lambda lemma: (self.idf.get(lemma, 1.0), lemma))
+                    out[id(phrase)] = (rarest, sum(self.idf.get(lemma, 1.0) for lemma in phrase.lemmas))
+        return out
+
     def score(self, phrase: Phrase, query: Query) -> float:
         """How well one phrase matches a query, 0..1."""
         size = phrase.size
@@ -288,7 +320,7 @@ class PhraseIndex:
             return weight * (0.6 + 0.4 * min(1.0, covered / query.size))
 
         best = 0.0
-        if phrase.norm and not _all_kana(phrase.norm) and phrase.norm in query.norm:
+        if phrase.norm and not phrase.kana_only and phrase.norm in query.norm:
             # (kana-only phrases are compared below, where a match must start at a word)
             best = scaled(SURFACE_WEIGHT, size)
         elif self._reading_found(phrase, query):
@@ -307,7 +339,7 @@ class PhraseIndex:
             best = scaled(LEMMA_WEIGHT * share, size * share)
         if len(phrase.kana) >= MIN_FUZZY_LEN:
             # only against all-kana readings: オ金ガナクナッタ is one "typo" away from オヤガナクナッタ
-            fuzzy = max((_similarity(phrase.kana, k) for k in query.kanas if _all_kana(k)), default=0.0)
+            fuzzy = max((_similarity(phrase.kana, k) for k in query.kana_only_kanas), default=0.0)
             if fuzzy >= MIN_FUZZY_SIMILARITY:
                 best = max(best, scaled(FUZZY_WEIGHT * fuzzy, size * fuzzy))
         return best
@@ -315,8 +347,8 @@ class PhraseIndex:
     @staticmethod
     def _reading_found(phrase: Phrase, query: Query) -> bool:
         """Whether the phrase's reading (or, for a kana phrase, its spelling) starts at a word of the text."""
-        if _all_kana(phrase.norm):
-            forms = {phrase.kana, fold(phrase.norm)}
+        if phrase.kana_only:
+            forms = phrase.kana_forms
             return any(len(f) >= MIN_READING_LEN and r.contains(f) for f in forms for r in query.readings)
         if len(phrase.kana) < MIN_KANJI_READING_LEN:
             return False
@@ -326,9 +358,13 @@ class PhraseIndex:
         """Rarity-weighted share of the phrase's lemmas in the text; 0 unless its rarest lemma is there."""
         if not phrase.lemmas:
             return 0.0
-        rarest = max(phrase.lemmas, key=lambda lemma: (self.idf.get(lemma, 1.0), lemma))
+        known = self._lemma_weights.get(id(phrase))
+        if known is None:  # a phrase from outside the index
+            rarest = max(phrase.lemmas, key=lambda lemma: (self.idf.get(lemma, 1.0), lemma))
+            total = sum(self.idf.get(lemma, 1.0) for lemma in phrase.lemmas)
+        else:
+            rarest, total = known
         if rarest not in query.lemmas:
             return 0.0
-        total = sum(self.idf.get(lemma, 1.0) for lemma in phrase.lemmas)
         hit = sum(self.idf.get(lemma, 1.0) for lemma in phrase.lemmas & query.lemmas)
         return hit / total if total else 0.0
