@@ -5,6 +5,9 @@ Resolution order (documented in the README, "How the assistant decides"):
 2. A life event (引っ越し, 出産, 家族が亡くなった) gives its checklist, asking one clarifying question
    first when the event has options (市外から / 市外へ / 市内で) — unless a specific procedure is named
    (a procedure from the event's own checklist, 転出の手続き, also answers the clarifying question).
+   A situation whose message asks for everything it entails (一通り, まとめて, どんな手続き: the
+   ``overview`` words of data/asked_actions.yml) or lists several things (保険や年金はどうなる) gets the
+   checklist even when a procedure of it is named.
 3. A procedure named clearly enough (catalog aliases) gives the procedure answer.
 4. A confident FAQ match gives the FAQ answer.
 5. Otherwise up to three "もしかして" suggestions (procedures and FAQ entries) plus phone/callback.
@@ -22,6 +25,7 @@ from bot.dialogue.replies import payload
 from bot.knowledge.asked import AskedActions
 from bot.knowledge.catalog import Catalog, LifeEvent, LifeEventOption, Procedure
 from bot.knowledge.catalog.matching import fold
+from bot.text import analyze, normalize
 from bot.understanding.meaning import Neighbours
 
 logger = logging.getLogger(__name__)
@@ -212,6 +216,14 @@ def _resolve(text, intent, catalog, faq_snapshot, matches, life, fused, asked, s
                 guesses=[f"life_event:{life[0].id}"],
                 reason="life_event",
             )
+    if life and (life[1] is not None or not life[0].options) and _asks_for_the_whole_situation(asked, text):
+        return Resolution(
+            "life_event",
+            event=life[0],
+            option=life[1],
+            guesses=[f"life_event:{life[0].id}"],
+            reason="life_event_overview",
+        )
     threshold = PROCEDURE_LIKELY if intent in PROCEDURE_INTENTS else PROCEDURE_SURE
     chosen, reason = None, ""
     if top_id and top_score >= threshold:
@@ -227,6 +239,9 @@ def _resolve(text, intent, catalog, faq_snapshot, matches, life, fused, asked, s
             event = catalog.life_event(event_id)
             return Resolution("life_event", event=event, guesses=[f"life_event:{event_id}"], reason="meaning")
     if chosen is not None:
+        told = _told_then_asked(catalog, asked, text)
+        if told and chosen == told[1]:
+            chosen, reason = told[0], "asked_part"
         chosen, reason = _asked_sibling(catalog, asked, chosen, reason, text)
         questions = _two_questions(catalog, asked, text)
         if questions and questions[0] != chosen and questions[1] == chosen:
@@ -308,20 +323,61 @@ def _asked_sibling(
     return chosen, reason
 
 
-def _two_questions(catalog: Catalog, asked: AskedActions | None, text: str) -> tuple[str, str] | None:
-    """(first, second) procedures when the message is two questions, each naming a procedure surely
-    (住民票を取りたいです。あと、印鑑登録もしたい); None otherwise."""
+def _named_parts(catalog: Catalog, asked: AskedActions | None, text: str) -> list[tuple[str, bool]]:
+    """(procedure, told) for each part of a message (:data:`_QUESTION_BREAK`) that names a procedure
+    surely; ``told``: the part tells what happened rather than asks (:func:`_tells`). One part: []."""
     parts = [p for p in _QUESTION_BREAK.split(text) if p.strip()]
     if len(parts) < 2:
-        return None
-    named = []
+        return []
+    named: list[tuple[str, bool]] = []
     for part in parts:
         found = catalog.match(part, top_k=1, min_score=PROCEDURE_SURE)
         if found:
             pid = _asked_sibling(catalog, asked, found[0][0], "", part)[0]
-            if pid not in named:
-                named.append(pid)
+            if pid not in [n for n, _ in named]:
+                named.append((pid, _tells(part)))
+    return named
+
+
+def _two_questions(catalog: Catalog, asked: AskedActions | None, text: str) -> tuple[str, str] | None:
+    """(first, second) procedures when the message is two questions, each naming a procedure surely
+    (住民票を取りたいです。あと、印鑑登録もしたい); None otherwise. A part that tells what happened
+    (年金を受け取っていた母が亡くなりました) is not a question (see :func:`_told_then_asked`)."""
+    named = [pid for pid, told in _named_parts(catalog, asked, text) if not told]
     return (named[0], named[1]) if len(named) >= 2 else None
+
+
+def _told_then_asked(catalog: Catalog, asked: AskedActions | None, text: str) -> tuple[str, str] | None:
+    """(asked, told) when one part of the message tells what happened, naming a procedure, and another
+    asks about a different one (年金を受け取っていた母が亡くなりました。年金を止める届けを…: the
+    question is the second part's); None otherwise."""
+    named = _named_parts(catalog, asked, text)
+    asked_ids = [pid for pid, told in named if not told]
+    told_ids = [pid for pid, told in named if told]
+    return (asked_ids[0], told_ids[0]) if asked_ids and told_ids else None
+
+
+def _tells(part: str) -> bool:
+    """Whether a part of a message tells what happened: it ends in the past tense (亡くなりました,
+    はいりました, 届きました) with no question or request after it."""
+    morphs = [m for m in analyze(normalize(part), "A") if m.pos and m.pos[0] not in ("補助記号", "空白")]
+    return bool(morphs) and morphs[-1].pos[0] == "助動詞" and morphs[-1].lemma == "た"
+
+
+#: Words that list things (保険や年金): with a life event told, several of its procedures are asked about.
+_LISTING = frozenset({"や", "とか"})
+
+
+def _asks_for_the_whole_situation(asked: AskedActions | None, text: str) -> bool:
+    """Whether a message that tells a life event asks for everything it entails: an ``overview`` word
+    of data/asked_actions.yml (一通り, まとめて, どんな手続き) or several things listed (健康保険や年金)."""
+    if asked is not None and "overview" in asked.found(text):
+        return True
+    morphs = analyze(normalize(text), "A")
+    return any(
+        a.pos and a.pos[0] == "名詞" and b.surface in _LISTING and b.pos[0] == "助詞" and c.pos[0] == "名詞"
+        for a, b, c in zip(morphs, morphs[1:], morphs[2:], strict=False)
+    )
 
 
 def _meaning_sure(meaning: Neighbours) -> bool:
