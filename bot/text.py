@@ -129,16 +129,27 @@ def _dictionary(dict_name: str, user_dicts: tuple[str, ...]):
     return Dictionary(dict=dict_name)
 
 
-@functools.cache
+#: Each thread's tokenizers: a SudachiPy tokenizer refuses to be used by two threads at once ("Tokenizer
+#: is already in use"), and the Rasa process matches text both in its channel (the language desk reads a
+#: romaji message's kana) and in the NLU thread.
+_local = threading.local()
+
+
 def get_tokenizer(mode: str = "C", dict_name: str = "core", user_dicts: tuple[str, ...] = ()):
-    """Returns a cached SudachiPy tokenizer for a split mode ("A", "B" or "C")."""
+    """Returns this thread's cached SudachiPy tokenizer for a split mode ("A", "B" or "C")."""
     from sudachipy import SplitMode
 
     if mode not in SPLIT_MODES:
         raise ValueError(f"unknown Sudachi split mode {mode!r}; use one of {SPLIT_MODES}")
-    with _lock:
-        dictionary = _dictionary(dict_name, user_dicts)
-    return dictionary.create(mode=getattr(SplitMode, mode))
+    cache = getattr(_local, "tokenizers", None)
+    if cache is None:
+        cache = _local.tokenizers = {}
+    key = (mode, dict_name, user_dicts)
+    if key not in cache:
+        with _lock:
+            dictionary = _dictionary(dict_name, user_dicts)
+        cache[key] = dictionary.create(mode=getattr(SplitMode, mode))
+    return cache[key]
 
 
 def chunks(text: str, max_chars: int = _MAX_CHUNK) -> Iterable[tuple[int, str]]:

@@ -121,3 +121,28 @@ def test_one_home_for_atomic_writes(tmp_path):
     with _pytest.raises(RuntimeError):
         atomic_write(target, broken)
     assert target.read_bytes() == b"old" and [p.name for p in target.parent.iterdir()] == ["f.bin"]
+
+
+def test_threads_may_analyse_text_at_once():
+    # a SudachiPy tokenizer refuses a second thread ("Tokenizer is already in use"): the language desk
+    # (channel) and the NLU thread of the Rasa process both analyse text
+    import threading
+
+    from bot.text import analyze, get_tokenizer
+
+    errors: list[str] = []
+
+    def work() -> None:
+        try:
+            for _ in range(200):
+                analyze("住民票を取りたいのですが、どこに行けばいいですか。" * 4, "C")
+        except Exception as error:  # noqa: BLE001 - reported below
+            errors.append(type(error).__name__)
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert get_tokenizer("C") is get_tokenizer("C")
