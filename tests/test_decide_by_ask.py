@@ -279,3 +279,16 @@ def test_a_person_asked_for_gets_the_phone_answer_when_nothing_is_named():
     # a procedure named: its answer, not the phone
     named = decide(Ask.ANSWER, Understood(text="住民票を電話で頼めますか", intent="ask_procedure"), k)
     assert not any(isinstance(r.card, PhoneCard) for r in named.replies)
+
+
+def test_meaning_sure_wins_over_a_weak_word_match(catalog):
+    text = "国保なんですが、入院で払いすぎたお金は返ってくるものですか"
+    words = dict(catalog.match(text, top_k=5, min_score=R.PROCEDURE_SUGGEST))
+    weak = max(words, key=words.get)
+    assert words[weak] < R.PROCEDURE_SURE
+    near = Neighbours(procedures=(("kogaku_ryoyohi", 0.92), (weak, 0.92 - R.MEANING_OVER_WEAK_WORDS - 0.005)))
+    r = R.resolve(text, "ask_procedure", catalog, None, meaning=near)
+    assert (r.procedure.id, r.reason) == ("kogaku_ryoyohi", "meaning_over_weak_words")
+    # not enough of a lead: the words' procedure stays
+    close = Neighbours(procedures=(("kogaku_ryoyohi", 0.92), (weak, 0.92 - R.MEANING_OVER_WEAK_WORDS / 2)))
+    assert R.resolve(text, "ask_procedure", catalog, None, meaning=close).procedure.id == weak
