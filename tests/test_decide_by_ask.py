@@ -292,3 +292,17 @@ def test_meaning_sure_wins_over_a_weak_word_match(catalog):
     # not enough of a lead: the words' procedure stays
     close = Neighbours(procedures=(("kogaku_ryoyohi", 0.92), (weak, 0.92 - R.MEANING_OVER_WEAK_WORDS / 2)))
     assert R.resolve(text, "ask_procedure", catalog, None, meaning=close).procedure.id == weak
+
+
+def test_an_action_said_of_another_things_insurance_is_not_the_action_asked(catalog, asked):
+    # 入る is said of 会社の健康保険 (a noun phrase naming the company), not of 国保
+    assert "join" not in asked.found("勤め先の健康保険に入ったので")
+    text = "この春から会社の健康保険に入りました。国保のほうはどうしたら"
+    r = R.resolve(text, "ask_procedure", catalog, None, asked=asked)
+    assert (r.kind, r.procedure.id) == ("procedure", "kokuho_leave")
+
+
+def test_a_told_sibling_is_not_overridden_by_the_bare_question(catalog, asked):
+    # the told part names kokuho_leave, the asked part only 国保 (a sibling): no switch to the first
+    text = "就職して社会保険に入りました。国保はどうすればいいですか"
+    assert R._told_then_asked(catalog, asked, text) is None

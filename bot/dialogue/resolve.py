@@ -361,11 +361,18 @@ def _two_questions(catalog: Catalog, asked: AskedActions | None, text: str) -> t
 def _told_then_asked(catalog: Catalog, asked: AskedActions | None, text: str) -> tuple[str, str] | None:
     """(asked, told) when one part of the message tells what happened, naming a procedure, and another
     asks about a different one (年金を受け取っていた母が亡くなりました。年金を止める届けを…: the
-    question is the second part's); None otherwise."""
+    question is the second part's); None otherwise, and None when the two are siblings of one group of
+    data/asked_actions.yml (then the action told chooses between them)."""
     named = _named_parts(catalog, asked, text)
     asked_ids = [pid for pid, told in named if not told]
     told_ids = [pid for pid, told in named if told]
-    return (asked_ids[0], told_ids[0]) if asked_ids and told_ids else None
+    if not (asked_ids and told_ids):
+        return None
+    group = asked.group_of(told_ids[0]) if asked is not None else None
+    if group is not None and asked_ids[0] in group.members:
+        # siblings (会社の保険に入りました。国保は?): the told part is what chooses among them
+        return None
+    return asked_ids[0], told_ids[0]
 
 
 def _tells(part: str) -> bool:

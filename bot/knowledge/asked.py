@@ -130,21 +130,38 @@ _OBJECT_PARTICLES = frozenset({"を", "が", "は", "も", "に"})
 
 
 def _said_of_other_objects(morphs: list, other_objects: frozenset[str]) -> frozenset[int]:
-    """Offsets where a word said of one of ``other_objects`` starts (辞め in 会社を辞めて)."""
+    """Offsets where a word said of one of ``other_objects`` starts: 辞め in 会社を辞めて, and 入る in
+    会社の健康保険に入る (the noun phrase before the particle, nouns joined by の, names one)."""
     if not other_objects:
         return frozenset()
     out = set()
-    for noun, particle, word in zip(morphs, morphs[1:], morphs[2:], strict=False):
-        if (
-            noun.pos
-            and noun.pos[0] == "名詞"
-            and (noun.surface in other_objects or noun.lemma in other_objects)
-            and particle.surface in _OBJECT_PARTICLES
-            and particle.pos
-            and particle.pos[0] == "助詞"
+    for i in range(1, len(morphs) - 1):
+        particle = morphs[i]
+        if not (particle.pos and particle.pos[0] == "助詞" and particle.surface in _OBJECT_PARTICLES):
+            continue
+        if any(
+            _is_noun(m) and (m.surface in other_objects or m.lemma in other_objects)
+            for m in _phrase(morphs, i)
         ):
-            out.add(word.start)
+            out.add(morphs[i + 1].start)
     return frozenset(out)
+
+
+def _is_noun(morph) -> bool:
+    return bool(morph.pos) and morph.pos[0] == "名詞"
+
+
+def _phrase(morphs: list, end: int) -> list:
+    """The noun phrase ending just before ``morphs[end]``: nouns, joined by の (会社の健康保険)."""
+    out: list = []
+    j = end - 1
+    while j >= 0 and (
+        _is_noun(morphs[j]) or (morphs[j].surface == "の" and out and j > 0 and _is_noun(morphs[j - 1]))
+    ):
+        if _is_noun(morphs[j]):
+            out.append(morphs[j])
+        j -= 1
+    return out
 
 
 def _spelled_end(spelled: str, norm: str, skipped: frozenset[int] = frozenset()) -> int:
