@@ -112,6 +112,7 @@ bench-safety: $(STAMP)
 	$(PY) -m bench.safety_bench
 	$(PY) -m bench.safety_bench --fresh 2
 	$(PY) -m bench.safety_bench --fresh 3
+	$(PY) -m bench.safety_bench --fresh 4
 	$(PY) -m bench.safety_bench --cost
 
 bench-faq: $(STAMP) $(WORDVEC)
@@ -135,6 +136,7 @@ bench-unseen: model $(WORDVEC)
 # Strict understanding on the two freshest blind sets (payload-graded; per half, kind and style);
 # then the older (seen) sets. Figures measured before anyone read a miss are in the README.
 bench-understanding: model $(WORDVEC)
+	$(PY) -m bench.unseen_check --start --questions tests/nlu/blind_questions_10.yml
 	$(PY) -m bench.unseen_check --start --questions tests/nlu/blind_questions_9.yml
 	$(PY) -m bench.unseen_check --start --questions tests/nlu/blind_questions_8.yml
 	$(PY) -m bench.unseen_check --start --questions tests/nlu/blind_questions_6.yml

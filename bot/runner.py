@@ -299,7 +299,7 @@ def ready_urls(config: Config) -> dict[str, str]:
     """A URL per process that answers 200 once it is ready."""
     urls = {
         "widget": f"http://127.0.0.1:{config.widget_port}/",
-        "staff": f"http://127.0.0.1:{config.staff_port}/login",
+        "staff": f"http://127.0.0.1:{config.staff_port}/healthz",
     }
     if not config.several:
         urls["actions"] = f"http://127.0.0.1:{config.actions_port}/health"

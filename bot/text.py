@@ -226,3 +226,14 @@ def reading(text: str, mode: str = "C") -> str:
 def to_katakana(text: str) -> str:
     """Hiragana -> katakana, leaving everything else as it is."""
     return "".join(chr(ord(c) + 0x60) if "\u3041" <= c <= "\u3096" else c for c in text)
+
+
+#: Where a message's sentences end (the crisis rules and detector judge each sentence of a longer
+#: message too): 。！？, new lines and an ellipsis (「…を聞きたかったんですが…あ、今…」).
+SENTENCE_END = re.compile(r"[。！？!?\n…]+|\.{3,}")
+
+
+def sentences(text: str) -> list[str]:
+    """The sentences of a message with more than one (else [])."""
+    parts = [p.strip() for p in SENTENCE_END.split(text) if p.strip()]
+    return parts if len(parts) > 1 else []

@@ -83,6 +83,38 @@ def test_romaji_ordinary_questions_stay_ordinary_for_the_rules(desk, text):
     assert desk.answer(text) is None
 
 
+# Written for this test (fifth safety round; not from the evaluation sets).
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        # a rule's exception (費用) speaks for its own sentence: the collapse told before it still counts
+        ("祖父が庭で倒れて動かない。救急車の費用は無料ですか", "emergency"),
+        # a partner who takes the bankbook is DV, not the elder-abuse pension pattern
+        ("彼氏に通帳を取り上げられています", "dv"),
+        ("台所がガス臭くて気分が悪い", "emergency"),
+        # a small child who swallowed something: 119, not abuse
+        ("子どもがボタン電池を飲み込んだ", "emergency"),
+        ("ie ga moete imasu", "emergency"),
+        # an ellipsis ends a sentence
+        ("ごみの日を聞きたくて…いま外で火が出てる", "emergency"),
+    ],
+)
+def test_crises_of_the_fifth_round_rules(desk, text, category):
+    assert desk.intent_of(text) == category
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "救急の日に救急車を見学できますか",
+        "ガス漏れ警報器の設置に補助はありますか",
+        "父が胸を押さえて倒れたときのために、見守りサービスはありますか",
+    ],
+)
+def test_near_misses_of_the_fifth_round_rules(desk, text):
+    assert desk.intent_of(text) is None
+
+
 def test_the_answer_is_the_bots_own_response():
     domain = yaml.safe_load(DOMAIN.read_text(encoding="utf-8"))
     desk = load_desk(CONF.data_dir, DOMAIN)

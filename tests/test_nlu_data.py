@@ -30,6 +30,7 @@ QUESTION_SETS = [
     ROOT / "tests" / "nlu" / "blind_questions_7.yml",
     ROOT / "tests" / "nlu" / "blind_questions_8.yml",
     ROOT / "tests" / "nlu" / "blind_questions_9.yml",
+    ROOT / "tests" / "nlu" / "blind_questions_10.yml",
 ]
 CATALOG_DIR = ROOT / "data" / "catalog"
 

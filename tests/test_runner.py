@@ -60,7 +60,7 @@ def test_the_staff_console_has_its_own_port_on_loopback(tmp_path):
     assert (cfg.staff_host, cfg.staff_port) == ("127.0.0.1", 5080)
     cfg = config({"STAFF_PORT": "6003", "STAFF_HOST": "10.0.0.5"}, tmp_path)
     assert commands(cfg, tmp_path / "endpoints.yml")["staff"][-4:] == ["--host", "10.0.0.5", "--port", "6003"]
-    assert ready_urls(cfg)["staff"] == "http://127.0.0.1:6003/login"
+    assert ready_urls(cfg)["staff"] == "http://127.0.0.1:6003/healthz"
     assert "http://10.0.0.5:6003/" in banner(cfg)
     for residents in ("PORT", "WIDGET_PORT", "ACTIONS_PORT"):
         with pytest.raises(ValueError, match="STAFF_PORT"):

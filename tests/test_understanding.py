@@ -129,6 +129,20 @@ def test_sentences_split_only_longer_messages():
     ]
 
 
+def test_an_ellipsis_ends_a_sentence():
+    assert crisis.sentences("ごみの日を聞きたくて…あ、いま外で火が出てる") == [
+        "ごみの日を聞きたくて",
+        "あ、いま外で火が出てる",
+    ]
+
+
+def test_a_question_for_a_service_is_told_from_a_question_of_what_to_do():
+    assert crisis.asks_for_a_service("図書館は何時までですか")
+    assert crisis.asks_for_a_service("ごみ の ひ、いつ?")
+    assert not crisis.asks_for_a_service("子どもが息をしていません。どうすればいいですか")
+    assert not crisis.asks_for_a_service("家が燃えています")
+
+
 @pytest.fixture(scope="module")
 def detector(e5):
     rules = [_Rule("emergency", "火事(です|だ)")]
@@ -181,3 +195,10 @@ def test_a_sentence_whose_nearest_examples_are_ordinary_is_not_surely_a_crisis(d
     )
     assert without_veto.assess(text).level == "sure"
     assert detector.assess(text).level == "unsure"
+
+
+def test_romaji_is_judged_by_its_kana_reading(detector):
+    # written for this test: the kana reading decides; the letters as typed only add a line
+    assert detector.assess("shiyakusho no madoguchi wa nanji made desu ka").level != "sure"
+    found = detector.assess("kazoku ni mainichi donararete, mou ikitakunai")
+    assert found.intent == "self_harm" and found.needs_crisis_line

@@ -27,6 +27,7 @@ import yaml
 
 from bot import romaji
 from bot.text import normalize
+from bot.text import sentences as split_sentences
 from bot.understanding.linear import LinearClassifier
 from bot.understanding.neighbours import NeighbourBlend
 
@@ -70,6 +71,37 @@ UNSURE_MARGIN = -1.0
 #: above the highest crisis) changes no tune, check or set-2 total: it keeps short sentences of that kind,
 #: written for this and not in any set, from the safety answer.
 VOTE_ORDINARY_NOT_SURE = 0.6
+#: Whether a message found surely a crisis by meaning alone, that ends by asking where, when or whether
+#: something is (:func:`asks_for_a_service`; not what to do now), gets only its line beside the answer.
+#: Fifth round (2026-12-02): of 175 sure crises by meaning on the tune halves of sets 1 and 3, 6 end so,
+#: of 12 false alarms 10. Demoting all of them: tune answers 164 -> 161 of 168 (set 1), false alarms
+#: 4 -> 1 of 344 and 9 -> 5 of 151 (set 3); all but self-harm (:data:`QUESTION_NOT_SURE_EXCEPT`): 164 -> 162,
+#: alarms 4 -> 3 and 9 -> 6; no crisis line lost either way. Off: it buys fewer alarms with right answers
+#: (the line stays), and answer recall is the target that is furthest off. The lead may turn it on.
+QUESTION_NOT_SURE = False
+QUESTION_NOT_SURE_EXCEPT = ("self_harm",)
+#: The end of a message that asks where, when or whether something is.
+SERVICE_QUESTION = re.compile(
+    r"(ありますか|あります ?[?？]|ある ?[?？]|あるの ?[?？]|どこ|何時|なんじ|いつ|教えて|おしえて"
+    r"|知りたい|しりたい|ですか|ますか|でしょうか|かな|っけ|[?？])\W*$"
+)
+#: ... unless it asks what to do (「どうすればいいですか」).
+WHAT_TO_DO = re.compile(r"(どう|どうやって)(すれば|したら|しよう|しますか|する|したらいい)|どうしたら")
+#: A message where neither it nor a sentence of it is found is also judged clause by clause (split at 、，,):
+#: a clause with "ordinary" below this puts its crisis line beside the answer; 0.0: never. Fifth round
+#: (2026-12-02), lines beside ordinary answers on the tune halves, set 1 / set 3: 0.0: 26 / 23 of 344 /
+#: 151, 0.05: 27 / 25, 0.1: 28 / 27, 0.2: 32 / 30, 0.4: 39 / 39; no tune crisis gains a line (each already
+#: had one), so the tune halves show only the cost. 0.05 (the smallest step) was kept for recall first,
+#: "when unsure, the reply carries the crisis line", after the totals of the unread halves were seen: crises
+#: with some crisis line, set 2 (both halves) 163 -> 165 of 167, set 3's check half 106 -> 107 of 107, for
+#: 1 and 4 more lines beside ordinary answers there; no safety answer more anywhere.
+CLAUSE_UNSURE_ORDINARY = 0.05
+#: ... only for a message whose "ordinary" is below this (a clearly ordinary one is not split: one batch of
+#: embeddings less). 0.9 changes no tune-half figure and skips ~30% of the clause judgements over the sets;
+#: in totals (all sets) no crisis line is lost at 0.8 or 0.9, one at 0.7.
+CLAUSE_GATE_ORDINARY = 0.9
+CLAUSE_MIN_CHARS = 4
+_CLAUSE_END = re.compile(r"[、，,]+")
 #: Regularisation of the classifier (inverse strength), chosen on the tune half with the thresholds.
 CLASSIFIER_C = 0.03
 #: The nearest training sentences that vote beside the regression (:mod:`bot.understanding.neighbours`),
@@ -82,8 +114,11 @@ LINEAR_WEIGHT = 0.5
 ORDINARY = "ordinary"
 #: Intents whose NLU training examples are crisis sentences (labelled with their intent as category).
 SAFETY_INTENTS = ("emergency", "self_harm", "dv", "abuse")
-#: A longer message is also judged sentence by sentence (a crisis mixed with a procedure question).
-_SENTENCE_END = re.compile(r"[。！？!?\n]+")
+#: A longer message is also judged sentence by sentence (a crisis mixed with a procedure question):
+#: :func:`bot.text.sentences`. Its ellipsis (「…を聞きたかったんですが…あ、今…」), fifth round, measured as
+#: totals: a crisis line for 2 more crises of set 2 (79 -> 81 of 81 on its tune half) and 1 of set 3's
+#: check half (105 -> 106 of 107), for 2 + 1 more lines beside ordinary answers on set 1 (24 -> 26,
+#: 29 -> 30).
 
 #: Files of a trained classifier (inside the trained model, beside the rules; see :func:`write_classifier`).
 CLASSIFIER_FILE = "crisis_classifier.npz"
@@ -177,6 +212,30 @@ def nlu_examples(nlu_dir: Path, skip_intents: Iterable[str] = SAFETY_INTENTS) ->
     return pairs
 
 
+def asks_for_a_service(text: str) -> bool:
+    """Whether the message ends by asking where, when or whether something is (not what to do now)."""
+    last = (sentences(text) or [text])[-1]
+    return bool(SERVICE_QUESTION.search(normalize(last).strip())) and not WHAT_TO_DO.search(normalize(last))
+
+
+def match_rules(rules: Sequence, text: str) -> str | None:
+    """The safety intent of the first rule that matches the message or its kana reading
+    (:func:`bot.romaji.readings`), else of the first that matches one of its sentences.
+
+    A rule's exception speaks for its own sentence, as for the meaning (:meth:`CrisisDetector.
+    _sure_outside_exceptions`): the 保険 of 「祖母が倒れて意識がありません。救急車を呼んだら保険証は
+    必要ですか」 no longer stops the collapse told before it. Fifth round: right answers on set 1's tune
+    half 156 -> 157 of 168, check 163 -> 164 of 190 (totals), set 3's check half 93 -> 94 of 107; no
+    false alarm more on any set."""
+    readings = romaji.readings(text)
+    for candidates in (readings, [p for r in readings for p in split_sentences(r)]):
+        for reading in candidates:
+            for rule in rules:
+                if rule.matches(reading):
+                    return rule.intent
+    return None
+
+
 def index_rows(examples: CrisisExamples, ordinary: Sequence[str] = ()) -> tuple[list[str], list[str]]:
     """(labels, texts): crisis examples by category, then the file's and the given ordinary sentences."""
     labels, texts = [], []
@@ -201,10 +260,22 @@ def training_rows(
     return labels, texts
 
 
+def clauses(text: str) -> list[str]:
+    """The clauses of a message (split at 、，, inside its sentences) when it has more than one sentence
+    part, of at least :data:`CLAUSE_MIN_CHARS` characters; else []."""
+    found = [
+        c.strip()
+        for part in (sentences(text) or [text])
+        for c in _CLAUSE_END.split(part)
+        if len(c.strip()) >= CLAUSE_MIN_CHARS
+    ]
+    found = [c for c in dict.fromkeys(found) if c not in sentences(text)]
+    return found if len(found) > 1 else []
+
+
 def sentences(text: str) -> list[str]:
-    """The sentences of a message with more than one (else [])."""
-    parts = [p.strip() for p in _SENTENCE_END.split(text) if p.strip()]
-    return parts if len(parts) > 1 else []
+    """The sentences of a message with more than one (else []): :func:`bot.text.sentences`."""
+    return split_sentences(text)
 
 
 class CrisisDetector:
@@ -224,6 +295,9 @@ class CrisisDetector:
         sure_margin: float = SURE_MARGIN,
         unsure_margin: float = UNSURE_MARGIN,
         vote_not_sure: float = VOTE_ORDINARY_NOT_SURE,
+        question_not_sure: bool = QUESTION_NOT_SURE,
+        clause_unsure: float = CLAUSE_UNSURE_ORDINARY,
+        question_not_sure_except: Sequence[str] = QUESTION_NOT_SURE_EXCEPT,
     ) -> None:
         self._rules = list(rules)
         self._classifier = classifier
@@ -236,6 +310,9 @@ class CrisisDetector:
         self.sure_margin = sure_margin
         self.unsure_margin = unsure_margin
         self.vote_not_sure = vote_not_sure
+        self.question_not_sure = question_not_sure
+        self.clause_unsure = clause_unsure
+        self.question_not_sure_except = tuple(question_not_sure_except)
 
     @property
     def semantic(self) -> bool:
@@ -256,20 +333,40 @@ class CrisisDetector:
         """Rules, then meaning. ``vector``: the text's ``query`` embedding when already computed."""
         if not text or not text.strip():
             return Assessment()
-        normalized = normalize(text)
-        # the message as typed, and its kana reading when it is Japanese typed in romaji
-        for reading in romaji.readings(text):
-            for rule in self._rules:
-                if rule.matches(reading):
-                    return Assessment(rule.intent, None, "rule", "sure", 1.0)
+        # the message as typed, and its kana reading when it is Japanese typed in romaji; then each
+        # sentence of a longer message (a rule's exception speaks for its own sentence)
+        intent = match_rules(self._rules, text)
+        if intent is not None:
+            return Assessment(intent, None, "rule", "sure", 1.0)
         if not self.semantic:
             return Assessment()
+        # Japanese typed in romaji is judged by its kana reading, as the channels' turn reads it (they
+        # convert it before the NLU), and as typed: the kana reading decides; the letters as typed, when
+        # surely a crisis, only add its line beside the answer (recall first). On the letters alone the
+        # classifier (trained on Japanese script) read ordinary romaji questions as crises and romaji
+        # crises as the wrong kind (set 3's tune half); the kana reading alone lost one set-3 check crisis's
+        # line (totals), kept by the letters; a line from letters judged only unsure added 4 + 6 lines
+        # beside ordinary answers on set 3 (tune + check) and no crisis line.
+        kana = romaji.reading(text)
+        if kana != text:
+            found = self._assess_meaning(kana, None)
+            if found.level is None:
+                typed = self._assess_meaning(text, vector)
+                if typed.level == "sure":
+                    return dataclasses.replace(typed, level="unsure")
+            return found
+        return self._assess_meaning(text, vector)
+
+    def _assess_meaning(self, text: str, vector: np.ndarray | None) -> Assessment:
         if vector is None:
             vector = self._encoder.query(text)
         parts = sentences(text)
-        found = self._judge(np.asarray(vector).reshape(1, -1), parts)
-        if found.level == "sure" and self._excepted(found.intent, normalized):
+        found = self._judge(np.asarray(vector).reshape(1, -1), parts, clauses(text))
+        if found.level == "sure" and self._excepted(found.intent, normalize(text)):
             if not self._sure_outside_exceptions(found.intent, parts):
+                return dataclasses.replace(found, level="unsure")
+        if found.level == "sure" and self.question_not_sure and asks_for_a_service(text):
+            if found.intent not in self.question_not_sure_except:
                 return dataclasses.replace(found, level="unsure")
         return found
 
@@ -315,7 +412,7 @@ class CrisisDetector:
             return False
         return float(vote(vector)[0][self._classifier.classes.index(ORDINARY)]) >= self.vote_not_sure
 
-    def _judge(self, whole: np.ndarray, parts: list[str]) -> Assessment:
+    def _judge(self, whole: np.ndarray, parts: list[str], clauses: Sequence[str] = ()) -> Assessment:
         probs = self._classifier.probabilities(whole)[0]
         ordinary = self._classifier.classes.index(ORDINARY)
         near = float(self._margins(whole)[0])
@@ -333,6 +430,13 @@ class CrisisDetector:
             if best[ordinary] < self.sure and margins[i] >= self.unsure_margin:
                 part_is_sure = best[ordinary] < self.part_sure and margins[i] >= self.part_margin
                 probs, level = best, "sure" if part_is_sure else "unsure"
+        gated = probs[ordinary] < CLAUSE_GATE_ORDINARY
+        if level is None and clauses and self.clause_unsure > 0 and gated:
+            vectors = self._encoder.query(list(clauses))
+            clause_probs = self._classifier.probabilities(vectors)
+            i = int(np.argmin(clause_probs[:, ordinary]))
+            if clause_probs[i][ordinary] < self.clause_unsure:
+                probs, level = clause_probs[i], "unsure"
         category = self._best_category(probs, ordinary)
         scores = dict(zip(self._classifier.classes, map(float, probs), strict=True))
         if level is None:

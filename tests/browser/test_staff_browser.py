@@ -350,3 +350,33 @@ def test_an_editor_writes_a_new_faq_entry_from_a_review_item(browser, axe_source
         served.cleanup()
         bg.close()
         stores.close()
+
+
+def test_a_failed_refresh_keeps_the_list_and_says_so(console, contexts):
+    """Storage down (503) during an automatic refresh: the clerk keeps the list they were reading and
+    sees why it is not updating; the next good refresh hides the notice (harden2's note: it reloaded
+    the whole page into the 503 page)."""
+    served, stores = console
+    page = contexts()
+    sign_in_by_keyboard(page, served.url, "suzuki")
+    ticket = resident_request(stores, "粗大ごみの出し方を聞きたい").ticket
+    page.goto(served.url + "/callbacks")
+    expect(page.get_by_role("link", name=ticket)).to_be_visible()
+    failing = {"on": True}
+
+    def refresh(route):
+        auto = route.request.headers.get("x-staff-auto-refresh") == "1"
+        if auto and failing["on"]:
+            route.fulfill(status=503, content_type="text/html", body="<h1>storage_unavailable</h1>")
+        else:
+            route.continue_()
+
+    page.route(served.url + "/callbacks", refresh)
+    notice = page.locator("#refresh-failed")
+    expect(notice).to_be_visible(timeout=10_000)
+    assert page.url == served.url + "/callbacks"
+    expect(page.get_by_role("link", name=ticket)).to_be_visible()  # the list is still there
+    shot(page, "callbacks-refresh-failed")
+    failing["on"] = False
+    expect(notice).to_be_hidden(timeout=10_000)
+    expect(page.get_by_role("link", name=ticket)).to_be_visible()

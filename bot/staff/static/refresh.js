@@ -19,12 +19,20 @@
       badge.hidden = freshBadge.hidden;
     }
   }
+  // A failed refresh (storage down: 503, network) keeps the list on screen and says so; only a
+  // sign-in redirect or a refused session reloads the page (to the login form).
+  var failed = document.getElementById("refresh-failed");
+  function show(problem) { if (failed) failed.hidden = !problem; }
   function tick() {
     if (!box.checked) return;
     fetch(window.location.href, { headers: { "X-Staff-Auto-Refresh": "1" }, credentials: "same-origin" })
-      .then(function (r) { if (r.redirected || !r.ok) { window.location.reload(); return null; } return r.text(); })
-      .then(function (html) { if (html) swap(html); })
-      .catch(function () {});
+      .then(function (r) {
+        if (r.redirected || r.status === 401 || r.status === 403) { window.location.reload(); return null; }
+        if (!r.ok) { show(true); return null; }
+        return r.text();
+      })
+      .then(function (html) { if (html) { swap(html); show(false); } })
+      .catch(function () { show(true); });
   }
   window.setInterval(tick, seconds * 1000);
 })();
