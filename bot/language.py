@@ -105,6 +105,14 @@ MARKER_WORDS: Mapping[str, frozenset[str]] = {
 }
 
 
+#: A romaji message whose kana reading names a catalog procedure at least this well (the score of
+#: :meth:`bot.knowledge.catalog.Catalog.match`; the resolver's ``PROCEDURE_LIKELY``) goes to the Japanese
+#: turn, which reads it in kana with the action asked and the parts of the message, rather than to the
+#: English alias words: 「kokuho wo yameru tetsuzuki wa?」 is the leaving, not the "kokuho" card, and
+#: 「tenshutsu todoke wa online de dasemasu ka」 the 転出届's online form, not the online overview
+#: (blind set 9, tune half: 2 romaji misses of that kind).
+ROMAJI_NAMED_IN_KANA = 0.6
+
 #: In a message that reads as romaji (:func:`bot.romaji.looks_like_romaji`), marker words this short that
 #: also read as kana (no, to, do, ko, sa, um) do not count: 「gomi no dashikata」 is not English.
 ROMAJI_MARKER_LETTERS = 3
@@ -461,7 +469,10 @@ class LanguageDesk:
             if crisis is not None:
                 return [crisis]
             # Latin words without a common English word ("child allowance", a button of ours) still get
-            # the English card when they name a procedure; a romaji name goes on to the Japanese turn.
+            # the English card when they name a procedure; a romaji name goes on to the Japanese turn, and
+            # so does Japanese in romaji whose kana reading names a procedure (ROMAJI_NAMED_IN_KANA).
+            if self._named_in_kana(text):
+                return None
             pid = self.match(text) if is_latin_only(text) else None
             return [self.english_card(self.catalog.get(pid))] if pid and self.catalog.get(pid) else None
         crisis, sure = self._crisis_first(text)
@@ -474,6 +485,12 @@ class LanguageDesk:
         # unsure, or the message also asks about a procedure ("throw away an old mattress" once read
         # as abuse): the crisis answer first, then the answer to the question
         return [crisis] + answer
+
+    def _named_in_kana(self, text: str) -> bool:
+        """Whether a romaji message's kana reading names a catalog procedure (ROMAJI_NAMED_IN_KANA)."""
+        if not romaji.looks_like_romaji(text):
+            return False
+        return bool(self.catalog.match(romaji.to_kana(text), top_k=1, min_score=ROMAJI_NAMED_IN_KANA))
 
     def _crisis_first(self, text: str) -> tuple[dict[str, Any] | None, bool]:
         """(the English crisis answer, whether it is the whole answer) for a message not in Japanese.

@@ -199,3 +199,110 @@ def _messages() -> dict:
 def test_a_situation_told_in_a_procedures_words_stays_the_situation(catalog, asked):
     r = R.resolve("市内で引っ越し予定です。やること全部知りたい", "life_event", catalog, None, asked=asked)
     assert (r.kind, r.event.id) == ("life_event", "moving")
+
+
+# --- round 5 (issue #10 §3 on blind set 9's tune half, fixed by kind) ------------------------------
+
+
+@pytest.mark.parametrize(
+    "text, absent",
+    [
+        ("勤め先を辞めました", "leave"),  # leaving a job is the situation, not leaving the insurance
+        ("バイトがなくなって困っています", "gone"),
+        ("会社に入ったばかりです", "join"),
+    ],
+)
+def test_an_action_said_of_another_thing_is_not_the_action_asked(asked, text, absent):
+    assert absent not in asked.found(text)
+
+
+def test_an_action_said_of_the_procedure_still_counts_beside_another_thing(asked):
+    assert asked.found("会社に入ったので国保をやめたい") == {"leave": "やめる"}
+
+
+def test_a_told_part_is_not_the_question(catalog, asked):
+    # the first part tells what happened (past tense), the second asks: the second's procedure answers
+    text = "マイナンバーカードを受け取りました。住民票の写しの取り方を教えてください"
+    assert R._told_then_asked(catalog, asked, text) == ("juminhyo", "mynumber_receive")
+    assert R._two_questions(catalog, asked, text) is None
+    r = R.resolve(text, "ask_procedure", catalog, None, asked=asked)
+    assert (r.kind, r.procedure.id) == ("procedure", "juminhyo")
+
+
+@pytest.mark.parametrize(
+    "text, event",
+    [
+        ("父が亡くなりました。葬祭費のことも含めて、手続きを一通り知りたい", "death"),  # overview word
+        ("来月で会社を辞めます。健康保険や年金はどうなりますか", "retirement"),  # several things listed
+    ],
+)
+def test_a_situation_that_asks_for_everything_gets_the_checklist(catalog, asked, text, event):
+    r = R.resolve(text, "ask_procedure", catalog, None, asked=asked)
+    assert (r.kind, r.event.id, r.reason) == ("life_event", event, "life_event_overview")
+
+
+def test_a_procedure_named_in_a_situation_without_an_overview_word_keeps_its_card(catalog, asked):
+    r = R.resolve("父が亡くなったので葬祭費の申請をしたい", "ask_procedure", catalog, None, asked=asked)
+    assert (r.kind, r.procedure.id, r.offer) == ("procedure", "sousai_hi", "checklist")
+
+
+@pytest.mark.parametrize(
+    "text, event",
+    [
+        ("夫を亡くしまして、これからどうしたらよいか", "death"),
+        ("産院で心拍が確認できたと言われました", "pregnancy"),
+        ("この春で長年の会社勤めを終えます", "retirement"),
+    ],
+)
+def test_life_events_told_in_everyday_words(catalog, text, event):
+    found = catalog.match_life_event_scored(text)
+    assert found is not None and found[0].id == event
+
+
+def test_a_person_asked_for_gets_the_phone_answer_when_nothing_is_named():
+    from bot import settings
+    from bot.dialogue.cards import PhoneCard
+    from bot.dialogue.decide import Ask, decide
+    from bot.dialogue.live import LiveKnowledge
+    from bot.dialogue.understood import Understood
+
+    k = LiveKnowledge(settings.load({}), faq=lambda: None).now()
+    by_words = decide(
+        Ask.ANSWER, Understood(text="係の人と直接話をさせてほしいです", intent="ask_procedure"), k
+    )
+    assert any(isinstance(r.card, PhoneCard) for r in by_words.replies)
+    ranking = ({"name": "ask_online", "confidence": 0.7}, {"name": "ask_phone", "confidence": 0.2})
+    by_intent = decide(
+        Ask.ONLINE, Understood(text="ネットは苦手でして", intent="ask_online", ranking=ranking), k
+    )
+    assert any(isinstance(r.card, PhoneCard) for r in by_intent.replies)
+    # a procedure named: its answer, not the phone
+    named = decide(Ask.ANSWER, Understood(text="住民票を電話で頼めますか", intent="ask_procedure"), k)
+    assert not any(isinstance(r.card, PhoneCard) for r in named.replies)
+
+
+def test_meaning_sure_wins_over_a_weak_word_match(catalog):
+    text = "国保なんですが、入院で払いすぎたお金は返ってくるものですか"
+    words = dict(catalog.match(text, top_k=5, min_score=R.PROCEDURE_SUGGEST))
+    weak = max(words, key=words.get)
+    assert words[weak] < R.PROCEDURE_SURE
+    near = Neighbours(procedures=(("kogaku_ryoyohi", 0.92), (weak, 0.92 - R.MEANING_OVER_WEAK_WORDS - 0.005)))
+    r = R.resolve(text, "ask_procedure", catalog, None, meaning=near)
+    assert (r.procedure.id, r.reason) == ("kogaku_ryoyohi", "meaning_over_weak_words")
+    # not enough of a lead: the words' procedure stays
+    close = Neighbours(procedures=(("kogaku_ryoyohi", 0.92), (weak, 0.92 - R.MEANING_OVER_WEAK_WORDS / 2)))
+    assert R.resolve(text, "ask_procedure", catalog, None, meaning=close).procedure.id == weak
+
+
+def test_an_action_said_of_another_things_insurance_is_not_the_action_asked(catalog, asked):
+    # 入る is said of 会社の健康保険 (a noun phrase naming the company), not of 国保
+    assert "join" not in asked.found("勤め先の健康保険に入ったので")
+    text = "この春から会社の健康保険に入りました。国保のほうはどうしたら"
+    r = R.resolve(text, "ask_procedure", catalog, None, asked=asked)
+    assert (r.kind, r.procedure.id) == ("procedure", "kokuho_leave")
+
+
+def test_a_told_sibling_is_not_overridden_by_the_bare_question(catalog, asked):
+    # the told part names kokuho_leave, the asked part only 国保 (a sibling): no switch to the first
+    text = "就職して社会保険に入りました。国保はどうすればいいですか"
+    assert R._told_then_asked(catalog, asked, text) is None

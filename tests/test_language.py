@@ -493,3 +493,31 @@ def test_the_chosen_language_decides_only_where_the_text_does_not(desk) -> None:
         ("Yamada Taro", "en"),
     ):
         assert desk.answer(text, hint=hint) is None, (text, hint)
+
+
+def test_romaji_naming_a_procedure_in_kana_goes_to_the_japanese_turn(desk):
+    # the Japanese turn reads it in kana with the action asked (kokuho wo yameru: the leaving)
+    assert desk.answer("kokuho wo yameru tetsuzuki wo shitai") is None
+    assert desk.answer("tenkyo todoke wa online de dekimasu ka") is None
+    # English alias words without a common English word still get the English card
+    assert desk.answer("child allowance")[0]["custom"]["madoguchi"]["procedure"] == "jido_teate"
+
+
+@pytest.mark.parametrize(
+    "text, event",
+    [
+        ("I was laid off last week, what do I need to do?", "job_loss"),
+        ("We are getting married in June", "marriage"),
+        ("I will retire next spring", "retirement"),
+        ("I'm pregnant with my first child", "pregnancy"),
+        ("We got divorced and I live alone with my son", "divorce"),
+    ],
+)
+def test_english_life_events_get_their_checklist(desk, text, event):
+    card = desk.answer(text)[0]["custom"]["madoguchi"]
+    assert (card["kind"], card["life_event"]) == ("checklist_en", event)
+
+
+def test_english_phone_requests_in_other_words(desk):
+    card = desk.answer("Can someone who speaks English phone me?")[0]["custom"]["madoguchi"]
+    assert card["kind"] == "phone"

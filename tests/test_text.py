@@ -138,3 +138,28 @@ def test_each_thread_gets_its_own_tokenizer_of_one_dictionary():
     assert other[0] is not here and _dictionary.cache_info().currsize >= 1
     surfaces = [[m.surface() for m in t.tokenize("住民票")] for t in (here, other[0])]
     assert surfaces[0] == surfaces[1]
+
+
+def test_threads_may_analyse_text_at_once():
+    # a SudachiPy tokenizer refuses a second thread ("Tokenizer is already in use"): the language desk
+    # (channel) and the NLU thread of the Rasa process both analyse text
+    import threading
+
+    from bot.text import analyze, get_tokenizer
+
+    errors: list[str] = []
+
+    def work() -> None:
+        try:
+            for _ in range(200):
+                analyze("住民票を取りたいのですが、どこに行けばいいですか。" * 4, "C")
+        except Exception as error:  # noqa: BLE001 - reported below
+            errors.append(type(error).__name__)
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert get_tokenizer("C") is get_tokenizer("C")

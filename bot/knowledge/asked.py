@@ -9,7 +9,10 @@ Data: ``data/asked_actions.yml`` (staff edit it; nothing of it is in Python):
 - ``groups:`` sibling procedures (``members``) and, in ``choose``, which procedure answers each action,
   the one said last winning when the message says more than one (the asked action ends a Japanese
   sentence: 受け取ったけど暗証番号を忘れた is ``pin``; 会社を辞めて保険がなくなった、国保に入りたい is
-  ``join``), and of two said at the same place the first listed.
+  ``join``), and of two said at the same place the first listed;
+- ``other_objects:`` nouns whose action is not a procedure's: an action said of one of them (会社を辞めて,
+  仕事がなくなった, 会社に入った) is the resident's situation, not what they ask to do with the procedure
+  (会社を辞めて社保が切れたので、健康保険に切り替えたい asks to join, not to leave).
 
 :meth:`AskedActions.choose` turns a candidate procedure into the sibling the words ask for
 (マイナンバーカードがなくなった: candidate ``mynumber_apply`` → ``mynumber_lost``). Plain Python.
@@ -49,6 +52,8 @@ class AskedActions:
 
     words: Mapping[str, tuple[str, ...]]
     groups: tuple[SiblingGroup, ...]
+    #: nouns (normalized) whose action is the resident's situation, not the procedure's (see the module).
+    other_objects: frozenset[str] = frozenset()
 
     @functools.cached_property
     def _forms(self) -> dict[str, tuple[tuple[str, str, tuple[str, ...]], ...]]:
@@ -69,11 +74,18 @@ class AskedActions:
         if not text or not self.words:
             return {}
         spelled = normalize(text)
-        keys, ends = _text_keys(spelled)
+        morphs = analyze(spelled, "A")
+        content = [m for m in morphs if m.pos and m.pos[0] not in FUNCTION_POS]
+        keys = tuple(_lemma_key(m.lemma) for m in content)
+        starts = tuple(m.start for m in content)
+        ends = tuple(m.end for m in content)
+        skipped = _said_of_other_objects(morphs, self.other_objects)
         out: dict[str, tuple[int, str]] = {}
         for action, forms in self._forms.items():
             for word, norm, word_keys in forms:
-                end = max(_spelled_end(spelled, norm), _keys_end(keys, ends, word_keys))
+                end = max(
+                    _spelled_end(spelled, norm, skipped), _keys_end(keys, starts, ends, word_keys, skipped)
+                )
                 if end >= 0 and end > out.get(action, (-1, ""))[0]:
                     out[action] = (end, word)
         return out
@@ -113,22 +125,69 @@ def _content_keys(word: str) -> tuple[str, ...]:
     return tuple(_lemma_key(m.lemma) for m in morphs)
 
 
-def _text_keys(normalized: str) -> tuple[tuple[str, ...], tuple[int, ...]]:
-    """The keys of a text's content words and where each word ends."""
-    morphs = [m for m in analyze(normalized, "A") if m.pos and m.pos[0] not in FUNCTION_POS]
-    return tuple(_lemma_key(m.lemma) for m in morphs), tuple(m.end for m in morphs)
+#: Particles that join a noun to the action said of it (会社を辞める, 仕事がなくなる, 会社に入る).
+_OBJECT_PARTICLES = frozenset({"を", "が", "は", "も", "に"})
 
 
-def _spelled_end(spelled: str, norm: str) -> int:
-    """Where the last occurrence of a word's spelling ends (-1 when absent)."""
+def _said_of_other_objects(morphs: list, other_objects: frozenset[str]) -> frozenset[int]:
+    """Offsets where a word said of one of ``other_objects`` starts: 辞め in 会社を辞めて, and 入る in
+    会社の健康保険に入る (the noun phrase before the particle, nouns joined by の, names one)."""
+    if not other_objects:
+        return frozenset()
+    out = set()
+    for i in range(1, len(morphs) - 1):
+        particle = morphs[i]
+        if not (particle.pos and particle.pos[0] == "助詞" and particle.surface in _OBJECT_PARTICLES):
+            continue
+        if any(
+            _is_noun(m) and (m.surface in other_objects or m.lemma in other_objects)
+            for m in _phrase(morphs, i)
+        ):
+            out.add(morphs[i + 1].start)
+    return frozenset(out)
+
+
+def _is_noun(morph) -> bool:
+    return bool(morph.pos) and morph.pos[0] == "名詞"
+
+
+def _phrase(morphs: list, end: int) -> list:
+    """The noun phrase ending just before ``morphs[end]``: nouns, joined by の (会社の健康保険)."""
+    out: list = []
+    j = end - 1
+    while j >= 0 and (
+        _is_noun(morphs[j]) or (morphs[j].surface == "の" and out and j > 0 and _is_noun(morphs[j - 1]))
+    ):
+        if _is_noun(morphs[j]):
+            out.append(morphs[j])
+        j -= 1
+    return out
+
+
+def _spelled_end(spelled: str, norm: str, skipped: frozenset[int] = frozenset()) -> int:
+    """Where the last occurrence of a word's spelling ends, not counting those starting at ``skipped``
+    (-1 when absent)."""
     at = spelled.rfind(norm) if norm else -1
+    while at >= 0 and at in skipped:
+        at = spelled.rfind(norm, 0, at + len(norm) - 1) if at > 0 else -1
     return at + len(norm) if at >= 0 else -1
 
 
-def _keys_end(keys: tuple[str, ...], ends: tuple[int, ...], part: tuple[str, ...]) -> int:
-    """Where the last run of ``part`` in ``keys`` ends (-1 when absent or ``part`` is empty)."""
+def _keys_end(
+    keys: tuple[str, ...],
+    starts: tuple[int, ...],
+    ends: tuple[int, ...],
+    part: tuple[str, ...],
+    skipped: frozenset[int] = frozenset(),
+) -> int:
+    """Where the last run of ``part`` in ``keys`` ends, not counting runs starting at ``skipped`` (-1 when
+    absent or ``part`` is empty)."""
     n = len(part)
-    found = [ends[i + n - 1] for i in range(len(keys) - n + 1) if n and keys[i : i + n] == part]
+    found = [
+        ends[i + n - 1]
+        for i in range(len(keys) - n + 1)
+        if n and keys[i : i + n] == part and starts[i] not in skipped
+    ]
     return found[-1] if found else -1
 
 
@@ -159,9 +218,13 @@ def parse_asked_actions(raw, source: str, procedure_ids: Iterable[str] | None = 
     words = _parse_words(raw.get("actions"), problems)
     known = set(procedure_ids) if procedure_ids is not None else None
     groups = _parse_groups(raw.get("groups"), set(words), known, problems)
+    others = raw.get("other_objects") or []
+    if not isinstance(others, list) or not all(isinstance(w, str) and w.strip() for w in others):
+        problems.append("other_objects: expected a list of nouns")
+        others = []
     if problems:
         raise AskedActionsError("\n".join(f"{source}: {p}" for p in problems))
-    return AskedActions(words, groups)
+    return AskedActions(words, groups, frozenset(normalize(w).replace(" ", "") for w in others))
 
 
 def _parse_words(raw, problems: list[str]) -> dict[str, tuple[str, ...]]:
