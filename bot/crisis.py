@@ -30,8 +30,7 @@ from typing import Any
 
 import yaml
 
-from bot import romaji
-from bot.text import sentences
+from bot.understanding.crisis import match_rules  # one home for the order rules are tried in
 
 logger = logging.getLogger(__name__)
 
@@ -106,19 +105,6 @@ def _compile(pattern: str, source: str, intent: str) -> re.Pattern:
         return re.compile(pattern)
     except re.error as error:
         raise ValueError(f"{source}: rule {intent}: bad pattern {pattern!r}: {error}") from error
-
-
-def match_rules(rules: Sequence[SafetyRule], text: str) -> str | None:
-    """The safety intent the text (or its kana reading, :func:`bot.romaji.readings`) matches, if any (first
-    rule wins), else the one a sentence of a longer message matches (an exception speaks for its own
-    sentence: :func:`bot.understanding.crisis.match_rules`, which the meaning detector uses)."""
-    readings = romaji.readings(text)
-    for candidates in (readings, [p for r in readings for p in sentences(r)]):
-        for reading in candidates:
-            for rule in rules:
-                if rule.matches(reading):
-                    return rule.intent
-    return None
 
 
 @dataclass(frozen=True)

@@ -8,12 +8,12 @@ end, through the real servers: the action server is given the vector and embeds 
 from __future__ import annotations
 
 import base64
-import urllib.request
 import uuid
 
 import numpy as np
 import pytest
 
+from bench.load import encoder_counts
 from bot.action_server import take_handed_vector
 from bot.stores.anonymize import anonymize_events
 from bot.understanding import encoder as enc
@@ -120,25 +120,13 @@ def test_the_tracker_stores_never_keep_the_vector():
 # --- end to end ------------------------------------------------------------------------------------------
 
 
-def _encoder_texts(metrics_url: str) -> dict[tuple[str, str], float]:
-    with urllib.request.urlopen(metrics_url, timeout=10) as reply:  # noqa: S310 - loopback
-        text = reply.read().decode()
-    out = {}
-    for line in text.splitlines():
-        if line.startswith("madoguchi_encoder_texts_total{"):
-            labels, _, value = line.partition("} ")
-            pairs = dict(p.split("=", 1) for p in labels.split("{", 1)[1].split(","))
-            out[(pairs["server"].strip('"'), pairs["kind"].strip('"'))] = float(value)
-    return out
-
-
 @pytest.mark.e2e
 def test_each_message_is_embedded_once_across_the_two_servers(running_bot):
     # words the FAQ and meaning lookups of the action server read; an opener no earlier test sent
     text = f"質問{uuid.uuid4().int % 10**6}番です。児童手当の申請について教えて"
-    before = _encoder_texts(running_bot.metrics_url)
+    before = encoder_counts(running_bot.metrics_url)
     assert running_bot.rest(f"handover-{uuid.uuid4().hex[:8]}", text)
-    after = _encoder_texts(running_bot.metrics_url)
+    after = encoder_counts(running_bot.metrics_url)
 
     def grew(server: str, kind: str) -> float:
         return after.get((server, kind), 0.0) - before.get((server, kind), 0.0)
