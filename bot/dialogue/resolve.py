@@ -210,6 +210,14 @@ def _faq_over_procedure(text: str, resolution: Resolution, snapshot, similarity)
     return resolution
 
 
+def _life_event(life, reason: str) -> Resolution:
+    """The life event's answer (its checklist, or the clarify question when it has options)."""
+    event, option = life[0], life[1]
+    return Resolution(
+        "life_event", event=event, option=option, guesses=[f"life_event:{event.id}"], reason=reason
+    )
+
+
 def _resolve(text, intent, catalog, faq_snapshot, matches, life, fused, asked, signals) -> Resolution:
     words = dict(matches)
     top_id, top_score = matches[0] if matches else (None, 0.0)
@@ -217,21 +225,9 @@ def _resolve(text, intent, catalog, faq_snapshot, matches, life, fused, asked, s
         if not _names_the_option(life[0], life[1], top_id, top_score) and not _named_in_situation(
             catalog, text, top_id, top_score, life
         ):
-            return Resolution(
-                "life_event",
-                event=life[0],
-                option=life[1],
-                guesses=[f"life_event:{life[0].id}"],
-                reason="life_event",
-            )
+            return _life_event(life, "life_event")
     if life and (life[1] is not None or not life[0].options) and _asks_for_the_whole_situation(asked, text):
-        return Resolution(
-            "life_event",
-            event=life[0],
-            option=life[1],
-            guesses=[f"life_event:{life[0].id}"],
-            reason="life_event_overview",
-        )
+        return _life_event(life, "life_event_overview")
     threshold = PROCEDURE_LIKELY if intent in PROCEDURE_INTENTS else PROCEDURE_SURE
     chosen, reason = None, ""
     if top_id and top_score >= threshold:
