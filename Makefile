@@ -98,6 +98,13 @@ conversation-test: model
 
 test: lint layers validate pytest conversation-test
 
+# The venv is installed without bytecode and PYTHONDONTWRITEBYTECODE keeps __pycache__ out of the
+# checkout, so every Python process compiled Rasa/TensorFlow from source again (~8 s CPU per Rasa start).
+# The test targets keep bytecode under var/pycache instead: compiled once (validate), read by every bot
+# instance pytest starts and by conversation-test (tests/conftest.py does the same for a bare pytest).
+validate pytest conversation-test: export PYTHONPYCACHEPREFIX := $(CURDIR)/var/pycache
+validate pytest conversation-test: export PYTHONDONTWRITEBYTECODE :=
+
 # --- benchmarks ---------------------------------------------------------------------------------
 # 50 conversations x 20 turns at once through nginx (WORKERS=2): kept out of `make test` until it
 # passes (tests/test_nginx_instances.py; README, Several instances).

@@ -1,9 +1,10 @@
 """Pytest plugin: the real madoguchi servers (Rasa + action server + widget site) for end-to-end tests.
 
 ``running_bot`` starts ``python -m bot.runner`` once per session on free ports with a throwaway var/
-folder; ``bot_factory(env)`` starts another instance with extra environment (e.g. LINE variables
-pointing at a stand-in platform, or REDIS_URL). The trained model must exist (``make model``): a
-missing model fails the tests, it never skips them.
+folder; ``bot_factory(env)`` starts another instance with extra environment, kept for the session;
+``private_bot(env)`` one that a single module needs (e.g. LINE variables pointing at the module's
+stand-in platform, or REDIS_URL), stopped when the module is done. The trained model must exist
+(``make model``): a missing model fails the tests, it never skips them.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -148,7 +151,7 @@ def start_bot(
         if process.poll() is not None or time.monotonic() > deadline:
             stop_bot(bot, keep_files=True)  # keep the log for whoever investigates
             pytest.fail(f"madoguchi did not start (exit {process.returncode}):\n{bot.log()[-4000:]}")
-        time.sleep(1)
+        time.sleep(0.25)
     return bot
 
 
@@ -163,6 +166,17 @@ def stop_bot(bot: RunningBot, keep_files: bool = False) -> None:
             bot.process.wait()
     if not keep_files:
         shutil.rmtree(bot.var_dir, ignore_errors=True)
+
+
+@contextmanager
+def private_bot(extra_env: dict[str, str] | None = None) -> Iterator[RunningBot]:
+    """An instance for one module (or package) only, stopped as soon as it is done with it (an instance
+    of ``bot_factory`` lives until the end of the session)."""
+    bot = start_bot(extra_env)
+    try:
+        yield bot
+    finally:
+        stop_bot(bot)
 
 
 @pytest.fixture(scope="session")

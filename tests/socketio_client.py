@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 
+import engineio.packet
 import socketio
+import socketio.packet
 
 #: Longest wait for the whole answer to one message (a turn takes ~0.1 s; the machine is shared).
 ANSWER_WITHIN_S = 30
@@ -30,6 +32,23 @@ class Conversation:
         await self.client.connect(url, headers={"Origin": origin}, transports=["polling"])
         await self.client.emit("session_request", {"session_id": session_id})
         return await asyncio.wait_for(self.confirmed, ANSWER_WITHIN_S)
+
+    async def close(self) -> None:
+        """Disconnects as ``client.disconnect()`` does (socket.io DISCONNECT, engine.io CLOSE, both posted
+        before returning) without waiting out the long poll in flight: python-engineio's ``disconnect()``
+        awaits its read loop, whose GET the server answers only at its next ping (~25 s of idle wall time
+        per test). Closing the HTTP session ends that GET; the read loop is then awaited (bounded)."""
+        eio = self.client.eio
+        for namespace in self.client.namespaces:
+            await self.client._send_packet(  # noqa: SLF001 - what AsyncClient.disconnect sends first
+                self.client.packet_class(socketio.packet.DISCONNECT, namespace=namespace)
+            )
+        await eio._send_packet(engineio.packet.Packet(engineio.packet.CLOSE))  # noqa: SLF001
+        await asyncio.wait_for(eio.queue.join(), ANSWER_WITHIN_S)  # the POST with them was answered
+        reader = eio.read_loop_task
+        await eio.disconnect(abort=True)
+        if reader is not None:
+            await asyncio.wait_for(asyncio.shield(reader), ANSWER_WITHIN_S)
 
     async def say(self, session_id: str, text: str, until_kind: str) -> list[dict]:
         """Sends ``text``; returns the bot events up to the custom message of ``until_kind``."""

@@ -14,15 +14,19 @@ import uuid
 
 import pytest
 
+from tests.servers import private_bot
+
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module", params=["sqlite", "redis"])
 def bot(request, bot_factory):
     if request.param == "sqlite":
-        return bot_factory()
+        yield bot_factory()
+        return
     redis_url = request.getfixturevalue("redis_url")
-    return bot_factory({"REDIS_URL": redis_url.rsplit("/", 1)[0] + "/3"})
+    with private_bot({"REDIS_URL": redis_url.rsplit("/", 1)[0] + "/3"}) as redis_bot:
+        yield redis_bot
 
 
 def new_sender() -> str:

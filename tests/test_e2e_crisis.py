@@ -106,7 +106,7 @@ async def test_socketio_answers_a_crisis_while_redis_is_down(bot_without_redis):
         safety = [e["custom"]["madoguchi"] for e in events if "custom" in e][-1]
         assert safety["category"] == "emergency" and "119" in safety["phones"]
     finally:
-        await talk.client.disconnect()
+        await talk.close()
 
 
 async def test_socketio_tells_an_ordinary_question_the_city_number_while_redis_is_down(bot_without_redis):
@@ -122,7 +122,7 @@ async def test_socketio_tells_an_ordinary_question_the_city_number_while_redis_i
         text = " ".join(e.get("text") or "" for e in events)  # the text comes before its payload
         assert city in text and "119" in text
     finally:
-        await talk.client.disconnect()
+        await talk.close()
 
 
 def _action_server_pid(runner_pid: int) -> int:

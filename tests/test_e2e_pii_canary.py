@@ -14,6 +14,8 @@ import uuid
 
 import pytest
 
+from tests.servers import private_bot
+
 pytestmark = pytest.mark.e2e
 
 NAME = "山田花子"
@@ -60,8 +62,14 @@ def _encodings(canary: str) -> list[bytes]:
     return [canary.encode(), json.dumps(canary).strip('"').encode()]  # UTF-8 and JSON's \u escapes
 
 
-def test_canaries_live_only_in_the_callback_queue(bot_factory):
-    bot = bot_factory({"LOG_LEVEL": "DEBUG"})
+@pytest.fixture(scope="module")
+def debug_bot():
+    with private_bot({"LOG_LEVEL": "DEBUG"}) as bot:
+        yield bot
+
+
+def test_canaries_live_only_in_the_callback_queue(debug_bot):
+    bot = debug_bot
     sender = f"canary-{uuid.uuid4().hex}"
     bot.rest(sender, f"{NAME}ですが、{ADDRESS}に住んでいます。りんごの木の剪定のことで")
     bot.rest(f"{sender}-2", f"{KANA_NAME}です。{ADDRESS}の家の前のりんごの木")

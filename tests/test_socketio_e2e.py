@@ -42,7 +42,7 @@ async def test_a_whole_conversation_with_a_crisis_answer(running_bot):
         assert safety["category"] == "emergency" and "119" in safety["phones"]
         assert any("119" in (e.get("text") or "") for e in events)
     finally:
-        await talk.client.disconnect()
+        await talk.close()
 
 
 async def test_a_foreign_origin_cannot_connect(running_bot):
@@ -84,4 +84,4 @@ async def test_english_and_romaji_are_answered_as_on_rest(running_bot):
         events = await talk.say(session_id, "juuminhyou no utsushi wo toritai desu", until_kind="procedure")
         assert _customs(events)[-1]["procedure"] == "juminhyo"
     finally:
-        await talk.client.disconnect()
+        await talk.close()

@@ -99,7 +99,7 @@ class LiveKnowledge:
 
         ``encoder``: the sentence encoder of the semantic layer (:mod:`bot.understanding.encoder`); the
         catalog's texts are embedded with it whenever the catalog reloads (cached under
-        ``var/embeddings``). None: words only.
+        ``settings.embeddings_dir``: ``$MADOGUCHI_EMBEDDINGS``, else ``var/embeddings``). None: words only.
         """
         data = settings.data_dir
         self.settings = settings
@@ -120,9 +120,7 @@ class LiveKnowledge:
         )
         self._meaning = (
             Reloading(
-                lambda: _meaning(
-                    self.catalog(), data / MEANING_FILE, encoder, settings.var_dir / "embeddings"
-                ),
+                lambda: _meaning(self.catalog(), data / MEANING_FILE, encoder, settings.embeddings_dir),
                 lambda: [data / MEANING_FILE, *catalog_files(data)],
             )
             if encoder is not None

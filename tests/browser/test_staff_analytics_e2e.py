@@ -28,6 +28,7 @@ from widget_harness import ARTIFACTS
 
 from bot.analytics.outcome import outcome_of
 from bot.staff.analytics import GROUPS
+from tests.servers import private_bot
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
@@ -41,8 +42,9 @@ SHOTS = ARTIFACTS / "staff"
 
 
 @pytest.fixture(scope="module")
-def analytics_bot(bot_factory):
-    return bot_factory({"MADOGUCHI_ANALYTICS_SALT": SALT})
+def analytics_bot():
+    with private_bot({"MADOGUCHI_ANALYTICS_SALT": SALT}) as bot:
+        yield bot
 
 
 def _group(messages: list[dict]) -> str:

@@ -23,6 +23,7 @@ from bot import settings as settings_module
 from bot.channels.line import LineInput
 from bot.channels.line.dedup import EventMemory
 from bot.stores import open_stores
+from tests.servers import private_bot
 
 
 @pytest.fixture
@@ -70,12 +71,13 @@ def threaded_platform() -> Iterator[ThreadedPlatform]:
 
 
 @pytest.fixture(scope="module")
-def line_bot(bot_factory, threaded_platform):
-    """The real Rasa + action servers with the LINE channel pointed at ``threaded_platform``."""
-    return bot_factory(
-        {
-            "LINE_CHANNEL_SECRET": SECRET,
-            "LINE_CHANNEL_ACCESS_TOKEN": TOKEN,
-            "LINE_API_BASE_URL": threaded_platform.url,
-        }
-    )
+def line_bot(threaded_platform):
+    """The real Rasa + action servers with the LINE channel pointed at ``threaded_platform`` (the
+    module's own platform: stopped with the module)."""
+    env = {
+        "LINE_CHANNEL_SECRET": SECRET,
+        "LINE_CHANNEL_ACCESS_TOKEN": TOKEN,
+        "LINE_API_BASE_URL": threaded_platform.url,
+    }
+    with private_bot(env) as bot:
+        yield bot
