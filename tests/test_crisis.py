@@ -7,6 +7,7 @@ import io
 import logging
 import shutil
 import tarfile
+from pathlib import Path
 
 import pytest
 import yaml
@@ -298,3 +299,16 @@ def test_a_failing_meaning_detector_leaves_the_rules(desk, caplog):
         assert broken.intent_of("火事です") == "emergency"
         assert broken.answer("住民票の写しがほしい") is None
     assert any("RuntimeError" in r.getMessage() for r in caplog.records)
+
+
+def test_the_fifth_round_nlu_sentences_are_not_ordinary_evidence():
+    """The intent classifier's examples5_* sentences stay out of the crisis classifier's 'ordinary'
+    side (they pulled crisis sentences to ordinary: NOT_ORDINARY_EVIDENCE); the rest stay in."""
+    from bot.understanding import crisis as semantic
+
+    nlu_dir = Path(__file__).resolve().parents[1] / "data" / "nlu"
+    every = semantic.nlu_examples(nlu_dir, ())
+    fifth = {text for _, text in semantic.nlu_examples(nlu_dir, (), "examples5_*.yml")}
+    kept = semantic.ordinary_evidence(every, nlu_dir)
+    assert len(fifth) >= 200 and not fifth & {text for _, text in kept}
+    assert [p for p in every if p[1] not in fifth] == kept

@@ -97,6 +97,9 @@ class SafetyOverride(GraphComponent, IntentClassifier):
             "fallback_threshold": 0.45,
             # crisis example sentences for the meaning classifier (trained into the model); "" = rules only
             "examples_file": "data/safety_examples.yml",
+            # the NLU training files (some are left out of the classifier's 'ordinary' side:
+            # bot.understanding.crisis.NOT_ORDINARY_EVIDENCE)
+            "nlu_dir": "data/nlu",
             # where sentence vectors of the training texts are cached (content hash; git-ignored)
             "embedding_cache": "var/embeddings",
         }
@@ -149,6 +152,7 @@ class SafetyOverride(GraphComponent, IntentClassifier):
             for m in training_data.intent_examples
             if m.get(INTENT) and m.get(TEXT)
         ]
+        pairs = semantic.ordinary_evidence(pairs, Path(self.component_config["nlu_dir"]))
         cache = self.component_config.get("embedding_cache") or None
         classifier = semantic.train_classifier(
             examples, pairs, self._encoder(), Path(cache) if cache else None
