@@ -12,6 +12,7 @@ import uuid
 
 import numpy as np
 import pytest
+from test_encoder_memo import CountingEngine, counting_encoder
 
 from bench.load import encoder_counts
 from bot.action_server import take_handed_vector
@@ -28,21 +29,8 @@ def _unit(seed: int = 1) -> np.ndarray:
     return vector / np.linalg.norm(vector)
 
 
-class _CountingEngine:
-    def __init__(self) -> None:
-        self.embedded: list[str] = []
-
-    def encode(self, texts, is_query):
-        items = [texts] if isinstance(texts, str) else list(texts)
-        self.embedded += items
-        out = np.stack([_unit(len(t)) for t in items])
-        return out[0] if isinstance(texts, str) else out
-
-
-def _encoder() -> tuple[enc.E5Encoder, _CountingEngine]:
-    encoder, engine = enc.E5Encoder(threads=1), _CountingEngine()
-    encoder._engine = engine
-    return encoder, engine
+def _encoder() -> tuple[enc.E5Encoder, CountingEngine]:
+    return counting_encoder(lambda text: _unit(len(text)))
 
 
 def test_a_packed_vector_comes_back_bit_for_bit():
