@@ -106,8 +106,8 @@ validate pytest conversation-test: export PYTHONPYCACHEPREFIX := $(CURDIR)/var/p
 validate pytest conversation-test: export PYTHONDONTWRITEBYTECODE :=
 
 # --- benchmarks ---------------------------------------------------------------------------------
-# 50 conversations x 20 turns at once through nginx (WORKERS=2): kept out of `make test` until it
-# passes (tests/test_nginx_instances.py; README, Several instances).
+# 50 conversations x 20 turns at once through nginx (WORKERS=2), alone (it is part of `make test` too:
+# tests/test_nginx_instances.py; README, Several instances).
 bench-instances: model $(WORDVEC) nginx-deps
 	$(PY) -m pytest -q -p no:cacheprovider -m load tests/test_nginx_instances.py
 

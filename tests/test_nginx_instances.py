@@ -8,8 +8,8 @@ Debian's nginx, conversations and locks in a private Redis.
 * a burst of 10 messages of one sender: all answered, in the order sent, taking little more than the
   same 10 turns one by one (Rasa's 1 s lock polling added ~0.5 s per waiting message).
 
-Marked ``nginx`` (part of ``make test``); the 50 × 20 test is also marked ``load`` and runs only in
-``make bench-instances`` until it passes (it has not yet: README, Several instances).
+Marked ``nginx`` (part of ``make test``); the 50 × 20 test is also marked ``load`` so that ``make
+bench-instances`` can run it alone (README, Several instances).
 Expected ~2 min on 2 free cores (two model loads, ~1,000 turns);
 on cores shared with other heavy work (load 12-15) the 50 × 20 turns time out: it needs free cores.
 """
@@ -112,7 +112,7 @@ def _kinds(messages: list) -> list[str]:
     ]
 
 
-@pytest.mark.load  # not in make test until it passes: `make bench-instances` (README, Several instances)
+@pytest.mark.load  # in make test; `make bench-instances` runs it alone (README, Several instances)
 async def test_fifty_conversations_of_twenty_turns_through_nginx(instances):
     problems: list[str] = []
 
