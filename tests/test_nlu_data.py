@@ -31,6 +31,7 @@ QUESTION_SETS = [
     ROOT / "tests" / "nlu" / "blind_questions_8.yml",
     ROOT / "tests" / "nlu" / "blind_questions_9.yml",
     ROOT / "tests" / "nlu" / "blind_questions_10.yml",
+    ROOT / "tests" / "nlu" / "blind_questions_11.yml",
 ]
 CATALOG_DIR = ROOT / "data" / "catalog"
 
