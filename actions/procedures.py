@@ -36,3 +36,13 @@ class ActionAnswerOnline(Decided, Action):
 
     def name(self) -> str:
         return "action_answer_online"
+
+
+class ActionAnswerOutOfScope(Decided, Action):
+    """A question the classifier called out of scope: answered from the catalog or FAQ when they are sure,
+    otherwise the out-of-scope answer (``utter_out_of_scope``)."""
+
+    ask = Ask.OUT_OF_SCOPE
+
+    def name(self) -> str:
+        return "action_answer_out_of_scope"

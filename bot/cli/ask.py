@@ -34,6 +34,7 @@ ASKS = {
     "ask_details": "details",
     "ask_online": "online",
     "ask_phone": "phone",
+    "out_of_scope": "out_of_scope",
 }
 
 
@@ -128,9 +129,10 @@ def explain(text: str, parsed: dict, config, meaning: bool = True) -> dict[str, 
     report["sources"] = _sources(resolution.signals, k)
     understood = Understood(text=text, intent=intent, ranking=ranking, crisis=crisis)
     turn = decide(Ask(ask), understood, k)
+    kind = _kind(ask, resolution, turn)
     report["answer"] = {
-        "kind": resolution.kind if ask in ("answer", "faq") else ask,
-        "id": _answer_id(resolution),
+        "kind": kind,
+        "id": None if kind == "out_of_scope" else _answer_id(resolution),
         "reason": resolution.reason,
         "offer": resolution.offer,
         "offers": [ref for _, _, ref in resolution.offers],
@@ -139,6 +141,19 @@ def explain(text: str, parsed: dict, config, meaning: bool = True) -> dict[str, 
         "review": turn.review.kind if turn.review else None,
     }
     return report
+
+
+def _kind(ask: str, resolution, turn) -> str:
+    """What the answer is: the resolution's kind for a question, else what was asked (``out_of_scope``
+    when the core kept the out-of-scope answer)."""
+    if ask in ("answer", "faq"):
+        return resolution.kind
+    if ask == "out_of_scope":
+        from bot.dialogue.decide import OUT_OF_SCOPE_RESPONSE
+
+        kept = any(r.response == OUT_OF_SCOPE_RESPONSE for r in turn.replies)
+        return ask if kept else resolution.kind
+    return ask
 
 
 def _answer_id(resolution) -> str | None:

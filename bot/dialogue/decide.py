@@ -11,8 +11,9 @@ from enum import Enum
 
 from bot.dialogue import compose, contact
 from bot.dialogue.knowledge import Knowledge
-from bot.dialogue.replies import Reply, Turn, text
+from bot.dialogue.replies import Reply, ReviewNote, Turn, text
 from bot.dialogue.resolve import (
+    FAQ_PARAPHRASE,
     PROCEDURE_SURE,
     Resolution,
     matchable,
@@ -33,6 +34,18 @@ PERSON_INTENTS = ("ask_phone", "request_callback")
 #: a difficulty (画面の字が読めない, 人と直接話したい, パソコンはさっぱり) had ask_phone/request_callback at
 #: 0.15-0.37 behind ask_procedure/ask_online, and went to suggestions, the fallback or the online overview.
 PERSON_RUNNER_UP = 0.10
+#: The domain.yml response of a question the city's content does not cover.
+OUT_OF_SCOPE_RESPONSE = "utter_out_of_scope"
+#: When the classifier says "out of scope" and only meaning (no catalog word) names a procedure, it is
+#: answered if the nearest procedure is at least this near. Measured with intent out_of_scope forced:
+#: the 75 out-of-scope training sentences (data/nlu/out_of_scope.yml) reach at most 0.924
+#: (スマホの機種変更したい → online_list; 9 of them pass 0.90, the general MEANING_SURE), the issue's
+#: 高齢者のインフルエンザの注射の補助は → yobo_sesshu 0.945; on the tune half of tests/nlu/dev_questions.yml
+#: the words alone answer 61 of 88 right (none of the 75 out-of-scope sentences reaches PROCEDURE_SURE).
+OUT_OF_SCOPE_MEANING_SURE = 0.935
+#: Resolution reasons that come from the catalog's words (or the asked action on top of them), which a
+#: question the classifier called out of scope may be answered by (bot.dialogue.resolve).
+WORD_REASONS = ("words", "words+meaning", "meaning_over_weak_words", "asked_part", "first_question")
 
 
 class Ask(str, Enum):
@@ -44,6 +57,7 @@ class Ask(str, Enum):
     ONLINE = "online"  # action_answer_online
     PHONE = "phone"  # action_contact_phone
     SAFETY_FOLLOWUP = "safety_followup"  # action_safety_followup: after a crisis answer
+    OUT_OF_SCOPE = "out_of_scope"  # action_answer_out_of_scope: the classifier heard no city topic
 
 
 def decide(ask: Ask, understood: Understood, knowledge: Knowledge) -> Turn:
@@ -73,8 +87,8 @@ def named_procedure(
     return catalog.get(remembered) if remembered else None
 
 
-def _resolved(u: Understood, k: Knowledge) -> Turn:
-    resolution = resolve(
+def _resolution(u: Understood, k: Knowledge) -> Resolution:
+    return resolve(
         u.text,
         understood_intent(u.intent, list(u.ranking)),
         k.catalog,
@@ -83,6 +97,10 @@ def _resolved(u: Understood, k: Knowledge) -> Turn:
         asked=k.asked,
         similarity=k.similarity,
     )
+
+
+def _resolved(u: Understood, k: Knowledge) -> Turn:
+    resolution = _resolution(u, k)
     if resolution.kind in ("close", "none") and wants_a_person(u, k):
         return contact.phone(k, None)
     return compose.answer_resolution(k, resolution, u.text, u.easy)
@@ -146,6 +164,40 @@ def _phone(u: Understood, k: Knowledge) -> Turn:
     return contact.phone(k, named_procedure(u, k))
 
 
+def _out_of_scope(u: Understood, k: Knowledge) -> Turn:
+    """A message the classifier called out of scope: the catalog and the FAQ are still asked, and answer
+    when they are sure (「高齢者のインフルエンザの注射の補助は」 → 予防接種); the turn then goes to the staff
+    review list, since the classifier disagreed. Otherwise the out-of-scope answer."""
+    if u.text:
+        resolution = _resolution(u, k)
+        if _sure_beside_out_of_scope(resolution, u.text, k):
+            answer = compose.answer_resolution(k, resolution, u.text, u.easy)
+            note = answer.review or ReviewNote(u.text, "low_confidence", tuple(resolution.guesses))
+            return Turn(slots=(("last_question", u.text),)).then(Turn(answer.replies, answer.slots, note))
+    return Turn((Reply(response=OUT_OF_SCOPE_RESPONSE),))
+
+
+def _sure_beside_out_of_scope(resolution: Resolution, text: str, k: Knowledge) -> bool:
+    """Whether a resolution is sure enough to overrule the classifier's "out of scope": catalog words
+    (:data:`WORD_REASONS`), a life event's own words, an FAQ question meaning the same
+    (:data:`~bot.dialogue.resolve.FAQ_PARAPHRASE`), or meaning alone at :data:`OUT_OF_SCOPE_MEANING_SURE`."""
+    reason = resolution.reason
+    if resolution.kind == "procedure":
+        if reason in WORD_REASONS or reason.startswith("action:"):
+            return True
+        meaning = resolution.signals.meaning if resolution.signals else None
+        return (
+            reason == "meaning"
+            and meaning is not None
+            and meaning.procedure_score(resolution.procedure.id) >= OUT_OF_SCOPE_MEANING_SURE
+        )
+    if resolution.kind == "life_event":
+        return reason in ("life_event", "life_event_overview")
+    if resolution.kind == "faq" and k.similarity is not None:
+        return k.similarity(text, resolution.faq_entry.question) >= FAQ_PARAPHRASE
+    return False
+
+
 def _safety_followup(u: Understood, k: Knowledge) -> Turn:
     """After a crisis answer: the card of a procedure the message names clearly; nothing otherwise.
 
@@ -169,4 +221,5 @@ _DECIDERS = {
     Ask.ONLINE: _online,
     Ask.PHONE: _phone,
     Ask.SAFETY_FOLLOWUP: _safety_followup,
+    Ask.OUT_OF_SCOPE: _out_of_scope,
 }
