@@ -120,6 +120,7 @@ bench-safety: $(STAMP)
 	$(PY) -m bench.safety_bench --fresh 2
 	$(PY) -m bench.safety_bench --fresh 3
 	$(PY) -m bench.safety_bench --fresh 4
+	$(PY) -m bench.safety_bench --fresh 5
 	$(PY) -m bench.safety_bench --cost
 
 bench-faq: $(STAMP) $(WORDVEC)
