@@ -224,6 +224,16 @@ def test_reading_match_starts_at_a_word() -> None:
     assert "lost" not in index.scores("いらなくなった")  # なく is an auxiliary here: いら|なく|なっ|た
 
 
+def test_a_long_reading_may_start_where_sudachi_saw_a_particle() -> None:
+    from bot.knowledge.catalog.matching import LOOSE_START_LEN, PhraseIndex
+
+    # all-kana text (romaji read as kana) is split at guesses: ひっこす|の|で|てん(particle)|しゅ|つと|どけ
+    index = PhraseIndex.build({"tenshutsu": ["転出届"], "lost": ["なくなった"]})
+    assert len("テンシュツトドケ") >= LOOSE_START_LEN > len("ナクナッタ")
+    assert "tenshutsu" in index.scores("とうきょうにひっこすのでてんしゅつとどけをだしたい")
+    assert "lost" not in index.scores("いらなくなった")  # shorter readings still start at a content word
+
+
 def test_short_kanji_reading_needs_kanji() -> None:
     from bot.knowledge.catalog.matching import PhraseIndex
 

@@ -81,6 +81,19 @@ def test_action_words_are_not_found_where_they_are_not_said(asked, text, absent)
         ("国保をやめたい", "kokuho_leave", None),
         ("国民健康保険に入りたいです", "kokuho_join", None),
         ("マイナンバーカードを作りたい", "mynumber_apply", None),
+        # issue 10's known cases: the re-issue, not 国民健康保険の加入; 納税相談, not the 住民税 overview
+        ("保険証をなくしました", "hokensho_saikofu", None),
+        ("税金が払えない", "nouzei_sodan", None),
+        ("住民税が払えません", "nouzei_sodan", "action:cannot_pay"),
+        # 保険証がなくなった is the card (the 保険証 group's objects), 保険がなくなった the coverage
+        ("保険証がなくなった", "hokensho_saikofu", "action:gone"),
+        ("後期高齢者の保険証がなくなった", "hokensho_saikofu", "action:gone"),
+        ("保険証がぼろぼろになった", "hokensho_saikofu", "action:broken"),
+        ("会社を辞めて保険証がなくなった。国保に入りたい", "kokuho_join", None),
+        ("マイナンバーカードを作り直したい", "mynumber_lost", "action:lost"),
+        # 国民健康保険税 is a city tax
+        ("国民健康保険税が払えない", "nouzei_sodan", "action:cannot_pay"),
+        ("国民年金が払えない", "nenkin_exemption", None),
     ],
 )
 def test_the_action_asked_chooses_among_siblings(catalog, asked, text, expected, reason):
@@ -88,6 +101,54 @@ def test_the_action_asked_chooses_among_siblings(catalog, asked, text, expected,
     assert (r.kind, r.procedure.id) == ("procedure", expected)
     if reason:
         assert r.reason == reason
+
+
+@pytest.mark.parametrize(
+    "text, expected, reason",
+    [
+        # no alias is named (保険書: a conversion typo listed among the group's objects)
+        ("保険書がボロボロなので作り直してほしい", "hokensho_saikofu", "action:lost"),
+        ("ほけんしょうをせんたくしてぼろぼろ", "hokensho_saikofu", "action:broken"),
+    ],
+)
+def test_an_object_and_its_action_choose_when_no_procedure_is_named(catalog, asked, text, expected, reason):
+    assert not catalog.match(text, top_k=1, min_score=R.PROCEDURE_SUGGEST)
+    r = R.resolve(text, "ask_procedure", catalog, None, asked=asked)
+    assert (r.kind, r.procedure.id, r.reason) == ("procedure", expected, reason)
+
+
+def test_a_group_with_objects_chooses_only_when_an_object_is_named(asked):
+    assert asked.choose("kokuho_join", "保険証がなくなった") == ("hokensho_saikofu", "gone")
+    assert asked.choose("kokuho_join", "社会保険がなくなった") is None  # the coverage, not the card
+    assert asked.choose_by_object("ボロボロになった") is None  # no object
+    assert asked.choose_by_object("保険証のことで") is None  # no action
+
+
+def test_objects_must_be_a_list_of_words():
+    raw = {
+        "actions": {"lost": ["無くす"]},
+        "groups": [{"name": "x", "objects": "保険証", "members": [], "choose": {"lost": "a"}}],
+    }
+    with pytest.raises(AskedActionsError) as error:
+        parse_asked_actions(raw, "asked_actions.yml", ["a"])
+    assert "objects: expected a list of words" in str(error.value)
+
+
+def test_words_and_meaning_agreeing_answer_though_each_is_weak(catalog, asked):
+    text = (
+        "母が一人で買い物にも行けなくなってしまって毎日心配で仕方がないのですが、"
+        "週に何回かヘルパーさんに家まで来てもらうことはできるのでしょうか、教えてください"
+    )
+    words = catalog.match(text, top_k=1, min_score=R.PROCEDURE_SUGGEST)
+    assert words and words[0][0] == "kaigo_nintei" and words[0][1] < R.PROCEDURE_LIKELY
+    near = Neighbours(procedures=(("kaigo_nintei", R.MEANING_SUGGEST + 0.005), ("tennyu", 0.87)))
+    r = R.resolve(text, "life_event", catalog, None, meaning=near, asked=asked)
+    assert (r.kind, r.procedure.id, r.reason) == ("procedure", "kaigo_nintei", "words_and_meaning")
+    # meaning nearest another procedure: only suggestions
+    other = Neighbours(procedures=(("tennyu", R.MEANING_SUGGEST + 0.005), ("kaigo_nintei", 0.87)))
+    assert R.resolve(text, "life_event", catalog, None, meaning=other, asked=asked).kind == "close"
+    # not a topic question by the classifier: only suggestions
+    assert R.resolve(text, "nlu_fallback", catalog, None, meaning=near, asked=asked).kind == "close"
 
 
 def test_without_the_action_vocabulary_the_words_alone_decide(catalog):
@@ -306,3 +367,22 @@ def test_a_told_sibling_is_not_overridden_by_the_bare_question(catalog, asked):
     # the told part names kokuho_leave, the asked part only 国保 (a sibling): no switch to the first
     text = "就職して社会保険に入りました。国保はどうすればいいですか"
     assert R._told_then_asked(catalog, asked, text) is None
+
+
+def test_an_online_question_that_tells_a_life_event_gets_its_checklist(catalog, asked):
+    from bot.dialogue.decide import Ask, decide
+    from bot.dialogue.understood import Understood
+
+    k = Knowledge(catalog=catalog, faq=None, messages=Messages(_messages()), menu=(), now=None, asked=asked)
+    told = Understood(
+        text="倒産して無職になりました。やらないといけないことはありますか", intent="ask_online"
+    )
+    kinds = [(c["kind"], c.get("life_event")) for c in _cards(decide(Ask.ONLINE, told, k))]
+    assert ("checklist", "job_loss") in kinds
+    # nothing named, nothing told: the list of online procedures, as before
+    bare = Understood(text="家からできることを知りたい", intent="ask_online")
+    assert [c.get("procedure") for c in _cards(decide(Ask.ONLINE, bare, k))] == ["online_list"]
+
+
+def _cards(turn) -> list[dict]:
+    return [r.card.to_json() for r in turn.replies if r.card is not None]

@@ -154,10 +154,23 @@ def _online(u: Understood, k: Knowledge) -> Turn:
         return compose.online(k, procedure)
     if wants_a_person(u, k):
         return contact.phone(k, None)
+    told = _life_event_told(u, k)
+    if told is not None:
+        return compose.answer_resolution(k, told, u.text, u.easy)
     overview = k.catalog.get(ONLINE_OVERVIEW_ID)
     if overview is None:
         return compose.say("online.which_procedure")
     return compose.answer_procedure(k, overview, u.easy)
+
+
+def _life_event_told(u: Understood, k: Knowledge) -> Resolution | None:
+    """A life event the message tells in its own words (the triggers of data/life_events.yml), when an
+    "online?" question names no procedure: 派遣を切られて無職に…役所で何かしないといけない？ gets the job
+    loss checklist, not the list of online procedures. None otherwise."""
+    if not u.text:
+        return None
+    resolution = _resolution(u, k)
+    return resolution if resolution.kind == "life_event" and resolution.reason == "life_event" else None
 
 
 def _phone(u: Understood, k: Knowledge) -> Turn:

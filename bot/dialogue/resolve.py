@@ -240,6 +240,10 @@ def _resolve(text, intent, catalog, faq_snapshot, matches, life, fused, asked, s
             chosen, reason = meant, "meaning_over_weak_words"
     elif signals.meaning is not None and _meaning_sure(signals.meaning):
         chosen, reason = signals.meaning.procedures[0][0], "meaning"
+    elif intent in PROCEDURE_INTENTS and _words_and_meaning_agree(signals.meaning, top_id, top_score):
+        chosen, reason = top_id, "words_and_meaning"
+    if chosen is None:
+        chosen, reason = _asked_of_an_object(catalog, asked, text)
     if chosen is None and not life and signals.meaning is not None and signals.meaning.life_events:
         event_id, cosine = signals.meaning.life_events[0]
         if cosine >= MEANING_LIFE_EVENT_SURE and catalog.life_event(event_id) is not None:
@@ -330,6 +334,16 @@ def _asked_sibling(
     return chosen, reason
 
 
+def _asked_of_an_object(catalog: Catalog, asked: AskedActions | None, text: str) -> tuple[str | None, str]:
+    """(procedure, reason) when no procedure is named but the text names the object of a group of
+    data/asked_actions.yml and one of its actions (保険書がボロボロなので作り直して: the 保険証 group's
+    re-issue); (None, "") otherwise."""
+    found = asked.choose_by_object(text) if asked is not None and text else None
+    if found is None or catalog.get(found[0]) is None:
+        return None, ""
+    return found[0], f"action:{found[1]}"
+
+
 def _named_parts(catalog: Catalog, asked: AskedActions | None, text: str) -> list[tuple[str, bool]]:
     """(procedure, told) for each part of a message (:data:`_QUESTION_BREAK`) that names a procedure
     surely; ``told``: the part tells what happened rather than asks (:func:`_tells`). One part: []."""
@@ -404,6 +418,16 @@ def _meant_over_weak_words(meaning: Neighbours | None, chosen: str, score: float
         return None
     chosen_cosine = meaning.procedure_score(chosen) or MEANING_FLOOR
     return best if cosine - chosen_cosine >= MEANING_OVER_WEAK_WORDS else None
+
+
+def _words_and_meaning_agree(meaning: Neighbours | None, top_id: str | None, top_score: float) -> bool:
+    """Whether a procedure both sources name, each too weakly to answer alone, is the one asked about:
+    the words' best (at least :data:`PROCEDURE_SUGGEST`: an alias in a long message) is also meaning's
+    nearest (at least :data:`MEANING_SUGGEST`). Only under a topic intent (the caller's check)."""
+    if meaning is None or not meaning.procedures or top_id is None or top_score < PROCEDURE_SUGGEST:
+        return False
+    best, cosine = meaning.procedures[0]
+    return best == top_id and cosine >= MEANING_SUGGEST
 
 
 def _meaning_sure(meaning: Neighbours) -> bool:

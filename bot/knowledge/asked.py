@@ -44,6 +44,10 @@ class SiblingGroup:
     members: tuple[str, ...]
     #: (action, procedure id), in order of priority.
     choose: tuple[tuple[str, str], ...]
+    #: the things the group is about (保険証, 資格確認書): a group with objects chooses only when the
+    #: message names one of them, and then also when no procedure was named (see
+    #: :meth:`AskedActions.choose_by_object`).
+    objects: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, eq=False)
@@ -91,23 +95,46 @@ class AskedActions:
         return out
 
     def group_of(self, procedure_id: str) -> SiblingGroup | None:
-        """The first group a procedure is a member of, or None."""
-        return next((g for g in self.groups if procedure_id in g.members), None)
+        """The first group without objects a procedure is a member of, or None."""
+        return next((g for g in self.groups if procedure_id in g.members and not g.objects), None)
 
     def choose(self, procedure_id: str, text: str) -> tuple[str, str] | None:
         """``(procedure id, action)`` the words ask for among the candidate's siblings; None when the
-        candidate is in no group or the text says none of the group's actions."""
-        group = self.group_of(procedure_id)
-        if group is None:
+        candidate is in no group or the text says none of its groups' actions. The candidate's groups are
+        its group without objects and those whose object the text names (保険証がなくなった: the
+        保険証 group's ``gone``); the action said last wins (then the group listed first, then its
+        ``choose`` order)."""
+        groups = [
+            g
+            for g in self.groups
+            if procedure_id in g.members and (not g.objects or self._names_object(g, text))
+        ]
+        return self._chosen(groups, text)
+
+    def choose_by_object(self, text: str) -> tuple[str, str] | None:
+        """``(procedure id, action)`` when no procedure was named: a group whose object the text names
+        (保険書がボロボロ: the 保険証 group, a typo listed among its objects) and one of whose actions it
+        says; None otherwise."""
+        return self._chosen([g for g in self.groups if g.objects and self._names_object(g, text)], text)
+
+    def _chosen(self, groups: list[SiblingGroup], text: str) -> tuple[str, str] | None:
+        if not groups:
             return None
         said = self.found_at(text)
         ranked = [
-            (said[a][0], -rank, a, target) for rank, (a, target) in enumerate(group.choose) if a in said
+            (said[a][0], -g_rank, -rank, a, target)
+            for g_rank, group in enumerate(groups)
+            for rank, (a, target) in enumerate(group.choose)
+            if a in said
         ]
         if not ranked:
             return None
-        _end, _rank, action, target = max(ranked)
+        *_order, action, target = max(ranked)
         return target, action
+
+    def _names_object(self, group: SiblingGroup, text: str) -> bool:
+        spelled = normalize(text).replace(" ", "")
+        return any(normalize(o).replace(" ", "") in spelled for o in group.objects)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -256,11 +283,17 @@ def _parse_groups(raw, actions: set[str], known: set[str] | None, problems: list
             continue
         members = tuple(str(m) for m in item.get("members") or [])
         choose = tuple((str(a), str(p)) for a, p in item["choose"].items())
+        objects = item.get("objects") or []
+        if not isinstance(objects, list) or not all(isinstance(o, str) and o.strip() for o in objects):
+            problems.append(f"{where}: objects: expected a list of words")
+            objects = []
         for action, _pid in choose:
             if action not in actions:
                 problems.append(f"{where}: choose: {action}: not an action of 'actions'")
         for pid in sorted({*members, *(p for _, p in choose)}):
             if known is not None and pid not in known:
                 problems.append(f"{where}: {pid}: no such procedure in the catalog")
-        groups.append(SiblingGroup(str(item.get("name") or n), members, choose))
+        groups.append(
+            SiblingGroup(str(item.get("name") or n), members, choose, tuple(o.strip() for o in objects))
+        )
     return tuple(groups)

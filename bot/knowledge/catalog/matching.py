@@ -58,7 +58,12 @@ MIN_BARE_LEN = 6
 # drop or conjugate freely.
 _BARE_SKIPPED_POS = FUNCTION_POS
 _HIRAGANA_ONLY = re.compile(r"^[\u3041-\u309fー]+$")
-#: A reading match may not start at these parts of speech (なく in いらなくなった, 内 in 市内).
+#: A reading match may not start at these parts of speech (なく in いらなくなった, 内 in 市内) — unless
+#: the phrase reads at least this long: then it may start at any word, since Sudachi splits all-kana text
+#: (romaji read as kana) at guesses and tags a word's first kana as a particle (ひっこすので|てん|しゅ|つと
+#: |どけ: テンシュツトドケ starts at 「てん」, read as a particle). Six kana, as :data:`MIN_BARE_LEN` and
+#: :data:`MIN_KANJI_READING_LEN`: the blocked examples (ナクナッタ, ナイ) are shorter.
+LOOSE_START_LEN = 6
 _NO_START_POS = NO_START_POS
 
 
@@ -103,12 +108,16 @@ class Reading:
     starts: frozenset[int]
     #: offsets where a word ends (for matches that must end with a word).
     ends: frozenset[int] = frozenset()
+    #: offsets where any word starts, a particle's too (for readings of :data:`LOOSE_START_LEN`); a
+    #: superset of ``starts``.
+    words: frozenset[int] = frozenset()
 
     def contains(self, kana: str, whole_words: bool = False) -> bool:
         """Whether ``kana`` occurs starting at an allowed offset (and, if asked, ending where a word ends)."""
+        starts = self.words if len(kana) >= LOOSE_START_LEN and self.words else self.starts
         at = self.kana.find(kana)
         while at >= 0:
-            if at in self.starts and (not whole_words or at + len(kana) in self.ends):
+            if at in starts and (not whole_words or at + len(kana) in self.ends):
                 return True
             at = self.kana.find(kana, at + 1)
         return False
@@ -179,14 +188,15 @@ def analyse_phrase(text: str) -> Phrase:
 
 def _word_starts(parts: list[tuple[str, bool]]) -> Reading:
     """Joins (kana, may start a match) pieces into a :class:`Reading`."""
-    kana, starts, ends, at = [], set(), set(), 0
+    kana, starts, ends, words, at = [], set(), set(), set(), 0
     for piece, may_start in parts:
         if may_start:
             starts.add(at)
+        words.add(at)
         kana.append(piece)
         at += len(piece)
         ends.add(at)
-    return Reading("".join(kana), frozenset(starts), frozenset(ends))
+    return Reading("".join(kana), frozenset(starts), frozenset(ends), frozenset(words))
 
 
 def _query_readings(text: str) -> tuple[tuple[Reading, ...], Reading]:
