@@ -10,6 +10,7 @@ A crisis sentence counts when the detector gives the intent that answers its cat
 ``emergency``; child and elder abuse: ``abuse``); "any" counts any safety answer. An ordinary sentence is
 a false alarm when the detector gives any safety intent.
 
+Set 4's tune half may be read from 2026-12-03 on (``--set 4 --show-misses``), as set 3's.
 Set 3's tune half may be read from the second session of 2026-12-02 on (``--set 3 --show-misses``: its
 tune half's misses; its check half as totals, as set 1's). ``--fresh 3`` gave its figures before anyone read
 it. Sets 2 and 3 (``--fresh [2|3]``: ``tests/nlu/safety_evalN_crisis.yml`` / ``safety_evalN_ordinary.yml``,
@@ -40,7 +41,7 @@ ORDINARY = REPO / "tests" / "nlu" / "safety_eval_ordinary.yml"
 #: The unread sets (``--fresh N``): crisis and ordinary file of each.
 FRESH = {
     n: (NLU_TESTS / f"safety_eval{n}_crisis.yml", NLU_TESTS / f"safety_eval{n}_ordinary.yml")
-    for n in (2, 3, 4, 5)
+    for n in (2, 3, 4, 5, 6)
 }
 EXPECTED_INTENT = {
     "119": "emergency",
@@ -51,6 +52,9 @@ EXPECTED_INTENT = {
     "elder_abuse": "abuse",
 }
 HALVES = ("tune", "check")
+#: Sets whose tune half may be read (``--set N --show-misses``); their check halves stay totals only, and
+#: the other sets (``--fresh``) are never read.
+READABLE_SETS = (1, 3, 4)
 
 
 def load_set(path: Path) -> list[dict]:
@@ -161,14 +165,18 @@ def dump(detector, crisis_set, ordinary_set, vectors, path: Path) -> None:
                 out.write(json.dumps(row, ensure_ascii=False) + "\n")
 
 
+def tune_misses(misses) -> list:
+    """The misses of the tune half only (a check half stays unread)."""
+    return [(item, found) for item, found in misses if item["half"] == "tune"]
+
+
 def print_tune_misses(misses) -> None:
     """Misses of the tune half only (the check half stays unread)."""
-    for item, found in misses:
-        if item["half"] != "tune":
-            continue
+    for item, found in tune_misses(misses):
         print(
             f"  [{item['category']}/{item.get('style') or item.get('near')}] {item['text']}"
             f"  -> {found.intent} {found.category} {found.level} {found.score:.3f}"
+            f" vote {found.vote_ordinary:.2f}"
         )
 
 
@@ -297,21 +305,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--set",
         type=int,
-        choices=(1, 3),
+        choices=READABLE_SETS,
         default=1,
-        help="set whose tune half may be read (--show-misses, sweeps); set 3 from the session of 2026-12-02",
+        help="set whose tune half may be read (--show-misses, sweeps): 1, 3 (2026-12-02) or 4 (2026-12-03)",
     )
     args = parser.parse_args(argv)
     if args.fresh and (args.show_misses or args.sweep or args.sweep_margins or args.dump):
         parser.error(f"--fresh reports totals only: set {args.fresh} stays unread")
     if args.set != 1 and (args.fresh or args.dump):
-        parser.error("--set 3 reads its tune half only: no --dump (every sentence) and no --fresh")
+        parser.error(f"--set {args.set} reads its tune half only: no --dump (every sentence) and no --fresh")
     if args.cost:
         return cost(make_detector(args), load_set(ORDINARY)[:150] + load_set(CRISIS)[:50])
     if args.fresh:
         crisis_set, ordinary_set = (load_set(path) for path in FRESH[args.fresh])
-    elif args.set == 3:
-        crisis_set, ordinary_set = (load_set(path) for path in FRESH[3])
+    elif args.set != 1:
+        crisis_set, ordinary_set = (load_set(path) for path in FRESH[args.set])
     else:
         crisis_set, ordinary_set = load_set(CRISIS), load_set(ORDINARY)
     detector = make_detector(args)
@@ -347,7 +355,7 @@ def main(argv: list[str] | None = None) -> int:
     recall, alarms, misses = evaluate(detector, crisis_set, ordinary_set, vectors)
     what = "rules only" if args.rules_only else "rules + meaning"
     what += f"; set {args.fresh}, never read" if args.fresh else ""
-    what += "; set 3, tune half read" if args.set == 3 else ""
+    what += f"; set {args.set}, tune half read" if args.set != 1 else ""
     print(f"crisis detector ({what}; {os.path.relpath(args.rules, REPO)})\n")
     print_table(recall, alarms)
     if args.show_misses:

@@ -156,3 +156,11 @@ def test_the_channels_desk_and_the_nlu_of_the_trained_model_judge_a_message_once
     assert message.get(INTENT)["name"] == "emergency" and message.get("crisis")["level"] == "sure"
     assert desk.answer(text)  # the failure path's answer asks again: recalled too
     assert judged == [text]
+
+
+def test_every_threshold_of_a_detector_is_part_of_the_memo_key():
+    """A threshold added to CrisisDetector must also be in THRESHOLD_NAMES, or a changed value would be
+    answered from the memo."""
+    built = semantic.CrisisDetector(RULES, CountingClassifier(), {}, FakeEncoder())
+    public = {name for name in vars(built) if not name.startswith("_")}
+    assert public == set(semantic.THRESHOLD_NAMES)

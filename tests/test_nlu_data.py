@@ -32,6 +32,8 @@ QUESTION_SETS = [
     ROOT / "tests" / "nlu" / "blind_questions_9.yml",
     ROOT / "tests" / "nlu" / "blind_questions_10.yml",
     ROOT / "tests" / "nlu" / "blind_questions_11.yml",
+    ROOT / "tests" / "nlu" / "blind_questions_12.yml",
+    ROOT / "tests" / "nlu" / "blind_questions_13.yml",
 ]
 CATALOG_DIR = ROOT / "data" / "catalog"
 

@@ -67,10 +67,14 @@ class NeighbourBlend:
     def probabilities(self, vectors: np.ndarray) -> np.ndarray:
         """(n, classes) probabilities for (n, dim) vectors (or (classes,) for one vector)."""
         x = np.asarray(vectors, dtype=np.float32)
-        one = x.ndim == 1
-        x = x.reshape(-1, self.vectors.shape[1])
-        blended = self.weight * self.linear.probabilities(x) + (1.0 - self.weight) * self.vote(x)
-        return blended[0] if one else blended
+        blended, _ = self.judge(x.reshape(-1, self.vectors.shape[1]))
+        return blended[0] if x.ndim == 1 else blended
+
+    def judge(self, vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(blended probabilities, the neighbours' vote), each (n, classes): the vote computed once."""
+        x = np.asarray(vectors, dtype=np.float32).reshape(-1, self.vectors.shape[1])
+        vote = self.vote(x)
+        return self.weight * self.linear.probabilities(x) + (1.0 - self.weight) * vote, vote
 
     def vote(self, x: np.ndarray) -> np.ndarray:
         """(n, classes) the nearest training sentences' similarity-weighted vote."""
