@@ -13,7 +13,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 
 .PHONY: help run serve test lint layers format model venv validate pytest conversation-test browser-deps \
         bench bench-faq bench-safety bench-nlu bench-nlu-pipelines bench-unseen bench-understanding lock clean \
-        wordvec nginx-deps bench-load bench-instances
+        wordvec nginx-deps bench-load bench-rss bench-instances
 
 help:
 	@echo "make run    - set up .venv and word vectors, train if needed, start Rasa + actions + widget demo"
@@ -21,7 +21,7 @@ help:
 	@echo "make serve  - production start: no venv build, no training (see deploy/madoguchi.service)"
 	@echo "make test   - lint, pytest (unit, integration, e2e, browser), data validation, conversation tests"
 	@echo "make bench  - FAQ ranking quality/speed and NLU held-out evaluation"
-	@echo "             (also: bench-understanding, bench-safety, bench-load, bench-instances)"
+	@echo "             (also: bench-understanding, bench-safety, bench-load, bench-rss, bench-instances)"
 
 # --- set-up -------------------------------------------------------------------------------------
 $(STAMP): requirements/lock.txt pyproject.toml
@@ -161,6 +161,10 @@ bench-understanding: model $(WORDVEC)
 # var/bench/), closed and open loop, py-spy profile first. ~25 minutes on 2 cores; see bench/README.md.
 bench-load: model $(WORDVEC)
 	$(PY) -m bench.load --profile
+
+# RSS of madoguchi's process tree after 1,000 and 10,000 messages (20 residents, closed loop; ~15 minutes).
+bench-rss: model $(WORDVEC)
+	$(PY) -m bench.load --rss 1000,10000
 
 clean:
 	rm -rf results .pytest_cache

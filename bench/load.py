@@ -9,16 +9,25 @@ Both are real servers on loopback, driven through their REST channel with the sa
   for ``--seconds`` seconds of arrivals (then the residents under way finish);
 * **long conversation**: one resident, 50 turns in one conversation: turn 50 against turn 1.
 
-Per row: messages, errors (non-200 or no HTTP answer), answers without a bot message, achieved msg/s,
-p50/p95/p99 latency, and the RSS of
-the server's processes (sum over the process tree) at the start and the end. The bare Rasa bot is built
-at bench time in a scratch venv from the same lock (``var/bench/bare-venv``; ``rasa init --no-prompt``
-trains its model once, kept under ``var/bench/bare-bot``).
+Per row: messages, errors (non-200 or no HTTP answer; their causes in the note: the channel's error
+``code``, else the HTTP status or the client's exception), answers without a bot message, achieved msg/s,
+p50/p95/p99 latency, and the RSS of the server's processes (sum over the process tree) at the start and
+the end. Every simulated resident sends its own ``X-Forwarded-For`` address (:func:`resident_address`),
+so that with ``--workers N`` nginx's sticky REST upstream spreads residents over the processes as it
+would real ones (it hashes the first hop; from one loopback address all would reach one process). The
+bare Rasa bot is built at bench time in a scratch venv from the same lock (``var/bench/bare-venv``;
+``rasa init --no-prompt`` trains its model once, kept under ``var/bench/bare-bot``).
 
 ``--cpu N`` measures madoguchi alone instead: N varied messages from one resident, and per server
 process (the Rasa process, the action server) the CPU time they cost (``/proc`` utime + stime, which
 moves far less with the other sessions' load than wall time) and the sentence-encoder texts they asked
 for and embedded (the ``madoguchi_encoder_texts`` metric), each per message.
+
+``--rss N[,M...]`` (madoguchi alone): 20 residents in a closed loop until N (then M...) messages were
+answered, and the RSS of the server's process tree at each count (``make bench-rss``: 1,000 and 10,000).
+
+``--workers N`` / ``--redis-url URL`` start madoguchi as ``WORKERS=N REDIS_URL=URL make serve`` does
+(nginx in front, Redis for conversations and locks; default: one process, SQLite).
 
 ``--profile`` first samples the running madoguchi Rasa process and action server with py-spy during a
 20-user closed loop and prints the functions with the most samples of each (own time and inclusive).
@@ -182,18 +191,29 @@ def _start(name: str, argv: list[str], env: dict, cwd: Path, url: str, ready, ti
     return server
 
 
-def start_madoguchi(var_dir: Path, timeout: float = 600) -> Server:
-    """``python -m bot.runner`` as ``make serve`` starts it (SQLite under a throwaway var/)."""
+def start_madoguchi(
+    var_dir: Path, timeout: float = 600, workers: int = 1, redis_url: str | None = None
+) -> Server:
+    """``python -m bot.runner`` as ``make serve`` starts it (SQLite under a throwaway var/; with
+    ``workers`` > 1, nginx in front and ``redis_url`` for conversations and locks). Ready when
+    ``/readyz`` answers 200 (model, stores and action server) and the REST channel says it is ready."""
     port = free_port()
-    env = dict(os.environ, MADOGUCHI_VAR=str(var_dir), PYTHONUNBUFFERED="1")
+    env = dict(os.environ, MADOGUCHI_VAR=str(var_dir), PYTHONUNBUFFERED="1", WORKERS=str(workers))
     env.pop("REDIS_URL", None)
+    env.pop("ACTION_WORKERS", None)
+    if redis_url:
+        env["REDIS_URL"] = redis_url
+    elif workers > 1:
+        raise ValueError("--workers > 1 needs --redis-url (several instances share Redis)")
     for key in ("ACTIONS_PORT", "WIDGET_PORT", "STAFF_PORT", "METRICS_PORT"):
         env[key] = str(free_port())
     env["PORT"] = str(port)
     url = f"http://127.0.0.1:{port}"
 
     def ready() -> bool:
-        return (_get_json(f"{url}/webhooks/rest/") or {}).get("ready") is True
+        return (_get_json(f"{url}/readyz") or {}).get("ready") is True and (
+            _get_json(f"{url}/webhooks/rest/") or {}
+        ).get("ready") is True
 
     server = _start("madoguchi", [sys.executable, "-m", "bot.runner"], env, REPO, url, ready, timeout)
     server.metrics_url = f"http://127.0.0.1:{env['METRICS_PORT']}/metrics"
@@ -264,26 +284,55 @@ class Tally:
     errors: int = 0
     empty: int = 0  # HTTP 200 with no bot message (bare Rasa's stories end some turns without one)
     by_turn: dict[int, list[float]] = field(default_factory=lambda: collections.defaultdict(list))
+    causes: collections.Counter = field(default_factory=collections.Counter)  # error cause -> count
+
+    def causes_note(self) -> str:
+        """``errors: timeout 3, HTTP 502 1`` (most frequent first), or ``""``."""
+        if not self.causes:
+            return ""
+        return "errors: " + ", ".join(f"{cause} {n}" for cause, n in self.causes.most_common())
+
+
+def resident_address(sender: str) -> str:
+    """A stable private address per simulated resident (its ``X-Forwarded-For``)."""
+    digest = uuid.uuid5(uuid.NAMESPACE_OID, sender).bytes
+    return f"10.{digest[0]}.{digest[1]}.{digest[2] or 1}"
+
+
+def error_cause(status: int, body: bytes) -> str:
+    """The channel's error ``code`` of a refused turn (``503 overloaded``), else its HTTP status."""
+    try:
+        code = json.loads(body).get("code")
+    except (ValueError, AttributeError):
+        code = None
+    return f"{status} {code}" if isinstance(code, str) else f"HTTP {status}"
 
 
 async def send(session: aiohttp.ClientSession, url: str, sender: str, text: str, tally: Tally, turn: int):
     started = time.perf_counter()
+    cause = None
     try:
         async with session.post(
-            f"{url}/webhooks/rest/webhook", json={"sender": sender, "message": text}
+            f"{url}/webhooks/rest/webhook",
+            json={"sender": sender, "message": text},
+            headers={"X-Forwarded-For": resident_address(sender)},
         ) as reply:
             body = await reply.read()
-            ok = reply.status == 200
-            answered = ok and bool(json.loads(body))
-    except (aiohttp.ClientError, asyncio.TimeoutError, ValueError):
-        ok = answered = False
+            if reply.status != 200:
+                cause = error_cause(reply.status, body)
+            answered = reply.status == 200 and bool(json.loads(body))
+    except asyncio.TimeoutError:
+        cause = "client timeout"
+    except (aiohttp.ClientError, ValueError) as error:
+        cause = type(error).__name__
     elapsed = time.perf_counter() - started
-    if ok:
+    if cause is None:
         tally.latencies.append(elapsed)
         tally.by_turn[turn].append(elapsed)
         tally.empty += not answered
     else:
         tally.errors += 1
+        tally.causes[cause] += 1
 
 
 def _session(users: int) -> aiohttp.ClientSession:
@@ -293,16 +342,22 @@ def _session(users: int) -> aiohttp.ClientSession:
     )
 
 
-async def closed_loop(url: str, users: int, seconds: float) -> tuple[Tally, float]:
-    tally = Tally()
+async def closed_loop(
+    url: str, users: int, seconds: float, tally: Tally | None = None, until: int | None = None
+) -> tuple[Tally, float]:
+    """``users`` residents back to back for ``seconds`` (or until ``tally`` holds ``until`` answers)."""
+    tally = tally if tally is not None else Tally()
     stop_at = time.perf_counter() + seconds
 
+    def done() -> bool:
+        return time.perf_counter() >= stop_at or (until is not None and len(tally.latencies) >= until)
+
     async def user(n: int) -> None:
-        rng = random.Random(n)
-        while time.perf_counter() < stop_at:
+        rng = random.Random(n + len(tally.latencies))
+        while not done():
             sender = f"closed-{n}-{uuid.uuid4().hex[:8]}"
             for turn in range(len(TURNS)):
-                if time.perf_counter() >= stop_at:
+                if done():
                     return
                 await send(session, url, sender, phrase(turn, rng), tally, turn)
 
@@ -399,7 +454,7 @@ async def run_scenarios(server: Server, seconds: float, rates: list[float]) -> l
         rss0 = server.rss()
         tally, elapsed = await runner
         rss1 = server.rss()
-        note = note_of(tally) if note_of else ""
+        note = "; ".join(n for n in (note_of(tally) if note_of else "", tally.causes_note()) if n)
         rows.append(row(server.name, scenario, tally, elapsed, rss0, rss1, note))
         print(_format([rows[-1]], header=False), flush=True)  # noqa: T201
 
@@ -409,9 +464,18 @@ async def run_scenarios(server: Server, seconds: float, rates: list[float]) -> l
         await measure(f"open loop, {rate:g} msg/s", open_loop(server.url, rate, seconds))
 
     def turn_ratio(tally: Tally) -> str:
-        first = percentile([v for t in range(0, 5) for v in tally.by_turn[t]], 50)
-        last = percentile([v for t in range(45, 50) for v in tally.by_turn[t]], 50)
-        return f"turns 46-50 / 1-5 (p50): {last / first:.2f}x"
+        """Turns 46-50 against 1-5 (issue 13's measure), and turns 41-48 against 1-8: the same 8 kinds of
+        turn (1-5 hold the cheap button turn, 46-50 do not), so only the conversation's length differs."""
+
+        def p50(turns: range) -> float:
+            return percentile([v for t in turns for v in tally.by_turn[t]], 50)
+
+        kinds = len(TURNS)
+        last_cycle = range(40, 40 + kinds)
+        return (
+            f"turns 46-50 / 1-5 (p50): {p50(range(45, 50)) / p50(range(0, 5)):.2f}x; "
+            f"turns 41-48 / 1-8: {p50(last_cycle) / p50(range(kinds)):.2f}x"
+        )
 
     await measure("one conversation, 50 turns", long_conversation(server.url), turn_ratio)
     return rows
@@ -481,12 +545,14 @@ def cpu_per_message(server: Server, messages: int) -> str:
     asyncio.run(closed_loop(server.url, 4, 5))  # warm-up (first turns load lazily), not counted
     pids = {"rasa": rasa_pid(server), "actions": rasa_pid(server, b"bot.action_server")}
     cpu0 = {name: process_cpu(pid) for name, pid in pids.items()}
+    tree0 = tree_cpu(server.process.pid)
     counts0 = encoder_counts(server.metrics_url)
     load0 = os.getloadavg()[0]
     started = time.perf_counter()
     tally = asyncio.run(one_resident(server.url, messages))
     elapsed = time.perf_counter() - started
     cpu1 = {name: process_cpu(pid) for name, pid in pids.items()}
+    tree1 = tree_cpu(server.process.pid)
     counts1 = encoder_counts(server.metrics_url)
     done = len(tally.latencies)
     lines = [
@@ -505,6 +571,34 @@ def cpu_per_message(server: Server, messages: int) -> str:
             f"| {name} | {1000 * (cpu1[name] - cpu0[name]) / max(done, 1):.0f} | {per['asked']:.2f} "
             f"| {per['embedded']:.2f} | {per['given']:.2f} |"
         )
+    lines.append(f"| all processes (runner's tree) | {1000 * (tree1 - tree0) / max(done, 1):.0f} | | | |")
+    return "\n".join(lines)
+
+
+def rss_after(server: Server, counts: list[int], users: int = 20) -> str:
+    """RSS of the server's process tree after each of ``counts`` answered messages (a closed loop of
+    ``users`` residents, a new conversation every 8 turns)."""
+    asyncio.run(closed_loop(server.url, 4, 5))  # warm-up (first turns load lazily), not counted
+    load0 = os.getloadavg()[0]
+    started = time.perf_counter()
+    lines = [
+        f"RSS of madoguchi's process tree, {users} residents in a closed loop; load average {load0:.1f}",
+        "",
+        "| messages answered | errors | RSS MB | vs the first count | elapsed s |",
+        "|---|---|---|---|---|",
+    ]
+    tally, first = Tally(), None
+    for count in sorted(counts):
+        asyncio.run(closed_loop(server.url, users, float("inf"), tally=tally, until=count))
+        rss = server.rss() / 2**20
+        first = first or rss
+        lines.append(
+            f"| {len(tally.latencies)} | {tally.errors} | {rss:.0f} | {100 * (rss / first - 1):+.1f}% "
+            f"| {time.perf_counter() - started:.0f} |"
+        )
+    lines.append(f"\nload average at the end {os.getloadavg()[0]:.1f}")
+    if tally.causes:
+        lines.append(tally.causes_note())
     return "\n".join(lines)
 
 
@@ -593,10 +687,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--cpu", type=int, metavar="N", help="madoguchi only: CPU and encodings per message over N messages"
     )
+    parser.add_argument(
+        "--rss", metavar="N[,M]", help="madoguchi only: RSS after N (then M...) messages at 20 users"
+    )
+    parser.add_argument("--workers", type=int, default=1, help="madoguchi's Rasa processes (WORKERS)")
+    parser.add_argument("--redis-url", help="madoguchi's REDIS_URL (needed with --workers > 1)")
     args = parser.parse_args(argv)
+
+    def madoguchi(var: str) -> Server:
+        return start_madoguchi(Path(var), workers=args.workers, redis_url=args.redis_url)
+
+    if args.rss:
+        with tempfile.TemporaryDirectory(prefix="bench-load-var-") as var:
+            server = madoguchi(var)
+            try:
+                print(rss_after(server, [int(n) for n in args.rss.split(",")]), flush=True)  # noqa: T201
+            finally:
+                server.stop()
+        return 0
     if args.cpu:
         with tempfile.TemporaryDirectory(prefix="bench-load-var-") as var:
-            server = start_madoguchi(Path(var))
+            server = madoguchi(var)
             try:
                 print(cpu_per_message(server, args.cpu), flush=True)  # noqa: T201
                 if args.profile:
@@ -610,7 +721,7 @@ def main(argv: list[str] | None = None) -> int:
     systems = [args.only] if args.only else ["bare", "madoguchi"]
     for system in systems:
         with tempfile.TemporaryDirectory(prefix="bench-load-var-") as var:
-            server = start_bare() if system == "bare" else start_madoguchi(Path(var))
+            server = start_bare() if system == "bare" else madoguchi(var)
             try:
                 if args.profile and system == "madoguchi":
                     print(profile(server, 20), flush=True)  # noqa: T201

@@ -200,6 +200,7 @@ def load_desk(
 def _semantic_detector(rules: Sequence[SafetyRule], model: Path, encoder: Any):
     """The rules + meaning detector from the model's stored classifier, or ``None`` (logged loudly)."""
     from bot.understanding import crisis as semantic
+    from bot.understanding.assessments import classifier_id, default_memo
     from bot.understanding.encoder import EncoderUnavailable, default_encoder
 
     try:
@@ -217,7 +218,10 @@ def _semantic_detector(rules: Sequence[SafetyRule], model: Path, encoder: Any):
         )
         return None
     logger.info("crisis desk: rules and meaning (%s, stored in %s)", encoder.model_id, model.name)
-    return semantic.CrisisDetector(rules, classifier, intents, encoder)
+    stored = classifier_id(arrays, meta.decode("utf-8"))  # the NLU's detector of the same model shares it
+    return semantic.CrisisDetector(
+        rules, classifier, intents, encoder, memo=default_memo(), classifier_id=stored
+    )
 
 
 #: The trained model's component that stores the crisis classifier (``bot.nlu.safety.SafetyOverride``);

@@ -1,4 +1,4 @@
-"""Rasa's message parsing off the server's event loop, on the one understanding thread.
+"""Rasa's message parsing off the server's event loop, on the understanding threads.
 
 Rasa 3.6's ``MessageProcessor.parse_message`` is ``async`` but runs the whole NLU graph (Sudachi, count
 vectors, the classifier, the safety component and its e5 encoder) synchronously, on the event loop: one

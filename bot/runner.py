@@ -29,6 +29,7 @@ import yaml
 from bot import metrics_exporter, nginx_conf
 from bot import settings as settings_module
 from bot.training import model_path
+from bot.understanding import worker as understanding
 from bot.understanding.encoder import EncoderUnavailable, check_cpu
 
 READY_TIMEOUT = float(os.environ.get("MADOGUCHI_READY_TIMEOUT", 180))
@@ -146,6 +147,7 @@ class Config:
         if min(workers, action_workers) < 1:
             raise ValueError("WORKERS and ACTION_WORKERS must be at least 1")
         several = workers > 1 or action_workers > 1
+        understanding.threads_setting(env)  # a bad MADOGUCHI_UNDERSTANDING_THREADS stops the start here
         return cls(
             rasa_port=rasa_port,
             actions_port=actions_port,

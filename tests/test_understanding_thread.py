@@ -1,4 +1,4 @@
-"""The NLU off the event loop (issue 13): Rasa's parse runs on the one understanding thread.
+"""The NLU off the event loop (issue 13): Rasa's parse runs on the understanding threads.
 
 :mod:`bot.understanding.worker` is tested alone (order, errors, the bounded queue, a given-up call), then
 through a real Sanic server with the REST channel and ``/healthz`` registered as Rasa registers them:
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 import socket
 import threading
 import uuid
@@ -20,12 +21,18 @@ from rasa.core.channels.channel import UserMessage, register
 from rasa.core.processor import MessageProcessor
 from sanic import Sanic
 
-from bot import rasa_nlu_thread
+from bot import rasa_nlu_thread, runner
 from bot.channels import desks
 from bot.channels.health import HealthInput
 from bot.channels.web import MadoguchiRestInput
 from bot.understanding import worker as worker_module
-from bot.understanding.worker import THREAD_NAME, UnderstandingBusy, UnderstandingWorker
+from bot.understanding.worker import (
+    THREAD_NAME,
+    THREADS_ENV,
+    UnderstandingBusy,
+    UnderstandingWorker,
+    threads_setting,
+)
 
 #: Longest any step of these tests waits (a bound against hanging, never a measurement).
 WAIT_S = 20
@@ -219,3 +226,53 @@ async def test_a_full_understanding_queue_is_an_honest_503_and_a_crisis_still_ge
         gate.set()
         server.close()
         await server.wait_closed()
+
+
+# --- how many threads --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("raw", "threads"), [(None, 2), ("", 2), (" 1 ", 1), ("3", 3), ("16", 16)])
+def test_the_threads_setting_is_read_with_two_by_default(raw, threads):
+    env = {} if raw is None else {THREADS_ENV: raw}
+    assert threads_setting(env) == threads
+
+
+@pytest.mark.parametrize("raw", ["0", "-1", "17", "two", "1.5"])
+def test_a_bad_threads_setting_is_refused_naming_the_variable(raw):
+    with pytest.raises(ValueError, match=f"{THREADS_ENV}='{re.escape(raw)}': expected a whole number"):
+        threads_setting({THREADS_ENV: raw})
+
+
+def test_the_runner_refuses_a_bad_threads_setting_at_start():
+    with pytest.raises(ValueError, match=THREADS_ENV):
+        runner.Config.from_env({THREADS_ENV: "none"})
+
+
+async def test_two_threads_run_two_calls_at_once():
+    """The second call starts while the first is held on the other thread (events, no timing)."""
+    worker, gate, both = UnderstandingWorker(threads=2), threading.Event(), threading.Barrier(2)
+    names: list[str] = []
+
+    def held() -> None:
+        names.append(threading.current_thread().name)
+        both.wait(WAIT_S)  # both calls must be running at once to get past this
+        assert gate.wait(WAIT_S)
+
+    first, second = worker.submit(held), worker.submit(held)
+    gate.set()
+    await asyncio.gather(asyncio.wrap_future(first), asyncio.wrap_future(second))
+    assert sorted(names) == [THREAD_NAME, f"{THREAD_NAME}-2"] and worker.threads == 2
+
+
+def test_the_nlu_tokenizer_gives_each_thread_its_own_sudachi():
+    from bot.nlu.sudachi_tokenizer import SudachiTokenizer
+
+    tokenizer = SudachiTokenizer.create(
+        SudachiTokenizer.get_default_config(), None, None, None
+    )  # no model storage needed without a user dictionary
+    mine = tokenizer._sudachi()
+    other: list = []
+    thread = threading.Thread(target=lambda: other.append(tokenizer._sudachi()))
+    thread.start()
+    thread.join(WAIT_S)
+    assert other and other[0] is not mine and tokenizer._sudachi() is mine

@@ -91,7 +91,6 @@ class SudachiTokenizer(Tokenizer):
         self._model_storage = model_storage
         self._resource = resource
         self._user_dictionary = user_dictionary
-        self._tokenizer = None
 
     @classmethod
     def create(
@@ -148,16 +147,13 @@ class SudachiTokenizer(Tokenizer):
                 target = Path(directory) / _USER_DIC_NAME
                 compile_user_dictionary(source_path, target, self._config["dictionary"])
                 self._user_dictionary = self._keep_for_process(target)
-                self._tokenizer = None
-        return self._resource
+                return self._resource
 
     def _sudachi(self):
-        if self._tokenizer is None:
-            user_dicts = (str(self._user_dictionary),) if self._user_dictionary else ()
-            self._tokenizer = jtext.get_tokenizer(
-                self._config["split_mode"], self._config["dictionary"], user_dicts
-            )
-        return self._tokenizer
+        """The calling thread's tokenizer (:func:`bot.text.get_tokenizer` keeps one per thread: the NLU
+        runs on several understanding threads, and a Sudachi tokenizer refuses a second thread)."""
+        user_dicts = (str(self._user_dictionary),) if self._user_dictionary else ()
+        return jtext.get_tokenizer(self._config["split_mode"], self._config["dictionary"], user_dicts)
 
     def tokenize(self, message: Message, attribute: str) -> List[Token]:
         """Tokenizes the text of the provided attribute of the incoming message."""

@@ -331,6 +331,14 @@ def sentences(text: str) -> list[str]:
     return split_sentences(text)
 
 
+#: The detector's thresholds (its attributes), part of what its assessments depend on.
+THRESHOLD_NAMES = (
+    "sure", "unsure", "part_sure", "part_margin", "sure_margin", "unsure_margin", "vote_not_sure",
+    "question_not_sure", "clause_unsure", "question_not_sure_except", "part_unsure", "part_vote",
+    "romaji_vote", "unsure_vote", "clause_vote", "romaji_typed_vote",
+)  # fmt: skip
+
+
 class CrisisDetector:
     """Rules first, then the meaning classifier; see the module docstring."""
 
@@ -357,7 +365,13 @@ class CrisisDetector:
         unsure_vote: float = UNSURE_VOTE_ORDINARY,
         clause_vote: float = CLAUSE_VOTE_ORDINARY,
         romaji_typed_vote: float = ROMAJI_TYPED_VOTE_ORDINARY,
+        memo=None,
+        classifier_id: str | None = None,
     ) -> None:
+        """``memo`` (an :class:`~bot.understanding.assessments.AssessmentMemo`) and ``classifier_id`` (the
+        stored classifier's :func:`~bot.understanding.assessments.classifier_id`): assessments are shared
+        with every detector of the same classifier, rules and thresholds (the channel's crisis desk and
+        the NLU judge each message once). Without them each call judges afresh."""
         self._rules = list(rules)
         self._classifier = classifier
         self._intents = dict(intents or {})
@@ -378,6 +392,12 @@ class CrisisDetector:
         self.unsure_vote = unsure_vote
         self.clause_vote = clause_vote
         self.romaji_typed_vote = romaji_typed_vote
+        self._memo = memo
+        self._memo_base = None
+        if memo is not None and classifier_id and self.semantic:
+            from bot.understanding.assessments import fingerprint
+
+            self._memo_base = fingerprint(classifier_id, self._rules, encoder.model_id)
 
     @property
     def semantic(self) -> bool:
@@ -395,9 +415,20 @@ class CrisisDetector:
         return found.intent if found.level == "sure" else None
 
     def assess(self, text: str, vector: np.ndarray | None = None) -> Assessment:
-        """Rules, then meaning. ``vector``: the text's ``query`` embedding when already computed."""
+        """Rules, then meaning. ``vector``: the text's ``query`` embedding when already computed. Judged
+        once per text for all detectors sharing the memo (see the constructor)."""
         if not text or not text.strip():
             return Assessment()
+        if self._memo_base is None:
+            return self._assess(text, vector)
+        return self._memo.assess(self._memo_key(), text, lambda: self._assess(text, vector))
+
+    def _memo_key(self) -> tuple:
+        """The memo's name for this detector's judgement: classifier, rules and encoder (fixed), and the
+        thresholds as they are now (a bench sweep or a test may change them on a built detector)."""
+        return (self._memo_base, *(getattr(self, name) for name in THRESHOLD_NAMES))
+
+    def _assess(self, text: str, vector: np.ndarray | None) -> Assessment:
         # the message as typed, and its kana reading when it is Japanese typed in romaji; then each
         # sentence of a longer message (a rule's exception speaks for its own sentence)
         intent = match_rules(self._rules, text)

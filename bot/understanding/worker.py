@@ -6,12 +6,13 @@ process answers — health checks, the LINE webhook's ack, other turns' Redis an
 bounded waits then expire (``storage_unavailable`` in the 50 × 20 nginx test). The channels' own crisis
 checks (the desk's e5 judgement before a turn) were the same.
 
-:class:`UnderstandingWorker` runs such calls on **one** dedicated thread, in arrival order, and the event
-loop only awaits their result. One thread, not a pool: the NLU's Sudachi tokenizer may not be used by two
-threads at once, the encoder's engine is one per process, and the 2 cores are shared with the action
-server; the overlap comes from the loop's own work (I/O, policies, replies) and from the encoder's C
-engine, which releases the GIL while it computes. The queue is bounded (:data:`MAX_WAITING`): past it a
-call fails at once with :class:`UnderstandingBusy` (an honest "overloaded", never an unbounded wait).
+:class:`UnderstandingWorker` runs such calls on a few dedicated threads (:data:`THREADS`, setting
+``MADOGUCHI_UNDERSTANDING_THREADS``), started in arrival order, and the event loop only awaits their
+result. Two threads by default: the encoder's C engine (ctypes, its buffers allocated per call) releases
+the GIL while it embeds, so one message's e5 runs while another's Sudachi, classifier and crisis vote, or
+the loop's policies and I/O, use the other core; Sudachi tokenizers are one per thread
+(:func:`bot.text.get_tokenizer`). The queue is bounded (:data:`MAX_WAITING`): past it a call fails at once
+with :class:`UnderstandingBusy` (an honest "overloaded", never an unbounded wait).
 
 Plain Python (no Rasa): the Rasa side is :mod:`bot.rasa_nlu_thread`; the channels use
 :func:`default_worker` for their crisis and language checks.
@@ -22,10 +23,11 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import os
 import queue
 import threading
 from concurrent.futures import Future
-from typing import Any, Callable, TypeVar
+from typing import Any, Callable, Mapping, TypeVar
 
 T = TypeVar("T")
 logger = logging.getLogger(__name__)
@@ -37,8 +39,31 @@ logger = logging.getLogger(__name__)
 #: the REST channel's 30 s turn timeout, and a burst of 50 conversations at once
 #: (tests/test_nginx_instances.py, one call each in flight) is not refused.
 MAX_WAITING = 64
-#: Name of the thread (seen in py-spy and in ``threading.enumerate()``).
+#: Name of the threads (seen in py-spy and in ``threading.enumerate()``; ``-2`` … after the first).
 THREAD_NAME = "madoguchi-understanding"
+#: Understanding threads per Rasa process. 2 on the 2-core machine: see bench/README.md, Load, fourth run.
+THREADS = 2
+#: Environment variable that overrides :data:`THREADS` (a whole number from 1 to :data:`MAX_THREADS`).
+THREADS_ENV = "MADOGUCHI_UNDERSTANDING_THREADS"
+MAX_THREADS = 16
+
+
+def threads_setting(env: Mapping[str, str]) -> int:
+    """The number of understanding threads ``env`` asks for (:data:`THREADS` when unset or empty).
+
+    Raises:
+        ValueError: not a whole number from 1 to :data:`MAX_THREADS` (the message names the variable).
+    """
+    raw = (env.get(THREADS_ENV) or "").strip()
+    if not raw:
+        return THREADS
+    try:
+        threads = int(raw)
+    except ValueError:
+        threads = 0
+    if not 1 <= threads <= MAX_THREADS:
+        raise ValueError(f"{THREADS_ENV}={raw!r}: expected a whole number of threads from 1 to {MAX_THREADS}")
+    return threads
 
 
 class UnderstandingBusy(RuntimeError):
@@ -47,13 +72,21 @@ class UnderstandingBusy(RuntimeError):
 
 
 class UnderstandingWorker:
-    """Runs callables on one daemon thread, started on first use, in the order they were submitted."""
+    """Runs callables on ``threads`` daemon threads, started on first use; calls start in the order they
+    were submitted (with one thread they also end in that order)."""
 
-    def __init__(self, max_waiting: int = MAX_WAITING, name: str = THREAD_NAME) -> None:
+    def __init__(self, max_waiting: int = MAX_WAITING, name: str = THREAD_NAME, threads: int = 1) -> None:
+        if threads < 1:
+            raise ValueError("an understanding worker needs at least one thread")
         self._jobs: queue.Queue = queue.Queue(maxsize=max_waiting)
         self._name = name
-        self._thread: threading.Thread | None = None
+        self._threads: list[threading.Thread | None] = [None] * threads
         self._lock = threading.Lock()
+
+    @property
+    def threads(self) -> int:
+        """How many threads run the calls."""
+        return len(self._threads)
 
     @property
     def waiting(self) -> int:
@@ -85,9 +118,11 @@ class UnderstandingWorker:
 
     def _ensure_thread(self) -> None:
         with self._lock:
-            if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(target=self._serve, name=self._name, daemon=True)
-                self._thread.start()
+            for i, thread in enumerate(self._threads):
+                if thread is None or not thread.is_alive():
+                    name = self._name if i == 0 else f"{self._name}-{i + 1}"
+                    thread = self._threads[i] = threading.Thread(target=self._serve, name=name, daemon=True)
+                    thread.start()
 
     def _serve(self) -> None:
         while True:
@@ -104,5 +139,6 @@ class UnderstandingWorker:
 
 @functools.lru_cache(maxsize=1)
 def default_worker() -> UnderstandingWorker:
-    """The process's one understanding thread (shared by the NLU parse and the channels' checks)."""
-    return UnderstandingWorker()
+    """The process's understanding threads (shared by the NLU parse and the channels' checks; how many:
+    ``MADOGUCHI_UNDERSTANDING_THREADS``, validated by the runner at start)."""
+    return UnderstandingWorker(threads=threads_setting(os.environ))
