@@ -300,7 +300,7 @@ def main(argv: list[str] | None = None) -> int:
         type=int,
         const=2,
         choices=sorted(FRESH),
-        help="set 2, 3 or 4, totals only (never read)",
+        help="a fresh set (FRESH), totals only (never read)",
     )
     parser.add_argument(
         "--set",
