@@ -94,6 +94,9 @@ def test_action_words_are_not_found_where_they_are_not_said(asked, text, absent)
         # 国民健康保険税 is a city tax
         ("国民健康保険税が払えない", "nouzei_sodan", "action:cannot_pay"),
         ("国民年金が払えない", "nenkin_exemption", None),
+        # paying by instalments is 納税相談 too
+        ("固定資産税を少しずつ払うことはできますか", "nouzei_sodan", "action:cannot_pay"),
+        ("軽自動車税を何回かに分けて納めたい", "nouzei_sodan", "action:cannot_pay"),
     ],
 )
 def test_the_action_asked_chooses_among_siblings(catalog, asked, text, expected, reason):
@@ -295,6 +298,8 @@ def test_a_told_part_is_not_the_question(catalog, asked):
     [
         ("父が亡くなりました。葬祭費のことも含めて、手続きを一通り知りたい", "death"),  # overview word
         ("来月で会社を辞めます。健康保険や年金はどうなりますか", "retirement"),  # several things listed
+        # listed with とか (Sudachi splits it into と + か)
+        ("夫が亡くなりました。年金とか保険証とかはどうすればいいですか", "death"),
     ],
 )
 def test_a_situation_that_asks_for_everything_gets_the_checklist(catalog, asked, text, event):
