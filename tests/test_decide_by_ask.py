@@ -342,6 +342,13 @@ def test_a_person_asked_for_gets_the_phone_answer_when_nothing_is_named():
         Ask.ONLINE, Understood(text="ネットは苦手でして", intent="ask_online", ranking=ranking), k
     )
     assert any(isinstance(r.card, PhoneCard) for r in by_intent.replies)
+    # someone to help asked for, in an "online?" question that names no procedure
+    # (the online overview, named by スマホで申請, is no procedure)
+    helper = Understood(text="スマホで申請するのが難しくて、手伝ってくれる人がほしい", intent="ask_online")
+    assert any(isinstance(r.card, PhoneCard) for r in decide(Ask.ONLINE, helper, k).replies)
+    # an online procedure named: its online answer
+    named_online = Understood(text="転出届をオンラインで出したい、手伝ってほしい", intent="ask_online")
+    assert not any(isinstance(r.card, PhoneCard) for r in decide(Ask.ONLINE, named_online, k).replies)
     # a procedure named: its answer, not the phone
     named = decide(Ask.ANSWER, Understood(text="住民票を電話で頼めますか", intent="ask_procedure"), k)
     assert not any(isinstance(r.card, PhoneCard) for r in named.replies)
