@@ -41,6 +41,9 @@ def semantic_desk():
     [
         ("家が燃えてる！", "emergency", "119"),
         ("父が倒れて動かない", "emergency", "119"),
+        # a seizure going on now, in kanji or kana
+        ("娘の痙攣が止まらないんです", "emergency", "119"),
+        ("むすこが ひきつけを おこしています", "emergency", "119"),
         ("もう死にたい", "self_harm", "0120-279-338"),
         # these four were listed among the rule's exceptions by mistake (they stopped the rule)
         ("もう生きていたくない", "self_harm", "0120-279-338"),
@@ -124,7 +127,17 @@ def test_the_answer_is_the_bots_own_response():
     assert message == {"text": expected["text"], "custom": expected["custom"]}
 
 
-@pytest.mark.parametrize("text", ["住民票の写しがほしい", "火災保険の手続き", "防犯講習はありますか", ""])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "住民票の写しがほしい",
+        "火災保険の手続き",
+        "防犯講習はありますか",
+        "",
+        # a seizure told as past, not going on now
+        "子どもが前にけいれんを起こしたことがあります",
+    ],
+)
 def test_ordinary_questions_get_no_crisis_answer(desk, text):
     assert desk.answer(text) is None
 

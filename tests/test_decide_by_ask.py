@@ -94,6 +94,9 @@ def test_action_words_are_not_found_where_they_are_not_said(asked, text, absent)
         # 国民健康保険税 is a city tax
         ("国民健康保険税が払えない", "nouzei_sodan", "action:cannot_pay"),
         ("国民年金が払えない", "nenkin_exemption", None),
+        # paying by instalments is 納税相談 too
+        ("固定資産税を少しずつ払うことはできますか", "nouzei_sodan", "action:cannot_pay"),
+        ("軽自動車税を何回かに分けて納めたい", "nouzei_sodan", "action:cannot_pay"),
     ],
 )
 def test_the_action_asked_chooses_among_siblings(catalog, asked, text, expected, reason):
@@ -295,6 +298,8 @@ def test_a_told_part_is_not_the_question(catalog, asked):
     [
         ("父が亡くなりました。葬祭費のことも含めて、手続きを一通り知りたい", "death"),  # overview word
         ("来月で会社を辞めます。健康保険や年金はどうなりますか", "retirement"),  # several things listed
+        # listed with とか (Sudachi splits it into と + か)
+        ("夫が亡くなりました。年金とか保険証とかはどうすればいいですか", "death"),
     ],
 )
 def test_a_situation_that_asks_for_everything_gets_the_checklist(catalog, asked, text, event):
@@ -337,6 +342,13 @@ def test_a_person_asked_for_gets_the_phone_answer_when_nothing_is_named():
         Ask.ONLINE, Understood(text="ネットは苦手でして", intent="ask_online", ranking=ranking), k
     )
     assert any(isinstance(r.card, PhoneCard) for r in by_intent.replies)
+    # someone to help asked for, in an "online?" question that names no procedure
+    # (the online overview, named by スマホで申請, is no procedure)
+    helper = Understood(text="スマホで申請するのが難しくて、手伝ってくれる人がほしい", intent="ask_online")
+    assert any(isinstance(r.card, PhoneCard) for r in decide(Ask.ONLINE, helper, k).replies)
+    # an online procedure named: its online answer
+    named_online = Understood(text="転出届をオンラインで出したい、手伝ってほしい", intent="ask_online")
+    assert not any(isinstance(r.card, PhoneCard) for r in decide(Ask.ONLINE, named_online, k).replies)
     # a procedure named: its answer, not the phone
     named = decide(Ask.ANSWER, Understood(text="住民票を電話で頼めますか", intent="ask_procedure"), k)
     assert not any(isinstance(r.card, PhoneCard) for r in named.replies)

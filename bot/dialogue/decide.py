@@ -150,9 +150,12 @@ def _details(u: Understood, k: Knowledge) -> Turn:
 
 def _online(u: Understood, k: Knowledge) -> Turn:
     procedure = named_procedure(u, k, generic=ONLINE_OVERVIEW_ID)
-    if procedure is not None:
+    # a person asked for beside only the generic online overview (スマホで申請するのが難しくて、手伝って
+    # くれる人がほしい) names no procedure: the phone answer, not the list of online procedures
+    wants_person = wants_a_person(u, k)
+    if procedure is not None and not (procedure.id == ONLINE_OVERVIEW_ID and wants_person):
         return compose.online(k, procedure)
-    if wants_a_person(u, k):
+    if wants_person:
         return contact.phone(k, None)
     told = _life_event_told(u, k)
     if told is not None:

@@ -401,11 +401,24 @@ def _asks_for_the_whole_situation(asked: AskedActions | None, text: str) -> bool
     of data/asked_actions.yml (一通り, まとめて, どんな手続き) or several things listed (健康保険や年金)."""
     if asked is not None and "overview" in asked.found(text):
         return True
-    morphs = analyze(normalize(text), "A")
+    words = _particles_joined(analyze(normalize(text), "A"))
     return any(
-        a.pos and a.pos[0] == "名詞" and b.surface in _LISTING and b.pos[0] == "助詞" and c.pos[0] == "名詞"
-        for a, b, c in zip(morphs, morphs[1:], morphs[2:], strict=False)
+        a[0] == "名詞" and b[0] == "助詞" and b[1] in _LISTING and c[0] == "名詞"
+        for a, b, c in zip(words, words[1:], words[2:], strict=False)
     )
+
+
+def _particles_joined(morphs: list) -> list[tuple[str, str]]:
+    """(part of speech, surface) of each word, adjacent particles joined into one: Sudachi's short unit
+    splits the listing とか into と + か (保険とか年金とか), which is one particle."""
+    words: list[tuple[str, str]] = []
+    for m in morphs:
+        pos = m.pos[0] if m.pos else ""
+        if pos == "助詞" and words and words[-1][0] == "助詞":
+            words[-1] = ("助詞", words[-1][1] + m.surface)
+        else:
+            words.append((pos, m.surface))
+    return words
 
 
 def _meant_over_weak_words(meaning: Neighbours | None, chosen: str, score: float) -> str | None:
