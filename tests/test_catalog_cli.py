@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import shutil
 
+import yaml
+
 from bot import settings
 from bot.cli import main
 
@@ -105,7 +107,11 @@ def test_check_names_problems_of_the_action_words_and_meaning_examples(tmp_path,
     examples = "procedures:\n  nothing_here: [例文]\nlife_events: {}\n"
     (data / "meaning.yml").write_text(examples, encoding="utf-8")
 
+    # the problem is named by the group's number (1-based) in the file: the group whose "lost" was changed
+    groups = yaml.safe_load(actions)["groups"]
+    number = next(i for i, g in enumerate(groups, 1) if g.get("choose", {}).get("lost") == "mynumber_lost")
+
     assert main(["catalog", "check", "--data", str(data)]) == 1
     err = capsys.readouterr().err
-    assert "asked_actions.yml: groups: 1: mynumber_gone: no such procedure in the catalog" in err
+    assert f"asked_actions.yml: groups: {number}: mynumber_gone: no such procedure in the catalog" in err
     assert "meaning.yml: procedures: nothing_here: no such id in the catalog" in err
