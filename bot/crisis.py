@@ -200,13 +200,13 @@ def load_desk(
 def _semantic_detector(rules: Sequence[SafetyRule], model: Path, encoder: Any):
     """The rules + meaning detector from the model's stored classifier, or ``None`` (logged loudly)."""
     from bot.understanding import crisis as semantic
-    from bot.understanding.assessments import classifier_id, default_memo
     from bot.understanding.encoder import EncoderUnavailable, default_encoder
 
     try:
         encoder = encoder or default_encoder()
         arrays, meta = read_model_members(model, (semantic.CLASSIFIER_FILE, semantic.META_FILE))
-        classifier, intents = semantic.read_classifier(arrays, meta.decode("utf-8"), encoder.model_id)
+        # shares its assessments with the NLU's detector of the same model
+        detector = semantic.stored_detector(rules, arrays, meta.decode("utf-8"), encoder)
         encoder.load()
     except (OSError, tarfile.TarError, KeyError, ValueError, UnicodeDecodeError, EncoderUnavailable) as error:
         logger.error(
@@ -218,10 +218,7 @@ def _semantic_detector(rules: Sequence[SafetyRule], model: Path, encoder: Any):
         )
         return None
     logger.info("crisis desk: rules and meaning (%s, stored in %s)", encoder.model_id, model.name)
-    stored = classifier_id(arrays, meta.decode("utf-8"))  # the NLU's detector of the same model shares it
-    return semantic.CrisisDetector(
-        rules, classifier, intents, encoder, memo=default_memo(), classifier_id=stored
-    )
+    return detector
 
 
 #: The trained model's component that stores the crisis classifier (``bot.nlu.safety.SafetyOverride``);

@@ -181,21 +181,9 @@ class SafetyOverride(GraphComponent, IntentClassifier):
             detector = semantic.CrisisDetector(rules)
             stored = Path(directory) / semantic.CLASSIFIER_FILE
             if stored.exists():
-                from bot.understanding.assessments import classifier_id, default_memo
-
-                encoder = cls._encoder()
-                arrays = stored.read_bytes()
                 meta = (Path(directory) / semantic.META_FILE).read_text(encoding="utf-8")
-                classifier, intents = semantic.read_classifier(arrays, meta, encoder.model_id)
                 # one assessment per text, shared with the channels' crisis desk (same model, same rules)
-                detector = semantic.CrisisDetector(
-                    rules,
-                    classifier,
-                    intents,
-                    encoder,
-                    memo=default_memo(),
-                    classifier_id=classifier_id(arrays, meta),
-                )
+                detector = semantic.stored_detector(rules, stored.read_bytes(), meta, cls._encoder())
         return cls(config, model_storage, resource, rules, detector)
 
     def process(self, messages: List[Message]) -> List[Message]:

@@ -28,6 +28,7 @@ import yaml
 from bot import romaji
 from bot.text import normalize
 from bot.text import sentences as split_sentences
+from bot.understanding.assessments import classifier_id, default_memo, fingerprint
 from bot.understanding.linear import LinearClassifier
 from bot.understanding.neighbours import NeighbourBlend
 
@@ -395,8 +396,6 @@ class CrisisDetector:
         self._memo = memo
         self._memo_base = None
         if memo is not None and classifier_id and self.semantic:
-            from bot.understanding.assessments import fingerprint
-
             self._memo_base = fingerprint(classifier_id, self._rules, encoder.model_id)
 
     @property
@@ -615,6 +614,21 @@ def write_classifier(
     np.savez(Path(directory) / CLASSIFIER_FILE, **classifier.to_arrays())
     meta = {"model_id": model_id, "intents": dict(intents)}
     (Path(directory) / META_FILE).write_text(json.dumps(meta), encoding="utf-8")
+
+
+def stored_detector(rules: Sequence, arrays: bytes, meta: str, encoder) -> CrisisDetector:
+    """The rules + meaning detector of a classifier stored in the trained model (the contents of its two
+    files), its assessments shared with every detector of the same stored classifier and rules — the
+    channels' crisis desk and the NLU's safety component judge each message once
+    (:mod:`bot.understanding.assessments`).
+
+    Raises:
+        StaleClassifier, ValueError: as :func:`read_classifier`.
+    """
+    classifier, intents = read_classifier(arrays, meta, encoder.model_id)
+    return CrisisDetector(
+        rules, classifier, intents, encoder, memo=default_memo(), classifier_id=classifier_id(arrays, meta)
+    )
 
 
 def read_classifier(
