@@ -46,7 +46,7 @@ class SiblingGroup:
     choose: tuple[tuple[str, str], ...]
     #: the things the group is about (保険証, 資格確認書): a group with objects chooses only when the
     #: message names one of them, and then also when no procedure was named (see
-    #: :meth:`AskedActions.choose_by_object`).
+    #: :meth:`AskedActions.choose_by_object`). Kept as :func:`_spelled` (the form they are looked for in).
     objects: tuple[str, ...] = ()
 
 
@@ -104,10 +104,11 @@ class AskedActions:
         its group without objects and those whose object the text names (保険証がなくなった: the
         保険証 group's ``gone``); the action said last wins (then the group listed first, then its
         ``choose`` order)."""
+        spelled = _spelled(text)
         groups = [
             g
             for g in self.groups
-            if procedure_id in g.members and (not g.objects or self._names_object(g, text))
+            if procedure_id in g.members and (not g.objects or _names_object(g, spelled))
         ]
         return self._chosen(groups, text)
 
@@ -115,7 +116,8 @@ class AskedActions:
         """``(procedure id, action)`` when no procedure was named: a group whose object the text names
         (保険書がボロボロ: the 保険証 group, a typo listed among its objects) and one of whose actions it
         says; None otherwise."""
-        return self._chosen([g for g in self.groups if g.objects and self._names_object(g, text)], text)
+        spelled = _spelled(text)
+        return self._chosen([g for g in self.groups if g.objects and _names_object(g, spelled)], text)
 
     def _chosen(self, groups: list[SiblingGroup], text: str) -> tuple[str, str] | None:
         if not groups:
@@ -132,9 +134,15 @@ class AskedActions:
         *_order, action, target = max(ranked)
         return target, action
 
-    def _names_object(self, group: SiblingGroup, text: str) -> bool:
-        spelled = normalize(text).replace(" ", "")
-        return any(normalize(o).replace(" ", "") in spelled for o in group.objects)
+
+def _spelled(text: str) -> str:
+    """``text`` as objects are looked for in it: normalized, without spaces (ほけん しょう)."""
+    return normalize(text).replace(" ", "")
+
+
+def _names_object(group: SiblingGroup, spelled: str) -> bool:
+    """Whether the message (as :func:`_spelled`) names one of the group's objects."""
+    return any(o in spelled for o in group.objects)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -293,7 +301,6 @@ def _parse_groups(raw, actions: set[str], known: set[str] | None, problems: list
         for pid in sorted({*members, *(p for _, p in choose)}):
             if known is not None and pid not in known:
                 problems.append(f"{where}: {pid}: no such procedure in the catalog")
-        groups.append(
-            SiblingGroup(str(item.get("name") or n), members, choose, tuple(o.strip() for o in objects))
-        )
+        spelled = tuple(_spelled(o.strip()) for o in objects)
+        groups.append(SiblingGroup(str(item.get("name") or n), members, choose, spelled))
     return tuple(groups)
