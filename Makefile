@@ -122,6 +122,7 @@ bench-safety: $(STAMP)
 	$(PY) -m bench.safety_bench --fresh 4
 	$(PY) -m bench.safety_bench --fresh 5
 	$(PY) -m bench.safety_bench --fresh 6
+	$(PY) -m bench.safety_bench --fresh 7
 	$(PY) -m bench.safety_bench --cost
 
 bench-faq: $(STAMP) $(WORDVEC)
