@@ -23,6 +23,7 @@ only (no misses, sweep or dump), to show how the detector carries over to wordin
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
 import time
@@ -183,21 +184,19 @@ def print_tune_misses(misses) -> None:
 def sweep(detector, crisis_set, ordinary_set, vectors) -> None:
     """Tune-half totals over a grid of the blend (regression weight, neighbours, temperature) and the
     thresholds (sure, unsure, one sentence of a longer message sure), for choosing them."""
-    import dataclasses
-
     tune_c = [it for it in crisis_set if it["half"] == "tune"]
     tune_o = [it for it in ordinary_set if it["half"] == "tune"]
     tune_vectors = _subset(vectors, crisis_set, ordinary_set)
     blended = hasattr(detector._classifier, "weight")
     blends = [(w, k, t) for w in (0.3, 0.5, 0.7, 1.0) for k in (5, 10, 20) for t in (0.01, 0.03)]
     print("weight k temp | sure unsure part | answer recall | line recall | answer alarms | line alarms")
-    original = detector._classifier
+    original, shipped = detector._classifier, detector.thresholds
     for weight, k, temp in blends if blended else [(1.0, 0, 0.0)]:
         if blended:
             detector._classifier = dataclasses.replace(original, weight=weight, k=k, temperature=temp)
         for sure in (0.3, 0.4, 0.5, 0.6):
             for unsure, part in ((sure, 0.0), (sure + 0.1, 0.0), (sure, 0.1), (sure + 0.1, 0.1)):
-                detector.sure, detector.unsure, detector.part_sure = sure, unsure, part
+                detector.thresholds = dataclasses.replace(shipped, sure=sure, unsure=unsure, part_sure=part)
                 recall, alarms, _ = evaluate(detector, tune_c, tune_o, tune_vectors)
                 r = [sum(recall["tune", c][k] for c in EXPECTED_INTENT) for k in range(4)]
                 a = alarms["tune"]
@@ -206,7 +205,7 @@ def sweep(detector, crisis_set, ordinary_set, vectors) -> None:
                     f"{weight:.1f} {k} {temp:.2f} | {sure:.1f} {unsure:.1f} {part:.1f} | "
                     + " | ".join(f"{x:.3f}" for x in rates)
                 )
-    detector._classifier = original
+    detector._classifier, detector.thresholds = original, shipped
 
 
 def sweep_margins(detector, crisis_set, ordinary_set, vectors) -> None:
@@ -216,6 +215,7 @@ def sweep_margins(detector, crisis_set, ordinary_set, vectors) -> None:
     tune_c = [it for it in crisis_set if it["half"] == "tune"]
     tune_o = [it for it in ordinary_set if it["half"] == "tune"]
     tune_vectors = _subset(vectors, crisis_set, ordinary_set)
+    shipped = detector.thresholds
     print(
         "part_sure part_margin sure_margin unsure_margin | answer recall | min category | line recall"
         " | answer alarms | line alarms"
@@ -224,8 +224,13 @@ def sweep_margins(detector, crisis_set, ordinary_set, vectors) -> None:
         for part_margin in (0.01, 0.02, 0.03) if part_sure else (1.0,):
             for sure_margin in (-1.0, -0.02, -0.01, 0.0):
                 for unsure_margin in (-1.0, -0.04, -0.03, -0.02, -0.01):
-                    detector.part_sure, detector.part_margin = part_sure, part_margin
-                    detector.sure_margin, detector.unsure_margin = sure_margin, unsure_margin
+                    detector.thresholds = dataclasses.replace(
+                        shipped,
+                        part_sure=part_sure,
+                        part_margin=part_margin,
+                        sure_margin=sure_margin,
+                        unsure_margin=unsure_margin,
+                    )
                     recall, alarms, _ = evaluate(detector, tune_c, tune_o, tune_vectors)
                     r = [sum(recall["tune", c][k] for c in EXPECTED_INTENT) for k in range(4)]
                     worst = min(recall["tune", c][0] / recall["tune", c][3] for c in EXPECTED_INTENT)
