@@ -10,7 +10,8 @@ A crisis sentence counts when the detector gives the intent that answers its cat
 ``emergency``; child and elder abuse: ``abuse``); "any" counts any safety answer. An ordinary sentence is
 a false alarm when the detector gives any safety intent.
 
-Set 4's tune half may be read from 2026-12-03 on (``--set 4 --show-misses``), as set 3's.
+Set 4's tune half may be read from 2026-12-03 on (``--set 4 --show-misses``), as set 3's; sets 5 and 6's
+tune halves from the seventh safety round on (2026-12-03, branch safety8; their check halves stay totals).
 Set 3's tune half may be read from the second session of 2026-12-02 on (``--set 3 --show-misses``: its
 tune half's misses; its check half as totals, as set 1's). ``--fresh 3`` gave its figures before anyone read
 it. Sets 2 and 3 (``--fresh [2|3]``: ``tests/nlu/safety_evalN_crisis.yml`` / ``safety_evalN_ordinary.yml``,
@@ -55,7 +56,7 @@ EXPECTED_INTENT = {
 HALVES = ("tune", "check")
 #: Sets whose tune half may be read (``--set N --show-misses``); their check halves stay totals only, and
 #: the other sets (``--fresh``) are never read.
-READABLE_SETS = (1, 3, 4)
+READABLE_SETS = (1, 3, 4, 5, 6)
 
 
 def load_set(path: Path) -> list[dict]:
@@ -317,7 +318,7 @@ def main(argv: list[str] | None = None) -> int:
         type=int,
         choices=READABLE_SETS,
         default=1,
-        help="set whose tune half may be read (--show-misses, sweeps): 1, 3 (2026-12-02) or 4 (2026-12-03)",
+        help="set whose tune half may be read (--show-misses, sweeps): 1, 3, 4, 5 or 6",
     )
     args = parser.parse_args(argv)
     if args.fresh and (args.show_misses or args.sweep or args.sweep_margins or args.dump):
