@@ -177,7 +177,9 @@ def test_only_tune_half_misses_are_shown():
         ["--fresh", "5", "--show-misses"],
         ["--set", "4", "--fresh", "4"],
         ["--set", "4", "--dump", "x.jsonl"],
-        ["--set", "5", "--show-misses"],
+        ["--set", "5", "--dump", "x.jsonl"],
+        ["--set", "6", "--fresh", "6"],
+        ["--set", "2", "--show-misses"],
     ],
 )
 def test_fresh_sets_and_unreadable_sets_refuse_to_show_sentences(argv):
