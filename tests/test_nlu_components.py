@@ -196,7 +196,7 @@ def test_bad_safety_pattern_is_reported_with_its_rule(tmp_path):
 
 # Sentences written for these tests (not from the safety evaluation sets).
 def test_a_crisis_said_without_rule_words_is_found_by_meaning(safety):
-    message = classified("おばあちゃんが廊下でうずくまったまま、声をかけても目を開けない", "out_of_scope")
+    message = classified("おばあちゃんが廊下でうずくまったまま、声をかけても返事がない", "out_of_scope")
     safety.process([message])
     assert message.get(INTENT)["name"] == "emergency"
     assert message.get("crisis")["level"] == "sure" and message.get("crisis")["source"] == "semantic"
