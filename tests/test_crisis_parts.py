@@ -166,6 +166,23 @@ def test_the_blend_judges_with_one_vote():
     assert np.allclose(blend.probabilities(vectors[0]), probs[0])
 
 
+def test_neighbours_only_sentences_vote_but_leave_the_regression_as_it_was():
+    rng = np.random.default_rng(1)
+    vectors = rng.normal(size=(12, 8)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    labels = ["ordinary"] * 6 + ["dv"] * 6
+    plain = NeighbourBlend.fit(vectors, labels, 1.0, k=3, temperature=0.05, weight=0.5)
+    query = vectors[6:7] * 0.99 + 0.01  # near a dv example
+    extra = np.repeat(query / np.linalg.norm(query), 3, axis=0)  # three ordinary sentences right there
+    both = NeighbourBlend.fit(
+        vectors, labels, 1.0, k=3, temperature=0.05, weight=0.5, neighbours_only=(extra, ["ordinary"] * 3)
+    )
+    assert np.allclose(both.linear.probabilities(query), plain.linear.probabilities(query))
+    ordinary = both.classes.index("ordinary")
+    assert both.vote(query)[0, ordinary] > plain.vote(query)[0, ordinary]
+    assert len(both.vectors) == len(both.labels) == 15
+
+
 def test_only_tune_half_misses_are_shown():
     misses = [({"half": "tune", "text": "a"}, None), ({"half": "check", "text": "b"}, None)]
     assert [item["text"] for item, _ in safety_bench.tune_misses(misses)] == ["a"]
