@@ -10,7 +10,8 @@ A crisis sentence counts when the detector gives the intent that answers its cat
 ``emergency``; child and elder abuse: ``abuse``); "any" counts any safety answer. An ordinary sentence is
 a false alarm when the detector gives any safety intent.
 
-Set 4's tune half may be read from 2026-12-03 on (``--set 4 --show-misses``), as set 3's.
+Set 4's tune half may be read from 2026-12-03 on (``--set 4 --show-misses``), as set 3's; sets 5 and 6's
+tune halves from the seventh safety round on (2026-12-03, branch safety8; their check halves stay totals).
 Set 3's tune half may be read from the second session of 2026-12-02 on (``--set 3 --show-misses``: its
 tune half's misses; its check half as totals, as set 1's). ``--fresh 3`` gave its figures before anyone read
 it. Sets 2 and 3 (``--fresh [2|3]``: ``tests/nlu/safety_evalN_crisis.yml`` / ``safety_evalN_ordinary.yml``,
@@ -23,6 +24,7 @@ only (no misses, sweep or dump), to show how the detector carries over to wordin
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
 import time
@@ -54,7 +56,7 @@ EXPECTED_INTENT = {
 HALVES = ("tune", "check")
 #: Sets whose tune half may be read (``--set N --show-misses``); their check halves stay totals only, and
 #: the other sets (``--fresh``) are never read.
-READABLE_SETS = (1, 3, 4)
+READABLE_SETS = (1, 3, 4, 5, 6)
 
 
 def load_set(path: Path) -> list[dict]:
@@ -183,21 +185,19 @@ def print_tune_misses(misses) -> None:
 def sweep(detector, crisis_set, ordinary_set, vectors) -> None:
     """Tune-half totals over a grid of the blend (regression weight, neighbours, temperature) and the
     thresholds (sure, unsure, one sentence of a longer message sure), for choosing them."""
-    import dataclasses
-
     tune_c = [it for it in crisis_set if it["half"] == "tune"]
     tune_o = [it for it in ordinary_set if it["half"] == "tune"]
     tune_vectors = _subset(vectors, crisis_set, ordinary_set)
     blended = hasattr(detector._classifier, "weight")
     blends = [(w, k, t) for w in (0.3, 0.5, 0.7, 1.0) for k in (5, 10, 20) for t in (0.01, 0.03)]
     print("weight k temp | sure unsure part | answer recall | line recall | answer alarms | line alarms")
-    original = detector._classifier
+    original, shipped = detector._classifier, detector.thresholds
     for weight, k, temp in blends if blended else [(1.0, 0, 0.0)]:
         if blended:
             detector._classifier = dataclasses.replace(original, weight=weight, k=k, temperature=temp)
         for sure in (0.3, 0.4, 0.5, 0.6):
             for unsure, part in ((sure, 0.0), (sure + 0.1, 0.0), (sure, 0.1), (sure + 0.1, 0.1)):
-                detector.sure, detector.unsure, detector.part_sure = sure, unsure, part
+                detector.thresholds = dataclasses.replace(shipped, sure=sure, unsure=unsure, part_sure=part)
                 recall, alarms, _ = evaluate(detector, tune_c, tune_o, tune_vectors)
                 r = [sum(recall["tune", c][k] for c in EXPECTED_INTENT) for k in range(4)]
                 a = alarms["tune"]
@@ -206,7 +206,7 @@ def sweep(detector, crisis_set, ordinary_set, vectors) -> None:
                     f"{weight:.1f} {k} {temp:.2f} | {sure:.1f} {unsure:.1f} {part:.1f} | "
                     + " | ".join(f"{x:.3f}" for x in rates)
                 )
-    detector._classifier = original
+    detector._classifier, detector.thresholds = original, shipped
 
 
 def sweep_margins(detector, crisis_set, ordinary_set, vectors) -> None:
@@ -216,6 +216,7 @@ def sweep_margins(detector, crisis_set, ordinary_set, vectors) -> None:
     tune_c = [it for it in crisis_set if it["half"] == "tune"]
     tune_o = [it for it in ordinary_set if it["half"] == "tune"]
     tune_vectors = _subset(vectors, crisis_set, ordinary_set)
+    shipped = detector.thresholds
     print(
         "part_sure part_margin sure_margin unsure_margin | answer recall | min category | line recall"
         " | answer alarms | line alarms"
@@ -224,8 +225,13 @@ def sweep_margins(detector, crisis_set, ordinary_set, vectors) -> None:
         for part_margin in (0.01, 0.02, 0.03) if part_sure else (1.0,):
             for sure_margin in (-1.0, -0.02, -0.01, 0.0):
                 for unsure_margin in (-1.0, -0.04, -0.03, -0.02, -0.01):
-                    detector.part_sure, detector.part_margin = part_sure, part_margin
-                    detector.sure_margin, detector.unsure_margin = sure_margin, unsure_margin
+                    detector.thresholds = dataclasses.replace(
+                        shipped,
+                        part_sure=part_sure,
+                        part_margin=part_margin,
+                        sure_margin=sure_margin,
+                        unsure_margin=unsure_margin,
+                    )
                     recall, alarms, _ = evaluate(detector, tune_c, tune_o, tune_vectors)
                     r = [sum(recall["tune", c][k] for c in EXPECTED_INTENT) for k in range(4)]
                     worst = min(recall["tune", c][0] / recall["tune", c][3] for c in EXPECTED_INTENT)
@@ -312,7 +318,7 @@ def main(argv: list[str] | None = None) -> int:
         type=int,
         choices=READABLE_SETS,
         default=1,
-        help="set whose tune half may be read (--show-misses, sweeps): 1, 3 (2026-12-02) or 4 (2026-12-03)",
+        help="set whose tune half may be read (--show-misses, sweeps): 1, 3, 4, 5 or 6",
     )
     args = parser.parse_args(argv)
     if args.fresh and (args.show_misses or args.sweep or args.sweep_margins or args.dump):

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -65,7 +66,8 @@ def test_other_texts_classifiers_rules_or_thresholds_are_judged_anew():
     other_rules = parse_rules([{"intent": "emergency", "patterns": ["火事"]}])
     detector(classifier, memo, rules=other_rules).assess(ORDINARY_TEXT)
     changed = detector(classifier, memo)
-    changed.unsure = 0.95  # a bench sweep or a test changes a built detector's thresholds
+    # a bench sweep or a test changes a built detector's thresholds
+    changed.thresholds = dataclasses.replace(changed.thresholds, unsure=0.95)
     changed.assess(ORDINARY_TEXT)
     assert (memo.misses, memo.hits) == (5, 0)
 
@@ -159,9 +161,24 @@ def test_the_channels_desk_and_the_nlu_of_the_trained_model_judge_a_message_once
     assert judged == [text]
 
 
+def _another(value):
+    if isinstance(value, tuple):
+        return (*value, "another")
+    return not value if isinstance(value, bool) else value + 0.01
+
+
 def test_every_threshold_of_a_detector_is_part_of_the_memo_key():
-    """A threshold added to CrisisDetector must also be in THRESHOLD_NAMES, or a changed value would be
-    answered from the memo."""
+    """The thresholds have one home (:class:`Thresholds`) and the memo's key holds all of it: a detector
+    keeps no threshold outside it, and a change of any one field is judged anew."""
     built = semantic.CrisisDetector(RULES, CountingClassifier(), {}, FakeEncoder())
-    public = {name for name in vars(built) if not name.startswith("_")}
-    assert public == set(semantic.THRESHOLD_NAMES)
+    assert {name for name in vars(built) if not name.startswith("_")} == {"thresholds"}
+    memo, classifier = AssessmentMemo(), CountingClassifier()
+    detector(classifier, memo).assess(ORDINARY_TEXT)
+    shipped = semantic.Thresholds()
+    for item in dataclasses.fields(shipped):
+        changed = detector(classifier, memo)
+        changed.thresholds = dataclasses.replace(
+            shipped, **{item.name: _another(getattr(shipped, item.name))}
+        )
+        changed.assess(ORDINARY_TEXT)
+    assert (memo.misses, memo.hits) == (1 + len(dataclasses.fields(shipped)), 0)

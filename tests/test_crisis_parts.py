@@ -2,9 +2,12 @@
 
 A fake classifier and encoder give each text a chosen "ordinary" probability and neighbour vote, so the
 thresholds of :mod:`bot.understanding.crisis` are tested by themselves (the measured effect on the safety
-sets is in the constants' comments and ``python -m bench.safety_bench``)."""
+sets is in the comments of :class:`~bot.understanding.crisis.Thresholds` and ``python -m
+bench.safety_bench``)."""
 
 from __future__ import annotations
+
+import dataclasses
 
 import numpy as np
 import pytest
@@ -17,6 +20,8 @@ from bot.understanding.neighbours import NeighbourBlend
 
 CLASSES = ("dv", "emergency", crisis.ORDINARY, "self_harm")
 ORD = CLASSES.index(crisis.ORDINARY)
+#: The measured defaults.
+SHIPPED = crisis.Thresholds()
 
 
 class Table:
@@ -62,7 +67,8 @@ class Table:
 
 def detector(judged: dict[str, tuple[float, float]], **thresholds) -> crisis.CrisisDetector:
     table = Table(judged)
-    return crisis.CrisisDetector([], table, {}, table, clause_unsure=0.0, **thresholds)
+    chosen = dataclasses.replace(SHIPPED, clause_unsure=0.0, **thresholds)
+    return crisis.CrisisDetector([], table, {}, table, thresholds=chosen)
 
 
 # texts are placeholders: only their table entries matter
@@ -74,30 +80,30 @@ def parts_judged(part_ordinary: float, part_vote: float) -> dict[str, tuple[floa
 
 
 def test_an_unsure_part_whose_neighbours_are_ordinary_raises_no_line():
-    between = (crisis.PART_UNSURE_ORDINARY + crisis.SURE_ORDINARY) / 2
-    found = detector(parts_judged(between, crisis.PART_VOTE_ORDINARY + 0.1)).assess(WHOLE)
+    between = (SHIPPED.part_unsure + SHIPPED.sure) / 2
+    found = detector(parts_judged(between, SHIPPED.part_vote + 0.1)).assess(WHOLE)
     assert found.level is None and not found.needs_crisis_line
 
 
 def test_an_unsure_part_whose_neighbours_are_crises_raises_the_line():
-    between = (crisis.PART_UNSURE_ORDINARY + crisis.SURE_ORDINARY) / 2
-    found = detector(parts_judged(between, crisis.PART_VOTE_ORDINARY - 0.1)).assess(WHOLE)
+    between = (SHIPPED.part_unsure + SHIPPED.sure) / 2
+    found = detector(parts_judged(between, SHIPPED.part_vote - 0.1)).assess(WHOLE)
     assert (found.level, found.intent, found.source) == ("unsure", "self_harm", "semantic")
 
 
 def test_a_part_clearly_a_crisis_raises_the_line_whatever_its_neighbours():
-    found = detector(parts_judged(crisis.PART_UNSURE_ORDINARY - 0.05, 0.99)).assess(WHOLE)
+    found = detector(parts_judged(SHIPPED.part_unsure - 0.05, 0.99)).assess(WHOLE)
     assert found.level == "unsure" and found.intent == "self_harm"
 
 
 def test_the_old_part_rule_is_the_thresholds_at_sure():
-    between = (crisis.PART_UNSURE_ORDINARY + crisis.SURE_ORDINARY) / 2
-    old = detector(parts_judged(between, 0.9), part_unsure=crisis.SURE_ORDINARY, part_vote=0.0)
+    between = (SHIPPED.part_unsure + SHIPPED.sure) / 2
+    old = detector(parts_judged(between, 0.9), part_unsure=SHIPPED.sure, part_vote=0.0)
     assert old.assess(WHOLE).level == "unsure"
 
 
 def test_a_part_at_sure_or_above_never_raises_the_line():
-    assert detector(parts_judged(crisis.SURE_ORDINARY, 0.0)).assess(WHOLE).level is None
+    assert detector(parts_judged(SHIPPED.sure, 0.0)).assess(WHOLE).level is None
 
 
 def test_the_vote_is_computed_once_per_judgement():
@@ -116,34 +122,34 @@ ROMAJI = "shiyakusho ni ikitai"
 def romaji_detector(kana_vote: float, typed: tuple[float, float] = (0.95, 0.95)) -> crisis.CrisisDetector:
     kana = romaji.reading(ROMAJI)
     assert kana != ROMAJI  # the message is read as kana
-    return detector({kana: (crisis.UNSURE_ORDINARY - 0.05, kana_vote), ROMAJI: typed})
+    return detector({kana: (SHIPPED.unsure - 0.05, kana_vote), ROMAJI: typed})
 
 
 def test_a_romaji_reading_near_ordinary_sentences_raises_no_line():
-    found = romaji_detector(crisis.ROMAJI_VOTE_ORDINARY).assess(ROMAJI)
+    found = romaji_detector(SHIPPED.romaji_vote).assess(ROMAJI)
     assert found.level is None and found.intent is None
 
 
 def test_a_romaji_reading_near_crises_raises_the_line():
-    found = romaji_detector(crisis.ROMAJI_VOTE_ORDINARY - 0.1).assess(ROMAJI)
+    found = romaji_detector(SHIPPED.romaji_vote - 0.1).assess(ROMAJI)
     assert found.level == "unsure" and found.intent == "self_harm"
 
 
 def test_letters_sure_of_a_crisis_but_near_ordinary_sentences_add_no_line():
-    typed = (0.01, crisis.ROMAJI_TYPED_VOTE_ORDINARY)
-    assert romaji_detector(crisis.ROMAJI_VOTE_ORDINARY, typed=typed).assess(ROMAJI).level is None
+    typed = (0.01, SHIPPED.romaji_typed_vote)
+    assert romaji_detector(SHIPPED.romaji_vote, typed=typed).assess(ROMAJI).level is None
 
 
 def test_letters_sure_of_a_crisis_near_crises_add_the_line_beside_the_answer():
-    typed = (0.01, crisis.ROMAJI_TYPED_VOTE_ORDINARY - 0.1)
-    found = romaji_detector(crisis.ROMAJI_VOTE_ORDINARY, typed=typed).assess(ROMAJI)
+    typed = (0.01, SHIPPED.romaji_typed_vote - 0.1)
+    found = romaji_detector(SHIPPED.romaji_vote, typed=typed).assess(ROMAJI)
     assert (found.level, found.intent) == ("unsure", "self_harm")
 
 
 def test_a_whole_message_unsure_but_near_ordinary_sentences_raises_no_line():
-    unsure = (crisis.SURE_ORDINARY + crisis.UNSURE_ORDINARY) / 2
-    assert detector({CALM: (unsure, crisis.UNSURE_VOTE_ORDINARY)}).assess(CALM).level is None
-    found = detector({CALM: (unsure, crisis.UNSURE_VOTE_ORDINARY - 0.1)}).assess(CALM)
+    unsure = (SHIPPED.sure + SHIPPED.unsure) / 2
+    assert detector({CALM: (unsure, SHIPPED.unsure_vote)}).assess(CALM).level is None
+    found = detector({CALM: (unsure, SHIPPED.unsure_vote - 0.1)}).assess(CALM)
     assert found.level == "unsure"
 
 
@@ -160,6 +166,23 @@ def test_the_blend_judges_with_one_vote():
     assert np.allclose(blend.probabilities(vectors[0]), probs[0])
 
 
+def test_neighbours_only_sentences_vote_but_leave_the_regression_as_it_was():
+    rng = np.random.default_rng(1)
+    vectors = rng.normal(size=(12, 8)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    labels = ["ordinary"] * 6 + ["dv"] * 6
+    plain = NeighbourBlend.fit(vectors, labels, 1.0, k=3, temperature=0.05, weight=0.5)
+    query = vectors[6:7] * 0.99 + 0.01  # near a dv example
+    extra = np.repeat(query / np.linalg.norm(query), 3, axis=0)  # three ordinary sentences right there
+    both = NeighbourBlend.fit(
+        vectors, labels, 1.0, k=3, temperature=0.05, weight=0.5, neighbours_only=(extra, ["ordinary"] * 3)
+    )
+    assert np.allclose(both.linear.probabilities(query), plain.linear.probabilities(query))
+    ordinary = both.classes.index("ordinary")
+    assert both.vote(query)[0, ordinary] > plain.vote(query)[0, ordinary]
+    assert len(both.vectors) == len(both.labels) == 15
+
+
 def test_only_tune_half_misses_are_shown():
     misses = [({"half": "tune", "text": "a"}, None), ({"half": "check", "text": "b"}, None)]
     assert [item["text"] for item, _ in safety_bench.tune_misses(misses)] == ["a"]
@@ -171,7 +194,9 @@ def test_only_tune_half_misses_are_shown():
         ["--fresh", "5", "--show-misses"],
         ["--set", "4", "--fresh", "4"],
         ["--set", "4", "--dump", "x.jsonl"],
-        ["--set", "5", "--show-misses"],
+        ["--set", "5", "--dump", "x.jsonl"],
+        ["--set", "6", "--fresh", "6"],
+        ["--set", "2", "--show-misses"],
     ],
 )
 def test_fresh_sets_and_unreadable_sets_refuse_to_show_sentences(argv):

@@ -3,6 +3,7 @@ the safety override."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -195,7 +196,7 @@ def test_bad_safety_pattern_is_reported_with_its_rule(tmp_path):
 
 # Sentences written for these tests (not from the safety evaluation sets).
 def test_a_crisis_said_without_rule_words_is_found_by_meaning(safety):
-    message = classified("おばあちゃんが廊下でうずくまったまま、声をかけても目を開けない", "out_of_scope")
+    message = classified("おばあちゃんが廊下でうずくまったまま、声をかけても返事がない", "out_of_scope")
     safety.process([message])
     assert message.get(INTENT)["name"] == "emergency"
     assert message.get("crisis")["level"] == "sure" and message.get("crisis")["source"] == "semantic"
@@ -209,7 +210,7 @@ def test_an_ordinary_question_gets_no_crisis_mark(safety):
 
 def test_an_unsure_crisis_keeps_a_topic_intent_and_is_marked(safety):
     # nothing is sure, everything the classifier judges is unsure
-    safety._detector.sure, safety._detector.unsure = 0.0, 1.0
+    safety._detector.thresholds = dataclasses.replace(safety._detector.thresholds, sure=0.0, unsure=1.0)
     message = classified("夫が生活費をくれなくて、どなられてばかりです。児童扶養手当はもらえますか")
     safety.process([message])
     assert message.get(INTENT)["name"] == "ask_procedure"
@@ -220,7 +221,7 @@ def test_an_unsure_crisis_keeps_a_topic_intent_and_is_marked(safety):
 @pytest.mark.parametrize("intent", ["thank", "goodbye", "out_of_scope", "request_callback"])
 def test_an_unsure_crisis_whose_answer_carries_no_line_gets_the_safety_answer(safety, intent):
     # a fixed response (「どういたしまして」) or the callback form cannot put the crisis line beside it
-    safety._detector.sure, safety._detector.unsure = 0.0, 1.0
+    safety._detector.thresholds = dataclasses.replace(safety._detector.thresholds, sure=0.0, unsure=1.0)
     message = classified("ありがとう、いままで。もう会うこともないでしょう", intent)
     safety.process([message])
     found = message.get("crisis")

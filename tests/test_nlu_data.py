@@ -303,7 +303,11 @@ def _safety_examples() -> list[str]:
     """The example sentences the crisis classifier is trained on (``data/safety_examples.yml``)."""
     doc = yaml.safe_load((ROOT / "data" / "safety_examples.yml").read_text(encoding="utf-8"))
     texts = [t for category in doc["categories"].values() for t in category["examples"]]
-    return texts + list(doc["ordinary"]["examples"])
+    return (
+        texts
+        + list(doc["ordinary"]["examples"])
+        + list((doc.get("ordinary_neighbours") or {}).get("examples") or [])
+    )
 
 
 @pytest.mark.parametrize("path", SAFETY_SETS, ids=lambda p: p.stem)

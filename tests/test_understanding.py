@@ -191,7 +191,11 @@ def test_a_sentence_whose_nearest_examples_are_ordinary_is_not_surely_a_crisis(d
     # the nearest training sentences are ordinary ones; the crisis line still goes beside the answer
     text = "子どもがインフルエンザで寝込んでいます"
     without_veto = crisis.CrisisDetector(
-        detector._rules, detector._classifier, detector._intents, detector.encoder, vote_not_sure=1.01
+        detector._rules,
+        detector._classifier,
+        detector._intents,
+        detector.encoder,
+        thresholds=crisis.Thresholds(vote_not_sure=1.01),
     )
     assert without_veto.assess(text).level == "sure"
     assert detector.assess(text).level == "unsure"

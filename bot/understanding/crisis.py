@@ -4,8 +4,8 @@
 2. Otherwise the meaning of the message (its e5 vector, :mod:`bot.understanding.encoder`) goes to a
    logistic regression trained on the crisis example sentences of ``data/safety_examples.yml`` (by
    category), the safety intents' training examples, and ordinary sentences (that file's near misses and
-   every other training example of ``data/nlu``). Sure (:data:`SURE_ORDINARY`): the safety answer.
-   Unsure (:data:`UNSURE_ORDINARY`, or one sentence of a longer message is surely a crisis): the
+   every other training example of ``data/nlu``). Sure (:attr:`Thresholds.sure`): the safety answer.
+   Unsure (:attr:`Thresholds.unsure`, or one sentence of a longer message is surely a crisis): the
    crisis line of the likely category goes beside whatever else the reply answers.
 
 ``match(text)`` gives the safety intent (``emergency`` for 119 and 110 alike, ``self_harm``, ``dv``,
@@ -32,55 +32,6 @@ from bot.understanding.assessments import classifier_id, default_memo, fingerpri
 from bot.understanding.linear import LinearClassifier
 from bot.understanding.neighbours import NeighbourBlend
 
-#: A message is a crisis, surely, when the classifier gives "ordinary" less than this probability.
-#: Chosen on the tune half of the safety evaluation sets (``python -m bench.safety_bench --sweep``). With
-#: the regression alone (earlier rounds): 0.3: recall 0.799 / alarms 0.011, 0.4: 0.828 / 0.017. With the
-#: neighbour blend and the third round's examples (2026-12-02; k 10, temperature 0.01, weight 0.5):
-#: 0.3: 0.888 / 0.009, 0.4: 0.911 / 0.011, 0.5: 0.923 / 0.017, 0.6: 0.923 / 0.023 — 0.4 kept: check
-#: alarms have run above tune ones in every round, and 0.4 leaves that margin.
-SURE_ORDINARY = 0.4
-#: Below this (or when one sentence of a longer message is surely a crisis, or a rule's exception
-#: matches) the crisis line of the likely category goes beside the answer ("when unsure, the reply
-#: carries the crisis line"). Tune half, SURE 0.4: unsure 0.4 gave any-line recall 0.953 with lines
-#: beside 0.066 of ordinary answers, 0.5 gave 0.964 / 0.069.
-UNSURE_ORDINARY = 0.5
-#: One sentence of a longer message with "ordinary" below this, and nearer to the crisis examples than to
-#: the ordinary ones by :data:`PART_SURE_MARGIN`, makes the whole message surely a crisis; otherwise (and
-#: below SURE_ORDINARY) its line goes beside the answer. Without the margin (third round) 0.1 added 0.024
-#: recall but 0.009 alarms on the tune half (past events told in one sentence, a question in the next).
-#: With the margin (fourth round, ``python -m bench.safety_bench --sweep-margins``, tune half): 0.05 with
-#: margin 0.02 lifted answers 0.911 -> 0.935 but alarms 4 -> 6 of 344 (check: 5 -> 9 of 288); 0.02 gave
-#: 0.923 and 5 alarms. 0.0 (never) kept: no false alarm more for recall.
-PART_SURE_ORDINARY = 0.0
-#: How much nearer (cosine) that sentence must be to its nearest crisis example than to its nearest
-#: ordinary sentence (:meth:`bot.understanding.neighbours.NeighbourBlend.margin`); 1.0: never (above).
-PART_SURE_MARGIN = 1.0
-#: The whole message is surely a crisis only when it is also at least this much nearer to a crisis example
-#: than to an ordinary one; below it, only its crisis line goes beside the answer. -1.0: off. Tune half
-#: (fourth round): -0.02 changed nothing, -0.01 answers 0.911 -> 0.905, 0.0 -> 0.881, alarms 4 of 344 at
-#: every value (they lie at margins 0.000-0.016, among about 20 sure crises).
-SURE_MARGIN = -1.0
-#: A crisis line goes beside the answer only when the message (or the sentence that made it unsure) is at
-#: least this much nearer to a crisis example than to an ordinary one. -1.0: off. Tune half: -0.01 cut
-#: lines beside ordinary answers 0.070 -> 0.064 but line recall 0.958 -> 0.952 (recall first).
-UNSURE_MARGIN = -1.0
-#: When at least this share of the nearest sentences' vote (:meth:`NeighbourBlend.vote`) is "ordinary", the
-#: regression alone does not make the message surely a crisis: its line goes beside the answer instead.
-#: The regression, balanced across classes, reads short family sentences (父が手術を受けます, 子どもが
-#: インフルエンザで寝込んでいます) as crises where every near example is ordinary. Tune half (fourth round):
-#: the sure crises' vote for "ordinary" reached at most 0.54, the four false alarms' 0.07-0.50; 0.6 (just
-#: above the highest crisis) changes no tune, check or set-2 total: it keeps short sentences of that kind,
-#: written for this and not in any set, from the safety answer.
-VOTE_ORDINARY_NOT_SURE = 0.6
-#: Whether a message found surely a crisis by meaning alone, that ends by asking where, when or whether
-#: something is (:func:`asks_for_a_service`; not what to do now), gets only its line beside the answer.
-#: Fifth round (2026-12-02): of 175 sure crises by meaning on the tune halves of sets 1 and 3, 6 end so,
-#: of 12 false alarms 10. Demoting all of them: tune answers 164 -> 161 of 168 (set 1), false alarms
-#: 4 -> 1 of 344 and 9 -> 5 of 151 (set 3); all but self-harm (:data:`QUESTION_NOT_SURE_EXCEPT`): 164 -> 162,
-#: alarms 4 -> 3 and 9 -> 6; no crisis line lost either way. Off: it buys fewer alarms with right answers
-#: (the line stays), and answer recall is the target that is furthest off. The lead may turn it on.
-QUESTION_NOT_SURE = False
-QUESTION_NOT_SURE_EXCEPT = ("self_harm",)
 #: The end of a message that asks where, when or whether something is.
 SERVICE_QUESTION = re.compile(
     r"(ありますか|あります ?[?？]|ある ?[?？]|あるの ?[?？]|どこ|何時|なんじ|いつ|教えて|おしえて"
@@ -88,51 +39,113 @@ SERVICE_QUESTION = re.compile(
 )
 #: ... unless it asks what to do (「どうすればいいですか」).
 WHAT_TO_DO = re.compile(r"(どう|どうやって)(すれば|したら|しよう|しますか|する|したらいい)|どうしたら")
-#: A message where neither it nor a sentence of it is found is also judged clause by clause (split at 、，,):
-#: a clause with "ordinary" below this puts its crisis line beside the answer; 0.0: never. Fifth round
-#: (2026-12-02), lines beside ordinary answers on the tune halves, set 1 / set 3: 0.0: 26 / 23 of 344 /
-#: 151, 0.05: 27 / 25, 0.1: 28 / 27, 0.2: 32 / 30, 0.4: 39 / 39; no tune crisis gains a line (each already
-#: had one), so the tune halves show only the cost. 0.05 (the smallest step) was kept for recall first,
-#: "when unsure, the reply carries the crisis line", after the totals of the unread halves were seen: crises
-#: with some crisis line, set 2 (both halves) 163 -> 165 of 167, set 3's check half 106 -> 107 of 107, for
-#: 1 and 4 more lines beside ordinary answers there; no safety answer more anywhere.
-CLAUSE_UNSURE_ORDINARY = 0.05
-#: ... only for a message whose "ordinary" is below this (a clearly ordinary one is not split: one batch of
-#: embeddings less). 0.9 changes no tune-half figure and skips ~30% of the clause judgements over the sets;
-#: in totals (all sets) no crisis line is lost at 0.8 or 0.9, one at 0.7.
-CLAUSE_GATE_ORDINARY = 0.9
-#: One sentence of a longer message puts its crisis line beside the answer only when its "ordinary" is below
-#: PART_UNSURE_ORDINARY, or below :data:`SURE_ORDINARY` with its nearest sentences' vote for "ordinary"
-#: below PART_VOTE_ORDINARY (before: any sentence below SURE_ORDINARY, so an ordinary question with one
-#: sentence of worry or of a past event in it carried a line). Sixth round (2026-12-03), lines beside
-#: ordinary answers, before -> 0.15 / 0.2: set 4 61 -> 49 of 373 (both halves), set 1 tune 27 -> 16 of 344,
-#: check 30 -> 24 of 288, set 2 21 -> 19 of 274, set 3 tune 25 -> 23 of 151, check 36 -> 33 of 182; no crisis
-#: line lost on any set, safety answers unchanged. Then (with the romaji and unsure gates below), tune
-#: halves: 0.12, 0.1 and 0.08 each cut set 1 16 -> 15 and changed no other tune figure (0.12 kept: the
-#: largest); part vote 0.15 changed no tune figure and lost a crisis line of set 6 (totals); 0.2 / 0.25 and
-#: 0.12 / 0.25 kept 3-4 more on set 1.
-PART_UNSURE_ORDINARY = 0.12
-PART_VOTE_ORDINARY = 0.2
-#: Japanese typed in romaji is judged by its kana reading; that reading raises a line only when its nearest
-#: sentences vote "ordinary" below this (ordinary romaji questions read as kana land among odd words).
-#: Sixth round, with the part thresholds above: set 3 tune 23 -> 20 lines beside ordinary answers (with
-#: :data:`ROMAJI_TYPED_VOTE_ORDINARY`: 19), check 33 -> 25, set 4 tune 23 -> 20; no crisis line lost. 0.8
-#: lost a set-4 check line (totals); 0.9 cut fewer (set 3 check 30).
-ROMAJI_VOTE_ORDINARY = 0.85
-#: ... and the letters as typed, when the classifier is sure of a crisis on them, add a line only when their
-#: own nearest sentences vote "ordinary" below this (the classifier, trained on Japanese script, is often
-#: sure on letters). Sixth round: 0.3 equals blocking the letters whenever the kana reading is gated on
-#: every tune half (set 3 19, set 4 20), and keeps a line the blocking lost on set 6 (totals); 0.1 lost a
-#: set-3 check line (totals). Recall first: 0.3.
-ROMAJI_TYPED_VOTE_ORDINARY = 0.3
-#: The whole message judged unsure (:data:`UNSURE_ORDINARY`) puts its line beside the answer only when its
-#: nearest sentences vote "ordinary" below this. Sixth round: 0.9 cut set 3 tune 20 -> 19 lines beside
-#: ordinary answers and changed no other tune figure, no crisis line lost; 0.8 also cut set 3 check 28 -> 26
-#: but lost a crisis line of set 6 (totals).
-UNSURE_VOTE_ORDINARY = 0.9
-#: A clause (:data:`CLAUSE_UNSURE_ORDINARY`) puts its line beside the answer only when its nearest sentences
-#: vote "ordinary" below this; 1.01: off. Sixth round: 0.8 changed no figure on any set.
-CLAUSE_VOTE_ORDINARY = 1.01
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """The detector's thresholds, with their measured defaults (one home: the constructor takes one
+    ``Thresholds``; a bench sweep or a test replaces it on a built detector with
+    :func:`dataclasses.replace`). Part of what an assessment depends on (the memo's key).
+    """
+
+    #: A message is a crisis, surely, when the classifier gives "ordinary" less than this probability. Chosen
+    #: on the tune half of the safety evaluation sets (``python -m bench.safety_bench --sweep``). With the
+    #: regression alone (earlier rounds): 0.3: recall 0.799 / alarms 0.011, 0.4: 0.828 / 0.017. With the
+    #: neighbour blend and the third round's examples (2026-12-02; k 10, temperature 0.01, weight 0.5): 0.3:
+    #: 0.888 / 0.009, 0.4: 0.911 / 0.011, 0.5: 0.923 / 0.017, 0.6: 0.923 / 0.023 — 0.4 kept: check alarms have
+    #: run above tune ones in every round, and 0.4 leaves that margin.
+    sure: float = 0.4
+    #: Below this (or when one sentence of a longer message is surely a crisis, or a rule's exception matches)
+    #: the crisis line of the likely category goes beside the answer ("when unsure, the reply carries the
+    #: crisis line"). Tune half, SURE 0.4: unsure 0.4 gave any-line recall 0.953 with lines beside 0.066 of
+    #: ordinary answers, 0.5 gave 0.964 / 0.069.
+    unsure: float = 0.5
+    #: One sentence of a longer message with "ordinary" below this, and nearer to the crisis examples than to
+    #: the ordinary ones by :attr:`part_margin`, makes the whole message surely a crisis; otherwise (and below
+    #: sure) its line goes beside the answer. Without the margin (third round) 0.1 added 0.024 recall but
+    #: 0.009 alarms on the tune half (past events told in one sentence, a question in the next). With the
+    #: margin (fourth round, ``python -m bench.safety_bench --sweep-margins``, tune half): 0.05 with margin
+    #: 0.02 lifted answers 0.911 -> 0.935 but alarms 4 -> 6 of 344 (check: 5 -> 9 of 288); 0.02 gave 0.923 and
+    #: 5 alarms. 0.0 (never) kept: no false alarm more for recall.
+    part_sure: float = 0.0
+    #: How much nearer (cosine) that sentence must be to its nearest crisis example than to its nearest
+    #: ordinary sentence (:meth:`bot.understanding.neighbours.NeighbourBlend.margin`); 1.0: never (above).
+    part_margin: float = 1.0
+    #: The whole message is surely a crisis only when it is also at least this much nearer to a crisis example
+    #: than to an ordinary one; below it, only its crisis line goes beside the answer. -1.0: off. Tune half
+    #: (fourth round): -0.02 changed nothing, -0.01 answers 0.911 -> 0.905, 0.0 -> 0.881, alarms 4 of 344 at
+    #: every value (they lie at margins 0.000-0.016, among about 20 sure crises).
+    sure_margin: float = -1.0
+    #: A crisis line goes beside the answer only when the message (or the sentence that made it unsure) is at
+    #: least this much nearer to a crisis example than to an ordinary one. -1.0: off. Tune half: -0.01 cut
+    #: lines beside ordinary answers 0.070 -> 0.064 but line recall 0.958 -> 0.952 (recall first).
+    unsure_margin: float = -1.0
+    #: When at least this share of the nearest sentences' vote (:meth:`NeighbourBlend.vote`) is "ordinary",
+    #: the regression alone does not make the message surely a crisis: its line goes beside the answer
+    #: instead. The regression, balanced across classes, reads short family sentences
+    #: (父が手術を受けます, 子どもがインフルエンザで寝込んでいます) as crises where every near example is
+    #: ordinary. Tune half (fourth round): the sure crises' vote for "ordinary" reached at most 0.54, the four
+    #: false alarms' 0.07-0.50; 0.6 (just above the highest crisis) changes no tune, check or set-2 total: it
+    #: keeps short sentences of that kind, written
+    #: for this and not in any set, from the safety answer.
+    vote_not_sure: float = 0.6
+    #: Whether a message found surely a crisis by meaning alone, that ends by asking where, when or whether
+    #: something is (:func:`asks_for_a_service`; not what to do now), gets only its line beside the answer.
+    #: Fifth round (2026-12-02): of 175 sure crises by meaning on the tune halves of sets 1 and 3, 6 end so,
+    #: of 12 false alarms 10. Demoting all of them: tune answers 164 -> 161 of 168 (set 1), false alarms 4 ->
+    #: 1 of 344 and 9 -> 5 of 151 (set 3); all but self-harm (:attr:`question_not_sure_except`): 164 -> 162,
+    #: alarms 4 -> 3 and 9 -> 6; no crisis line lost either way. Off: it buys fewer alarms with right answers
+    #: (the line stays), and answer recall is the target that is furthest off. The lead may turn it on.
+    question_not_sure: bool = False
+    question_not_sure_except: tuple[str, ...] = ("self_harm",)
+    #: A message where neither it nor a sentence of it is found is also judged clause by clause (split at
+    #: 、，,): a clause with "ordinary" below this puts its crisis line beside the answer; 0.0: never. Fifth
+    #: round (2026-12-02), lines beside ordinary answers on the tune halves, set 1 / set 3: 0.0: 26 / 23 of
+    #: 344 / 151, 0.05: 27 / 25, 0.1: 28 / 27, 0.2: 32 / 30, 0.4: 39 / 39; no tune crisis gains a line (each
+    #: already had one), so the tune halves show only the cost. 0.05 (the smallest step) was kept for recall
+    #: first, "when unsure, the reply carries the crisis line", after the totals of the unread halves were
+    #: seen: crises with some crisis line, set 2 (both halves) 163 -> 165 of 167, set 3's check half 106 ->
+    #: 107 of 107, for 1 and 4 more lines beside ordinary answers there; no safety answer more anywhere.
+    clause_unsure: float = 0.05
+    #: ... only for a message whose "ordinary" is below this (a clearly ordinary one is not split: one batch
+    #: of embeddings less). 0.9 changes no tune-half figure and skips ~30% of the clause judgements over the
+    #: sets; in totals (all sets) no crisis line is lost at 0.8 or 0.9, one at 0.7.
+    clause_gate: float = 0.9
+    #: One sentence of a longer message puts its crisis line beside the answer only when its "ordinary" is
+    #: below part_unsure, or below :attr:`sure` with its nearest sentences' vote for "ordinary" below
+    #: part_vote (before: any sentence below sure, so an ordinary question with one sentence of worry or of a
+    #: past event in it carried a line). Sixth round (2026-12-03), lines beside ordinary answers, before ->
+    #: 0.15 / 0.2: set 4 61 -> 49 of 373 (both halves), set 1 tune 27 -> 16 of 344, check 30 -> 24 of 288, set
+    #: 2 21 -> 19 of 274, set 3 tune 25 -> 23 of 151, check 36 -> 33 of 182; no crisis line lost on any set,
+    #: safety answers unchanged. Then (with the romaji and unsure gates below), tune halves: 0.12, 0.1 and
+    #: 0.08 each cut set 1 16 -> 15 and changed no other tune figure (0.12 kept: the largest); part vote 0.15
+    #: changed no tune figure and lost a crisis line of set 6 (totals); 0.2 / 0.25 and 0.12 / 0.25 kept 3-4
+    #: more on set 1.
+    part_unsure: float = 0.12
+    part_vote: float = 0.2
+    #: Japanese typed in romaji is judged by its kana reading; that reading raises a line only when its
+    #: nearest sentences vote "ordinary" below this (ordinary romaji questions read as kana land among odd
+    #: words). Sixth round, with the part thresholds above: set 3 tune 23 -> 20 lines beside ordinary answers
+    #: (with :attr:`romaji_typed_vote`: 19), check 33 -> 25, set 4 tune 23 -> 20; no crisis line lost. 0.8
+    #: lost a set-4 check line (totals); 0.9 cut fewer (set 3 check 30).
+    romaji_vote: float = 0.85
+    #: ... and the letters as typed, when the classifier is sure of a crisis on them, add a line only when
+    #: their own nearest sentences vote "ordinary" below this (the classifier, trained on Japanese script, is
+    #: often sure on letters). Sixth round: 0.3 equals blocking the letters whenever the kana reading is gated
+    #: on every tune half (set 3 19, set 4 20), and keeps a line the blocking lost on set 6 (totals); 0.1 lost
+    #: a set-3 check line (totals). Recall first: 0.3.
+    romaji_typed_vote: float = 0.3
+    #: The whole message judged unsure (:attr:`unsure`) puts its line beside the answer only when its nearest
+    #: sentences vote "ordinary" below this. Sixth round: 0.9 cut set 3 tune 20 -> 19 lines beside ordinary
+    #: answers and changed no other tune figure, no crisis line lost; 0.8 also cut set 3 check 28 -> 26 but
+    #: lost a crisis line of set 6 (totals).
+    unsure_vote: float = 0.9
+    #: A clause (:attr:`clause_unsure`) puts its line beside the answer only when its nearest sentences vote
+    #: "ordinary" below this; 1.01: off. Sixth round: 0.8 changed no figure on any set.
+    clause_vote: float = 1.01
+
+
+#: The shortest clause judged (:attr:`Thresholds.clause_unsure`).
 CLAUSE_MIN_CHARS = 4
 _CLAUSE_END = re.compile(r"[、，,]+")
 #: Regularisation of the classifier (inverse strength), chosen on the tune half with the thresholds.
@@ -175,6 +188,9 @@ class CrisisExamples:
 
     categories: tuple[CrisisCategory, ...]
     ordinary: tuple[str, ...]
+    #: Ordinary sentences that join the nearest-sentence vote only, not the regression
+    #: (``ordinary_neighbours`` in the file; :func:`train_classifier`).
+    ordinary_neighbours: tuple[str, ...] = ()
 
     def intent_of(self, category: str) -> str:
         """The safety intent that answers ``category``."""
@@ -226,8 +242,11 @@ def parse_examples(raw: Any, source: str = "safety examples") -> CrisisExamples:
         if not examples:
             raise ValueError(f"{source}: category {name}: 'examples' is empty")
         categories.append(CrisisCategory(str(name), str(item["intent"]), examples))
-    ordinary = tuple(str(e) for e in (raw.get("ordinary") or {}).get("examples") or [] if str(e).strip())
-    return CrisisExamples(tuple(categories), ordinary)
+    ordinary, neighbours = (
+        tuple(str(e) for e in (raw.get(key) or {}).get("examples") or [] if str(e).strip())
+        for key in ("ordinary", "ordinary_neighbours")
+    )
+    return CrisisExamples(tuple(categories), ordinary, neighbours)
 
 
 #: NLU training files whose examples are not taken as the 'ordinary' side of the crisis classifier.
@@ -332,14 +351,6 @@ def sentences(text: str) -> list[str]:
     return split_sentences(text)
 
 
-#: The detector's thresholds (its attributes), part of what its assessments depend on.
-THRESHOLD_NAMES = (
-    "sure", "unsure", "part_sure", "part_margin", "sure_margin", "unsure_margin", "vote_not_sure",
-    "question_not_sure", "clause_unsure", "question_not_sure_except", "part_unsure", "part_vote",
-    "romaji_vote", "unsure_vote", "clause_vote", "romaji_typed_vote",
-)  # fmt: skip
-
-
 class CrisisDetector:
     """Rules first, then the meaning classifier; see the module docstring."""
 
@@ -350,49 +361,21 @@ class CrisisDetector:
         intents: Mapping[str, str] | None = None,
         encoder=None,
         *,
-        sure: float = SURE_ORDINARY,
-        unsure: float = UNSURE_ORDINARY,
-        part_sure: float = PART_SURE_ORDINARY,
-        part_margin: float = PART_SURE_MARGIN,
-        sure_margin: float = SURE_MARGIN,
-        unsure_margin: float = UNSURE_MARGIN,
-        vote_not_sure: float = VOTE_ORDINARY_NOT_SURE,
-        question_not_sure: bool = QUESTION_NOT_SURE,
-        clause_unsure: float = CLAUSE_UNSURE_ORDINARY,
-        question_not_sure_except: Sequence[str] = QUESTION_NOT_SURE_EXCEPT,
-        part_unsure: float = PART_UNSURE_ORDINARY,
-        part_vote: float = PART_VOTE_ORDINARY,
-        romaji_vote: float = ROMAJI_VOTE_ORDINARY,
-        unsure_vote: float = UNSURE_VOTE_ORDINARY,
-        clause_vote: float = CLAUSE_VOTE_ORDINARY,
-        romaji_typed_vote: float = ROMAJI_TYPED_VOTE_ORDINARY,
+        thresholds: Thresholds = Thresholds(),
         memo=None,
         classifier_id: str | None = None,
     ) -> None:
-        """``memo`` (an :class:`~bot.understanding.assessments.AssessmentMemo`) and ``classifier_id`` (the
-        stored classifier's :func:`~bot.understanding.assessments.classifier_id`): assessments are shared
-        with every detector of the same classifier, rules and thresholds (the channel's crisis desk and
-        the NLU judge each message once). Without them each call judges afresh."""
+        """``thresholds``: :class:`Thresholds` (the measured defaults); a bench or a test may replace
+        :attr:`thresholds` on a built detector. ``memo`` (an
+        :class:`~bot.understanding.assessments.AssessmentMemo`) and ``classifier_id`` (the stored
+        classifier's :func:`~bot.understanding.assessments.classifier_id`): assessments are shared with
+        every detector of the same classifier, rules and thresholds (the channel's crisis desk and the NLU
+        judge each message once). Without them each call judges afresh."""
         self._rules = list(rules)
         self._classifier = classifier
         self._intents = dict(intents or {})
         self._encoder = encoder
-        self.sure = sure
-        self.unsure = unsure
-        self.part_sure = part_sure
-        self.part_margin = part_margin
-        self.sure_margin = sure_margin
-        self.unsure_margin = unsure_margin
-        self.vote_not_sure = vote_not_sure
-        self.question_not_sure = question_not_sure
-        self.clause_unsure = clause_unsure
-        self.question_not_sure_except = tuple(question_not_sure_except)
-        self.part_unsure = part_unsure
-        self.part_vote = part_vote
-        self.romaji_vote = romaji_vote
-        self.unsure_vote = unsure_vote
-        self.clause_vote = clause_vote
-        self.romaji_typed_vote = romaji_typed_vote
+        self.thresholds = thresholds
         self._memo = memo
         self._memo_base = None
         if memo is not None and classifier_id and self.semantic:
@@ -425,7 +408,7 @@ class CrisisDetector:
     def _memo_key(self) -> tuple:
         """The memo's name for this detector's judgement: classifier, rules and encoder (fixed), and the
         thresholds as they are now (a bench sweep or a test may change them on a built detector)."""
-        return (self._memo_base, *(getattr(self, name) for name in THRESHOLD_NAMES))
+        return (self._memo_base, self.thresholds)
 
     def _assess(self, text: str, vector: np.ndarray | None) -> Assessment:
         # the message as typed, and its kana reading when it is Japanese typed in romaji; then each
@@ -445,11 +428,11 @@ class CrisisDetector:
         kana = romaji.reading(text)
         if kana != text:
             found = self._assess_meaning(kana, None)
-            if found.vote_ordinary >= self.romaji_vote:
+            if found.vote_ordinary >= self.thresholds.romaji_vote:
                 found = self._no_line(found)
             if found.level is None:
                 typed = self._assess_meaning(text, vector)
-                if typed.level == "sure" and typed.vote_ordinary < self.romaji_typed_vote:
+                if typed.level == "sure" and typed.vote_ordinary < self.thresholds.romaji_typed_vote:
                     return dataclasses.replace(typed, level="unsure")
             return found
         return self._assess_meaning(text, vector)
@@ -462,8 +445,8 @@ class CrisisDetector:
         if found.level == "sure" and self._excepted(found.intent, normalize(text)):
             if not self._sure_outside_exceptions(found.intent, parts):
                 return dataclasses.replace(found, level="unsure")
-        if found.level == "sure" and self.question_not_sure and asks_for_a_service(text):
-            if found.intent not in self.question_not_sure_except:
+        if found.level == "sure" and self.thresholds.question_not_sure and asks_for_a_service(text):
+            if found.intent not in self.thresholds.question_not_sure_except:
                 return dataclasses.replace(found, level="unsure")
         return found
 
@@ -494,7 +477,7 @@ class CrisisDetector:
         ordinary = self._classifier.classes.index(ORDINARY)
         for row in probs:
             category = self._best_category(row, ordinary)
-            if row[ordinary] < self.sure and self._intents.get(category, category) == intent:
+            if row[ordinary] < self.thresholds.sure and self._intents.get(category, category) == intent:
                 return True
         return False
 
@@ -518,19 +501,21 @@ class CrisisDetector:
 
     def _part_raises_line(self, ordinary: float, vote: float, margin: float) -> bool:
         """Whether one sentence of a longer message puts its crisis line beside the answer."""
-        if ordinary >= self.sure or margin < self.unsure_margin:
+        t = self.thresholds
+        if ordinary >= t.sure or margin < t.unsure_margin:
             return False
-        return ordinary < self.part_unsure or vote < self.part_vote
+        return ordinary < t.part_unsure or vote < t.part_vote
 
     def _judge(self, whole: np.ndarray, parts: list[str], clauses: Sequence[str] = ()) -> Assessment:
+        t = self.thresholds
         all_probs, votes = self._judged(whole)
         probs, vote = all_probs[0], float(votes[0])
         ordinary = self._classifier.classes.index(ORDINARY)
         near = float(self._margins(whole)[0])
         level = None
-        if probs[ordinary] < self.sure and near >= self.sure_margin and vote < self.vote_not_sure:
+        if probs[ordinary] < t.sure and near >= t.sure_margin and vote < t.vote_not_sure:
             level = "sure"
-        elif probs[ordinary] < self.unsure and near >= self.unsure_margin and vote < self.unsure_vote:
+        elif probs[ordinary] < t.unsure and near >= t.unsure_margin and vote < t.unsure_vote:
             level = "unsure"
         if level != "sure" and parts:
             vectors = self._encoder.query(parts)
@@ -544,13 +529,13 @@ class CrisisDetector:
             if raising:
                 i = min(raising, key=lambda j: part_probs[j, ordinary])
                 best = part_probs[i]
-                part_is_sure = best[ordinary] < self.part_sure and margins[i] >= self.part_margin
+                part_is_sure = best[ordinary] < t.part_sure and margins[i] >= t.part_margin
                 probs, level = best, "sure" if part_is_sure else "unsure"
-        gated = probs[ordinary] < CLAUSE_GATE_ORDINARY
-        if level is None and clauses and self.clause_unsure > 0 and gated:
+        gated = probs[ordinary] < t.clause_gate
+        if level is None and clauses and t.clause_unsure > 0 and gated:
             clause_probs, clause_votes = self._judged(self._encoder.query(list(clauses)))
             i = int(np.argmin(clause_probs[:, ordinary]))
-            if clause_probs[i][ordinary] < self.clause_unsure and clause_votes[i] < self.clause_vote:
+            if clause_probs[i][ordinary] < t.clause_unsure and clause_votes[i] < t.clause_vote:
                 probs, level = clause_probs[i], "unsure"
         category = self._best_category(probs, ordinary)
         scores = dict(zip(self._classifier.classes, map(float, probs), strict=True))
@@ -574,10 +559,16 @@ def category_intents(examples: CrisisExamples) -> dict[str, str]:
 def train_classifier(
     examples: CrisisExamples, nlu_pairs: Sequence[tuple[str, str]], encoder, cache_dir: Path | None = None
 ) -> NeighbourBlend:
-    """Embeds the training sentences (cached by content hash) and fits the classifier."""
+    """Embeds the training sentences (cached by content hash) and fits the classifier; the file's
+    ``ordinary_neighbours`` join the nearest-sentence vote only. Seventh safety round (2026-12-03): 153
+    ordinary sentences of six kinds of false alarm, as training sentences of the regression, lost right
+    answers on every set (each kind some: the regression's borders move for all); in the vote only, three
+    kinds (third parties learning about DV or abuse, hobbies and events with death or crime as a theme,
+    English hyperbole and past events) lost no crisis answer and no line on any set."""
     from bot.understanding.cache import embed_cached
 
     labels, texts = training_rows(examples, nlu_pairs)
+    extra = list(examples.ordinary_neighbours)
     return NeighbourBlend.fit(
         embed_cached(encoder, texts, cache_dir, "query"),
         labels,
@@ -585,6 +576,7 @@ def train_classifier(
         k=NEIGHBOURS_K,
         temperature=NEIGHBOURS_TEMPERATURE,
         weight=LINEAR_WEIGHT,
+        neighbours_only=(embed_cached(encoder, extra, cache_dir, "query"), [ORDINARY] * len(extra)),
     )
 
 
@@ -594,13 +586,13 @@ def build_detector(
     nlu_dir: Path | None,
     encoder,
     cache_dir: Path | None = None,
-    **thresholds: float,
+    thresholds: Thresholds = Thresholds(),
 ) -> CrisisDetector:
     """A detector from the data files: rules, crisis examples and the NLU training examples."""
     examples = load_examples(examples_path)
     pairs = ordinary_evidence(nlu_examples(nlu_dir, skip_intents=()), nlu_dir) if nlu_dir else []
     classifier = train_classifier(examples, pairs, encoder, cache_dir)
-    return CrisisDetector(rules, classifier, category_intents(examples), encoder, **thresholds)
+    return CrisisDetector(rules, classifier, category_intents(examples), encoder, thresholds=thresholds)
 
 
 class StaleClassifier(ValueError):

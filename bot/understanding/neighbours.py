@@ -42,14 +42,19 @@ class NeighbourBlend:
         k: int,
         temperature: float,
         weight: float,
+        neighbours_only: tuple[np.ndarray, Sequence[str]] | None = None,
     ) -> NeighbourBlend:
-        """Fits the regression on ``vectors`` / ``labels`` and keeps them as the neighbours."""
+        """Fits the regression on ``vectors`` / ``labels`` and keeps them as the neighbours, with the
+        ``neighbours_only`` (vectors, labels of classes the regression knows), which join the vote only."""
         if k < 1 or temperature <= 0 or not 0.0 <= weight <= 1.0:
             raise ValueError(f"bad blend settings: k={k}, temperature={temperature}, weight={weight}")
         # kept as stored (float16), so that a trained model judges exactly as the detector that was measured
         vectors = np.asarray(vectors, dtype=np.float16).astype(np.float32)
         linear = LinearClassifier.fit(vectors, labels, c)
         index = {name: i for i, name in enumerate(linear.classes)}
+        if neighbours_only is not None and len(neighbours_only[1]):
+            extra = np.asarray(neighbours_only[0], dtype=np.float16).astype(np.float32)
+            vectors, labels = np.vstack([vectors, extra]), [*labels, *neighbours_only[1]]
         return cls(
             linear,
             vectors,
