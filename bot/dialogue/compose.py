@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.dialogue import contact
 from bot.dialogue.cards import (
     ChecklistCard,
     ClarifyCard,
@@ -35,7 +36,7 @@ from bot.dialogue.replies import (
     render_line,
     text,
 )
-from bot.knowledge.catalog import LifeEvent, LifeEventOption, Procedure, department_names
+from bot.knowledge.catalog import HOURS_PROCEDURE, LifeEvent, LifeEventOption, Procedure, department_names
 
 #: Most buttons a suggestion list shows (LINE quick replies and small screens stay readable).
 MAX_SUGGESTIONS = 3
@@ -134,13 +135,17 @@ def procedure_buttons(k: Knowledge, procedure: Procedure, leave_out: str = "") -
 
 
 def procedure_reply(k: Knowledge, procedure: Procedure, easy: bool) -> Turn:
-    """The short answer for one procedure (text, buttons, card), nothing else."""
+    """The short answer for one procedure (text, buttons, card), nothing else; the office hours' entry
+    (:data:`~bot.knowledge.catalog.HOURS_PROCEDURE`) with the phone answer after its card (its own
+    "ask by phone" button left out)."""
+    hours = procedure.id == HOURS_PROCEDURE
     reply = Reply(
         lines=procedure_lines(k, procedure, easy),
-        buttons=procedure_buttons(k, procedure),
+        buttons=procedure_buttons(k, procedure, leave_out="ask_phone" if hours else ""),
         card=procedure_card(k, procedure, easy),
     )
-    return Turn((reply,), (("procedure", procedure.id), ("last_answer", f"procedure:{procedure.id}")))
+    phone = contact.phone(k, procedure).replies if hours else ()
+    return Turn((reply, *phone), (("procedure", procedure.id), ("last_answer", f"procedure:{procedure.id}")))
 
 
 def answer_procedure(k: Knowledge, procedure: Procedure, easy: bool) -> Turn:

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from bot.knowledge.catalog.loading import load_catalog
 from bot.knowledge.catalog.model import (
+    HOURS_PROCEDURE,
     CallbackSlot,
     Catalog,
     City,
@@ -38,6 +39,7 @@ from bot.knowledge.catalog.model import (
 from bot.knowledge.catalog.validation import CatalogError, Problem, is_valid_phone, is_valid_url
 
 __all__ = [
+    "HOURS_PROCEDURE",
     "CallbackSlot",
     "Catalog",
     "CatalogError",

