@@ -423,3 +423,23 @@ def test_an_hours_question_carries_the_phone_answer(catalog, asked):
     # another procedure's answer stays one card
     other = decide(Ask.ANSWER, Understood(text="住民票を取りたい", intent="ask_procedure"), k)
     assert [c["kind"] for c in _cards(other)] == ["procedure"]
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        # 水道 (0.68) barely over the move (0.68): on the 市外へ and 市内で lists, not the event's own
+        ("来月引っ越すから水道止めたいけど、どこに電話すればいいの", "suido"),
+    ],
+)
+def test_a_move_with_a_procedure_of_an_options_checklist_gets_its_card(catalog, asked, text, expected):
+    """A future move names no option (the clarifying question would follow), but the procedure asked
+    about is on one option's checklist: its card answers, the checklist offered beside it."""
+    r = R.resolve(text, "life_event", catalog, None, asked=asked)
+    assert (r.kind, r.procedure.id if r.procedure else None) == ("procedure", expected)
+    assert r.offer == "checklist" and r.offers[0][2] == "life_event:moving"
+
+
+def test_a_move_alone_still_asks_which_move(catalog, asked):
+    r = R.resolve("来月引っ越しする予定です", "life_event", catalog, None, asked=asked)
+    assert (r.kind, r.event.id, r.option) == ("life_event", "moving", None)

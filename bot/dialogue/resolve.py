@@ -481,11 +481,13 @@ def _names_the_option(
     """Whether a procedure named in the text answers the event's clarifying question itself.
 
     引っ越すので転出の手続きを: the move would be answered with "どちらの引っ越しですか？", but 転出 is
-    one of the moving checklist's procedures, so the procedure is the answer.
+    one of the moving checklist's procedures, so the procedure is the answer. So is a procedure of one
+    option's checklist (来週引っ越すから水道を止めたい: 水道 is on the 市外へ and 市内で lists): the
+    resident asked about it, and the checklist is offered beside its card.
     """
     if option is not None or not event.options or top_id is None or score < PROCEDURE_LIKELY:
         return False
-    return top_id in event.checklist
+    return top_id in event.checklist or any(top_id in o.checklist for o in event.options)
 
 
 def understood_intent(intent: str, ranking: list[dict]) -> str:
