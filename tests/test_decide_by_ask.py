@@ -443,3 +443,30 @@ def test_a_move_with_a_procedure_of_an_options_checklist_gets_its_card(catalog, 
 def test_a_move_alone_still_asks_which_move(catalog, asked):
     r = R.resolve("来月引っ越しする予定です", "life_event", catalog, None, asked=asked)
     assert (r.kind, r.event.id, r.option) == ("life_event", "moving", None)
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        # the insurance is the reason (ので / から / んで), the funeral grant what is asked
+        ("祖母の葬儀をしました。後期高齢者医療に入っていたから、葬祭費はもらえますか", "sousai_hi"),
+        ("父は国民健康保険に入ってたんで、葬儀の補助が出ますか", "sousai_hi"),
+        ("国民健康保険に入っていた父の葬儀をしたので、葬儀の補助は", "sousai_hi"),
+    ],
+)
+def test_a_procedure_told_as_the_reason_is_not_the_one_asked(catalog, asked, text, expected):
+    r = R.resolve(text, "ask_procedure", catalog, None, asked=asked)
+    assert (r.kind, r.procedure.id, r.reason) == ("procedure", expected, "asked_part")
+
+
+@pytest.mark.parametrize(
+    "text, reason, rest",
+    [
+        ("国保に入っていたので、葬祭費は", "国保に入っていたので", "、葬祭費は"),
+        ("国保入ってたから葬式代もらえる", "国保入ってたから", "葬式代もらえる"),
+        ("市外から引っ越してきました", None, None),  # から of a place is no reason
+        ("国保に入っていたので", None, None),  # nothing after it
+    ],
+)
+def test_a_reason_clause_ends_at_node_or_kara_after_a_predicate(text, reason, rest):
+    assert R._reason_clause(text) == ((reason, rest) if reason else None)

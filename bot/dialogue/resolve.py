@@ -345,19 +345,56 @@ def _asked_of_an_object(catalog: Catalog, asked: AskedActions | None, text: str)
 
 
 def _named_parts(catalog: Catalog, asked: AskedActions | None, text: str) -> list[tuple[str, bool]]:
-    """(procedure, told) for each part of a message (:data:`_QUESTION_BREAK`) that names a procedure
-    surely; ``told``: the part tells what happened rather than asks (:func:`_tells`). One part: []."""
-    parts = [p for p in _QUESTION_BREAK.split(text) if p.strip()]
+    """(procedure, told) for each part of a message (:data:`_QUESTION_BREAK`, and a reason clause
+    ending in ので/から: :func:`_reason_clause`) that names a procedure surely; ``told``: the part tells
+    what happened or what is the case rather than asks (:func:`_tells`, or a reason clause). One part: []."""
+    parts: list[tuple[str, bool]] = []
+    for part in (p for p in _QUESTION_BREAK.split(text) if p.strip()):
+        split = _reason_clause(part)
+        parts += [(split[0], True), (split[1], _tells(split[1]))] if split else [(part, _tells(part))]
     if len(parts) < 2:
         return []
-    named: list[tuple[str, bool]] = []
-    for part in parts:
+    named: dict[str, bool] = {}
+    for part, told in parts:
         found = catalog.match(part, top_k=1, min_score=PROCEDURE_SURE)
         if found:
             pid = _asked_sibling(catalog, asked, found[0][0], "", part)[0]
-            if pid not in [n for n, _ in named]:
-                named.append((pid, _tells(part)))
-    return named
+            # told first and asked after (葬儀を出しました。…葬祭費は出ますか): it is asked
+            named[pid] = named.get(pid, True) and told
+    return list(named.items())
+
+
+#: Parts of speech that end a predicate (a reason clause's ので/から follows one).
+_PREDICATE = frozenset({"動詞", "助動詞", "形容詞"})
+
+
+def _reason_clause(part: str) -> tuple[str, str] | None:
+    """(reason, rest) when a part gives a reason before what it asks (国保に入っていたので、葬祭費は…;
+    入ってたから / 入ってたんで): split after the last ので, んで or から that follows a predicate; None
+    when there is none or nothing follows it. The reason tells the resident's situation, so a procedure
+    named only there is not the one asked (see :func:`_told_then_asked`)."""
+    morphs = [m for m in analyze(normalize(part), "A") if m.pos]
+    end = None
+    for i in range(1, len(morphs)):
+        m, before = morphs[i], morphs[i - 1]
+        if m.pos[:2] == ("助詞", "接続助詞") and m.lemma == "から" and before.pos[0] in _PREDICATE:
+            end = i
+        elif (
+            i >= 2
+            and m.pos[0] == "助動詞"
+            and m.surface == "で"
+            and before.pos[:2] == ("助詞", "準体助詞")
+            and morphs[i - 2].pos[0] in _PREDICATE
+        ):
+            end = i
+        elif m.pos[0] == "助詞" and m.surface == "ので" and before.pos[0] in _PREDICATE:
+            end = i
+    if end is None:
+        return None
+    rest = morphs[end + 1 :]
+    if not any(m.pos[0] not in ("補助記号", "空白") for m in rest):
+        return None
+    return "".join(m.surface for m in morphs[: end + 1]), "".join(m.surface for m in rest)
 
 
 def _two_questions(catalog: Catalog, asked: AskedActions | None, text: str) -> tuple[str, str] | None:
