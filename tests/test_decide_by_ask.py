@@ -470,3 +470,43 @@ def test_a_procedure_told_as_the_reason_is_not_the_one_asked(catalog, asked, tex
 )
 def test_a_reason_clause_ends_at_node_or_kara_after_a_predicate(text, reason, rest):
     assert R._reason_clause(text) == ((reason, rest) if reason else None)
+
+
+def test_action_words_are_found_in_a_message_written_with_spaces(asked):
+    """Simple Japanese with a space between the words (分かち書き): とりに いきます is 取りに行く."""
+    assert "receive" in asked.found("マイナンバーカード が できた と しらせが きた。 とりに いきたい")
+    assert asked.found("カードを とりに いきたい")["receive"]
+
+
+@pytest.mark.parametrize(
+    "text, event",
+    [
+        ("妊娠検査薬を使ったら反応があった。市役所の手続きは？", "pregnancy"),  # told by its signs
+        ("生理がこないので病院に行きました。市役所で何かすることありますか", "pregnancy"),
+        ("夫と別れることにしたので旧姓に戻す手続きなど知りたい", "divorce"),  # told indirectly
+        ("元夫と話がついて、子どもと二人暮らしを始めます", "divorce"),
+    ],
+)
+def test_a_life_event_told_by_its_signs_or_indirectly(catalog, asked, text, event):
+    r = R.resolve(text, "life_event", catalog, None, asked=asked)
+    assert (r.kind, r.event.id if r.event else None) == ("life_event", event)
+
+
+@pytest.mark.parametrize(
+    "part, told",
+    [
+        ("今は国民健康保険でございます", True),
+        ("うちは国保です", True),
+        ("母は後期高齢者医療だ", True),
+        ("印鑑登録もしたいです", False),  # a wish, asked
+        ("住民票の写しです", False),  # no topic: a keyword question
+        ("国保ですか", False),
+    ],
+)
+def test_a_part_saying_what_something_is_tells(part, told):
+    assert R._tells(part) is told
+
+
+def test_a_procedure_told_as_a_state_is_not_the_one_asked(catalog, asked):
+    r = R.resolve("父は国民健康保険です。葬祭費はもらえますか", "ask_procedure", catalog, None, asked=asked)
+    assert (r.procedure.id, r.reason) == ("sousai_hi", "asked_part")

@@ -423,10 +423,31 @@ def _told_then_asked(catalog: Catalog, asked: AskedActions | None, text: str) ->
 
 
 def _tells(part: str) -> bool:
-    """Whether a part of a message tells what happened: it ends in the past tense (亡くなりました,
-    はいりました, 届きました) with no question or request after it."""
+    """Whether a part of a message tells what happened or what is the case: it ends in the past tense
+    (亡くなりました, はいりました, 届きました) with no question or request after it, or it says what
+    something is, a topic with は and a noun with the copula (今は国民健康保険でございます,
+    うちは国保です)."""
     morphs = [m for m in analyze(normalize(part), "A") if m.pos and m.pos[0] not in ("補助記号", "空白")]
-    return bool(morphs) and morphs[-1].pos[0] == "助動詞" and morphs[-1].lemma == "た"
+    if not morphs:
+        return False
+    if morphs[-1].pos[0] == "助動詞" and morphs[-1].lemma == "た":
+        return True
+    return _states(morphs)
+
+
+#: The copula's words (です, だ; でございます is で + ござる + ます).
+_COPULA = frozenset({"です", "だ"})
+
+
+def _states(morphs: list) -> bool:
+    """Whether the words end in ``<topic>は … <noun> です|だ|でございます``."""
+    tail = morphs
+    if len(tail) >= 3 and tail[-1].lemma == "ます" and tail[-2].lemma in ("御座る", "ござる"):
+        tail = tail[:-2]
+    if len(tail) < 3 or tail[-1].pos[0] != "助動詞" or tail[-1].lemma not in _COPULA:
+        return False
+    noun, topic = tail[-2], tail[:-2]
+    return noun.pos[0] == "名詞" and any(m.pos[:2] == ("助詞", "係助詞") and m.surface == "は" for m in topic)
 
 
 #: Words that list things (保険や年金): with a life event told, several of its procedures are asked about.
