@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any, Callable, Mapping
 
 from bot import romaji
-from bot.knowledge.catalog import HOURS_PROCEDURE, Catalog, Procedure
+from bot.knowledge.catalog import Catalog, Procedure
 from bot.knowledge.catalog.yaml_files import YamlError, load_yaml
 
 logger = logging.getLogger(__name__)
@@ -526,8 +526,8 @@ class LanguageDesk:
             return [self.phone_answer(procedure)]
         if procedure is None:
             return [self._not_understood()]
-        if procedure.id == HOURS_PROCEDURE:
-            # an hours question is a phone question: the number and the card with the hours
+        if procedure.with_phone_answer:
+            # the office hours: an hours question is a phone question, the card and the number
             return [self.english_card(procedure), self.phone_answer(procedure)]
         return [self.english_card(procedure)]
 

@@ -408,15 +408,14 @@ def test_an_hours_question_carries_the_phone_answer(catalog, asked):
 
     from bot.dialogue.decide import Ask, decide
     from bot.dialogue.understood import Understood
-    from bot.knowledge.catalog import HOURS_PROCEDURE
 
     now = datetime(2026, 12, 3, 10, 0, tzinfo=ZoneInfo("Asia/Tokyo"))  # a Thursday morning
     k = Knowledge(catalog=catalog, faq=None, messages=Messages(_messages()), menu=(), now=now, asked=asked)
     turn = decide(Ask.ANSWER, Understood(text="市役所は何時まで開いていますか", intent="ask_procedure"), k)
     cards = _cards(turn)
     kinds = [(c["kind"], c.get("procedure")) for c in cards]
-    assert kinds[:2] == [("procedure", HOURS_PROCEDURE), ("phone", None)]
-    assert cards[1]["phone"] == catalog.department_of(HOURS_PROCEDURE).phone and cards[1]["open_now"] is True
+    assert kinds[:2] == [("procedure", "kaichojikan"), ("phone", None)]
+    assert cards[1]["phone"] == catalog.department_of("kaichojikan").phone and cards[1]["open_now"] is True
     procedure_reply, phone_reply = [r for r in turn.replies if r.card is not None][:2]
     assert not any(b.payload.startswith("/ask_phone") for b in procedure_reply.buttons)
     assert any(b.payload.startswith("/request_callback") for b in phone_reply.buttons)

@@ -36,7 +36,7 @@ from bot.dialogue.replies import (
     render_line,
     text,
 )
-from bot.knowledge.catalog import HOURS_PROCEDURE, LifeEvent, LifeEventOption, Procedure, department_names
+from bot.knowledge.catalog import LifeEvent, LifeEventOption, Procedure, department_names
 
 #: Most buttons a suggestion list shows (LINE quick replies and small screens stay readable).
 MAX_SUGGESTIONS = 3
@@ -135,10 +135,10 @@ def procedure_buttons(k: Knowledge, procedure: Procedure, leave_out: str = "") -
 
 
 def procedure_reply(k: Knowledge, procedure: Procedure, easy: bool) -> Turn:
-    """The short answer for one procedure (text, buttons, card), nothing else; the office hours' entry
-    (:data:`~bot.knowledge.catalog.HOURS_PROCEDURE`) with the phone answer after its card (its own
-    "ask by phone" button left out)."""
-    hours = procedure.id == HOURS_PROCEDURE
+    """The short answer for one procedure (text, buttons, card), nothing else; an entry marked
+    ``with_phone_answer`` (the office hours) with the phone answer after its card (its own "ask by
+    phone" button left out)."""
+    hours = procedure.with_phone_answer
     reply = Reply(
         lines=procedure_lines(k, procedure, easy),
         buttons=procedure_buttons(k, procedure, leave_out="ask_phone" if hours else ""),

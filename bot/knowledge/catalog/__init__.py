@@ -25,7 +25,6 @@ from __future__ import annotations
 
 from bot.knowledge.catalog.loading import load_catalog
 from bot.knowledge.catalog.model import (
-    HOURS_PROCEDURE,
     CallbackSlot,
     Catalog,
     City,
@@ -39,7 +38,6 @@ from bot.knowledge.catalog.model import (
 from bot.knowledge.catalog.validation import CatalogError, Problem, is_valid_phone, is_valid_url
 
 __all__ = [
-    "HOURS_PROCEDURE",
     "CallbackSlot",
     "Catalog",
     "CatalogError",

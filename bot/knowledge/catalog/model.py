@@ -21,12 +21,6 @@ MIN_LIFE_EVENT_SCORE = 0.5
 #: Two options of a life event scoring within this of each other are a tie: the resident is asked.
 OPTION_TIE = 0.01
 
-#: The catalog entry of the office hours (開庁時間と窓口の案内). An hours question is a question for the
-#: phone route (blind sets 12 and 13 count 開いてる？/何時まで as ``phone``: the team decided hours are
-#: asked to reach a person): its answer carries the phone answer of the entry's department (number, open
-#: now or next opening, hours, callback) beside the entry's card, which keeps the 木曜/土曜 windows.
-HOURS_PROCEDURE = "kaichojikan"
-
 PROCEDURE_FIELDS = (
     "id",
     "name",
@@ -45,9 +39,10 @@ PROCEDURE_FIELDS = (
     "details",
     "related",
     "verified_on",
+    "with_phone_answer",
 )
 #: Fields a procedure may leave out: 確認日 (the day staff last checked it against the city's rules).
-OPTIONAL_PROCEDURE_FIELDS = ("verified_on",)
+OPTIONAL_PROCEDURE_FIELDS = ("verified_on", "with_phone_answer")
 WHERE_FIELDS = ("counter", "mail", "convenience_store", "online")
 #: Ways that may be left out of ``where`` (false when absent): 電話で申し込める (粗大ごみ, 水道).
 OPTIONAL_WHERE_FIELDS = ("phone",)
@@ -134,6 +129,10 @@ class Procedure:
     source: str = ""
     #: 確認日 as an ISO date ("2026-04-01"), "" when never recorded (the console lists it as stale).
     verified_on: str = ""
+    #: 電話の案内も出す: the answer carries the phone answer of the department after the card (the
+    #: office hours' entry: an hours question is asked to reach a person; blind sets 12 and 13 count
+    #: 開いてる？ / 何時まで as ``phone``).
+    with_phone_answer: bool = False
 
 
 @dataclass(frozen=True)
