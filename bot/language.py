@@ -526,6 +526,9 @@ class LanguageDesk:
             return [self.phone_answer(procedure)]
         if procedure is None:
             return [self._not_understood()]
+        if procedure.with_phone_answer:
+            # the office hours: an hours question is a phone question, the card and the number
+            return [self.english_card(procedure), self.phone_answer(procedure)]
         return [self.english_card(procedure)]
 
     def english_procedure(self, text: str) -> str | None:

@@ -58,6 +58,11 @@ def test_every_reference_resolves(catalog) -> None:
             assert catalog.get(pid) is not None, (event.id, pid)
 
 
+def test_the_office_hours_entry_carries_the_phone_answer(catalog) -> None:
+    """An hours question counts as a phone question: only the 開庁時間 entry is marked, by the data."""
+    assert [p.id for p in catalog.procedures.values() if p.with_phone_answer] == ["kaichojikan"]
+
+
 def test_callback_slots_lie_within_city_hours(catalog) -> None:
     hours = catalog.city.hours.weekdays
     for slot in catalog.city.callback_slots:
@@ -233,6 +238,10 @@ def _proc(files, index=0, name="catalog/a.yml"):
     [
         (lambda f: _proc(f).pop("summary"), "catalog/a.yml: alpha: summary: missing"),
         (lambda f: _proc(f).pop("deadline"), "catalog/a.yml: alpha: deadline: missing"),
+        (
+            lambda f: _proc(f).update(with_phone_answer="はい"),
+            "catalog/a.yml: alpha: with_phone_answer: must be true or false",
+        ),
         (lambda f: _proc(f).update(summary_easy=""), "catalog/a.yml: alpha: summary_easy: must be non-empty"),
         (lambda f: _proc(f).update(aliases=[]), "catalog/a.yml: alpha: aliases: must list at least one"),
         (

@@ -95,6 +95,8 @@ def test_export_edit_import_round_trip(tmp_path, monkeypatch, capsys) -> None:
     assert "変更 2 件" in out
     first = rows.cell(row=2, column=2).value
     assert load_catalog(data).get(first).verified_on == "2026-04-01"
+    assert load_catalog(data).get("kaichojikan").with_phone_answer  # 電話の案内も出す ○ kept
+    assert not load_catalog(data).get(first).with_phone_answer or first == "kaichojikan"
 
 
 def test_check_names_problems_of_the_action_words_and_meaning_examples(tmp_path, capsys) -> None:

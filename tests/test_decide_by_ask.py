@@ -398,3 +398,114 @@ def test_an_online_question_that_tells_a_life_event_gets_its_checklist(catalog, 
 
 def _cards(turn) -> list[dict]:
     return [r.card.to_json() for r in turn.replies if r.card is not None]
+
+
+def test_an_hours_question_carries_the_phone_answer(catalog, asked):
+    """Hours count as a phone question (blind sets 12, 13): the 開庁時間 card keeps its windows, and the
+    phone answer of its department follows (number, open now or not, callback button)."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from bot.dialogue.decide import Ask, decide
+    from bot.dialogue.understood import Understood
+
+    now = datetime(2026, 12, 3, 10, 0, tzinfo=ZoneInfo("Asia/Tokyo"))  # a Thursday morning
+    k = Knowledge(catalog=catalog, faq=None, messages=Messages(_messages()), menu=(), now=now, asked=asked)
+    turn = decide(Ask.ANSWER, Understood(text="市役所は何時まで開いていますか", intent="ask_procedure"), k)
+    cards = _cards(turn)
+    kinds = [(c["kind"], c.get("procedure")) for c in cards]
+    assert kinds[:2] == [("procedure", "kaichojikan"), ("phone", None)]
+    assert cards[1]["phone"] == catalog.department_of("kaichojikan").phone and cards[1]["open_now"] is True
+    procedure_reply, phone_reply = [r for r in turn.replies if r.card is not None][:2]
+    assert not any(b.payload.startswith("/ask_phone") for b in procedure_reply.buttons)
+    assert any(b.payload.startswith("/request_callback") for b in phone_reply.buttons)
+    # another procedure's answer stays one card
+    other = decide(Ask.ANSWER, Understood(text="住民票を取りたい", intent="ask_procedure"), k)
+    assert [c["kind"] for c in _cards(other)] == ["procedure"]
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        # 水道 (0.68) barely over the move (0.68): on the 市外へ and 市内で lists, not the event's own
+        ("来月引っ越すから水道止めたいけど、どこに電話すればいいの", "suido"),
+    ],
+)
+def test_a_move_with_a_procedure_of_an_options_checklist_gets_its_card(catalog, asked, text, expected):
+    """A future move names no option (the clarifying question would follow), but the procedure asked
+    about is on one option's checklist: its card answers, the checklist offered beside it."""
+    r = R.resolve(text, "life_event", catalog, None, asked=asked)
+    assert (r.kind, r.procedure.id if r.procedure else None) == ("procedure", expected)
+    assert r.offer == "checklist" and r.offers[0][2] == "life_event:moving"
+
+
+def test_a_move_alone_still_asks_which_move(catalog, asked):
+    r = R.resolve("来月引っ越しする予定です", "life_event", catalog, None, asked=asked)
+    assert (r.kind, r.event.id, r.option) == ("life_event", "moving", None)
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        # the insurance is the reason (ので / から / んで), the funeral grant what is asked
+        ("祖母の葬儀をしました。後期高齢者医療に入っていたから、葬祭費はもらえますか", "sousai_hi"),
+        ("父は国民健康保険に入ってたんで、葬儀の補助が出ますか", "sousai_hi"),
+        ("国民健康保険に入っていた父の葬儀をしたので、葬儀の補助は", "sousai_hi"),
+    ],
+)
+def test_a_procedure_told_as_the_reason_is_not_the_one_asked(catalog, asked, text, expected):
+    r = R.resolve(text, "ask_procedure", catalog, None, asked=asked)
+    assert (r.kind, r.procedure.id, r.reason) == ("procedure", expected, "asked_part")
+
+
+@pytest.mark.parametrize(
+    "text, reason, rest",
+    [
+        ("国保に入っていたので、葬祭費は", "国保に入っていたので", "、葬祭費は"),
+        ("国保入ってたから葬式代もらえる", "国保入ってたから", "葬式代もらえる"),
+        ("市外から引っ越してきました", None, None),  # から of a place is no reason
+        ("国保に入っていたので", None, None),  # nothing after it
+    ],
+)
+def test_a_reason_clause_ends_at_node_or_kara_after_a_predicate(text, reason, rest):
+    assert R._reason_clause(text) == ((reason, rest) if reason else None)
+
+
+def test_action_words_are_found_in_a_message_written_with_spaces(asked):
+    """Simple Japanese with a space between the words (分かち書き): とりに いきます is 取りに行く."""
+    assert "receive" in asked.found("マイナンバーカード が できた と しらせが きた。 とりに いきたい")
+    assert asked.found("カードを とりに いきたい")["receive"]
+
+
+@pytest.mark.parametrize(
+    "text, event",
+    [
+        ("妊娠検査薬を使ったら反応があった。市役所の手続きは？", "pregnancy"),  # told by its signs
+        ("生理がこないので病院に行きました。市役所で何かすることありますか", "pregnancy"),
+        ("夫と別れることにしたので旧姓に戻す手続きなど知りたい", "divorce"),  # told indirectly
+        ("元夫と話がついて、子どもと二人暮らしを始めます", "divorce"),
+    ],
+)
+def test_a_life_event_told_by_its_signs_or_indirectly(catalog, asked, text, event):
+    r = R.resolve(text, "life_event", catalog, None, asked=asked)
+    assert (r.kind, r.event.id if r.event else None) == ("life_event", event)
+
+
+@pytest.mark.parametrize(
+    "part, told",
+    [
+        ("今は国民健康保険でございます", True),
+        ("うちは国保です", True),
+        ("母は後期高齢者医療だ", True),
+        ("印鑑登録もしたいです", False),  # a wish, asked
+        ("住民票の写しです", False),  # no topic: a keyword question
+        ("国保ですか", False),
+    ],
+)
+def test_a_part_saying_what_something_is_tells(part, told):
+    assert R._tells(part) is told
+
+
+def test_a_procedure_told_as_a_state_is_not_the_one_asked(catalog, asked):
+    r = R.resolve("父は国民健康保険です。葬祭費はもらえますか", "ask_procedure", catalog, None, asked=asked)
+    assert (r.procedure.id, r.reason) == ("sousai_hi", "asked_part")

@@ -97,7 +97,6 @@ def _kinds(messages) -> list[tuple[str, str | None]]:
         ("I lost my health insurance card", "hokensho_saikofu"),
         ("How do I join health insurance?", "kokuho_join"),
         ("Where do I report my new address for my residence card?", "zairyu_card_jusho"),
-        ("When is city hall open on Saturday?", "kaichojikan"),
         ("I want to throw away a sofa", "sodai_gomi"),
         ("I need a tax certificate for my visa renewal", "kazei_shomei"),
         ("garbage collection days", "gomi_bunbetsu"),
@@ -107,6 +106,15 @@ def _kinds(messages) -> list[tuple[str, str | None]]:
 )
 def test_english_questions_get_the_english_card(desk, text: str, procedure: str) -> None:
     assert _kinds(desk.answer(text)) == [("procedure_en", procedure)]
+
+
+def test_an_english_hours_question_gets_the_hours_card_and_the_phone_answer(desk, catalog) -> None:
+    """Hours count as a phone question: the number of the hours entry's department after its card."""
+    messages = desk.answer("When is city hall open on Saturday?")
+    assert _kinds(messages) == [("procedure_en", "kaichojikan"), ("phone", "kaichojikan")]
+    phone = messages[1]["custom"]["madoguchi"]
+    assert phone["phone"] == catalog.department_of("kaichojikan").phone
+    assert phone["phone"] in messages[1]["text"]
 
 
 def test_the_english_card_has_the_essentials_from_both_files(desk, catalog) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.dialogue import contact
 from bot.dialogue.cards import (
     ChecklistCard,
     ClarifyCard,
@@ -134,13 +135,17 @@ def procedure_buttons(k: Knowledge, procedure: Procedure, leave_out: str = "") -
 
 
 def procedure_reply(k: Knowledge, procedure: Procedure, easy: bool) -> Turn:
-    """The short answer for one procedure (text, buttons, card), nothing else."""
+    """The short answer for one procedure (text, buttons, card), nothing else; an entry marked
+    ``with_phone_answer`` (the office hours) with the phone answer after its card (its own "ask by
+    phone" button left out)."""
+    hours = procedure.with_phone_answer
     reply = Reply(
         lines=procedure_lines(k, procedure, easy),
-        buttons=procedure_buttons(k, procedure),
+        buttons=procedure_buttons(k, procedure, leave_out="ask_phone" if hours else ""),
         card=procedure_card(k, procedure, easy),
     )
-    return Turn((reply,), (("procedure", procedure.id), ("last_answer", f"procedure:{procedure.id}")))
+    phone = contact.phone(k, procedure).replies if hours else ()
+    return Turn((reply, *phone), (("procedure", procedure.id), ("last_answer", f"procedure:{procedure.id}")))
 
 
 def answer_procedure(k: Knowledge, procedure: Procedure, easy: bool) -> Turn:

@@ -345,19 +345,56 @@ def _asked_of_an_object(catalog: Catalog, asked: AskedActions | None, text: str)
 
 
 def _named_parts(catalog: Catalog, asked: AskedActions | None, text: str) -> list[tuple[str, bool]]:
-    """(procedure, told) for each part of a message (:data:`_QUESTION_BREAK`) that names a procedure
-    surely; ``told``: the part tells what happened rather than asks (:func:`_tells`). One part: []."""
-    parts = [p for p in _QUESTION_BREAK.split(text) if p.strip()]
+    """(procedure, told) for each part of a message (:data:`_QUESTION_BREAK`, and a reason clause
+    ending in ので/から: :func:`_reason_clause`) that names a procedure surely; ``told``: the part tells
+    what happened or what is the case rather than asks (:func:`_tells`, or a reason clause). One part: []."""
+    parts: list[tuple[str, bool]] = []
+    for part in (p for p in _QUESTION_BREAK.split(text) if p.strip()):
+        split = _reason_clause(part)
+        parts += [(split[0], True), (split[1], _tells(split[1]))] if split else [(part, _tells(part))]
     if len(parts) < 2:
         return []
-    named: list[tuple[str, bool]] = []
-    for part in parts:
+    named: dict[str, bool] = {}
+    for part, told in parts:
         found = catalog.match(part, top_k=1, min_score=PROCEDURE_SURE)
         if found:
             pid = _asked_sibling(catalog, asked, found[0][0], "", part)[0]
-            if pid not in [n for n, _ in named]:
-                named.append((pid, _tells(part)))
-    return named
+            # told first and asked after (葬儀を出しました。…葬祭費は出ますか): it is asked
+            named[pid] = named.get(pid, True) and told
+    return list(named.items())
+
+
+#: Parts of speech that end a predicate (a reason clause's ので/から follows one).
+_PREDICATE = frozenset({"動詞", "助動詞", "形容詞"})
+
+
+def _reason_clause(part: str) -> tuple[str, str] | None:
+    """(reason, rest) when a part gives a reason before what it asks (国保に入っていたので、葬祭費は…;
+    入ってたから / 入ってたんで): split after the last ので, んで or から that follows a predicate; None
+    when there is none or nothing follows it. The reason tells the resident's situation, so a procedure
+    named only there is not the one asked (see :func:`_told_then_asked`)."""
+    morphs = [m for m in analyze(normalize(part), "A") if m.pos]
+    end = None
+    for i in range(1, len(morphs)):
+        m, before = morphs[i], morphs[i - 1]
+        if m.pos[:2] == ("助詞", "接続助詞") and m.lemma == "から" and before.pos[0] in _PREDICATE:
+            end = i
+        elif (
+            i >= 2
+            and m.pos[0] == "助動詞"
+            and m.surface == "で"
+            and before.pos[:2] == ("助詞", "準体助詞")
+            and morphs[i - 2].pos[0] in _PREDICATE
+        ):
+            end = i
+        elif m.pos[0] == "助詞" and m.surface == "ので" and before.pos[0] in _PREDICATE:
+            end = i
+    if end is None:
+        return None
+    rest = morphs[end + 1 :]
+    if not any(m.pos[0] not in ("補助記号", "空白") for m in rest):
+        return None
+    return "".join(m.surface for m in morphs[: end + 1]), "".join(m.surface for m in rest)
 
 
 def _two_questions(catalog: Catalog, asked: AskedActions | None, text: str) -> tuple[str, str] | None:
@@ -386,10 +423,31 @@ def _told_then_asked(catalog: Catalog, asked: AskedActions | None, text: str) ->
 
 
 def _tells(part: str) -> bool:
-    """Whether a part of a message tells what happened: it ends in the past tense (亡くなりました,
-    はいりました, 届きました) with no question or request after it."""
+    """Whether a part of a message tells what happened or what is the case: it ends in the past tense
+    (亡くなりました, はいりました, 届きました) with no question or request after it, or it says what
+    something is, a topic with は and a noun with the copula (今は国民健康保険でございます,
+    うちは国保です)."""
     morphs = [m for m in analyze(normalize(part), "A") if m.pos and m.pos[0] not in ("補助記号", "空白")]
-    return bool(morphs) and morphs[-1].pos[0] == "助動詞" and morphs[-1].lemma == "た"
+    if not morphs:
+        return False
+    if morphs[-1].pos[0] == "助動詞" and morphs[-1].lemma == "た":
+        return True
+    return _states(morphs)
+
+
+#: The copula's words (です, だ; でございます is で + ござる + ます).
+_COPULA = frozenset({"です", "だ"})
+
+
+def _states(morphs: list) -> bool:
+    """Whether the words end in ``<topic>は … <noun> です|だ|でございます``."""
+    tail = morphs
+    if len(tail) >= 3 and tail[-1].lemma == "ます" and tail[-2].lemma in ("御座る", "ござる"):
+        tail = tail[:-2]
+    if len(tail) < 3 or tail[-1].pos[0] != "助動詞" or tail[-1].lemma not in _COPULA:
+        return False
+    noun, topic = tail[-2], tail[:-2]
+    return noun.pos[0] == "名詞" and any(m.pos[:2] == ("助詞", "係助詞") and m.surface == "は" for m in topic)
 
 
 #: Words that list things (保険や年金): with a life event told, several of its procedures are asked about.
@@ -481,11 +539,13 @@ def _names_the_option(
     """Whether a procedure named in the text answers the event's clarifying question itself.
 
     引っ越すので転出の手続きを: the move would be answered with "どちらの引っ越しですか？", but 転出 is
-    one of the moving checklist's procedures, so the procedure is the answer.
+    one of the moving checklist's procedures, so the procedure is the answer. So is a procedure of one
+    option's checklist (来週引っ越すから水道を止めたい: 水道 is on the 市外へ and 市内で lists): the
+    resident asked about it, and the checklist is offered beside its card.
     """
     if option is not None or not event.options or top_id is None or score < PROCEDURE_LIKELY:
         return False
-    return top_id in event.checklist
+    return top_id in event.checklist or any(top_id in o.checklist for o in event.options)
 
 
 def understood_intent(intent: str, ranking: list[dict]) -> str:

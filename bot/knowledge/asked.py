@@ -84,12 +84,20 @@ class AskedActions:
         starts = tuple(m.start for m in content)
         ends = tuple(m.end for m in content)
         skipped = _said_of_other_objects(morphs, self.other_objects)
+        # written with spaces between the words (とりに いきますか): the spellings are looked for without
+        # them too, each found end given back as an offset in the spelled text
+        where = [i for i, c in enumerate(spelled) if c != " "]
+        compact = "".join(spelled[i] for i in where) if len(where) < len(spelled) else ""
+        compact_skipped = frozenset(where.index(o) for o in skipped if o in where) if compact else skipped
         out: dict[str, tuple[int, str]] = {}
         for action, forms in self._forms.items():
             for word, norm, word_keys in forms:
                 end = max(
                     _spelled_end(spelled, norm, skipped), _keys_end(keys, starts, ends, word_keys, skipped)
                 )
+                if compact:
+                    at = _spelled_end(compact, norm.replace(" ", ""), compact_skipped)
+                    end = max(end, where[at - 1] + 1 if at > 0 else -1)
                 if end >= 0 and end > out.get(action, (-1, ""))[0]:
                     out[action] = (end, word)
         return out

@@ -39,9 +39,10 @@ PROCEDURE_FIELDS = (
     "details",
     "related",
     "verified_on",
+    "with_phone_answer",
 )
 #: Fields a procedure may leave out: 確認日 (the day staff last checked it against the city's rules).
-OPTIONAL_PROCEDURE_FIELDS = ("verified_on",)
+OPTIONAL_PROCEDURE_FIELDS = ("verified_on", "with_phone_answer")
 WHERE_FIELDS = ("counter", "mail", "convenience_store", "online")
 #: Ways that may be left out of ``where`` (false when absent): 電話で申し込める (粗大ごみ, 水道).
 OPTIONAL_WHERE_FIELDS = ("phone",)
@@ -128,6 +129,10 @@ class Procedure:
     source: str = ""
     #: 確認日 as an ISO date ("2026-04-01"), "" when never recorded (the console lists it as stale).
     verified_on: str = ""
+    #: 電話の案内も出す: the answer carries the phone answer of the department after the card (the
+    #: office hours' entry: an hours question is asked to reach a person; blind sets 12 and 13 count
+    #: 開いてる？ / 何時まで as ``phone``).
+    with_phone_answer: bool = False
 
 
 @dataclass(frozen=True)

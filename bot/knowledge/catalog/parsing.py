@@ -151,6 +151,7 @@ def parse_procedure(data: Any, ctx: EntryChecker) -> Procedure | None:
     if where is not None and where.online != (data.get("online") is not None):
         ctx.add("where.online", "must be true exactly when an 'online' form is given")
     verified_on = _verified_on(data, ctx)
+    with_phone = "with_phone_answer" in data and ctx.flag(data, "with_phone_answer")
     if len(ctx.problems) > before or pid is None:
         return None
     return Procedure(
@@ -163,6 +164,7 @@ def parse_procedure(data: Any, ctx: EntryChecker) -> Procedure | None:
         related=related,
         source=ctx.file,
         verified_on=verified_on,
+        with_phone_answer=with_phone,
         **texts,
     )
 

@@ -58,13 +58,22 @@ CATALOG_HEADERS: dict[str, str] = {
     "details": "詳しい説明",
     "related": "関連する手続き",
     "verified_on": "確認日",
+    "with_phone_answer": "電話の案内も出す",
 }
 CATALOG_COLUMNS = tuple(CATALOG_HEADERS)
 CATALOG_HEADER_MAP = header_map(CATALOG_HEADERS, CATALOG_COLUMNS)
 SHEET_TITLE = "手続き"
 #: Cells holding one item per line.
 LIST_COLUMNS = ("aliases", "bring", "related")
-FLAG_COLUMNS = ("counter", "mail", "convenience_store", "online", "phone", "requires_mynumber_card")
+FLAG_COLUMNS = (
+    "counter",
+    "mail",
+    "convenience_store",
+    "online",
+    "phone",
+    "requires_mynumber_card",
+    "with_phone_answer",
+)
 REQUIRED = (
     "file",
     "id",
@@ -204,6 +213,7 @@ def procedure_cells(catalog: Catalog, procedure: Procedure) -> dict[str, str]:
         "details": procedure.details,
         "related": "\n".join(procedure.related),
         "verified_on": procedure.verified_on,
+        "with_phone_answer": flag(procedure.with_phone_answer),
     }
 
 
@@ -371,6 +381,8 @@ def _document(row, catalog: Catalog, check: CatalogCheck) -> dict[str, Any] | No
         document["where"]["phone"] = True
     if verified:
         document["verified_on"] = verified
+    if flags["with_phone_answer"]:
+        document["with_phone_answer"] = True
     return document
 
 
