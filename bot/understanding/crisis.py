@@ -138,6 +138,8 @@ class Thresholds:
     #: 1 of 344 and 9 -> 5 of 151 (set 3); all but self-harm (:attr:`question_not_sure_except`): 164 -> 162,
     #: alarms 4 -> 3 and 9 -> 6; no crisis line lost either way. Off: it buys fewer alarms with right answers
     #: (the line stays), and answer recall is the target that is furthest off. The lead may turn it on.
+    #: Ninth round (2026-12-03), sets 1-6 tune + check and set 2: 6 right answers lost for 7 false alarms
+    #: spared, no line lost (self-harm excepted); without the exception 6 answers more for 2 alarms: off.
     question_not_sure: bool = False
     question_not_sure_except: tuple[str, ...] = ("self_harm",)
     #: A message where neither it nor a sentence of it is found is also judged clause by clause (split at
