@@ -40,6 +40,48 @@ SERVICE_QUESTION = re.compile(
 #: ... unless it asks what to do (「どうすればいいですか」).
 WHAT_TO_DO = re.compile(r"(どう|どうやって)(すれば|したら|しよう|しますか|する|したらいい)|どうしたら")
 
+#: A goodbye that sounds final, read on the whole message (a rule's exception and the meaning speak for
+#: one sentence each; 「今までお世話になりました。皆さんによろしくお伝えください。」 is one only as a whole):
+#: thanks "for everything until now", regards to everyone, a last message, "after I am gone", one's things
+#: given away. Only the self-harm line goes beside the answer (:attr:`Thresholds.farewell_line`).
+FAREWELL = re.compile(
+    r"(今まで|いままで|これまで|長い間|ながいあいだ|長いこと|ながいこと)[^。]{0,12}"
+    r"(ありがと|お世話に|おせわに|世話になり|せわになり|ごめん|すみません|楽しかった|たのしかった)"
+    r"|(皆さん|みなさん|皆様|みなさま|みんな|皆|家族|両親|子どもたち|友達|友人)(に|へ|には)[^。]{0,6}"
+    r"(よろしく|ありがと|ごめん|謝って|あやまって|伝えて|つたえて)"
+    r"|お別れ|おわかれ|最後の(挨拶|あいさつ|メッセージ|手紙|言葉)|これが最後|最期"
+    r"|もう(二度と|会えな|あえな|会うことはな|あうことはな)"
+    r"|(私|わたし|僕|ぼく|俺|おれ|自分|じぶん|わし|あたし)(が|の)(いなくなった|居なくなった|死んだ|しんだ|消えた|きえた)"
+    r"|(私|わたし|僕|ぼく|俺|おれ|自分|じぶん|わし|あたし)の(形見|かたみ|遺品|いひん)"
+    r"|(持ち物|もちもの|私物|(大事|大切|だいじ|たいせつ)(な|にしてい?た)(物|もの)|荷物|服|本)[^。]{0,8}(全部|ぜんぶ|みんな)?[^。]{0,4}"
+    r"(あげ|譲|ゆず|配っ|くばっ|処分し|しょぶんし)[^。]{0,6}(た|ました|ておいた|てしまった)"
+    r"|先に逝(き|く|っ)|あの世|あのよ|(向こう|むこう)で(待|ま|会|あ)"
+    r"|(後|あと)の(こと|事)は[^。]{0,6}(よろしく|お願い|おねがい|頼|たの|任せ|まかせ)"
+    r"|(どうか|どうぞ)(お元気で|おげんきで|お幸せに|おしあわせに)|元気でいてね|幸せになってね"
+    r"|thank(s| you) for everything (until now|so far|all these years|over the years)"
+    r"|goodbye forever|farewell|my last (message|goodbye|words)"
+    r"|(after|when) i('m| am) gone|won't be (around|here) (anymore|much longer)"
+    r"|(tell|give) (everyone|my family|them)( that)? (i love|goodbye|my (love|regards))"
+    r"|(gave|give|giving) (away )?(all )?my (things|stuff|belongings)"
+)
+#: ... unless it is an ordinary closing or a farewell for an ordinary reason: coming back (また来ます),
+#: moving, leaving a job or school, a city service ending, someone else's death told (a bereaved family).
+FAREWELL_ORDINARY = re.compile(
+    r"また(来|き|聞|き|相談|そうだん|利用|りよう|お願い|おねがい|よろしく|明日|あした|今度|こんど|連絡)"
+    r"|次回|今度また|また今度|またね|see you|next time|again"
+    r"|引っ越|引越|ひっこ|転出|転居|てんきょ|転勤|てんきん|転校|退職|たいしょく|定年|卒業|そつぎょう|異動|退任"
+    r"|閉店|閉院|閉館|廃止|終了し|帰国|きこく|離任|退去"
+    r"|亡くな|(?<!い)なくな(った|りました|って)|逝去|死去|葬儀|葬式|お通夜|生前|遺族|相続"
+    r"|(ドラマ|映画|アニメ|漫画|マンガ|小説|ゲーム|歌|曲|卒業式|送別会|スピーチ)"
+)
+
+
+def says_farewell(text: str) -> bool:
+    """Whether the whole message says a goodbye that sounds final (:data:`FAREWELL`), not an ordinary
+    closing or a farewell for an ordinary reason (:data:`FAREWELL_ORDINARY`)."""
+    norm = normalize(text)
+    return bool(FAREWELL.search(norm)) and not FAREWELL_ORDINARY.search(norm)
+
 
 @dataclass(frozen=True)
 class Thresholds:
@@ -96,6 +138,8 @@ class Thresholds:
     #: 1 of 344 and 9 -> 5 of 151 (set 3); all but self-harm (:attr:`question_not_sure_except`): 164 -> 162,
     #: alarms 4 -> 3 and 9 -> 6; no crisis line lost either way. Off: it buys fewer alarms with right answers
     #: (the line stays), and answer recall is the target that is furthest off. The lead may turn it on.
+    #: Ninth round (2026-12-03), sets 1-6 tune + check and set 2: 6 right answers lost for 7 false alarms
+    #: spared, no line lost (self-harm excepted); without the exception 6 answers more for 2 alarms: off.
     question_not_sure: bool = False
     question_not_sure_except: tuple[str, ...] = ("self_harm",)
     #: A message where neither it nor a sentence of it is found is also judged clause by clause (split at
@@ -143,6 +187,10 @@ class Thresholds:
     #: A clause (:attr:`clause_unsure`) puts its line beside the answer only when its nearest sentences vote
     #: "ordinary" below this; 1.01: off. Sixth round: 0.8 changed no figure on any set.
     clause_vote: float = 1.01
+    #: A message with no crisis line that says a goodbye sounding final (:func:`says_farewell`) gets the
+    #: self-harm line beside the answer. Ninth round (2026-12-03): the kind of set 6's tune half that had no
+    #: line at all (「今までお世話になりました。皆さんによろしくお伝えください。」).
+    farewell_line: bool = True
 
 
 #: The shortest clause judged (:attr:`Thresholds.clause_unsure`).
@@ -411,6 +459,18 @@ class CrisisDetector:
         return (self._memo_base, self.thresholds)
 
     def _assess(self, text: str, vector: np.ndarray | None) -> Assessment:
+        found = self._assess_any(text, vector)
+        if found.level is None and self.thresholds.farewell_line and says_farewell(text):
+            return dataclasses.replace(
+                found,
+                intent=self._intents.get("self_harm", "self_harm"),
+                category="self_harm",
+                source="farewell",
+                level="unsure",
+            )
+        return found
+
+    def _assess_any(self, text: str, vector: np.ndarray | None) -> Assessment:
         # the message as typed, and its kana reading when it is Japanese typed in romaji; then each
         # sentence of a longer message (a rule's exception speaks for its own sentence)
         intent = match_rules(self._rules, text)
