@@ -690,12 +690,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--rss", metavar="N[,M]", help="madoguchi only: RSS after N (then M...) messages at 20 users"
     )
-    parser.add_argument("--workers", type=int, default=1, help="madoguchi's Rasa processes (WORKERS)")
+    parser.add_argument(
+        "--workers",
+        default="1",
+        help="madoguchi's Rasa processes (WORKERS); a comma list (e.g. 1,2) runs madoguchi once per value, "
+        "in that order, after bare Rasa in the same run",
+    )
     parser.add_argument("--redis-url", help="madoguchi's REDIS_URL (needed with --workers > 1)")
     args = parser.parse_args(argv)
 
-    def madoguchi(var: str) -> Server:
-        return start_madoguchi(Path(var), workers=args.workers, redis_url=args.redis_url)
+    worker_counts = [int(n) for n in str(args.workers).split(",")]
+
+    def madoguchi(var: str, workers: int | None = None) -> Server:
+        workers = worker_counts[0] if workers is None else workers
+        # in a comparison (--workers 1,2) one process runs as `make run` does (SQLite), the others on Redis
+        redis_url = args.redis_url if workers > 1 or len(worker_counts) == 1 else None
+        server = start_madoguchi(Path(var), workers=workers, redis_url=redis_url)
+        if workers > 1:
+            server.name = f"madoguchi WORKERS={workers}"
+        return server
 
     if args.rss:
         with tempfile.TemporaryDirectory(prefix="bench-load-var-") as var:
@@ -718,14 +731,18 @@ def main(argv: list[str] | None = None) -> int:
     rates = [float(r) for r in args.rates.split(",")]
     print(f"bench-load on {os.cpu_count()} cores; load average {os.getloadavg()[0]:.1f}", flush=True)  # noqa: T201
     rows: list[Row] = []
-    systems = [args.only] if args.only else ["bare", "madoguchi"]
-    for system in systems:
+    systems: list[tuple[str, int]] = [] if args.only == "madoguchi" else [("bare", 1)]
+    if args.only != "bare":
+        systems += [("madoguchi", n) for n in worker_counts]
+    for system, workers in systems:
         with tempfile.TemporaryDirectory(prefix="bench-load-var-") as var:
-            server = start_bare() if system == "bare" else madoguchi(var)
+            server = start_bare() if system == "bare" else madoguchi(var, workers)
             try:
                 if args.profile and system == "madoguchi":
                     print(profile(server, 20), flush=True)  # noqa: T201
+                load0 = os.getloadavg()[0]
                 rows += asyncio.run(run_scenarios(server, args.seconds, rates))
+                print(f"{server.name}: load average {load0:.1f} -> {os.getloadavg()[0]:.1f}", flush=True)  # noqa: T201
             finally:
                 server.stop()
     print(f"\nload average at the end {os.getloadavg()[0]:.1f}\n")  # noqa: T201

@@ -5,8 +5,10 @@ log handlers after start, so the masking is applied where every record is create
 factory), not on handlers; it covers Rasa's structlog output (JSON) at every level, DEBUG included.
 
 Before Rasa starts it also installs: one prebuilt validator of action replies
-(:mod:`bot.rasa_action_check`), the NLU parse on the understanding thread instead of the event loop
-(:mod:`bot.rasa_nlu_thread`), the SQLite store's closing at shutdown (:mod:`bot.rasa_sql`), the
+(:mod:`bot.rasa_action_check`), a table of Rasa's event classes instead of a walk of their class tree for
+every event read (:mod:`bot.rasa_events`), action calls that carry the turn's events, not the whole
+conversation's (:mod:`bot.rasa_action_call`), the NLU parse on the understanding thread instead of
+the event loop (:mod:`bot.rasa_nlu_thread`), the SQLite store's closing at shutdown (:mod:`bot.rasa_sql`), the
 sentence-encoder counts (``madoguchi_encoder_texts``) and the heap's freeze once the model is loaded
 (:mod:`bot.heap`).
 """
@@ -67,12 +69,14 @@ def main() -> None:
     import skops.io  # noqa: F401
     from rasa.__main__ import main as rasa_main
 
-    from bot import rasa_action_check, rasa_nlu_thread, rasa_sql
+    from bot import rasa_action_call, rasa_action_check, rasa_events, rasa_nlu_thread, rasa_sql
     from bot.metrics import count_encodings
 
     install_record_masking()
     count_encodings("rasa")
     rasa_action_check.install()
+    rasa_action_call.install()
+    rasa_events.install()
     rasa_nlu_thread.install()
     rasa_sql.install_closing_at_shutdown()
     install_freeze_after_load()
