@@ -153,10 +153,14 @@ def test_a_whole_message_unsure_but_near_ordinary_sentences_raises_no_line():
     assert found.level == "unsure"
 
 
+def _unit_vectors(seed: int, n: int = 12, dim: int = 8) -> np.ndarray:
+    """``n`` random unit vectors (the first half labelled ordinary, the rest dv, in the blend tests)."""
+    vectors = np.random.default_rng(seed).normal(size=(n, dim)).astype(np.float32)
+    return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+
 def test_the_blend_judges_with_one_vote():
-    rng = np.random.default_rng(0)
-    vectors = rng.normal(size=(12, 8)).astype(np.float32)
-    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    vectors = _unit_vectors(seed=0)
     labels = ["ordinary"] * 6 + ["dv"] * 6
     blend = NeighbourBlend.fit(vectors, labels, 1.0, k=3, temperature=0.05, weight=0.5)
     probs, vote = blend.judge(vectors[:3])
@@ -167,9 +171,7 @@ def test_the_blend_judges_with_one_vote():
 
 
 def test_neighbours_only_sentences_vote_but_leave_the_regression_as_it_was():
-    rng = np.random.default_rng(1)
-    vectors = rng.normal(size=(12, 8)).astype(np.float32)
-    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    vectors = _unit_vectors(seed=1)
     labels = ["ordinary"] * 6 + ["dv"] * 6
     plain = NeighbourBlend.fit(vectors, labels, 1.0, k=3, temperature=0.05, weight=0.5)
     query = vectors[6:7] * 0.99 + 0.01  # near a dv example
