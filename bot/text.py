@@ -240,3 +240,28 @@ def sentences(text: str) -> list[str]:
     """The sentences of a message with more than one (else [])."""
     parts = [p.strip() for p in SENTENCE_END.split(text) if p.strip()]
     return parts if len(parts) > 1 else []
+
+
+_KANA_WORD = re.compile(r"^[\u3041-\u309f\u30a0-\u30ffー]+$")
+
+
+def spaced_kana_words(text: str) -> tuple[tuple[int, str], ...]:
+    """The kana words of a message written with spaces between its words (ぜいきん が はらえません,
+    じゅうみんひょう を とりたい です), as ``(offset in the normalized text, word)``; () when the
+    normalized text has no space or no word of two or more kana. A resident who spaces kana tells where
+    each word ends, which Sudachi cannot see in a run of kana (ぜいきん is read ぜ|いき|ん)."""
+    norm = normalize(text)
+    if " " not in norm:
+        return ()
+    out, at = [], 0
+    for word in norm.split(" "):
+        if len(word) >= 2 and _KANA_WORD.match(word):
+            out.append((at, word))
+        at += len(word) + 1
+    return tuple(out)
+
+
+@functools.lru_cache(maxsize=8192)
+def lemma_reading(lemma: str) -> str:
+    """A dictionary form as its katakana reading (なくす and 無くす are both ナクス; 税金 ゼイキン)."""
+    return "".join(m.reading for m in analyze(lemma, "A")) or to_katakana(lemma)

@@ -27,7 +27,7 @@ from typing import Iterable, Mapping
 
 import yaml
 
-from bot.text import FUNCTION_POS, analyze, normalize, to_katakana
+from bot.text import FUNCTION_POS, analyze, lemma_reading, normalize, spaced_kana_words, to_katakana
 
 ACTIONS_FILE = "asked_actions.yml"
 
@@ -68,6 +68,13 @@ class AskedActions:
             for action, words in self.words.items()
         }
 
+    @functools.cached_property
+    def _readings(self) -> dict[str, str]:
+        """Each word's katakana reading (払えません: ハラエマセン), looked for in spaced kana."""
+        return {
+            w: "".join(m.reading for m in analyze(w, "A")) for words in self.words.values() for w in words
+        }
+
     def found(self, text: str) -> dict[str, str]:
         """The actions the text says, each with the word that said it."""
         return {action: word for action, (_end, word) in self.found_at(text).items()}
@@ -89,6 +96,7 @@ class AskedActions:
         where = [i for i, c in enumerate(spelled) if c != " "]
         compact = "".join(spelled[i] for i in where) if len(where) < len(spelled) else ""
         compact_skipped = frozenset(where.index(o) for o in skipped if o in where) if compact else skipped
+        spaced = _spaced_reading(spelled, where) if compact else None
         out: dict[str, tuple[int, str]] = {}
         for action, forms in self._forms.items():
             for word, norm, word_keys in forms:
@@ -97,6 +105,9 @@ class AskedActions:
                 )
                 if compact:
                     at = _spelled_end(compact, norm.replace(" ", ""), compact_skipped)
+                    end = max(end, where[at - 1] + 1 if at > 0 else -1)
+                if spaced is not None:
+                    at = _reading_end(spaced, self._readings.get(word, ""), compact_skipped)
                     end = max(end, where[at - 1] + 1 if at > 0 else -1)
                 if end >= 0 and end > out.get(action, (-1, ""))[0]:
                     out[action] = (end, word)
@@ -143,6 +154,32 @@ class AskedActions:
         return target, action
 
 
+#: Shortest word reading looked for in spaced kana (ハラエマセン, ブンカツ; not ゼン or ニ).
+MIN_SPACED_READING = 3
+
+
+def _spaced_reading(spelled: str, where: list[int]) -> tuple[str, frozenset[int]] | None:
+    """For a message written in kana with spaces between its words (じゅうみんぜい が はらえません): its
+    katakana without the spaces and the offsets (in it) where each spaced word starts; None otherwise.
+    A word of the vocabulary is then also found by its reading (払えません: ハラエマセン) starting at a
+    spaced word, as the resident wrote it in kana."""
+    if not spaced_kana_words(spelled):
+        return None
+    compact = "".join(spelled[i] for i in where)
+    starts = frozenset(n for n, i in enumerate(where) if i == 0 or spelled[i - 1] == " ")
+    return to_katakana(compact), starts
+
+
+def _reading_end(spaced: tuple[str, frozenset[int]], kana: str, skipped: frozenset[int]) -> int:
+    """Where the last occurrence of a reading that starts at a spaced word ends in the spaced reading
+    (-1 when absent or too short)."""
+    text, starts = spaced
+    if len(kana) < MIN_SPACED_READING:
+        return -1
+    found = [at + len(kana) for at in starts if text.startswith(kana, at) and at not in skipped]
+    return max(found, default=-1)
+
+
 def _spelled(text: str) -> str:
     """``text`` as objects are looked for in it: normalized, without spaces (ほけん しょう)."""
     return normalize(text).replace(" ", "")
@@ -153,10 +190,9 @@ def _names_object(group: SiblingGroup, spelled: str) -> bool:
     return any(o in spelled for o in group.objects)
 
 
-@functools.lru_cache(maxsize=4096)
 def _lemma_key(lemma: str) -> str:
     """A dictionary form as its reading (なくす and 無くす are both ナクス)."""
-    return "".join(m.reading for m in analyze(lemma, "A")) or to_katakana(lemma)
+    return lemma_reading(lemma)
 
 
 def _content_keys(word: str) -> tuple[str, ...]:

@@ -137,6 +137,12 @@ def _check_references(
                         Problem(LIFE_EVENTS_FILE, event.id, field_name, f"unknown procedure id {pid!r}")
                     )
     for event in life_events.values():
+        for other in event.includes:
+            if other == event.id or other not in life_events:
+                problems.append(
+                    Problem(LIFE_EVENTS_FILE, event.id, "includes", f"not another life event's id: {other!r}")
+                )
+    for event in life_events.values():
         own = [("checklist", pid, text) for pid, text in event.deadlines]
         own += [(f"options.{o.id}.checklist", pid, text) for o in event.options for pid, text in o.deadlines]
         for field_name, _pid, message in checklists.deadline_problems(own, procedures):

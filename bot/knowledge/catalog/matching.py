@@ -26,7 +26,17 @@ from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from typing import Iterable, Mapping
 
-from bot.text import FUNCTION_POS, NO_START_POS, Morph, analyze, is_content, normalize, to_katakana
+from bot.text import (
+    FUNCTION_POS,
+    NO_START_POS,
+    Morph,
+    analyze,
+    is_content,
+    lemma_reading,
+    normalize,
+    spaced_kana_words,
+    to_katakana,
+)
 
 SURFACE_WEIGHT = 1.0
 READING_WEIGHT = 0.95
@@ -135,6 +145,9 @@ class Query:
     #: the readings of ``kanas`` with their allowed start offsets (word starts).
     readings: tuple[Reading, ...] = ()
     bare_reading: Reading | None = None
+    #: readings of the words of a text written in kana with spaces between its words (see
+    #: :func:`_spaced_kana_keys`); a phrase's lemma is found in such a text by its reading too.
+    kana_keys: frozenset[str] = frozenset()
 
     @functools.cached_property
     def kana_only_kanas(self) -> tuple[str, ...]:
@@ -218,12 +231,39 @@ def _query_readings(text: str) -> tuple[tuple[Reading, ...], Reading]:
     return readings, bare
 
 
+#: Shortest reading of a spaced kana word compared with a phrase's lemmas (ハ, テ: too many words).
+MIN_KEY_LEN = 2
+
+
+def _spaced_kana_keys(text: str) -> tuple[frozenset[str], Reading | None]:
+    """For a text written in kana with spaces between its words (ぜいきん が はらえません): the words'
+    readings (ゼイキン; without a one-kana particle written onto them, ぜいきんが; and the dictionary forms
+    Sudachi finds in them, はらえません: ハラウ), and its katakana with matches allowed to start at every
+    word the resident spaced. Sudachi splits a run of kana at guesses (ぜ|いき|ん), so a phrase's lemmas
+    (税金, 払う) are looked for among these readings as well. Empty for a text without such spacing."""
+    words = spaced_kana_words(text)
+    if not words:
+        return frozenset(), None
+    keys: set[str] = set()
+    for _at, word in words:
+        keys.add(to_katakana(word))
+        morphs = analyze(word, "A")
+        if len(morphs) > 1 and morphs[-1].pos[0] == "助詞" and len(morphs[-1].surface) == 1:
+            keys.add(to_katakana(word[: -len(morphs[-1].surface)]))
+        keys.update(lemma_reading(m.lemma) for m in morphs if _meaningful(m))
+    spaced = [(fold(w), True) for w in normalize(text).split(" ") if w]
+    return frozenset(k for k in keys if len(k) >= MIN_KEY_LEN), _word_starts(spaced)
+
+
 def analyse_query(text: str) -> Query:
     """Analyses a resident's text."""
     norm = normalize(text).replace(" ", "")
     kana, lemmas, size, bare = _reading_and_lemmas(text)
     kanas = tuple(dict.fromkeys(k for k in (kana, to_katakana(norm)) if k))
     readings, bare_reading = _query_readings(text)
+    kana_keys, spaced = _spaced_kana_keys(text)
+    if spaced is not None and spaced.kana:
+        readings = (*readings, spaced)
     return Query(
         norm=norm,
         kanas=kanas,
@@ -232,6 +272,7 @@ def analyse_query(text: str) -> Query:
         bare=bare,
         readings=readings,
         bare_reading=bare_reading,
+        kana_keys=kana_keys,
     )
 
 
@@ -374,7 +415,10 @@ class PhraseIndex:
             total = sum(self.idf.get(lemma, 1.0) for lemma in phrase.lemmas)
         else:
             rarest, total = known
-        if rarest not in query.lemmas:
+        found = phrase.lemmas & query.lemmas
+        if query.kana_keys:  # spaced kana (ぜいきん が はらえません): a lemma is also found by its reading
+            found |= {lemma for lemma in phrase.lemmas if lemma_reading(lemma) in query.kana_keys}
+        if rarest not in found:
             return 0.0
-        hit = sum(self.idf.get(lemma, 1.0) for lemma in phrase.lemmas & query.lemmas)
+        hit = sum(self.idf.get(lemma, 1.0) for lemma in found)
         return hit / total if total else 0.0

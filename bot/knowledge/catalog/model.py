@@ -164,6 +164,9 @@ class LifeEvent:
     deadlines: tuple[tuple[str, str], ...] = ()
     #: A sentence shown before the checklist (condolences for 家族が亡くなった), or None.
     intro: str | None = None
+    #: Life events this one brings with it and whose procedures its checklist holds (離婚 includes
+    #: 引っ越し: 別れて実家に戻る): a message telling both gets this event's checklist.
+    includes: tuple[str, ...] = ()
 
     def deadline_of(self, procedure: Procedure) -> str | None:
         """The deadline this checklist shows for a procedure: its own wording, else the procedure's."""
@@ -272,6 +275,12 @@ class Catalog:
         if not events:
             return None
         score, event_id = max(events, key=lambda x: (x[0], x[1]))
+        including = [
+            (s, key) for s, key in events if event_id in self.life_events[key].includes and key != event_id
+        ]
+        if including:
+            # both told (夫と別れて実家に戻る): the event that includes the other one (its ``includes``)
+            _, event_id = max(including, key=lambda x: (x[0], x[1]))
         event = self.life_events[event_id]
         return event, self._best_option(event, scores, min_score), score
 

@@ -205,10 +205,13 @@ def parse_life_event(data: Any, ctx: EntryChecker) -> LifeEvent | None:
         return None
     before = len(ctx.problems)
     eid = ctx.ident(data)
-    ctx.unknown_keys(data, ("id", "name", "triggers", "checklist", "question", "options", "intro"))
+    ctx.unknown_keys(
+        data, ("id", "name", "triggers", "checklist", "question", "options", "intro", "includes")
+    )
     name = ctx.text(data, "name")
     triggers = ctx.texts(data, "triggers", allow_empty=False)
     intro = ctx.text(data, "intro") if "intro" in data else None
+    includes = ctx.texts(data, "includes") if "includes" in data else ()
     checklist, deadlines = parse_checklist(data.get("checklist"), ctx.add)
     question = data.get("question")
     options_data = data.get("options") or []
@@ -226,4 +229,4 @@ def parse_life_event(data: Any, ctx: EntryChecker) -> LifeEvent | None:
     if len(ctx.problems) > before or eid is None:
         return None
     question = question.strip() if question else None
-    return LifeEvent(eid, name, triggers, checklist, question, options, deadlines, intro)
+    return LifeEvent(eid, name, triggers, checklist, question, options, deadlines, intro, includes)
