@@ -148,6 +148,9 @@ class Query:
     #: readings of the words of a text written in kana with spaces between its words (see
     #: :func:`_spaced_kana_keys`); a phrase's lemma is found in such a text by its reading too.
     kana_keys: frozenset[str] = frozenset()
+    #: of those, the readings of whole spaced words (ゼイキン), the only ones a phrase's rarest lemma is
+    #: found by: なくしました gives the key ナクス, which must not find 亡くす (亡くした, a death).
+    kana_words: frozenset[str] = frozenset()
 
     @functools.cached_property
     def kana_only_kanas(self) -> tuple[str, ...]:
@@ -235,24 +238,31 @@ def _query_readings(text: str) -> tuple[tuple[Reading, ...], Reading]:
 MIN_KEY_LEN = 2
 
 
-def _spaced_kana_keys(text: str) -> tuple[frozenset[str], Reading | None]:
+def _spaced_kana_keys(text: str) -> tuple[frozenset[str], frozenset[str], Reading | None]:
     """For a text written in kana with spaces between its words (ぜいきん が はらえません): the words'
     readings (ゼイキン; without a one-kana particle written onto them, ぜいきんが; and the dictionary forms
-    Sudachi finds in them, はらえません: ハラウ), and its katakana with matches allowed to start at every
-    word the resident spaced. Sudachi splits a run of kana at guesses (ぜ|いき|ん), so a phrase's lemmas
-    (税金, 払う) are looked for among these readings as well. Empty for a text without such spacing."""
+    Sudachi finds in them, はらえません: ハラウ), the readings of the whole words alone, and its katakana
+    with matches allowed to start at every word the resident spaced. Sudachi splits a run of kana at
+    guesses (ぜ|いき|ん), so a phrase's lemmas (税金, 払う) are looked for among these readings as well.
+    Empty for a text without such spacing."""
     words = spaced_kana_words(text)
     if not words:
-        return frozenset(), None
+        return frozenset(), frozenset(), None
     keys: set[str] = set()
+    whole: set[str] = set()
     for _at, word in words:
-        keys.add(to_katakana(word))
+        whole.add(to_katakana(word))
         morphs = analyze(word, "A")
         if len(morphs) > 1 and morphs[-1].pos[0] == "助詞" and len(morphs[-1].surface) == 1:
-            keys.add(to_katakana(word[: -len(morphs[-1].surface)]))
+            whole.add(to_katakana(word[: -len(morphs[-1].surface)]))
         keys.update(lemma_reading(m.lemma) for m in morphs if _meaningful(m))
     spaced = [(fold(w), True) for w in normalize(text).split(" ") if w]
-    return frozenset(k for k in keys if len(k) >= MIN_KEY_LEN), _word_starts(spaced)
+    whole = {k for k in whole if len(k) >= MIN_KEY_LEN}
+    return (
+        frozenset(whole | {k for k in keys if len(k) >= MIN_KEY_LEN}),
+        frozenset(whole),
+        _word_starts(spaced),
+    )
 
 
 def analyse_query(text: str) -> Query:
@@ -261,7 +271,7 @@ def analyse_query(text: str) -> Query:
     kana, lemmas, size, bare = _reading_and_lemmas(text)
     kanas = tuple(dict.fromkeys(k for k in (kana, to_katakana(norm)) if k))
     readings, bare_reading = _query_readings(text)
-    kana_keys, spaced = _spaced_kana_keys(text)
+    kana_keys, kana_words, spaced = _spaced_kana_keys(text)
     if spaced is not None and spaced.kana:
         readings = (*readings, spaced)
     return Query(
@@ -273,6 +283,7 @@ def analyse_query(text: str) -> Query:
         readings=readings,
         bare_reading=bare_reading,
         kana_keys=kana_keys,
+        kana_words=kana_words,
     )
 
 
@@ -418,6 +429,8 @@ class PhraseIndex:
         found = phrase.lemmas & query.lemmas
         if query.kana_keys:  # spaced kana (ぜいきん が はらえません): a lemma is also found by its reading
             found |= {lemma for lemma in phrase.lemmas if lemma_reading(lemma) in query.kana_keys}
+            if rarest not in query.lemmas and lemma_reading(rarest) not in query.kana_words:
+                return 0.0  # the rarest one only as a word the resident spaced (ゼイキン, not ナクス)
         if rarest not in found:
             return 0.0
         hit = sum(self.idf.get(lemma, 1.0) for lemma in found)
