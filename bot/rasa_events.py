@@ -35,11 +35,12 @@ def _build() -> dict[str, Type[Event]]:
 
 def resolve_by_type(type_name: str, default: Type[Event] | None = None) -> Type[Event] | None:
     """Rasa's ``Event.resolve_by_type`` (same classes, same answers), from a table."""
-    global _table
     found = _table.get(type_name)
     if found is None:
         with _lock:
-            _table = _build()
+            fresh = _build()  # built whole before it replaces the table's contents
+            _table.clear()
+            _table.update(fresh)
         found = _table.get(type_name)
     if found is not None:
         return found
