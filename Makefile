@@ -123,6 +123,7 @@ bench-safety: $(STAMP)
 	$(PY) -m bench.safety_bench --fresh 5
 	$(PY) -m bench.safety_bench --fresh 6
 	$(PY) -m bench.safety_bench --fresh 7
+	$(PY) -m bench.safety_bench --fresh 8
 	$(PY) -m bench.safety_bench --cost
 
 bench-faq: $(STAMP) $(WORDVEC)
@@ -146,6 +147,7 @@ bench-unseen: model $(WORDVEC)
 # Strict understanding on the freshest blind sets (payload-graded; per half, kind and style);
 # then the older (seen) sets. Figures measured before anyone read a miss are in the README.
 bench-understanding: model $(WORDVEC)
+	$(PY) -m bench.unseen_check --start --questions tests/nlu/blind_questions_15.yml
 	$(PY) -m bench.unseen_check --start --questions tests/nlu/blind_questions_14.yml
 	$(PY) -m bench.unseen_check --start --questions tests/nlu/blind_questions_13.yml
 	$(PY) -m bench.unseen_check --start --questions tests/nlu/blind_questions_12.yml

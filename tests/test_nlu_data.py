@@ -35,6 +35,7 @@ QUESTION_SETS = [
     ROOT / "tests" / "nlu" / "blind_questions_12.yml",
     ROOT / "tests" / "nlu" / "blind_questions_13.yml",
     ROOT / "tests" / "nlu" / "blind_questions_14.yml",
+    ROOT / "tests" / "nlu" / "blind_questions_15.yml",
 ]
 CATALOG_DIR = ROOT / "data" / "catalog"
 
