@@ -70,8 +70,9 @@ def make_detector(args):
     from bot.understanding import crisis
 
     rules = _rules(Path(args.rules))
+    farewell = _farewell(Path(args.rules))
     if args.rules_only:
-        return crisis.CrisisDetector(rules)
+        return crisis.CrisisDetector(rules, farewell=farewell)
     from bot.understanding.encoder import default_encoder
 
     return crisis.build_detector(
@@ -80,7 +81,14 @@ def make_detector(args):
         REPO / "data" / "nlu",
         default_encoder(),
         REPO / "var" / "embeddings",
+        farewell=farewell,
     )
+
+
+def _farewell(path: Path):
+    from bot.crisis import load_farewell
+
+    return load_farewell(path)
 
 
 def _rules(path: Path):

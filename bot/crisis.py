@@ -88,6 +88,35 @@ def parse_rules(raw_rules: Any, source: str = "safety rules") -> list[SafetyRule
     return rules
 
 
+def load_farewell(path: Path) -> SafetyRule | None:
+    """Reads the ``farewell`` section of the safety rules file (a goodbye that sounds final, read on the
+    whole message: only a crisis line, never the safety answer); ``None`` when the file has none.
+
+    Raises:
+        ValueError: naming the file and pattern when the section is malformed, or when its intent is not
+            one of the file's rules' intents (the line would have no answer to come from).
+    """
+    raw = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    farewell = parse_farewell(raw.get("farewell"), str(path))
+    if farewell is not None:
+        intents = {rule.intent for rule in parse_rules(raw.get("rules"), str(path))}
+        if farewell.intent not in intents:
+            raise ValueError(
+                f"{path}: farewell: intent {farewell.intent!r} is not one of the rules' intents "
+                f"{sorted(intents)}"
+            )
+    return farewell
+
+
+def parse_farewell(raw: Any, source: str = "safety rules") -> SafetyRule | None:
+    """The farewell check from its plain data form (the file's ``farewell`` section), or ``None``."""
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        raise ValueError(f"{source}: 'farewell' must be a mapping with 'intent', 'patterns' and 'exceptions'")
+    return parse_rules([raw], f"{source}: farewell")[0]
+
+
 def rules_to_plain(rules: Sequence[SafetyRule]) -> list[dict[str, Any]]:
     """The plain data form of rules (what :func:`parse_rules` reads back)."""
     return [
@@ -188,16 +217,17 @@ def load_desk(
             unreadable file (named in the message).
     """
     rules = tuple(load_rules(data_dir / SAFETY_FILE))
+    farewell = load_farewell(data_dir / SAFETY_FILE)
     responses = _read_mapping(domain_path).get("responses") or {}
     answers = {}
     for intent in {r.intent for r in rules}:
         name = RESPONSE_PREFIX + intent
         answers[intent] = _response_messages(responses.get(name), f"{domain_path}: {name}")
-    detector = _semantic_detector(rules, model, encoder) if model is not None else None
+    detector = _semantic_detector(rules, farewell, model, encoder) if model is not None else None
     return CrisisDesk(rules=rules, answers=answers, city_phone=city_phone(data_dir), detector=detector)
 
 
-def _semantic_detector(rules: Sequence[SafetyRule], model: Path, encoder: Any):
+def _semantic_detector(rules: Sequence[SafetyRule], farewell: SafetyRule | None, model: Path, encoder: Any):
     """The rules + meaning detector from the model's stored classifier, or ``None`` (logged loudly)."""
     from bot.understanding import crisis as semantic
     from bot.understanding.encoder import EncoderUnavailable, default_encoder
@@ -206,7 +236,7 @@ def _semantic_detector(rules: Sequence[SafetyRule], model: Path, encoder: Any):
         encoder = encoder or default_encoder()
         arrays, meta = read_model_members(model, (semantic.CLASSIFIER_FILE, semantic.META_FILE))
         # shares its assessments with the NLU's detector of the same model
-        detector = semantic.stored_detector(rules, arrays, meta.decode("utf-8"), encoder)
+        detector = semantic.stored_detector(rules, arrays, meta.decode("utf-8"), encoder, farewell)
         encoder.load()
     except (OSError, tarfile.TarError, KeyError, ValueError, UnicodeDecodeError, EncoderUnavailable) as error:
         logger.error(

@@ -119,6 +119,28 @@ def analytics_in_tmp(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pyte
     monkeypatch.setattr(recorder, "_default_log", open_private)
 
 
+@pytest.fixture(scope="session")
+def real_data() -> Path:
+    """The city's own data directory, as ``make run`` reads it."""
+    return settings_module.load({}).data_dir
+
+
+@pytest.fixture(scope="session")
+def catalog(real_data: Path):
+    """The city's procedure catalog (frozen: shared by every test that reads it)."""
+    from bot.knowledge.catalog import load_catalog
+
+    return load_catalog(real_data)
+
+
+@pytest.fixture(scope="session")
+def asked(real_data: Path, catalog):
+    """The asked-action finder of the city's data (``data/asked_actions.yml``) over its catalog."""
+    from bot.knowledge.asked import load_asked_actions
+
+    return load_asked_actions(real_data, catalog.procedures)
+
+
 @pytest.fixture(scope="module")
 def seeded_faq(tmp_path_factory) -> Path:
     """A live FAQ base imported once per module from the sample FAQ (copied by ``kb_dir``)."""

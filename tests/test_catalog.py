@@ -17,11 +17,6 @@ from bot.knowledge.catalog import CatalogError, load_catalog
 REAL_DATA = settings.load({}).data_dir
 
 
-@pytest.fixture(scope="module")
-def catalog():
-    return load_catalog(REAL_DATA)
-
-
 # ----------------------------------------------------------------------------------------- real data
 
 

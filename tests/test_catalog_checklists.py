@@ -24,11 +24,6 @@ REAL_DATA = settings.load({}).data_dir
 ROOT = Path(__file__).resolve().parents[1]
 
 
-@pytest.fixture(scope="module")
-def catalog():
-    return load_catalog(REAL_DATA)
-
-
 # ------------------------------------------------------------------------------------- time limits
 
 

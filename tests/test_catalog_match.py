@@ -13,11 +13,6 @@ from bot.knowledge.catalog import load_catalog
 REAL_DATA = settings.load({}).data_dir
 
 
-@pytest.fixture(scope="module")
-def catalog():
-    return load_catalog(REAL_DATA)
-
-
 @pytest.mark.parametrize(
     ("text", "expected"),
     [

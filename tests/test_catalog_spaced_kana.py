@@ -7,22 +7,10 @@ import pytest
 
 from bot import settings
 from bot.dialogue.resolve import resolve
-from bot.knowledge.asked import load_asked_actions
-from bot.knowledge.catalog import load_catalog
 from bot.knowledge.catalog.matching import analyse_query
 from bot.text import spaced_kana_words
 
 REAL_DATA = settings.load({}).data_dir
-
-
-@pytest.fixture(scope="module")
-def catalog():
-    return load_catalog(REAL_DATA)
-
-
-@pytest.fixture(scope="module")
-def asked(catalog):
-    return load_asked_actions(REAL_DATA, catalog.procedures)
 
 
 # (spaced kana, the procedure answered, the asked action found or None)

@@ -1,8 +1,9 @@
 """A goodbye that sounds final gets the self-harm line beside the answer; an ordinary closing gets none.
 
 Issue 10 ("never a fallback without a number"): set 6's tune half had a farewell with no question and no
-crisis line at all. :func:`bot.understanding.crisis.says_farewell` reads the whole message. The sentences
-here are written for this test (none from tests/nlu).
+crisis line at all. :func:`bot.understanding.crisis.says_farewell` reads the whole message with the
+``farewell`` section of ``data/safety.yml`` (staff-reviewed, beside the rules;
+:func:`bot.crisis.load_farewell`). The sentences here are written for this test (none from tests/nlu).
 """
 
 from __future__ import annotations
@@ -11,11 +12,13 @@ import dataclasses
 from pathlib import Path
 
 import pytest
+import yaml
 
-from bot.crisis import load_rules
+from bot.crisis import load_farewell, load_rules, parse_farewell, parse_rules
 from bot.understanding import crisis
 
 ROOT = Path(__file__).resolve().parents[1]
+SAFETY = ROOT / "data" / "safety.yml"
 
 FAREWELLS = [
     "今まで本当にありがとうございました。みんなによろしく伝えてください",
@@ -72,9 +75,15 @@ CLOSINGS = [
 
 
 @pytest.fixture(scope="module")
-def rules_detector() -> crisis.CrisisDetector:
+def farewell():
+    """The farewell check of the city's rules file."""
+    return load_farewell(SAFETY)
+
+
+@pytest.fixture(scope="module")
+def rules_detector(farewell) -> crisis.CrisisDetector:
     """The staff rules alone (no classifier): the farewell check needs no meaning."""
-    return crisis.CrisisDetector(load_rules(ROOT / "data" / "safety.yml"))
+    return crisis.CrisisDetector(load_rules(SAFETY), farewell=farewell)
 
 
 def test_the_tables_are_large_enough():
@@ -83,8 +92,8 @@ def test_the_tables_are_large_enough():
 
 
 @pytest.mark.parametrize("text", FAREWELLS)
-def test_a_final_goodbye_gets_the_self_harm_line(rules_detector, text):
-    assert crisis.says_farewell(text) is True
+def test_a_final_goodbye_gets_the_self_harm_line(rules_detector, farewell, text):
+    assert crisis.says_farewell(farewell, text) is True
     found = rules_detector.assess(text)
     assert (found.intent, found.category, found.source, found.level) == (
         "self_harm",
@@ -96,8 +105,8 @@ def test_a_final_goodbye_gets_the_self_harm_line(rules_detector, text):
 
 
 @pytest.mark.parametrize("text", CLOSINGS)
-def test_an_ordinary_closing_gets_no_line(rules_detector, text):
-    assert crisis.says_farewell(text) is False
+def test_an_ordinary_closing_gets_no_line(rules_detector, farewell, text):
+    assert crisis.says_farewell(farewell, text) is False
     found = rules_detector.assess(text)
     assert (found.intent, found.level) == (None, None)
     assert not found.needs_crisis_line
@@ -108,9 +117,62 @@ def test_a_rule_match_is_kept_over_the_farewell(rules_detector):
     assert (found.intent, found.source, found.level) == ("self_harm", "rule", "sure")
 
 
-def test_the_farewell_line_can_be_turned_off(rules_detector):
+def test_the_farewell_line_can_be_turned_off(farewell):
     off = crisis.CrisisDetector(
-        load_rules(ROOT / "data" / "safety.yml"),
+        load_rules(SAFETY),
         thresholds=dataclasses.replace(crisis.Thresholds(), farewell_line=False),
+        farewell=farewell,
     )
     assert off.assess(FAREWELLS[0]).level is None
+
+
+def test_without_a_farewell_section_no_goodbye_gets_a_line(tmp_path):
+    rules = tmp_path / "safety.yml"
+    rules.write_text(_rules_only(), encoding="utf-8")
+    assert load_farewell(rules) is None
+    assert crisis.says_farewell(None, FAREWELLS[0]) is False
+    assert crisis.CrisisDetector(load_rules(rules)).assess(FAREWELLS[0]).level is None
+
+
+def test_the_section_is_read_as_written(farewell):
+    raw = yaml.safe_load(SAFETY.read_text(encoding="utf-8"))["farewell"]
+    assert farewell.intent == raw["intent"] == "self_harm"
+    assert [p.pattern for p in farewell.patterns] == raw["patterns"]
+    assert [p.pattern for p in farewell.exceptions] == raw["exceptions"]
+    assert len(set(raw["patterns"])) == len(raw["patterns"])
+
+
+@pytest.mark.parametrize(
+    "section, named",
+    [
+        ("farewell: [a, b]", "'farewell' must be a mapping"),
+        ("farewell:\n  intent: self_harm\n  patterns: []", "farewell: rule self_harm: 'patterns' is empty"),
+        ("farewell:\n  patterns: [さようなら]", "farewell: rule 1: 'intent' is missing"),
+        ("farewell:\n  intent: self_harm\n  patterns: ['(さよう']", "bad pattern '(さよう'"),
+        (
+            "farewell:\n  intent: goodbye\n  patterns: [さようなら]",
+            "intent 'goodbye' is not one of the rules' intents",
+        ),
+    ],
+)
+def test_a_malformed_section_is_refused_with_the_file_and_entry_named(tmp_path, section, named):
+    rules = tmp_path / "safety.yml"
+    rules.write_text(_rules_only() + section + "\n", encoding="utf-8")
+    with pytest.raises(ValueError) as error:
+        load_farewell(rules)
+    assert str(rules) in str(error.value) and named in str(error.value)
+
+
+def test_the_plain_form_reads_back_the_same(farewell):
+    from bot.crisis import rules_to_plain
+
+    again = parse_farewell(rules_to_plain([farewell])[0], "model")
+    assert again == farewell
+    assert parse_farewell(None) is None
+
+
+def _rules_only() -> str:
+    """The city's rules without their farewell section."""
+    raw = yaml.safe_load(SAFETY.read_text(encoding="utf-8"))
+    assert parse_rules(raw["rules"])  # the rules themselves stay valid
+    return yaml.safe_dump({"rules": raw["rules"]}, allow_unicode=True)

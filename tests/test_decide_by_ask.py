@@ -16,20 +16,9 @@ from bot.dialogue.cards import SuggestionsCard
 from bot.dialogue.compose import answer_resolution
 from bot.dialogue.knowledge import Knowledge, Messages
 from bot.knowledge.asked import AskedActionsError, load_asked_actions, parse_asked_actions
-from bot.knowledge.catalog import load_catalog
 from bot.understanding.meaning import Neighbours
 
 DATA = Path(__file__).resolve().parents[1] / "data"
-
-
-@pytest.fixture(scope="module")
-def catalog():
-    return load_catalog(DATA)
-
-
-@pytest.fixture(scope="module")
-def asked(catalog):
-    return load_asked_actions(DATA, catalog.procedures)
 
 
 @pytest.mark.parametrize(

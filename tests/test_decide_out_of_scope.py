@@ -13,15 +13,9 @@ from bot.dialogue.decide import OUT_OF_SCOPE_MEANING_SURE, OUT_OF_SCOPE_RESPONSE
 from bot.dialogue.knowledge import Knowledge, Messages
 from bot.dialogue.understood import Understood
 from bot.knowledge.asked import load_asked_actions
-from bot.knowledge.catalog import load_catalog
 from bot.understanding.meaning import Neighbours
 
 DATA = Path(__file__).resolve().parents[1] / "data"
-
-
-@pytest.fixture(scope="module")
-def catalog():
-    return load_catalog(DATA)
 
 
 def knowledge(catalog, near: dict[str, Neighbours] | None = None) -> Knowledge:

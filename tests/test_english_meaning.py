@@ -10,7 +10,6 @@ import pytest
 from bot import english_meaning, language, romaji, settings
 from bot.crisis import load_desk as load_crisis_desk
 from bot.dialogue.resolve import resolve
-from bot.knowledge.catalog import load_catalog
 from bot.training import model_path
 
 REAL_DATA = settings.load({}).data_dir
@@ -23,11 +22,6 @@ def crisis():
     desk = load_crisis_desk(REAL_DATA, REAL_DATA.parent / "domain.yml", model_path())
     assert desk.semantic, "the crisis desk must judge meaning (encoder and stored classifier)"
     return desk
-
-
-@pytest.fixture(scope="module")
-def catalog():
-    return load_catalog(REAL_DATA)
 
 
 @pytest.fixture(scope="module")

@@ -20,14 +20,8 @@ from sanic import Sanic
 from bot import language, settings
 from bot.channels.web import MadoguchiRestInput
 from bot.cli import main
-from bot.knowledge.catalog import load_catalog
 
 REAL_DATA = settings.load({}).data_dir
-
-
-@pytest.fixture(scope="module")
-def catalog():
-    return load_catalog(REAL_DATA)
 
 
 @pytest.fixture(scope="module")

@@ -8,20 +8,9 @@ import yaml
 
 from bot import settings
 from bot.dialogue.resolve import resolve
-from bot.knowledge.asked import load_asked_actions
 from bot.knowledge.catalog import CatalogError, load_catalog
 
 REAL_DATA = settings.load({}).data_dir
-
-
-@pytest.fixture(scope="module")
-def catalog():
-    return load_catalog(REAL_DATA)
-
-
-@pytest.fixture(scope="module")
-def asked(catalog):
-    return load_asked_actions(REAL_DATA, catalog.procedures)
 
 
 def test_divorce_includes_moving_and_lists_the_move(catalog):

@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 
 from bot import romaji
-from bot.knowledge.catalog import load_catalog
 from bot.understanding import encoder, meaning
 
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -18,11 +17,6 @@ DATA = Path(__file__).resolve().parents[1] / "data"
 @pytest.fixture(scope="module")
 def e5():
     return encoder.default_encoder()
-
-
-@pytest.fixture(scope="module")
-def catalog():
-    return load_catalog(DATA)
 
 
 @pytest.fixture(scope="module")

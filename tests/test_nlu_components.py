@@ -185,6 +185,18 @@ def test_safety_rules_win_over_other_intents(safety, text, expected):
         assert "ask_procedure" in [r["name"] for r in message.get(INTENT_RANKING_KEY)]
 
 
+def test_the_farewell_check_is_stored_in_the_model_and_read_back(safety):
+    # the component above was loaded from the model, like the server's: its farewell check came from it
+    message = classified("これまで本当にお世話になりました。みんなによろしく伝えてください")
+    safety.process([message])
+    assert message.get(INTENT)["name"] == "ask_procedure"  # not the safety answer: the line beside it
+    assert {k: message.get("crisis")[k] for k in ("category", "level", "source")} == {
+        "category": "self_harm",
+        "level": "unsure",
+        "source": "farewell",
+    }
+
+
 def test_bad_safety_pattern_is_reported_with_its_rule(tmp_path):
     from bot.crisis import load_rules
 

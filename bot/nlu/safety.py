@@ -42,12 +42,14 @@ from rasa.shared.nlu.constants import (
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.crisis import SafetyRule, load_rules, parse_rules, rules_to_plain
+from bot.crisis import SafetyRule, load_farewell, load_rules, parse_farewell, parse_rules, rules_to_plain
 from bot.understanding import crisis as semantic
 
 logger = logging.getLogger(__name__)
 
 _RULES_FILE = "safety_rules.json"
+#: The farewell check of the rules file (``null`` when it has none).
+_FAREWELL_FILE = "safety_farewell.json"
 #: Parse-data key of the crisis finding (read by the conversation core).
 CRISIS_KEY = "crisis"
 #: When the intent classifier (above its FallbackClassifier threshold) says the resident asks about a
@@ -133,10 +135,15 @@ class SafetyOverride(GraphComponent, IntentClassifier):
     def train(self, training_data: TrainingData) -> Resource:
         """Reads the rules file, trains the meaning classifier and stores both inside the model."""
         self._rules = load_rules(Path(self.component_config["rules_file"]))
+        farewell = load_farewell(Path(self.component_config["rules_file"]))
         classifier, intents = self._train_classifier(training_data)
         with self._model_storage.write_to(self._resource) as directory:
             (Path(directory) / _RULES_FILE).write_text(
                 json.dumps(rules_to_plain(self._rules), ensure_ascii=False), encoding="utf-8"
+            )
+            (Path(directory) / _FAREWELL_FILE).write_text(
+                json.dumps(rules_to_plain([farewell])[0] if farewell else None, ensure_ascii=False),
+                encoding="utf-8",
             )
             if classifier is not None:
                 semantic.write_classifier(Path(directory), classifier, intents, self._encoder().model_id)
@@ -178,13 +185,26 @@ class SafetyOverride(GraphComponent, IntentClassifier):
         with model_storage.read_from(resource) as directory:
             raw = json.loads((Path(directory) / _RULES_FILE).read_text(encoding="utf-8"))
             rules = parse_rules(raw, "model")
-            detector = semantic.CrisisDetector(rules)
+            farewell = cls._stored_farewell(Path(directory) / _FAREWELL_FILE)
+            detector = semantic.CrisisDetector(rules, farewell=farewell)
             stored = Path(directory) / semantic.CLASSIFIER_FILE
             if stored.exists():
                 meta = (Path(directory) / semantic.META_FILE).read_text(encoding="utf-8")
                 # one assessment per text, shared with the channels' crisis desk (same model, same rules)
-                detector = semantic.stored_detector(rules, stored.read_bytes(), meta, cls._encoder())
+                detector = semantic.stored_detector(
+                    rules, stored.read_bytes(), meta, cls._encoder(), farewell
+                )
         return cls(config, model_storage, resource, rules, detector)
+
+    @staticmethod
+    def _stored_farewell(path: Path) -> SafetyRule | None:
+        if not path.exists():
+            logger.error(
+                "safety: the model was trained before the farewell check was stored in it; no farewell "
+                "line until it is retrained (make model)"
+            )
+            return None
+        return parse_farewell(json.loads(path.read_text(encoding="utf-8")), "model")
 
     def process(self, messages: List[Message]) -> List[Message]:
         """Overrides the intent of crisis messages; marks the unsure ones (see the module docstring)."""

@@ -40,47 +40,12 @@ SERVICE_QUESTION = re.compile(
 #: ... unless it asks what to do (「どうすればいいですか」).
 WHAT_TO_DO = re.compile(r"(どう|どうやって)(すれば|したら|しよう|しますか|する|したらいい)|どうしたら")
 
-#: A goodbye that sounds final, read on the whole message (a rule's exception and the meaning speak for
-#: one sentence each; 「今までお世話になりました。皆さんによろしくお伝えください。」 is one only as a whole):
-#: thanks "for everything until now", regards to everyone, a last message, "after I am gone", one's things
-#: given away. Only the self-harm line goes beside the answer (:attr:`Thresholds.farewell_line`).
-FAREWELL = re.compile(
-    r"(今まで|いままで|これまで|長い間|ながいあいだ|長いこと|ながいこと)[^。]{0,12}"
-    r"(ありがと|お世話に|おせわに|世話になり|せわになり|ごめん|すみません|楽しかった|たのしかった)"
-    r"|(皆さん|みなさん|皆様|みなさま|みんな|皆|家族|両親|子どもたち|友達|友人)(に|へ|には)[^。]{0,6}"
-    r"(よろしく|ありがと|ごめん|謝って|あやまって|伝えて|つたえて)"
-    r"|お別れ|おわかれ|最後の(挨拶|あいさつ|メッセージ|手紙|言葉)|これが最後|最期"
-    r"|もう(二度と|会えな|あえな|会うことはな|あうことはな)"
-    r"|(私|わたし|僕|ぼく|俺|おれ|自分|じぶん|わし|あたし)(が|の)(いなくなった|居なくなった|死んだ|しんだ|消えた|きえた)"
-    r"|(私|わたし|僕|ぼく|俺|おれ|自分|じぶん|わし|あたし)の(形見|かたみ|遺品|いひん)"
-    r"|(持ち物|もちもの|私物|(大事|大切|だいじ|たいせつ)(な|にしてい?た)(物|もの)|荷物|服|本)[^。]{0,8}(全部|ぜんぶ|みんな)?[^。]{0,4}"
-    r"(あげ|譲|ゆず|配っ|くばっ|処分し|しょぶんし)[^。]{0,6}(た|ました|ておいた|てしまった)"
-    r"|先に逝(き|く|っ)|あの世|あのよ|(向こう|むこう)で(待|ま|会|あ)"
-    r"|(後|あと)の(こと|事)は[^。]{0,6}(よろしく|お願い|おねがい|頼|たの|任せ|まかせ)"
-    r"|(どうか|どうぞ)(お元気で|おげんきで|お幸せに|おしあわせに)|元気でいてね|幸せになってね"
-    r"|thank(s| you) for everything (until now|so far|all these years|over the years)"
-    r"|goodbye forever|farewell|my last (message|goodbye|words)"
-    r"|(after|when) i('m| am) gone|won't be (around|here) (anymore|much longer)"
-    r"|(tell|give) (everyone|my family|them)( that)? (i love|goodbye|my (love|regards))"
-    r"|(gave|give|giving) (away )?(all )?my (things|stuff|belongings)"
-)
-#: ... unless it is an ordinary closing or a farewell for an ordinary reason: coming back (また来ます),
-#: moving, leaving a job or school, a city service ending, someone else's death told (a bereaved family).
-FAREWELL_ORDINARY = re.compile(
-    r"また(来|き|聞|き|相談|そうだん|利用|りよう|お願い|おねがい|よろしく|明日|あした|今度|こんど|連絡)"
-    r"|次回|今度また|また今度|またね|see you|next time|again"
-    r"|引っ越|引越|ひっこ|転出|転居|てんきょ|転勤|てんきん|転校|退職|たいしょく|定年|卒業|そつぎょう|異動|退任"
-    r"|閉店|閉院|閉館|廃止|終了し|帰国|きこく|離任|退去"
-    r"|亡くな|(?<!い)なくな(った|りました|って)|逝去|死去|葬儀|葬式|お通夜|生前|遺族|相続"
-    r"|(ドラマ|映画|アニメ|漫画|マンガ|小説|ゲーム|歌|曲|卒業式|送別会|スピーチ)"
-)
 
-
-def says_farewell(text: str) -> bool:
-    """Whether the whole message says a goodbye that sounds final (:data:`FAREWELL`), not an ordinary
-    closing or a farewell for an ordinary reason (:data:`FAREWELL_ORDINARY`)."""
-    norm = normalize(text)
-    return bool(FAREWELL.search(norm)) and not FAREWELL_ORDINARY.search(norm)
+def says_farewell(farewell, text: str) -> bool:
+    """Whether the whole message says a goodbye that sounds final: ``farewell`` (the ``farewell`` section
+    of ``data/safety.yml``, :func:`bot.crisis.load_farewell`) matches the normalized message and none of
+    its exceptions (an ordinary closing, a farewell for an ordinary reason) does. ``None``: never."""
+    return farewell is not None and farewell.matches(normalize(text))
 
 
 @dataclass(frozen=True)
@@ -412,14 +377,17 @@ class CrisisDetector:
         thresholds: Thresholds = Thresholds(),
         memo=None,
         classifier_id: str | None = None,
+        farewell=None,
     ) -> None:
-        """``thresholds``: :class:`Thresholds` (the measured defaults); a bench or a test may replace
-        :attr:`thresholds` on a built detector. ``memo`` (an
+        """``farewell``: the whole-message goodbye check of ``data/safety.yml`` (:func:`says_farewell`;
+        ``None``: none). ``thresholds``: :class:`Thresholds` (the measured defaults); a bench or a test
+        may replace :attr:`thresholds` on a built detector. ``memo`` (an
         :class:`~bot.understanding.assessments.AssessmentMemo`) and ``classifier_id`` (the stored
         classifier's :func:`~bot.understanding.assessments.classifier_id`): assessments are shared with
         every detector of the same classifier, rules and thresholds (the channel's crisis desk and the NLU
         judge each message once). Without them each call judges afresh."""
         self._rules = list(rules)
+        self._farewell = farewell
         self._classifier = classifier
         self._intents = dict(intents or {})
         self._encoder = encoder
@@ -427,7 +395,8 @@ class CrisisDetector:
         self._memo = memo
         self._memo_base = None
         if memo is not None and classifier_id and self.semantic:
-            self._memo_base = fingerprint(classifier_id, self._rules, encoder.model_id)
+            judged_by = [*self._rules, farewell] if farewell is not None else self._rules
+            self._memo_base = fingerprint(classifier_id, judged_by, encoder.model_id)
 
     @property
     def semantic(self) -> bool:
@@ -460,11 +429,12 @@ class CrisisDetector:
 
     def _assess(self, text: str, vector: np.ndarray | None) -> Assessment:
         found = self._assess_any(text, vector)
-        if found.level is None and self.thresholds.farewell_line and says_farewell(text):
+        if found.level is None and self.thresholds.farewell_line and says_farewell(self._farewell, text):
+            intent = self._farewell.intent
             return dataclasses.replace(
                 found,
-                intent=self._intents.get("self_harm", "self_harm"),
-                category="self_harm",
+                intent=intent,
+                category=next((c for c, i in self._intents.items() if i == intent), intent),
                 source="farewell",
                 level="unsure",
             )
@@ -647,12 +617,16 @@ def build_detector(
     encoder,
     cache_dir: Path | None = None,
     thresholds: Thresholds = Thresholds(),
+    farewell=None,
 ) -> CrisisDetector:
-    """A detector from the data files: rules, crisis examples and the NLU training examples."""
+    """A detector from the data files: rules (and the farewell check), crisis examples and the NLU
+    training examples."""
     examples = load_examples(examples_path)
     pairs = ordinary_evidence(nlu_examples(nlu_dir, skip_intents=()), nlu_dir) if nlu_dir else []
     classifier = train_classifier(examples, pairs, encoder, cache_dir)
-    return CrisisDetector(rules, classifier, category_intents(examples), encoder, thresholds=thresholds)
+    return CrisisDetector(
+        rules, classifier, category_intents(examples), encoder, thresholds=thresholds, farewell=farewell
+    )
 
 
 class StaleClassifier(ValueError):
@@ -668,7 +642,7 @@ def write_classifier(
     (Path(directory) / META_FILE).write_text(json.dumps(meta), encoding="utf-8")
 
 
-def stored_detector(rules: Sequence, arrays: bytes, meta: str, encoder) -> CrisisDetector:
+def stored_detector(rules: Sequence, arrays: bytes, meta: str, encoder, farewell=None) -> CrisisDetector:
     """The rules + meaning detector of a classifier stored in the trained model (the contents of its two
     files), its assessments shared with every detector of the same stored classifier and rules — the
     channels' crisis desk and the NLU's safety component judge each message once
@@ -679,7 +653,13 @@ def stored_detector(rules: Sequence, arrays: bytes, meta: str, encoder) -> Crisi
     """
     classifier, intents = read_classifier(arrays, meta, encoder.model_id)
     return CrisisDetector(
-        rules, classifier, intents, encoder, memo=default_memo(), classifier_id=classifier_id(arrays, meta)
+        rules,
+        classifier,
+        intents,
+        encoder,
+        memo=default_memo(),
+        classifier_id=classifier_id(arrays, meta),
+        farewell=farewell,
     )
 
 
