@@ -134,12 +134,14 @@ def test_the_issue_s_questions_keep_at_most_a_line_beside_the_answer(detector, t
         detector.thresholds = on
     after = detector.assess(text)
     assert (before.source, before.level) == ("semantic", "sure")
-    assert (after.intent, after.category, after.source, after.level) == (
+    assert (after.intent, after.category, after.source, after.level, after.demoted) == (
         before.intent,
         before.category,
         "semantic",
         "unsure",
+        "kana",
     )
+    assert before.demoted is None
 
 
 @pytest.mark.parametrize(("text", "intent"), KANA_CRISES_SURE)

@@ -274,6 +274,11 @@ class Assessment:
     scores: Mapping[str, float] = field(default_factory=dict)
     #: The nearest sentences' vote for "ordinary" of the whole message (0.0 without neighbours or rule).
     vote_ordinary: float = 0.0
+    #: Why a sure finding became unsure, when it is the kana check (:attr:`Thresholds.
+    #: kana_sure_with_readings`): ``"kana"``. The NLU then does not take the bag-of-words intent
+    #: classifier's safety intent as a second opinion (it is misled by the same kana: Sudachi reads
+    #: ぜいきん as ぜ|いき|ん, いき being the breath of the 119 examples).
+    demoted: str | None = None
 
     @property
     def is_crisis(self) -> bool:
@@ -525,7 +530,7 @@ class CrisisDetector:
                 return dataclasses.replace(found, level="unsure")
         if found.level == "sure" and self.thresholds.kana_sure_with_readings and is_kana_only(text):
             if not self._sure_with_readings(vector):
-                return dataclasses.replace(found, level="unsure")
+                return dataclasses.replace(found, level="unsure", demoted="kana")
         return found
 
     def _sure_with_readings(self, vector: np.ndarray) -> bool:
