@@ -265,3 +265,48 @@ def spaced_kana_words(text: str) -> tuple[tuple[int, str], ...]:
 def lemma_reading(lemma: str) -> str:
     """A dictionary form as its katakana reading (なくす and 無くす are both ナクス; 税金 ゼイキン)."""
     return "".join(m.reading for m in analyze(lemma, "A")) or to_katakana(lemma)
+
+
+_KATAKANA_WORD = re.compile(r"^[\u30a1-\u30faー]+$")
+_HAS_KATAKANA = re.compile(r"[\u30a1-\u30faー]")
+
+
+def to_hiragana(text: str) -> str:
+    """Katakana -> hiragana, leaving everything else as it is."""
+    return "".join(chr(ord(c) - 0x60) if "\u30a1" <= c <= "\u30f6" else c for c in text)
+
+
+def kana_reading(text: str) -> str:
+    """The text as a resident writing kana only would type it: each word in hiragana (a word written in
+    katakana stays so), a space before each word that follows a particle or an auxiliary
+    (税金が払えません → ぜいきんが はらえません). Symbols, digits without a reading and letters stay as
+    written."""
+    out: list[str] = []
+    after_function = True
+    for m in analyze(text, "C"):
+        if m.pos[0] in SYMBOL_POS:
+            out.append(m.surface)
+            after_function = True
+            continue
+        if _KATAKANA_WORD.match(m.surface) or not _HAS_KATAKANA.search(m.reading or ""):
+            word = m.surface
+        else:
+            word = to_hiragana(m.reading)
+        function = m.pos[0] in NO_START_POS
+        if out and not function and after_function and not out[-1].endswith(" "):
+            out.append(" ")
+        out.append(word)
+        after_function = function
+    return "".join(out).strip()
+
+
+_HIRAGANA = re.compile(r"[\u3041-\u3096]")
+_NOT_KANA_ONLY = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff々〆a-z]")
+
+
+def is_kana_only(text: str) -> bool:
+    """Whether a message is written in kana alone (hiragana, perhaps katakana words, digits and
+    punctuation; no kanji, no letters), as foreign and elderly residents often type
+    (ぜいきんがはらえません)."""
+    norm = normalize(text)
+    return bool(_HIRAGANA.search(norm)) and not _NOT_KANA_ONLY.search(norm)

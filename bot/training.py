@@ -35,6 +35,7 @@ INPUTS = (
     "bot/understanding/crisis.py",
     "bot/understanding/encoder.py",
     "bot/understanding/linear.py",
+    "bot/understanding/neighbours.py",
     "bot/crisis.py",
     "data/dictionary",
     "bot/nlu",

@@ -293,3 +293,56 @@ def test_without_the_meaning_detector_the_classifiers_guess_stays(storage):
     message = _ranked("ふくろ売ってる店", ("emergency", 0.501), ("ask_procedure", 0.196))
     _second_opinion_component(storage, semantic=False).process([message])
     assert message.get(INTENT)["name"] == "emergency"
+
+
+# --- kana text the detector demoted (issue 10): the classifier's safety guess is no second opinion ---
+
+
+class _Finds:
+    """A meaning detector that returns one fixed finding."""
+
+    semantic = True
+
+    def __init__(self, found) -> None:
+        self.found = found
+
+    def assess(self, text):
+        return self.found
+
+
+def _kana_finding(demoted: str | None):
+    from bot.understanding.crisis import Assessment
+
+    return Assessment("emergency", "emergency", "semantic", "unsure", 0.8, {}, 0.24, demoted)
+
+
+def _with_finding(storage, found) -> SafetyOverride:
+    return SafetyOverride(SafetyOverride.get_default_config(), storage, Resource("safety"), [], _Finds(found))
+
+
+def test_a_kana_demoted_finding_puts_its_line_beside_the_next_intent(storage):
+    # as the model ranked 「ぜいきんがはらえません」: the bag of words said emergency (いき), then inform
+    message = _ranked("ぜいきんがはらえません", ("emergency", 0.9), ("inform", 0.57), ("life_event", 0.12))
+    _with_finding(storage, _kana_finding("kana")).process([message])
+    assert message.get(INTENT) == {"name": "inform", "confidence": 0.57}
+    assert message.get("crisis") == {
+        "intent": "emergency",
+        "category": "emergency",
+        "level": "unsure",
+        "source": "semantic",
+    }
+
+
+def test_a_kana_demoted_finding_with_no_runner_up_gets_the_fallback_and_the_line(storage):
+    message = _ranked("すいどう の おかね が はらえません", ("dv", 0.7), ("greet", 0.40))
+    _with_finding(storage, _kana_finding("kana")).process([message])
+    assert message.get(INTENT)["name"] == "nlu_fallback"
+    assert message.get("crisis")["level"] == "unsure"
+
+
+def test_an_unsure_finding_the_classifier_agrees_with_still_gets_the_safety_answer(storage):
+    # not demoted for kana: two signals agree, as before
+    message = _ranked("ぜいきんがはらえません", ("emergency", 0.9), ("inform", 0.57))
+    _with_finding(storage, _kana_finding(None)).process([message])
+    assert message.get(INTENT) == {"name": "emergency", "confidence": 1.0}
+    assert message.get("crisis")["level"] == "sure"

@@ -217,6 +217,12 @@ class SafetyOverride(GraphComponent, IntentClassifier):
                 self._second_opinion(message)
                 continue
             current = (message.get(INTENT) or {}).get(INTENT_NAME_KEY)
+            if found.demoted == "kana" and current in SAFETY_INTENTS:
+                # kana text that only looked like a crisis (ぜいきんがはらえません): the classifier's safety
+                # intent is no second opinion (the same kana misled it); its line goes beside the next
+                # intent's answer, as the detector's measured "unsure" says
+                self._second_opinion(message)
+                current = (message.get(INTENT) or {}).get(INTENT_NAME_KEY)
             # meaning alone does not replace an answer the intent classifier is confident about
             sure = found.level == "sure" and (found.source == "rule" or current not in TOPIC_INTENTS)
             # ... unless that answer could not carry the crisis line beside it

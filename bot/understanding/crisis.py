@@ -26,7 +26,7 @@ import numpy as np
 import yaml
 
 from bot import romaji
-from bot.text import normalize
+from bot.text import is_kana_only, kana_reading, normalize
 from bot.text import sentences as split_sentences
 from bot.understanding.assessments import classifier_id, default_memo, fingerprint
 from bot.understanding.linear import LinearClassifier
@@ -156,6 +156,20 @@ class Thresholds:
     #: self-harm line beside the answer. Ninth round (2026-12-03): the kind of set 6's tune half that had no
     #: line at all (「今までお世話になりました。皆さんによろしくお伝えください。」).
     farewell_line: bool = True
+    #: A message written in kana alone (:func:`bot.text.is_kana_only`; also Japanese typed in romaji, judged
+    #: by its kana reading) found surely a crisis by meaning gets the safety answer only when it is also
+    #: sure (:attr:`sure`) with the kana readings of the training sentences among its nearest sentences
+    #: (:meth:`NeighbourBlend.judge_with_readings`); otherwise its line goes beside the answer: no line is
+    #: ever removed by it. Issue 10 (tenth safety round, 2026-12-03): e5 puts a short kana sentence near the
+    #: kana crisis examples whatever it means (a style: ぜいきんがはらえません's nearest sentences were
+    #: いきてる いみ ない, だんなが いきを してない…, "ordinary" vote 0.24: the 119 answer), and the ordinary
+    #: training sentences are mostly written in kanji; with their readings voting it is 0.98 ordinary. Tune
+    #: halves of sets 1 and 3-6: of the kana messages sure by meaning, 1 crisis (of 50) and 4 ordinary (of 6)
+    #: are demoted. Tried on the same halves: the readings' judgement alone for kana messages lost a crisis
+    #: line (set 1) and 5 right answers; its vote as the gate (at :attr:`vote_not_sure`) demoted 3 crises;
+    #: the threshold :attr:`unsure` instead of :attr:`sure` 1 crisis and 3 ordinary (:attr:`sure` kept: no
+    #: new threshold). Sets 2, 6 and 7 (totals) unchanged; crisis lines unchanged on every set.
+    kana_sure_with_readings: bool = True
 
 
 #: The shortest clause judged (:attr:`Thresholds.clause_unsure`).
@@ -169,6 +183,7 @@ CLASSIFIER_C = 0.03
 NEIGHBOURS_K = 10
 NEIGHBOURS_TEMPERATURE = 0.01
 LINEAR_WEIGHT = 0.5
+_LETTERS = re.compile(r"[a-z]")
 #: Label of every sentence that is not a crisis.
 ORDINARY = "ordinary"
 #: Intents whose NLU training examples are crisis sentences (labelled with their intent as category).
@@ -224,6 +239,11 @@ class Assessment:
     scores: Mapping[str, float] = field(default_factory=dict)
     #: The nearest sentences' vote for "ordinary" of the whole message (0.0 without neighbours or rule).
     vote_ordinary: float = 0.0
+    #: Why a sure finding became unsure, when it is the kana check (:attr:`Thresholds.
+    #: kana_sure_with_readings`): ``"kana"``. The NLU then does not take the bag-of-words intent
+    #: classifier's safety intent as a second opinion (it is misled by the same kana: Sudachi reads
+    #: ぜいきん as ぜ|いき|ん, いき being the breath of the 119 examples).
+    demoted: str | None = None
 
     @property
     def is_crisis(self) -> bool:
@@ -478,7 +498,19 @@ class CrisisDetector:
         if found.level == "sure" and self.thresholds.question_not_sure and asks_for_a_service(text):
             if found.intent not in self.thresholds.question_not_sure_except:
                 return dataclasses.replace(found, level="unsure")
+        if found.level == "sure" and self.thresholds.kana_sure_with_readings and is_kana_only(text):
+            if not self._sure_with_readings(vector):
+                return dataclasses.replace(found, level="unsure", demoted="kana")
         return found
+
+    def _sure_with_readings(self, vector: np.ndarray) -> bool:
+        """Whether the message is still surely a crisis with the kana readings of the training sentences
+        among its nearest sentences (:attr:`Thresholds.kana_sure_with_readings`); True for a stored
+        classifier without readings (nothing to ask)."""
+        if not getattr(self._classifier, "has_readings", False):
+            return True
+        probs, _ = self._classifier.judge_with_readings(np.asarray(vector).reshape(1, -1))
+        return float(probs[0, self._classifier.classes.index(ORDINARY)]) < self.thresholds.sure
 
     @staticmethod
     def _no_line(found: Assessment) -> Assessment:
@@ -599,6 +631,7 @@ def train_classifier(
 
     labels, texts = training_rows(examples, nlu_pairs)
     extra = list(examples.ordinary_neighbours)
+    read_labels, read_texts = kana_rows([*labels, *[ORDINARY] * len(extra)], [*texts, *extra])
     return NeighbourBlend.fit(
         embed_cached(encoder, texts, cache_dir, "query"),
         labels,
@@ -607,7 +640,27 @@ def train_classifier(
         temperature=NEIGHBOURS_TEMPERATURE,
         weight=LINEAR_WEIGHT,
         neighbours_only=(embed_cached(encoder, extra, cache_dir, "query"), [ORDINARY] * len(extra)),
+        readings=(embed_cached(encoder, read_texts, cache_dir, "query"), read_labels),
     )
+
+
+def kana_rows(labels: Sequence[str], texts: Sequence[str]) -> tuple[list[str], list[str]]:
+    """(labels, texts): the kana reading (:func:`bot.text.kana_reading`) of each training sentence written
+    in Japanese, under its label, when it is not one of the sentences already (:attr:`Thresholds.
+    kana_sure_with_readings`). Sentences with letters (English, romaji) have none: Sudachi reads letters
+    as katakana words no resident types; nor have those already in kana (Sudachi splits a run of kana
+    wrongly: ぜいきん is read ぜ|いき|ん)."""
+    seen = set(texts)
+    out_labels, out_texts = [], []
+    for label, text in zip(labels, texts, strict=True):
+        if _LETTERS.search(normalize(text)) or is_kana_only(text):
+            continue
+        read = kana_reading(text)
+        if read and read not in seen:
+            seen.add(read)
+            out_labels.append(label)
+            out_texts.append(read)
+    return out_labels, out_texts
 
 
 def build_detector(
