@@ -575,6 +575,90 @@ def cpu_per_message(server: Server, messages: int) -> str:
     return "\n".join(lines)
 
 
+#: The turns compared by ``--growth``: the same 8 kinds of turn at three lengths of one conversation.
+GROWTH_WINDOWS = ((0, 8), (40, 48), (112, 120))
+
+
+async def growth_conversation(
+    url: str, turns: int, pids: dict[str, int], seed: int, at_turn=None
+) -> dict[str, dict[int, float]]:
+    """One resident's ``turns`` turns in one conversation, and per turn the CPU seconds of each process
+    in ``pids`` (``/proc`` utime + stime, read before and after the turn) and the latency; ``at_turn(n)``
+    is called before each turn."""
+    tally = Tally()
+    sender = f"growth-{uuid.uuid4().hex[:8]}"
+    rng = random.Random(seed)
+    per_turn: dict[str, dict[int, float]] = {name: {} for name in [*pids, "latency"]}
+    async with _session(1) as session:
+        for turn in range(turns):
+            if at_turn is not None:
+                at_turn(turn)
+            before = {name: process_cpu(pid) for name, pid in pids.items()}
+            await send(session, url, sender, phrase(turn % len(TURNS), rng), tally, turn)
+            for name, pid in pids.items():
+                per_turn[name][turn] = process_cpu(pid) - before[name]
+            if tally.by_turn[turn]:
+                per_turn["latency"][turn] = tally.by_turn[turn][-1]
+    if tally.errors:
+        raise RuntimeError(f"growth: {tally.errors} errors ({tally.causes_note()})")
+    return per_turn
+
+
+def growth(server: Server, turns: int = 120, conversations: int = 2, spy_from: int | None = None) -> str:
+    """CPU ms of the Rasa process and of the action server per turn, and p50 latency, at turns 1-8,
+    41-48 and 113-120 of ``conversations`` conversations of ``turns`` turns (one resident at a time): the
+    growth along one conversation (issue 13). With ``spy_from``, py-spy samples the Rasa process from
+    that turn to the end of the last conversation."""
+    asyncio.run(closed_loop(server.url, 4, 5))  # warm-up (first turns load lazily), not counted
+    pids = {"rasa": rasa_pid(server), "actions": rasa_pid(server, b"bot.action_server")}
+    load0 = os.getloadavg()
+    spied: list[subprocess.Popen] = []
+    out = Path(tempfile.mkstemp(prefix="bench-pyspy-growth-", suffix=".txt")[1])
+
+    def spy_at(turn: int) -> None:
+        if turn == spy_from:
+            spied.append(_spy(pids["rasa"], 3600, out))
+
+    runs = []
+    for n in range(conversations):
+        last = n == conversations - 1 and spy_from is not None
+        hook = spy_at if last else None
+        runs.append(asyncio.run(growth_conversation(server.url, turns, pids, 60 + n, hook)))
+    load1 = os.getloadavg()
+    for spy in spied:
+        spy.send_signal(signal.SIGINT)
+        spy.wait(timeout=60)
+    windows = [(a, b) for a, b in GROWTH_WINDOWS if b <= turns]
+
+    def mean_ms(name: str, first: int, last: int) -> float:
+        values = [run[name][t] for run in runs for t in range(first, last)]
+        return 1000 * sum(values) / len(values)
+
+    def p50_ms(first: int, last: int) -> float:
+        return 1000 * percentile([run["latency"][t] for run in runs for t in range(first, last)], 50)
+
+    heads = ", ".join(f"{a + 1}-{b}" for a, b in windows)
+    lines = [
+        f"{conversations} conversations of {turns} turns, one resident; load average "
+        f"{load0[0]:.1f} / {load0[1]:.1f} -> {load1[0]:.1f} / {load1[1]:.1f} (1 / 5 min)",
+        "",
+        f"| measure | {heads.replace(', ', ' | ')} | last / first |",
+        "|---|" + "---|" * (len(windows) + 1),
+    ]
+    for label, of in (
+        ("Rasa ms CPU / turn", lambda a, b: mean_ms("rasa", a, b)),
+        ("action server ms CPU / turn", lambda a, b: mean_ms("actions", a, b)),
+        ("p50 latency ms", p50_ms),
+    ):
+        values = [of(a, b) for a, b in windows]
+        lines.append(
+            f"| {label} | " + " | ".join(f"{v:.0f}" for v in values) + f" | {values[-1] / values[0]:.2f}x |"
+        )
+    if spied:
+        lines += ["", _spy_table(f"Rasa process, turns {spy_from + 1}-{turns} of one conversation", out, 25)]
+    return "\n".join(lines)
+
+
 def rss_after(server: Server, counts: list[int], users: int = 20) -> str:
     """RSS of the server's process tree after each of ``counts`` answered messages (a closed loop of
     ``users`` residents, a new conversation every 8 turns)."""
@@ -633,10 +717,12 @@ def profile(server: Server, seconds: float, top: int = 25) -> str:
     asyncio.run(closed_loop(server.url, 20, seconds))
     for spy in spies:
         spy.wait(timeout=seconds + 60)
-    return "\n\n".join(_spy_table(name, out, seconds, top) for name, out in outs.items())
+    return "\n\n".join(
+        _spy_table(f"{name}, 20 users closed loop, {seconds:g} s", out, top) for name, out in outs.items()
+    )
 
 
-def _spy_table(name: str, out: Path, seconds: float, top: int) -> str:
+def _spy_table(name: str, out: Path, top: int) -> str:
     own: collections.Counter = collections.Counter()
     inclusive: collections.Counter = collections.Counter()
     total = 0
@@ -655,7 +741,7 @@ def _spy_table(name: str, out: Path, seconds: float, top: int) -> str:
             inclusive[frame] += int(count)
     total = max(total, 1)
     lines = [
-        f"py-spy, {name}, 20 users closed loop, {seconds:g} s: {total} busy samples "
+        f"py-spy, {name}: {total} busy samples "
         f"({idle} idle ones — thread-pool workers and the event loop waiting — left out)",
         "",
     ]
@@ -697,6 +783,14 @@ def main(argv: list[str] | None = None) -> int:
         "in that order, after bare Rasa in the same run",
     )
     parser.add_argument("--redis-url", help="madoguchi's REDIS_URL (needed with --workers > 1)")
+    parser.add_argument(
+        "--growth",
+        type=int,
+        metavar="TURNS",
+        help="madoguchi only: CPU per turn of the Rasa process and the action server, and p50 latency, at "
+        "turns 1-8, 41-48, 113-120 of two conversations of TURNS turns (with --profile: py-spy of the Rasa "
+        "process from turn 61 of the second)",
+    )
     args = parser.parse_args(argv)
 
     worker_counts = [int(n) for n in str(args.workers).split(",")]
@@ -715,6 +809,15 @@ def main(argv: list[str] | None = None) -> int:
             server = madoguchi(var)
             try:
                 print(rss_after(server, [int(n) for n in args.rss.split(",")]), flush=True)  # noqa: T201
+            finally:
+                server.stop()
+        return 0
+    if args.growth:
+        with tempfile.TemporaryDirectory(prefix="bench-load-var-") as var:
+            server = madoguchi(var)
+            try:
+                spy_from = min(60, args.growth // 2) if args.profile else None
+                print(growth(server, args.growth, spy_from=spy_from), flush=True)  # noqa: T201
             finally:
                 server.stop()
         return 0

@@ -21,6 +21,19 @@ conversations × 10 turns, 3 alternating rounds, shared 2-core machine at load 7
 ms per save with Rasa's engine (2 connections per save, rollback journal), 16.0 / 15.9 ms as shipped
 (1 connection for the whole run). The connection alone, before WAL: 20.1 / 31.8 → 13.2 / 26.2 ms.
 
+Rasa's ``_retrieve`` reads every row of the session through the ORM and decodes its JSON on every
+turn, so a turn's cost grew with the conversation (the store's worker was a third of the Rasa
+process's busy samples at turns 61-120 of one conversation, bench/README.md, Load, sixth run). On
+SQLite the store keeps each conversation's rows read so far (:class:`_RowCache`: bounded by
+conversations and bytes, least recently used first out) and reads only the rows newer than the last
+one it has. The tracker is still built by Rasa's ``DialogueStateTracker.from_dict`` from fresh dicts
+(each row kept as ``marshal`` bytes of its decoded JSON: the same values, new objects every time), and
+the session is cut as Rasa's query cuts it. What anything else does to the file is caught by SQLite's
+``PRAGMA data_version`` on the worker's connection, read before and after each read: a commit by any
+other connection — ``madoguchi data purge``, another process, the LINE forget on another thread —
+empties the cache and the conversation is read whole again. This store's own rewrites (form slots
+masked) and deletions (:meth:`OffLoopSQLTrackerStore.delete_conversation`) drop that conversation.
+
 endpoints.yml (bot/runner.py writes it)::
 
     tracker_store:
@@ -32,14 +45,17 @@ endpoints.yml (bot/runner.py writes it)::
 from __future__ import annotations
 
 import asyncio
+import collections
 import json
+import marshal
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from typing import Any, Coroutine, Iterable, TypeVar
 
 import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore
-from rasa.shared.core.events import ActiveLoop, Event, SlotSet
+from rasa.shared.core.events import ActiveLoop, Event, SessionStarted, SlotSet
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 from sqlalchemy.pool import SingletonThreadPool
@@ -53,6 +69,84 @@ T = TypeVar("T")
 #: ``SingletonThreadPool`` closes *some* connection when more threads than this connect, so it is
 #: larger than the one needed.
 POOL_THREADS = 4
+
+#: Bounds of the decoded rows kept (:class:`_RowCache`): conversations, and bytes of their rows (the
+#: ``marshal`` bytes plus :data:`ROW_OVERHEAD` each). A 120-turn conversation is ~1,000 rows, ~0.5 MB.
+CACHE_CONVERSATIONS = 2000
+CACHE_BYTES = 64 * 2**20
+#: What one kept row costs besides its bytes (tuple, id, float, names), for the byte bound.
+ROW_OVERHEAD = 120
+
+_ROWS_AFTER = "SELECT id, type_name, timestamp, data FROM events WHERE sender_id = ? AND id > ? ORDER BY id"
+
+
+@dataclass
+class _Conversation:
+    """One conversation's rows read so far, in id order: ``(id, type_name, timestamp, marshal bytes)``."""
+
+    rows: list[tuple[int, str, float | None, bytes]] = field(default_factory=list)
+    size: int = 0
+
+    @property
+    def last_id(self) -> int:
+        return self.rows[-1][0] if self.rows else 0
+
+
+class _RowCache:
+    """The rows of recently read conversations, least recently used dropped first beyond the bounds.
+
+    Used on the store's worker thread only. Valid while no other connection has committed to the file
+    since :attr:`version` (``PRAGMA data_version`` of :attr:`connection`) was read; rows this store
+    appends are read as "newer than the last row kept"."""
+
+    def __init__(self, conversations: int = CACHE_CONVERSATIONS, max_bytes: int = CACHE_BYTES) -> None:
+        self.max_conversations = conversations
+        self.max_bytes = max_bytes
+        self.entries: collections.OrderedDict[str, _Conversation] = collections.OrderedDict()
+        self.size = 0
+        self.connection: Any = None
+        self.version: int | None = None
+        #: Rows read from the file and decoded so far (what the cache saves is visible in tests).
+        self.rows_read = 0
+
+    def clear(self) -> None:
+        self.entries.clear()
+        self.size = 0
+
+    def drop(self, sender_id: str) -> None:
+        entry = self.entries.pop(sender_id, None)
+        if entry is not None:
+            self.size -= entry.size
+
+    def get(self, sender_id: str) -> _Conversation:
+        entry = self.entries.pop(sender_id, None)
+        if entry is None:
+            return _Conversation()
+        self.size -= entry.size
+        return entry
+
+    def put(self, sender_id: str, entry: _Conversation) -> None:
+        if not entry.rows or entry.size > self.max_bytes:
+            return
+        self.entries[sender_id] = entry
+        self.size += entry.size
+        while self.size > self.max_bytes or len(self.entries) > self.max_conversations:
+            _, oldest = self.entries.popitem(last=False)
+            self.size -= oldest.size
+
+
+def _session_rows(
+    rows: list[tuple[int, str, float | None, bytes]], all_sessions: bool
+) -> list[tuple[int, str, float | None, bytes]]:
+    """The rows Rasa's ``_event_query`` returns: all of them, or those whose timestamp is at or after
+    the latest ``session_started`` timestamp (SQL's ``MAX``: NULLs ignored; none: every row)."""
+    if all_sessions:
+        return rows
+    starts = [ts for _, kind, ts, _ in rows if kind == SessionStarted.type_name and ts is not None]
+    if not starts:
+        return rows
+    start = max(starts)
+    return [row for row in rows if row[2] is not None and row[2] >= start]
 
 
 class _Worker:
@@ -101,8 +195,10 @@ class OffLoopSQLTrackerStore(SQLTrackerStore):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self._worker = _Worker("tracker-sql")
         super().__init__(*args, **kwargs)
+        self._rows: _RowCache | None = None
         if self.engine.dialect.name == "sqlite":
             self._keep_connections()
+            self._rows = _RowCache()
 
     def _keep_connections(self) -> None:
         """Rebuilds Rasa's engine (a new connection per session) as one that keeps its connections."""
@@ -184,6 +280,8 @@ class OffLoopSQLTrackerStore(SQLTrackerStore):
                     row.data = json.dumps(data)
                     rewritten = True
             session.commit()
+        if rewritten and self._rows is not None:
+            self._rows.drop(sender_id)  # its kept rows hold the values before masking
         if rewritten and self.engine.dialect.name == "sqlite":
             self._drop_old_versions()
 
@@ -195,7 +293,60 @@ class OffLoopSQLTrackerStore(SQLTrackerStore):
             connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
 
     async def _retrieve(self, sender_id: str, fetch_events_from_all_sessions: bool) -> Any:
-        return await self._worker.run(super()._retrieve(sender_id, fetch_events_from_all_sessions))
+        if self._rows is None:
+            return await self._worker.run(super()._retrieve(sender_id, fetch_events_from_all_sessions))
+        return await self._worker.run(self._retrieve_cached(sender_id, fetch_events_from_all_sessions))
+
+    async def _retrieve_cached(self, sender_id: str, all_sessions: bool) -> DialogueStateTracker | None:
+        """On the worker: Rasa's ``_retrieve`` from the kept rows and the rows newer than them."""
+        rows = self._read_rows(sender_id)
+        if rows is None:  # other connections kept committing during the reads: Rasa's own read
+            return await super()._retrieve(sender_id, all_sessions)
+        events = [marshal.loads(row[3]) for row in _session_rows(rows, all_sessions)]
+        if self.domain and events:
+            return DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
+        return None
+
+    def _read_rows(self, sender_id: str, attempts: int = 3) -> list | None:
+        """Every stored row of ``sender_id`` in id order, reading from the file only the rows newer than
+        those kept. ``None`` when another connection committed during each of ``attempts`` reads."""
+        cache = self._rows
+        assert cache is not None
+        with self.engine.connect() as connection:
+            raw = connection.connection.dbapi_connection
+            for _ in range(attempts):
+                version = raw.execute("PRAGMA data_version").fetchone()[0]
+                if raw is not cache.connection or version != cache.version:
+                    cache.clear()  # another connection committed (or a new connection): nothing kept holds
+                    cache.connection, cache.version = raw, version
+                entry = cache.get(sender_id)
+                new = raw.execute(_ROWS_AFTER, (sender_id, entry.last_id)).fetchall()
+                if raw.execute("PRAGMA data_version").fetchone()[0] != version:
+                    cache.clear()
+                    continue
+                cache.rows_read += len(new)
+                for row_id, kind, timestamp, data in new:
+                    blob = marshal.dumps(json.loads(data))
+                    entry.rows.append((row_id, kind, timestamp, blob))
+                    entry.size += len(blob) + ROW_OVERHEAD
+                rows = entry.rows
+                cache.put(sender_id, entry)
+                return rows
+        return None
+
+    async def delete_conversation(self, conversation_id: str) -> None:
+        """Deletes every stored event of ``conversation_id`` (the LINE forget, bot/channels/line/forget.py),
+        on the worker, and what is kept of it."""
+        await self._worker.run(self._delete(conversation_id))
+
+    async def _delete(self, conversation_id: str) -> None:
+        with self.session_scope() as session:
+            session.query(self.SQLEvent).filter(self.SQLEvent.sender_id == conversation_id).delete(
+                synchronize_session=False
+            )
+            session.commit()
+        if self._rows is not None:
+            self._rows.drop(conversation_id)
 
     async def keys(self) -> Iterable[str]:
         return await self._worker.run(super().keys())
