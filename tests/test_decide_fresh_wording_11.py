@@ -180,3 +180,19 @@ def test_romaji_with_a_loanword_goes_to_the_japanese_turn_and_its_action(desk, c
     kana = romaji.reading(text)
     resolution = resolve(kana, "ask_procedure", catalog, None, None, asked)
     assert (resolution.kind, resolution.procedure.id) == ("procedure", "mynumber_lost"), resolution.reason
+
+
+# ------------------------------------------------------------------------------------------- two questions
+
+
+@pytest.mark.parametrize(
+    ("text", "first"),
+    [
+        # the whole message's words name a third procedure (住所変更: 転居届); the first question is answered
+        ("転出届の出し方を知りたい。それから、犬の登録の住所変更もそこで済みますか", "tenshutsu"),
+        ("住民票の写しがほしいです。あと、犬の登録の住所変更もできますか", "juminhyo"),
+    ],
+)
+def test_two_questions_answer_the_first_when_the_whole_names_another(catalog, asked, text, first):
+    resolution = resolve(text, "ask_procedure", catalog, None, None, asked)
+    assert (resolution.kind, resolution.procedure.id) == ("procedure", first), resolution.reason
