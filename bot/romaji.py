@@ -146,7 +146,12 @@ def looks_like_romaji(text: str) -> bool:
     words = [p for p in _PART.findall(text.lower()) if _is_word(p)]
     if not words or sum(len(w) for w in words) < MIN_LETTERS:
         return False
-    complete = sum(1 for w in words if _word_to_kana(w)[1])  # "card" alone is English, not romaji
+    # the city's loanwords (mynumber, card, konbini) tell nothing either way: the other words decide,
+    # so "card" alone is English, and "mynumber card wo nakushita" is romaji
+    words = [w for w in words if w not in LOANWORDS]
+    if not words:
+        return False
+    complete = sum(1 for w in words if _word_to_kana(w)[1])
     return complete >= MIN_SHARE * len(words)
 
 

@@ -255,7 +255,9 @@ def _resolve(text, intent, catalog, faq_snapshot, matches, life, fused, asked, s
             chosen, reason = told[0], "asked_part"
         chosen, reason = _asked_sibling(catalog, asked, chosen, reason, text)
         questions = _two_questions(catalog, asked, text)
-        if questions and questions[0] != chosen and questions[1] == chosen:
+        if questions and questions[0] != chosen:
+            # the second question's procedure, or one the two parts' words name together (転入届の
+            # 期限は。あと犬の登録の住所変更も: the whole message's 住所変更 is 転居届): the first is answered
             chosen, reason = questions[0], "first_question"
         alternatives = _thin_alternatives(catalog, chosen, fused, reason)
         if alternatives:
