@@ -194,18 +194,9 @@ def detector_on(encoder):
     """The crisis detector trained as the product trains it, on ``encoder``'s vectors; its encoder is a
     memory (:class:`bench.safety_bench._Memo`) pre-filled from the on-disk cache with every text the
     sets make it judge."""
-    from bot.understanding import crisis
     from bot.understanding.cache import embed_cached
 
-    rules_path = REPO / "data" / "safety.yml"
-    detector = crisis.build_detector(
-        safety_bench._rules(rules_path),
-        REPO / "data" / "safety_examples.yml",
-        REPO / "data" / "nlu",
-        encoder,
-        CACHE,
-        farewell=safety_bench._farewell(rules_path),
-    )
+    detector = _plain_detector(encoder)
     memo = safety_bench._Memo(encoder)
     texts = sorted({t for c, o in sets().values() for it in c + o for t in judged_texts(it["text"])})
     memo.remember(texts, embed_cached(encoder, texts, CACHE))
