@@ -91,10 +91,10 @@ def test_readings_vote_only_when_asked_and_are_stored():
     np.testing.assert_array_equal(blend.judge(x)[0], _blend(False).judge(x)[0])
     ordinary = blend.classes.index("ordinary")
     assert (blend.judge(x)[1][:, ordinary] < 0.1).all()
-    assert (blend.judge_with_readings(x)[1][:, ordinary] > 0.45).all()  # the readings vote too
+    assert (blend.judge(x, readings=True)[1][:, ordinary] > 0.45).all()  # the readings vote too
     again = NeighbourBlend.from_arrays(blend.to_arrays())
     np.testing.assert_array_equal(again.reading_labels, blend.reading_labels)
-    np.testing.assert_allclose(again.judge_with_readings(x)[0], blend.judge_with_readings(x)[0], atol=1e-3)
+    np.testing.assert_allclose(again.judge(x, readings=True)[0], blend.judge(x, readings=True)[0], atol=1e-3)
 
 
 def test_a_model_stored_before_the_readings_loads_without_them():

@@ -159,7 +159,7 @@ class Thresholds:
     #: A message written in kana alone (:func:`bot.text.is_kana_only`; also Japanese typed in romaji, judged
     #: by its kana reading) found surely a crisis by meaning gets the safety answer only when it is also
     #: sure (:attr:`sure`) with the kana readings of the training sentences among its nearest sentences
-    #: (:meth:`NeighbourBlend.judge_with_readings`); otherwise its line goes beside the answer: no line is
+    #: (``NeighbourBlend.judge(..., readings=True)``); otherwise its line goes beside the answer: no line is
     #: ever removed by it. Issue 10 (tenth safety round, 2026-12-03): e5 puts a short kana sentence near the
     #: kana crisis examples whatever it means (a style: ぜいきんがはらえません's nearest sentences were
     #: いきてる いみ ない, だんなが いきを してない…, "ordinary" vote 0.24: the 119 answer), and the ordinary
@@ -509,7 +509,7 @@ class CrisisDetector:
         classifier without readings (nothing to ask)."""
         if not getattr(self._classifier, "has_readings", False):
             return True
-        probs, _ = self._classifier.judge_with_readings(np.asarray(vector).reshape(1, -1))
+        probs, _ = self._classifier.judge(np.asarray(vector).reshape(1, -1), readings=True)
         return float(probs[0, self._classifier.classes.index(ORDINARY)]) < self.thresholds.sure
 
     @staticmethod

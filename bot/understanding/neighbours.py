@@ -32,8 +32,8 @@ class NeighbourBlend:
     temperature: float
     weight: float
     #: (m, dim) the kana readings of training sentences (:func:`bot.text.kana_reading`) and (m,) their
-    #: labels: they vote only in :meth:`judge_with_readings` (a message written in kana only), never in
-    #: :meth:`judge`. Empty for a model trained before them.
+    #: labels: they vote only in ``judge(..., readings=True)`` (a message written in kana only), never in
+    #: a plain :meth:`judge`. Empty for a model trained before them.
     reading_vectors: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.float32))
     reading_labels: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
 
@@ -52,7 +52,7 @@ class NeighbourBlend:
     ) -> NeighbourBlend:
         """Fits the regression on ``vectors`` / ``labels`` and keeps them as the neighbours, with the
         ``neighbours_only`` (vectors, labels of classes the regression knows), which join the vote only,
-        and the ``readings`` (the same), which join only :meth:`judge_with_readings`'s vote."""
+        and the ``readings`` (the same), which join it only when :meth:`judge` is asked ``readings``."""
         if k < 1 or temperature <= 0 or not 0.0 <= weight <= 1.0:
             raise ValueError(f"bad blend settings: k={k}, temperature={temperature}, weight={weight}")
         # kept as stored (float16), so that a trained model judges exactly as the detector that was measured
@@ -80,7 +80,8 @@ class NeighbourBlend:
 
     @property
     def has_readings(self) -> bool:
-        """Whether kana readings were trained in (:meth:`judge_with_readings` differs from :meth:`judge`)."""
+        """Whether kana readings were trained in (``judge(..., readings=True)`` differs from
+        :meth:`judge`)."""
         return len(self.reading_labels) > 0
 
     @property
@@ -94,16 +95,11 @@ class NeighbourBlend:
         blended, _ = self.judge(x.reshape(-1, self.vectors.shape[1]))
         return blended[0] if x.ndim == 1 else blended
 
-    def judge(self, vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(blended probabilities, the neighbours' vote), each (n, classes): the vote computed once."""
+    def judge(self, vectors: np.ndarray, readings: bool = False) -> tuple[np.ndarray, np.ndarray]:
+        """(blended probabilities, the neighbours' vote), each (n, classes): the vote computed once
+        (``readings``: the kana readings of the training sentences vote too, see :meth:`vote`)."""
         x = np.asarray(vectors, dtype=np.float32).reshape(-1, self.vectors.shape[1])
-        vote = self.vote(x)
-        return self.weight * self.linear.probabilities(x) + (1.0 - self.weight) * vote, vote
-
-    def judge_with_readings(self, vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """As :meth:`judge`, the kana readings of the training sentences voting too."""
-        x = np.asarray(vectors, dtype=np.float32).reshape(-1, self.vectors.shape[1])
-        vote = self.vote(x, readings=True)
+        vote = self.vote(x, readings=readings)
         return self.weight * self.linear.probabilities(x) + (1.0 - self.weight) * vote, vote
 
     def vote(self, x: np.ndarray, readings: bool = False) -> np.ndarray:
