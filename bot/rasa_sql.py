@@ -149,6 +149,16 @@ def _session_rows(
     return [row for row in rows if row[2] is not None and row[2] >= start]
 
 
+def delete_events(store: SQLTrackerStore, sender_id: str) -> None:
+    """Deletes every stored event of ``sender_id`` from an SQL tracker store (Rasa 3.6's has no delete):
+    the LINE forget's one home for it (bot/channels/line/forget.py), for Rasa's store and this one."""
+    with store.session_scope() as session:
+        session.query(store.SQLEvent).filter(store.SQLEvent.sender_id == sender_id).delete(
+            synchronize_session=False
+        )
+        session.commit()
+
+
 class _Worker:
     """One thread with its own event loop, running coroutines handed to it one at a time."""
 
@@ -340,11 +350,7 @@ class OffLoopSQLTrackerStore(SQLTrackerStore):
         await self._worker.run(self._delete(conversation_id))
 
     async def _delete(self, conversation_id: str) -> None:
-        with self.session_scope() as session:
-            session.query(self.SQLEvent).filter(self.SQLEvent.sender_id == conversation_id).delete(
-                synchronize_session=False
-            )
-            session.commit()
+        delete_events(self, conversation_id)
         if self._rows is not None:
             self._rows.drop(conversation_id)
 

@@ -22,6 +22,8 @@ from rasa.core.tracker_store import (
     TrackerStore,
 )
 
+from bot.rasa_sql import delete_events
+
 logger = logging.getLogger(__name__)
 
 
@@ -71,10 +73,7 @@ async def _delete_from(store: Any, conversation_id: str) -> bool:
         store.red.delete(store.key_prefix + conversation_id)
         return True
     if isinstance(store, SQLTrackerStore):
-        with store.session_scope() as session:
-            query = session.query(store.SQLEvent).filter(store.SQLEvent.sender_id == conversation_id)
-            query.delete(synchronize_session=False)
-            session.commit()
+        delete_events(store, conversation_id)
         return True
     if isinstance(store, MongoTrackerStore):
         store.conversations.delete_many({"sender_id": conversation_id})
