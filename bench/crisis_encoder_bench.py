@@ -483,7 +483,8 @@ def understanding_skip() -> None:
     """How many messages the understanding side would answer the same without e5 (catalog words, lexical
     FAQ ranking), on the non-blind question sets (tests/nlu/unseen_questions.yml, dev_questions.yml) and
     bench.load's phrasings: the NLU's intent from the trained model, then the resolution of
-    :func:`bot.dialogue.resolve.resolve` as ``madoguchi ask`` runs it, with and without the encoder."""
+    :func:`bot.dialogue.decide.resolve_understood` as ``madoguchi ask`` runs it, with and without the
+    encoder."""
     import asyncio
     import logging
 
@@ -493,8 +494,9 @@ def understanding_skip() -> None:
     from bench.load import TURNS
     from bot import settings
     from bot.cli.ask import ASKS, SAFETY_INTENTS
+    from bot.dialogue.decide import resolve_understood
     from bot.dialogue.live import LiveKnowledge
-    from bot.dialogue.resolve import matchable, resolve, understood_intent
+    from bot.dialogue.understood import Understood
     from bot.training import model_path
     from bot.understanding.encoder import default_encoder
 
@@ -531,18 +533,11 @@ def understanding_skip() -> None:
                 none += 1
                 needs += escalated
                 continue
-            resolved = understood_intent(intent, list(parsed.get("intent_ranking") or ()))
+            ranking = tuple(parsed.get("intent_ranking") or ())
+            understood = Understood(text=text, intent=intent, ranking=ranking)
             answers = []
             for k in (with_e5, without):
-                r = resolve(
-                    text,
-                    resolved,
-                    k.catalog,
-                    k.faq,
-                    meaning=k.neighbours(matchable(text)),
-                    asked=k.asked,
-                    similarity=k.similarity,
-                )
+                r = resolve_understood(understood, k)
                 answers.append((_answer(r), r))
             same += answers[0][0] == answers[1][0]
             words_alone = answers[1][1].kind in ("procedure", "life_event") and not answers[1][1].offers

@@ -88,9 +88,8 @@ def _parse(args: argparse.Namespace, config) -> dict:
 
 def explain(text: str, parsed: dict, config, meaning: bool = True) -> dict[str, Any]:
     """What the core decides for ``text`` with the NLU's ``parsed`` data, and every source's scores."""
-    from bot.dialogue.decide import Ask, decide
+    from bot.dialogue.decide import Ask, decide, resolve_understood
     from bot.dialogue.live import LiveKnowledge
-    from bot.dialogue.resolve import matchable, resolve, understood_intent
     from bot.dialogue.understood import Understood
 
     encoder = None
@@ -116,18 +115,9 @@ def explain(text: str, parsed: dict, config, meaning: bool = True) -> dict[str, 
     if ask is None:
         report["answer"] = {"kind": "rule", "response": f"(data/rules.yml answers the intent {intent})"}
         return report
-    resolved_intent = understood_intent(intent, list(ranking))
-    resolution = resolve(
-        text,
-        resolved_intent,
-        k.catalog,
-        k.faq,
-        meaning=k.neighbours(matchable(text)),
-        asked=k.asked,
-        similarity=k.similarity,
-    )
-    report["sources"] = _sources(resolution.signals, k)
     understood = Understood(text=text, intent=intent, ranking=ranking, crisis=crisis)
+    resolution = resolve_understood(understood, k)
+    report["sources"] = _sources(resolution.signals, k)
     turn = decide(Ask(ask), understood, k)
     kind = _kind(ask, resolution, turn)
     report["answer"] = {

@@ -87,7 +87,9 @@ def named_procedure(
     return catalog.get(remembered) if remembered else None
 
 
-def _resolution(u: Understood, k: Knowledge) -> Resolution:
+def resolve_understood(u: Understood, k: Knowledge) -> Resolution:
+    """What the message asks for (:func:`bot.dialogue.resolve.resolve` with the turn's knowledge): the one
+    home of that call, for the decision and for ``madoguchi ask``, which reports its sources."""
     return resolve(
         u.text,
         understood_intent(u.intent, list(u.ranking)),
@@ -100,7 +102,7 @@ def _resolution(u: Understood, k: Knowledge) -> Resolution:
 
 
 def _resolved(u: Understood, k: Knowledge) -> Turn:
-    resolution = _resolution(u, k)
+    resolution = resolve_understood(u, k)
     if resolution.kind in ("close", "none") and wants_a_person(u, k):
         return contact.phone(k, None)
     return compose.answer_resolution(k, resolution, u.text, u.easy)
@@ -172,7 +174,7 @@ def _life_event_told(u: Understood, k: Knowledge) -> Resolution | None:
     loss checklist, not the list of online procedures. None otherwise."""
     if not u.text:
         return None
-    resolution = _resolution(u, k)
+    resolution = resolve_understood(u, k)
     return resolution if resolution.kind == "life_event" and resolution.reason == "life_event" else None
 
 
@@ -185,7 +187,7 @@ def _out_of_scope(u: Understood, k: Knowledge) -> Turn:
     when they are sure (「高齢者のインフルエンザの注射の補助は」 → 予防接種); the turn then goes to the staff
     review list, since the classifier disagreed. Otherwise the out-of-scope answer."""
     if u.text:
-        resolution = _resolution(u, k)
+        resolution = resolve_understood(u, k)
         if _sure_beside_out_of_scope(resolution, u.text, k):
             answer = compose.answer_resolution(k, resolution, u.text, u.easy)
             note = answer.review or ReviewNote(u.text, "low_confidence", tuple(resolution.guesses))
